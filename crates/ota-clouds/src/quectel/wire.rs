@@ -1,0 +1,246 @@
+//! Quectel Developer Center (Acceleronix) end-user API wire format, from the seed and the shared README.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::lenient;
+
+/// `emailPwdLogin` form.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoginForm<'a> {
+    pub email: &'a str,
+    pub pwd: &'a str,
+}
+
+/// `refreshToken` form.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshForm<'a> {
+    pub refresh_token: &'a str,
+}
+
+/// `userDeviceList` query.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceListQuery {
+    /// 1-based.
+    pub page_number: u32,
+    pub page_size: u32,
+}
+
+/// Every answer: `{"code": 200, "msg", "data", "extMsg"}`. Some docs show `code` 0 for success.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub code: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub msg: Option<String>,
+    #[serde(default)]
+    pub data: Option<Value>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub ext_msg: Option<String>,
+}
+
+impl Envelope {
+    pub fn is_success(&self) -> bool {
+        matches!(self.code, Some(200) | Some(0))
+    }
+
+    pub fn data(&self) -> Option<&Value> {
+        self.data.as_ref().filter(|d| !d.is_null())
+    }
+
+    /// The most telling text the cloud gave: `msg`, else `extMsg`.
+    pub fn description(&self) -> Option<&str> {
+        [self.msg.as_deref(), self.ext_msg.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .find(|m| !m.is_empty())
+    }
+}
+
+/// A token with its expiry (`expirationTime`, seconds or milliseconds since the epoch).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenInfo {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub token: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub expiration_time: Option<i64>,
+}
+
+impl TokenInfo {
+    /// Accepts `{"token", "expirationTime"}` or a bare token string.
+    pub fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::String(s) => Some(Self {
+                token: Some(s.clone()),
+                expiration_time: None,
+            }),
+            Value::Object(_) => Self::deserialize(value).ok(),
+            _ => None,
+        }
+        .filter(|t| t.token.as_deref().is_some_and(|t| !t.trim().is_empty()))
+    }
+
+    /// Expiry in Unix milliseconds.
+    pub fn expires_at_ms(&self) -> Option<i64> {
+        self.expiration_time.filter(|t| *t > 0).map(|t| {
+            if t > 100_000_000_000 {
+                t
+            } else {
+                t.saturating_mul(1000)
+            }
+        })
+    }
+}
+
+/// `data` of a sign-in or refresh.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginData {
+    #[serde(default)]
+    pub access_token: Option<Value>,
+    #[serde(default)]
+    pub refresh_token: Option<Value>,
+}
+
+impl LoginData {
+    pub fn access(&self) -> Option<TokenInfo> {
+        self.access_token.as_ref().and_then(TokenInfo::from_value)
+    }
+
+    pub fn refresh(&self) -> Option<TokenInfo> {
+        self.refresh_token.as_ref().and_then(TokenInfo::from_value)
+    }
+}
+
+/// `data` of `userDeviceList`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevicePage {
+    #[serde(default, deserialize_with = "lenient::vec_or_empty")]
+    pub list: Vec<Value>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub total: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64", alias = "pageNumber")]
+    pub page_num: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub page_size: Option<i64>,
+}
+
+impl DevicePage {
+    /// The page's entries; entries that are not objects are skipped.
+    pub fn entries(&self) -> Vec<DeviceEntry> {
+        self.list
+            .iter()
+            .filter_map(|v| DeviceEntry::deserialize(v).ok())
+            .collect()
+    }
+}
+
+/// One device of `userDeviceList`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceEntry {
+    #[serde(default, deserialize_with = "lenient::opt_string", alias = "pk")]
+    pub product_key: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string", alias = "dk")]
+    pub device_key: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub device_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub product_name: Option<String>,
+    /// 1 online, 0 offline.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub online_status: Option<i64>,
+    /// "mqtt" or "ble".
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub device_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub firmware_version: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub battery: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64", alias = "signal")]
+    pub signal_strength: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn forms_and_query_encode_exactly() {
+        let login = serde_json::to_value(LoginForm {
+            email: "a@b.c",
+            pwd: "pw",
+        })
+        .unwrap();
+        assert_eq!(login, json!({"email": "a@b.c", "pwd": "pw"}));
+        let refresh = serde_json::to_value(RefreshForm { refresh_token: "r" }).unwrap();
+        assert_eq!(refresh, json!({"refreshToken": "r"}));
+        let query = serde_json::to_value(DeviceListQuery {
+            page_number: 2,
+            page_size: 100,
+        })
+        .unwrap();
+        assert_eq!(query, json!({"pageNumber": 2, "pageSize": 100}));
+    }
+
+    #[test]
+    fn envelope_success_codes() {
+        let ok: Envelope =
+            serde_json::from_value(json!({"code": 200, "msg": "ok", "data": null})).unwrap();
+        assert!(ok.is_success() && ok.data().is_none());
+        let zero: Envelope = serde_json::from_value(json!({"code": 0})).unwrap();
+        assert!(zero.is_success());
+        let err: Envelope =
+            serde_json::from_value(json!({"code": 5001, "msg": "", "extMsg": "device busy"}))
+                .unwrap();
+        assert!(!err.is_success());
+        assert_eq!(err.description(), Some("device busy"));
+    }
+
+    #[test]
+    fn login_data_shapes() {
+        let data: LoginData = serde_json::from_value(json!({
+            "accessToken": {"token": "acc", "expirationTime": 1_700_000_000},
+            "refreshToken": {"token": "ref", "expirationTime": 1_700_000_000_000_i64}
+        }))
+        .unwrap();
+        let access = data.access().unwrap();
+        assert_eq!(access.token.as_deref(), Some("acc"));
+        assert_eq!(access.expires_at_ms(), Some(1_700_000_000_000));
+        assert_eq!(
+            data.refresh().unwrap().expires_at_ms(),
+            Some(1_700_000_000_000)
+        );
+        let bare: LoginData = serde_json::from_value(json!({"accessToken": "acc"})).unwrap();
+        assert_eq!(bare.access().unwrap().token.as_deref(), Some("acc"));
+        assert!(bare.refresh().is_none());
+    }
+
+    #[test]
+    fn device_page_tolerates_odd_entries() {
+        let page: DevicePage = serde_json::from_value(json!({
+            "list": [
+                {"productKey": "p1", "deviceKey": "d1", "deviceName": "Meter", "productName": "EC200",
+                 "onlineStatus": 1, "deviceType": "ble", "firmwareVersion": "1.0", "battery": 70,
+                 "signalStrength": -80, "unknown": [1]},
+                42
+            ],
+            "total": "2", "pageNum": 1, "pageSize": 100
+        }))
+        .unwrap();
+        let entries = page.entries();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].online_status, Some(1));
+        assert_eq!(page.total, Some(2));
+        let empty: DevicePage = serde_json::from_value(json!({"list": null})).unwrap();
+        assert!(empty.entries().is_empty());
+    }
+}

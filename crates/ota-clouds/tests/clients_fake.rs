@@ -1,0 +1,402 @@
+//! Client behaviour against a scripted server: exact requests, session reuse and renewal, retries, and
+//! failures a user would see.
+
+mod fake;
+
+use std::time::{Duration, Instant};
+
+use fake::{Fake, Reply};
+use ota_clouds::http::{build_client, BaseUrl, HttpConfig, UNREADABLE_ANSWER};
+use ota_clouds::onenet::OnenetClient;
+use ota_clouds::quectel::QuectelClient;
+use ota_clouds::vicohome::{VicohomeClient, VicohomeOptions};
+use ota_clouds::RetryPolicy;
+use ota_core::cloud::{CloudSession, Credentials, SessionCache, VicohomeOta};
+use ota_core::{ErrorKind, Secret};
+use serde_json::{json, Value};
+
+fn fast_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        max_retry_after: Duration::from_secs(5),
+    }
+}
+
+fn creds(user: &str, secret: &str) -> Credentials {
+    Credentials {
+        username: Some(user.into()),
+        secret: Secret::new(secret),
+    }
+}
+
+fn vicohome(fake: &Fake, cache: SessionCache) -> VicohomeClient {
+    let options = VicohomeOptions {
+        retry: fast_retry(),
+        ..VicohomeOptions::default()
+    };
+    VicohomeClient::new(
+        build_client(&HttpConfig::default()).unwrap(),
+        BaseUrl::parse(&fake.url()).unwrap(),
+        creds("tech@example.com", "pa55word"),
+        cache,
+        options,
+    )
+    .unwrap()
+}
+
+fn login_reply(token: &str) -> Reply {
+    Reply::json(json!({"result": 0, "msg": "success", "data": {"token": {"token": token}, "userId": 7}}))
+}
+
+fn camera_list() -> Reply {
+    Reply::json(json!({"result": 0, "msg": "success", "data": {"list": [
+        {"serialNumber": "SN-1", "deviceName": "Front door", "modelNo": "CG1", "firmwareId": "1.0.0",
+         "newestFirmwareId": "1.1.0", "online": 1, "batteryLevel": 80, "signalStrength": -55},
+        {"serialNumber": "SN-2", "deviceName": "Garage", "modelNo": "CG2", "firmwareId": "2.0.0",
+         "online": false, "batteryLevel": 12}
+    ]}}))
+}
+
+fn body_json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap()
+}
+
+#[tokio::test]
+async fn vicohome_sends_exact_requests_and_keeps_the_session() {
+    let fake = Fake::start().await;
+    fake.default("/account/login", login_reply("tok-1"));
+    fake.default("/device/listuserdevices", camera_list());
+    let cache = SessionCache::in_memory();
+    let client = vicohome(&fake, cache.clone());
+
+    let devices = client.list_devices().await.unwrap();
+    assert_eq!(devices.len(), 2);
+    assert_eq!(devices[0].id, "SN-1");
+    assert_eq!(devices[0].newest_firmware.as_deref(), Some("1.1.0"));
+    assert!(!devices[1].online);
+    client.list_devices().await.unwrap();
+
+    let logins = fake.calls("/account/login");
+    assert_eq!(logins.len(), 1, "the second listing reuses the session");
+    assert_eq!(
+        body_json(&logins[0].body),
+        json!({"email": "tech@example.com", "password": "pa55word", "loginType": 0})
+    );
+    let lists = fake.calls("/device/listuserdevices");
+    assert_eq!(lists.len(), 2);
+    for call in &lists {
+        assert_eq!(call.method, "POST");
+        assert_eq!(call.authorization.as_deref(), Some("tok-1"), "token sent verbatim");
+        assert_eq!(body_json(&call.body), json!({"language": "en", "countryNo": "US"}));
+        assert!(call.user_agent.as_deref().unwrap().starts_with("OTA-Console/"));
+    }
+    assert_eq!(cache.get().map(|s| s.expose().to_string()).as_deref(), Some("tok-1"));
+}
+
+#[tokio::test]
+async fn vicohome_uses_a_kept_token_without_signing_in() {
+    let fake = Fake::start().await;
+    fake.default("/device/listuserdevices", camera_list());
+    let cache = SessionCache::in_memory();
+    cache.set(Some(Secret::new("kept-token")));
+    vicohome(&fake, cache).list_devices().await.unwrap();
+    assert!(fake.calls("/account/login").is_empty());
+    assert_eq!(
+        fake.calls("/device/listuserdevices")[0].authorization.as_deref(),
+        Some("kept-token")
+    );
+}
+
+#[tokio::test]
+async fn vicohome_signs_in_again_once_when_the_session_expired() {
+    for expired in [
+        Reply::json(json!({"result": -1027, "msg": "token expired"})),
+        Reply::json(json!({"code": -1024, "msg": "signed in elsewhere"})),
+        Reply::status(401, "unauthorized"),
+    ] {
+        let fake = Fake::start().await;
+        fake.queue("/account/login", login_reply("tok-1"));
+        fake.default("/account/login", login_reply("tok-2"));
+        fake.queue("/device/listuserdevices", expired);
+        fake.default("/device/listuserdevices", camera_list());
+        let devices = vicohome(&fake, SessionCache::in_memory()).list_devices().await.unwrap();
+        assert_eq!(devices.len(), 2);
+        assert_eq!(fake.calls("/account/login").len(), 2);
+        let lists = fake.calls("/device/listuserdevices");
+        assert_eq!(lists.len(), 2);
+        assert_eq!(lists[1].authorization.as_deref(), Some("tok-2"));
+    }
+}
+
+#[tokio::test]
+async fn vicohome_reports_auth_when_a_fresh_session_is_refused_too() {
+    let fake = Fake::start().await;
+    fake.default("/account/login", login_reply("tok"));
+    fake.default("/device/listuserdevices", Reply::json(json!({"result": -1026, "msg": "invalid"})));
+    let err = vicohome(&fake, SessionCache::in_memory()).list_devices().await.unwrap_err();
+    assert_eq!(err.code, ErrorKind::Auth);
+    assert_eq!(err.vendor_code.as_deref(), Some("-1026"));
+    assert_eq!(fake.calls("/account/login").len(), 2, "one sign-in, then exactly one more");
+}
+
+#[tokio::test]
+async fn vicohome_wrong_password_is_auth() {
+    let fake = Fake::start().await;
+    fake.default("/account/login", Reply::json(json!({"result": -1001, "msg": "account or password error"})));
+    let err = vicohome(&fake, SessionCache::in_memory()).list_devices().await.unwrap_err();
+    assert_eq!(err.code, ErrorKind::Auth);
+    assert!(!format!("{err:?}").contains("pa55word"));
+}
+
+#[tokio::test]
+async fn rate_limit_is_waited_out_as_the_cloud_asked() {
+    let fake = Fake::start().await;
+    fake.default("/account/login", login_reply("tok"));
+    fake.queue("/device/listuserdevices", Reply::status(429, "slow down").header("retry-after", "1"));
+    fake.default("/device/listuserdevices", camera_list());
+    let started = Instant::now();
+    let devices = vicohome(&fake, SessionCache::in_memory()).list_devices().await.unwrap();
+    assert_eq!(devices.len(), 2);
+    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After honoured");
+    assert_eq!(fake.calls("/device/listuserdevices").len(), 2);
+}
+
+#[tokio::test]
+async fn long_retry_after_is_handed_back_with_the_wait() {
+    let fake = Fake::start().await;
+    fake.default("/account/login", login_reply("tok"));
+    fake.default("/device/listuserdevices", Reply::status(429, "").header("retry-after", "120"));
+    let err = vicohome(&fake, SessionCache::in_memory()).list_devices().await.unwrap_err();
+    assert_eq!(err.code, ErrorKind::RateLimited);
+    assert_eq!(err.retry_after_secs, Some(120));
+    assert_eq!(fake.calls("/device/listuserdevices").len(), 1);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_then_reported() {
+    let fake = Fake::start().await;
+    fake.default("/account/login", login_reply("tok"));
+    fake.default("/device/listuserdevices", Reply::status(503, "maintenance"));
+    let err = vicohome(&fake, SessionCache::in_memory()).list_devices().await.unwrap_err();
+    assert_eq!(err.code, ErrorKind::Retryable);
+    assert_eq!(err.vendor_code.as_deref(), Some("HTTP 503"));
+    assert_eq!(fake.calls("/device/listuserdevices").len(), 3, "max_attempts");
+}
+
+#[tokio::test]
+async fn malformed_answers_are_retryable_and_never_quoted() {
+    for body in ["<html>oops token=abc</html>", "", "{\"result\": 0, \"data\": {\"list\": 5}}", "[1,2"] {
+        let fake = Fake::start().await;
+        fake.default("/account/login", login_reply("tok"));
+        fake.default("/device/listuserdevices", Reply::status(200, body));
+        let err = vicohome(&fake, SessionCache::in_memory()).list_devices().await.unwrap_err();
+        assert_eq!(err.code, ErrorKind::Retryable, "{body}");
+        assert_eq!(err.message, UNREADABLE_ANSWER);
+        assert!(!err.display_line().contains("abc"));
+    }
+}
+
+#[tokio::test]
+async fn starting_an_update_is_never_repeated() {
+    let fake = Fake::start().await;
+    fake.default("/account/login", login_reply("tok"));
+    fake.default("/device/otastart/", Reply::status(503, ""));
+    let err = vicohome(&fake, SessionCache::in_memory()).start_ota("SN-1").await.unwrap_err();
+    assert_eq!(err.code, ErrorKind::Retryable);
+    assert_eq!(fake.calls("/device/otastart/").len(), 1);
+}
+
+#[tokio::test]
+async fn start_sends_the_base_entry_and_reads_the_status() {
+    let fake = Fake::start().await;
+    fake.default("/account/login", login_reply("tok"));
+    fake.default(
+        "/device/otastart/",
+        Reply::json(json!({"result": 0, "msg": "success", "data": {
+            "inProgress": true, "otaStatus": 0, "serialNumber": "SN-1", "status": 1,
+            "totalSize": 15728640, "transferredSize": 0}})),
+    );
+    let status = vicohome(&fake, SessionCache::in_memory()).start_ota("SN-1").await.unwrap();
+    assert!(status.in_progress);
+    assert_eq!((status.ota_status, status.total, status.transferred), (0, 15_728_640, 0));
+    assert_eq!(
+        body_json(&fake.calls("/device/otastart/")[0].body),
+        json!({"serialNumber": "SN-1", "app": "vicohome", "countryNo": "US", "language": "en", "tenantId": "vicohome"})
+    );
+}
+
+#[tokio::test]
+async fn low_battery_start_explains_what_to_do() {
+    let fake = Fake::start().await;
+    fake.default("/account/login", login_reply("tok"));
+    fake.default("/device/otastart/", Reply::json(json!({"result": -103, "msg": "battery low"})));
+    let err = vicohome(&fake, SessionCache::in_memory()).start_ota("SN-1").await.unwrap_err();
+    assert_eq!(err.code, ErrorKind::Device);
+    assert_eq!(err.message, "The camera's battery is too low to update.");
+    assert_eq!(err.hint.as_deref(), Some("Charge the camera (or plug it in) and retry."));
+    assert_eq!(err.vendor_code.as_deref(), Some("-103"));
+}
+
+#[tokio::test]
+async fn install_failure_is_a_status_with_its_error() {
+    let fake = Fake::start().await;
+    fake.default("/account/login", login_reply("tok"));
+    fake.default(
+        "/device/otastatus/",
+        Reply::json(json!({"result": -10402, "msg": "install failed", "data": {
+            "inProgress": false, "otaStatus": 2, "serialNumber": "SN-1", "totalSize": 100, "transferredSize": 100}})),
+    );
+    let status = vicohome(&fake, SessionCache::in_memory()).ota_status("SN-1").await.unwrap();
+    assert_eq!(status.ota_status, 5);
+    assert_eq!(status.error.unwrap().code, ErrorKind::Device);
+    assert_eq!(body_json(&fake.calls("/device/otastatus/")[0].body), json!({"serialNumber": "SN-1"}));
+}
+
+#[tokio::test]
+async fn current_firmware_reads_the_single_device() {
+    let fake = Fake::start().await;
+    fake.default("/account/login", login_reply("tok"));
+    fake.default(
+        "/device/selectsingledevice",
+        Reply::json(json!({"result": 0, "data": {"serialNumber": "SN-1", "firmwareId": "1.1.0", "firmwareStatus": 0}})),
+    );
+    let fw = vicohome(&fake, SessionCache::in_memory()).current_firmware("SN-1").await.unwrap();
+    assert_eq!(fw.as_deref(), Some("1.1.0"));
+}
+
+// ---- Quectel ----
+
+const Q_LOGIN: &str = "/v2/enduser/enduserapi/emailPwdLogin";
+const Q_REFRESH: &str = "/v2/enduser/enduserapi/refreshToken";
+const Q_LIST: &str = "/v2/binding/enduserapi/userDeviceList";
+
+fn quectel(fake: &Fake) -> QuectelClient {
+    QuectelClient::new(
+        build_client(&HttpConfig::default()).unwrap(),
+        BaseUrl::parse(&fake.url()).unwrap(),
+        creds("fleet@example.com", "q-secret"),
+        SessionCache::in_memory(),
+        fast_retry(),
+    )
+    .unwrap()
+}
+
+fn quectel_tokens(access: &str, refresh: &str) -> Reply {
+    let far = 4_102_444_800_000_i64; // 2100-01-01
+    Reply::json(json!({"code": 200, "msg": "success", "data": {
+        "accessToken": {"token": access, "expirationTime": far},
+        "refreshToken": {"token": refresh, "expirationTime": far}}}))
+}
+
+fn quectel_page(start: usize, count: usize, total: usize) -> Reply {
+    let list: Vec<Value> = (start..start + count)
+        .map(|i| json!({"productKey": "pk1", "deviceKey": format!("dk{i}"), "deviceName": format!("Meter {i}"),
+            "productName": "EC200U", "onlineStatus": i % 2, "deviceType": if i % 3 == 0 { "ble" } else { "mqtt" },
+            "firmwareVersion": "1.0.0"}))
+        .collect();
+    Reply::json(json!({"code": 200, "msg": "", "data": {"list": list, "total": total, "pageNum": 1, "pageSize": 100}, "extMsg": ""}))
+}
+
+#[tokio::test]
+async fn quectel_signs_in_with_a_form_and_reads_every_page() {
+    let fake = Fake::start().await;
+    fake.default(Q_LOGIN, quectel_tokens("acc-1", "ref-1"));
+    fake.queue(Q_LIST, quectel_page(0, 100, 230));
+    fake.queue(Q_LIST, quectel_page(100, 100, 230));
+    fake.queue(Q_LIST, quectel_page(200, 30, 230));
+    let devices = quectel(&fake).list_devices().await.unwrap();
+    assert_eq!(devices.len(), 230);
+    assert_eq!(devices[229].id, "dk229");
+    assert_eq!(devices[0].transport.as_deref(), Some("ble"));
+
+    let login = &fake.calls(Q_LOGIN)[0];
+    assert_eq!(login.method, "POST");
+    assert_eq!(login.content_type.as_deref(), Some("application/x-www-form-urlencoded"));
+    assert_eq!(login.body, "email=fleet%40example.com&pwd=q-secret");
+    let pages = fake.calls(Q_LIST);
+    assert_eq!(pages.len(), 3);
+    assert_eq!(pages[0].method, "GET");
+    assert_eq!(pages[0].query, "pageNumber=1&pageSize=100");
+    assert_eq!(pages[2].query, "pageNumber=3&pageSize=100");
+    assert!(pages.iter().all(|p| p.authorization.as_deref() == Some("acc-1")));
+}
+
+#[tokio::test]
+async fn quectel_refreshes_a_refused_token_once() {
+    let fake = Fake::start().await;
+    fake.default(Q_LOGIN, quectel_tokens("acc-1", "ref-1"));
+    fake.default(Q_REFRESH, quectel_tokens("acc-2", "ref-2"));
+    fake.queue(Q_LIST, Reply::json(json!({"code": 401, "msg": "token expired"})));
+    fake.default(Q_LIST, quectel_page(0, 3, 3));
+    let devices = quectel(&fake).list_devices().await.unwrap();
+    assert_eq!(devices.len(), 3);
+    assert_eq!(fake.calls(Q_LOGIN).len(), 1, "refresh, not a new sign-in");
+    let refresh = &fake.calls(Q_REFRESH)[0];
+    assert_eq!(refresh.method, "PUT");
+    assert_eq!(refresh.body, "refreshToken=ref-1");
+    assert_eq!(fake.calls(Q_LIST)[1].authorization.as_deref(), Some("acc-2"));
+}
+
+#[tokio::test]
+async fn quectel_signs_in_again_when_the_refresh_fails() {
+    let fake = Fake::start().await;
+    fake.queue(Q_LOGIN, quectel_tokens("acc-1", "ref-1"));
+    fake.default(Q_LOGIN, quectel_tokens("acc-3", "ref-3"));
+    fake.default(Q_REFRESH, Reply::json(json!({"code": 401, "msg": "refresh token expired"})));
+    fake.queue(Q_LIST, Reply::status(401, ""));
+    fake.default(Q_LIST, quectel_page(0, 1, 1));
+    quectel(&fake).list_devices().await.unwrap();
+    assert_eq!(fake.calls(Q_LOGIN).len(), 2);
+    assert_eq!(fake.calls(Q_LIST)[1].authorization.as_deref(), Some("acc-3"));
+}
+
+#[tokio::test]
+async fn quectel_wrong_password_is_auth() {
+    let fake = Fake::start().await;
+    fake.default(Q_LOGIN, Reply::json(json!({"code": 5013, "msg": "password error"})));
+    let err = quectel(&fake).list_devices().await.unwrap_err();
+    assert_eq!(err.code, ErrorKind::Auth);
+    assert!(!format!("{err:?}").contains("q-secret"));
+}
+
+// ---- OneNET ----
+
+#[tokio::test]
+async fn onenet_listing_sends_a_valid_product_token() {
+    use base64::Engine;
+    let key = base64::engine::general_purpose::STANDARD.encode(b"0123456789abcdef0123456789abcdef");
+    let fake = Fake::start().await;
+    fake.default(
+        "/_sim/onenet/devices",
+        Reply::json(json!({"errno": 0, "error": "succ", "data": {"devices": [
+            {"dev_id": 527776559, "name": "Pump", "manuf": "102", "model": "10201", "version": "V1",
+             "online": true, "battery": 70, "signal": 18}]}})),
+    );
+    let client = OnenetClient::new(
+        build_client(&HttpConfig::default()).unwrap(),
+        BaseUrl::parse(&fake.url()).unwrap(),
+        creds("245528", &key),
+        fast_retry(),
+    )
+    .unwrap();
+    let devices = client.list_devices().await.unwrap();
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0].id, "527776559");
+    assert_eq!(devices[0].product_key.as_deref(), Some("245528"));
+    let call = &fake.calls("/_sim/onenet/devices")[0];
+    assert_eq!(call.query, "product_id=245528");
+    let token = call.authorization.as_deref().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let parsed = ota_clouds::onenet::token::verify(&Secret::new(key), token, now).unwrap();
+    assert_eq!(parsed.res, "products/245528");
+    assert!(token.contains("res=products%2F245528"));
+
+    fake.default("/_sim/onenet/devices", Reply::json(json!({"errno": 1, "error": "auth failed"})));
+    let err = client.list_devices().await.unwrap_err();
+    assert_eq!(err.code, ErrorKind::Auth);
+}

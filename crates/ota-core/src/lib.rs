@@ -1,0 +1,19 @@
+//! OTA Console engine: domain model, SQLite store, keychain secrets, progress model and the services the
+//! window and the CLI share. No Tauri here: this crate is tested on its own.
+
+pub mod cloud;
+pub mod console;
+pub mod error;
+pub mod jobs;
+pub mod model;
+pub mod net;
+pub mod paths;
+pub mod progress;
+pub mod secrets;
+pub mod store;
+
+pub use console::{Console, DataKind};
+pub use error::{ApiError, CoreError, CoreResult, ErrorKind};
+pub use model::*;
+pub use secrets::{Keychain, Secret, SecretSlot, SecretStore};
+pub use store::Store;

@@ -1,0 +1,59 @@
+//! Versioned schema migrations, embedded in the binary and applied all-or-nothing at start.
+
+use rusqlite::Connection;
+
+use crate::error::{CoreError, CoreResult};
+
+/// Every migration in order; `PRAGMA user_version` records how many have been applied.
+const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+
+pub fn run(conn: &mut Connection) -> CoreResult<()> {
+    let known = MIGRATIONS.last().map(|(v, _)| *v).unwrap_or(0);
+    let current: u32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if current > known {
+        return Err(CoreError::SchemaTooNew {
+            found: current,
+            known,
+        });
+    }
+    if current == known {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        tx.execute_batch(sql)
+            .map_err(|source| CoreError::Migration {
+                version: *version,
+                source,
+            })?;
+        tx.pragma_update(None, "user_version", version)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_once_and_are_idempotent() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn).unwrap();
+        run(&mut conn).unwrap();
+        let version: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as u32);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_not_clobbered() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(
+            run(&mut conn),
+            Err(CoreError::SchemaTooNew { found: 99, .. })
+        ));
+    }
+}

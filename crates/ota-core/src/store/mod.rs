@@ -1,0 +1,96 @@
+//! The local SQLite cache: accounts, the last known fleet, jobs and their history, plans and the audit log.
+//!
+//! One connection behind a mutex: the console's writes are small and few per second, and a single writer
+//! keeps every multi-row change inside one transaction without lock juggling.
+
+mod accounts;
+mod audit;
+mod devices;
+mod jobs;
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::error::{CoreError, CoreResult};
+
+pub use audit::{AuditEntry, AuditRecord};
+pub use devices::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use jobs::{JobEvent, JobSample, JobState, JobView, NewJob};
+
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date.
+    pub fn open_in(data_dir: &Path) -> CoreResult<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|source| CoreError::Io {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        Self::open(&crate::paths::database_path(data_dir))
+    }
+
+    pub fn open(path: &Path) -> CoreResult<Self> {
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        migrations::run(&mut conn)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half-done transaction behind (rusqlite rolls back
+        // on drop), so the connection is still usable.
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `f` inside one transaction: all of its writes land, or none do.
+    fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> CoreResult<T>) -> CoreResult<T> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> CoreResult<T>) -> CoreResult<T> {
+        let conn = self.lock();
+        f(&conn)
+    }
+}
+
+fn configure(conn: &Connection) -> CoreResult<()> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    // WAL survives a crash mid-write and lets otactl read while the window writes; NORMAL is durable in WAL
+    // except for the last transactions before a power loss, never corrupting.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) fn test_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open_in(dir.path()).expect("open store");
+    (dir, store)
+}

@@ -1,0 +1,104 @@
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use ota_core::{ApiError, Cloud, NewAccount, Secret};
+
+use crate::context::Context;
+use crate::output::print_json;
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Add an account; the password, access key or token is read from standard input.
+    Add {
+        #[arg(long, value_parser = parse_cloud)]
+        cloud: Cloud,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        base_url: String,
+        #[arg(long)]
+        region: Option<String>,
+        /// E-mail (Vicohome, Quectel) or product id (OneNET).
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// List accounts (never prints a secret).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an account, its keychain entries and its cached devices.
+    Remove { name: String },
+}
+
+pub fn parse_cloud(s: &str) -> Result<Cloud, String> {
+    Cloud::parse(s).ok_or_else(|| format!("unknown cloud “{s}” (vicohome, onenet or quectel)"))
+}
+
+fn read_secret() -> Result<Secret, ApiError> {
+    let stdin = std::io::stdin();
+    let text = if stdin.is_terminal() {
+        rpassword::prompt_password("Password / access key / token: ")
+            .map_err(|e| ApiError::validation(format!("cannot read the secret: {e}")))?
+    } else {
+        let mut text = String::new();
+        stdin
+            .lock()
+            .read_to_string(&mut text)
+            .map_err(|e| ApiError::validation(format!("cannot read the secret from standard input: {e}")))?;
+        text
+    };
+    Ok(Secret::new(text.trim_end_matches(['\r', '\n']).to_string()))
+}
+
+pub fn run(ctx: &Context, cmd: AccountsCommand) -> Result<ExitCode, ApiError> {
+    match cmd {
+        AccountsCommand::Add {
+            cloud,
+            name,
+            base_url,
+            region,
+            user,
+        } => {
+            let secret = read_secret()?;
+            let account = ctx.console.add_account(
+                &NewAccount {
+                    name,
+                    cloud,
+                    base_url,
+                    region,
+                    username: user,
+                },
+                secret,
+            )?;
+            eprintln!(
+                "Added {} account “{}”; its secret is in the system keychain.",
+                account.cloud.label(),
+                account.name
+            );
+        }
+        AccountsCommand::List { json } => {
+            let accounts = ctx.console.accounts()?;
+            if json {
+                print_json(&accounts)?;
+            } else {
+                for a in accounts {
+                    println!(
+                        "{:<28} {:<9} {:<40} {}{}",
+                        a.name,
+                        a.cloud.as_str(),
+                        a.base_url,
+                        a.username.unwrap_or_default(),
+                        if a.sandbox { "  (sandbox)" } else { "" }
+                    );
+                }
+            }
+        }
+        AccountsCommand::Remove { name } => {
+            let account = ctx.console.remove_account(&name)?;
+            eprintln!("Removed “{}” and its keychain entries.", account.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

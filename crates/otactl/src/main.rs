@@ -1,0 +1,78 @@
+//! `otactl`: OTA Console on the command line. It opens the same store and keychain as the window.
+
+mod accounts;
+mod context;
+mod devices;
+mod output;
+mod vicohome;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "otactl", version, about = "Firmware updates over the air for Vicohome, OneNET and Quectel devices")]
+pub struct Cli {
+    /// Run against an in-process simulator of the three clouds (default seed), like the app's sandbox.
+    #[arg(long, global = true, conflicts_with = "sim_url")]
+    sandbox: bool,
+    /// Run against a running `ota-sim` at this URL.
+    #[arg(long, global = true, value_name = "URL")]
+    sim_url: Option<String>,
+    /// The data folder (store); defaults to the app's.
+    #[arg(long, global = true, value_name = "DIR", env = "OTA_CONSOLE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Run the command against this account only.
+    #[arg(long, global = true, value_name = "NAME")]
+    account: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Cloud accounts (credentials go to the OS keychain).
+    #[command(subcommand)]
+    Accounts(accounts::AccountsCommand),
+    /// The device fleet.
+    #[command(subcommand)]
+    Devices(devices::DevicesCommand),
+    /// Vicohome camera updates.
+    #[command(subcommand)]
+    Vicohome(vicohome::VicohomeCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            output::print_error(&err);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, ota_core::ApiError> {
+    let ctx = context::Context::open(&cli).await?;
+    match cli.command {
+        Command::Accounts(cmd) => accounts::run(&ctx, cmd),
+        Command::Devices(cmd) => devices::run(&ctx, cmd).await,
+        Command::Vicohome(cmd) => vicohome::run(&ctx, cmd).await,
+    }
+}

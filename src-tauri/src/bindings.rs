@@ -1,0 +1,87 @@
+//! TypeScript bindings for the window, generated from the Rust types by ts-rs into `ui/src/bindings`.
+//! The test below fails when the committed files are stale; `UPDATE_BINDINGS=1 cargo test -p ota-console
+//! bindings` rewrites them.
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    use ts_rs::TS;
+
+    fn export_all(dir: &Path) {
+        macro_rules! export {
+            ($($t:ty),* $(,)?) => { $( <$t as TS>::export_all_to(dir).expect(stringify!($t)); )* };
+        }
+        export!(
+            ota_core::ApiError,
+            ota_core::ErrorKind,
+            ota_core::Account,
+            ota_core::NewAccount,
+            ota_core::Device,
+            ota_core::DeviceQuery,
+            ota_core::DevicePage,
+            ota_core::FleetFreshness,
+            ota_core::AccountFreshness,
+            ota_core::DataKind,
+            ota_core::store::JobView,
+            ota_core::store::JobEvent,
+            ota_core::store::JobState,
+            ota_core::store::AuditEntry,
+            ota_core::progress::JobPhase,
+            ota_core::progress::ProgressSample,
+            crate::commands::AppInfo,
+            crate::progress::DataChanged,
+        );
+    }
+
+    fn read_dir(dir: &Path) -> BTreeMap<String, String> {
+        let mut files = BTreeMap::new();
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "ts") {
+                    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                    files.insert(name, std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        files
+    }
+
+    #[test]
+    fn bindings_are_current() {
+        let committed: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings");
+        let fresh = tempfile_dir();
+        export_all(&fresh);
+        let generated = read_dir(&fresh);
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            let _ = std::fs::remove_dir_all(&committed);
+            std::fs::create_dir_all(&committed).unwrap();
+            for (name, text) in &generated {
+                std::fs::write(committed.join(name), text).unwrap();
+            }
+        }
+        let existing = read_dir(&committed);
+        let _ = std::fs::remove_dir_all(&fresh);
+        assert_eq!(
+            existing.keys().collect::<Vec<_>>(),
+            generated.keys().collect::<Vec<_>>(),
+            "ui/src/bindings is stale: run `UPDATE_BINDINGS=1 cargo test -p ota-console bindings`"
+        );
+        for (name, text) in &generated {
+            assert_eq!(
+                existing.get(name),
+                Some(text),
+                "ui/src/bindings/{name} is stale: run `UPDATE_BINDINGS=1 cargo test -p ota-console bindings`"
+            );
+        }
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ota-bindings-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

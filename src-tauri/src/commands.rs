@@ -1,0 +1,108 @@
+//! Command adapters: argument in, one engine call, answer out. No business logic here.
+
+use ota_core::store::{JobEvent, JobView};
+use ota_core::{Account, DevicePage, DeviceQuery, FleetFreshness, NewAccount, Secret};
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tauri::State;
+use ts_rs::TS;
+
+use crate::error::IpcResult;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+    /// True when the built-in simulator backs the sandbox accounts.
+    pub sandbox: bool,
+    pub sim_url: Option<String>,
+}
+
+#[tauri::command]
+pub async fn app_info(state: State<'_, AppState>) -> IpcResult<AppInfo> {
+    state.wait_ready().await;
+    let sandbox = state
+        .sandbox
+        .lock()
+        .map(|s| s.clone())
+        .unwrap_or_default();
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        data_dir: state.data_dir.display().to_string(),
+        sandbox: sandbox.active,
+        sim_url: sandbox.sim_url,
+    })
+}
+
+#[tauri::command]
+pub async fn list_devices(state: State<'_, AppState>, query: DeviceQuery) -> IpcResult<DevicePage> {
+    Ok(state.console.devices(&query)?)
+}
+
+#[tauri::command]
+pub async fn fleet_freshness(state: State<'_, AppState>) -> IpcResult<FleetFreshness> {
+    Ok(state.console.freshness()?)
+}
+
+#[tauri::command]
+pub async fn refresh_fleet(state: State<'_, AppState>) -> IpcResult<FleetFreshness> {
+    state.wait_ready().await;
+    Ok(state.console.refresh_fleet().await?)
+}
+
+#[tauri::command]
+pub async fn list_accounts(state: State<'_, AppState>) -> IpcResult<Vec<Account>> {
+    Ok(state.console.accounts()?)
+}
+
+#[tauri::command]
+pub async fn add_account(
+    state: State<'_, AppState>,
+    account: NewAccount,
+    secret: String,
+) -> IpcResult<Account> {
+    Ok(state.console.add_account(&account, Secret::new(secret))?)
+}
+
+#[tauri::command]
+pub async fn remove_account(state: State<'_, AppState>, name: String) -> IpcResult<Account> {
+    Ok(state.console.remove_account(&name)?)
+}
+
+#[tauri::command]
+pub async fn start_vicohome_update(
+    state: State<'_, AppState>,
+    account_id: i64,
+    serial: String,
+    on_progress: Channel<JobView>,
+) -> IpcResult<JobView> {
+    let updates = state.console.subscribe_jobs();
+    let job =
+        ota_core::jobs::start_vicohome_update(state.console.clone(), account_id, &serial).await?;
+    crate::progress::forward_job(updates, job.clone(), on_progress);
+    Ok(job)
+}
+
+#[tauri::command]
+pub async fn watch_job(
+    state: State<'_, AppState>,
+    job_id: i64,
+    on_progress: Channel<JobView>,
+) -> IpcResult<JobView> {
+    let updates = state.console.subscribe_jobs();
+    let job = ota_core::jobs::watch_job(state.console.clone(), job_id)?;
+    crate::progress::forward_job(updates, job.clone(), on_progress);
+    Ok(job)
+}
+
+#[tauri::command]
+pub async fn list_jobs(state: State<'_, AppState>, limit: u32) -> IpcResult<Vec<JobView>> {
+    Ok(state.console.store().jobs(limit.clamp(1, 1000))?)
+}
+
+#[tauri::command]
+pub async fn job_events(state: State<'_, AppState>, job_id: i64) -> IpcResult<Vec<JobEvent>> {
+    Ok(state.console.store().job_events(job_id)?)
+}

@@ -1,0 +1,107 @@
+//! OTA Console desktop shell: wires the engine (`ota-core`) and the cloud clients (`ota-clouds`) to the
+//! window. Commands only adapt; everything that decides lives in the engine crates.
+
+mod bindings;
+mod commands;
+mod error;
+mod logging;
+mod progress;
+mod sandbox;
+mod state;
+
+use std::sync::Arc;
+
+use ota_core::{Console, Keychain, Store};
+use tauri::Manager;
+
+use crate::state::{AppState, SandboxStatus};
+
+pub fn run() {
+    let data_dir = ota_core::paths::data_dir();
+    logging::init(&data_dir);
+    tracing::info!(data_dir = %data_dir.display(), "starting OTA Console");
+
+    let store = match Store::open_in(&data_dir) {
+        Ok(store) => store,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot open the local database");
+            eprintln!(
+                "OTA Console cannot open its database in {}: {err}",
+                data_dir.display()
+            );
+            std::process::exit(1);
+        }
+    };
+    let settings = sandbox::SandboxSettings::from_env();
+    let console = Arc::new(
+        Console::new(
+            store,
+            Arc::new(Keychain::default()),
+            Arc::new(ota_clouds::CloudConnector::default()),
+        )
+        .with_job_options(ota_core::jobs::JobOptions::scaled(settings.time_scale)),
+    );
+    let (ready_tx, ready_rx) = tokio::sync::watch::channel(false);
+    let sandbox_status = Arc::new(std::sync::Mutex::new(SandboxStatus::default()));
+
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .manage(AppState {
+            console: console.clone(),
+            data_dir: data_dir.clone(),
+            ready: ready_rx,
+            sandbox: sandbox_status.clone(),
+        })
+        .setup(move |app| {
+            progress::forward_data_changes(app.handle().clone(), console.clone());
+            let console = console.clone();
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let sim = sandbox::start(&console, &settings, &sandbox_status).await;
+                let _ = ready_tx.send(true);
+                match ota_core::jobs::resume_active_jobs(&console) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(jobs = n, "resumed watching unfinished jobs"),
+                    Err(err) => tracing::error!(error = %err.display_line(), "could not resume jobs"),
+                }
+                background_refresh(console).await;
+                // Keeps the in-process simulator alive as long as the app runs.
+                drop(sim);
+                drop(handle);
+            });
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.set_title("OTA Console");
+            }
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::list_devices,
+            commands::fleet_freshness,
+            commands::refresh_fleet,
+            commands::list_accounts,
+            commands::add_account,
+            commands::remove_account,
+            commands::start_vicohome_update,
+            commands::watch_job,
+            commands::list_jobs,
+            commands::job_events,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(err) = result {
+        tracing::error!(error = %err, "the window could not start");
+        eprintln!("OTA Console could not start its window: {err}");
+        std::process::exit(1);
+    }
+}
+
+/// Refreshes the fleet now and then every minute, so the list stays live without the window asking.
+async fn background_refresh(console: Arc<Console>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(err) = console.refresh_fleet().await {
+            tracing::warn!(error = %err.display_line(), "background refresh failed");
+        }
+    }
+}

@@ -1,0 +1,37 @@
+// The cloud simulator (`ota-sim`) on a free port.
+import { simBinary } from './paths.mjs';
+import { startProcess, stopProcess, waitForLine } from './processes.mjs';
+
+/**
+ * Starts ota-sim and waits for its `listening on http://ADDR` line.
+ * Returns { url, process, devices(), accounts(), stop() }.
+ */
+export async function startSim({ devices = 60, seed = 7, timeScale = 20, faults = [], name = 'ota-sim' } = {}) {
+  const args = [
+    '--listen', '127.0.0.1:0',
+    '--devices', String(devices),
+    '--seed', String(seed),
+    '--time-scale', String(timeScale),
+    ...faults.flatMap((fault) => ['--fault', fault]),
+  ];
+  const child = startProcess(name, simBinary(), args);
+  try {
+    const [, url] = await waitForLine(child, /^listening on (http:\/\/\S+)\s*$/);
+    const getJson = async (path) => {
+      const response = await fetch(new URL(path, url));
+      if (!response.ok) throw new Error(`GET ${path} -> HTTP ${response.status}`);
+      return response.json();
+    };
+    return {
+      url,
+      process: child,
+      /** GET /_sim/devices: [{cloud, id, name, model, manufacturer, firmware, online, battery, signal, ...}] */
+      devices: () => getJson('/_sim/devices'),
+      accounts: () => getJson('/_sim/accounts'),
+      stop: () => stopProcess(child),
+    };
+  } catch (error) {
+    await stopProcess(child);
+    throw error;
+  }
+}

@@ -1,0 +1,66 @@
+// The app's accessible surface as the e2e contract names it (see PROJECT.md, "App contract").
+// Selectors use exact attributes so a label change breaks loudly here, in one place.
+
+export const selectors = {
+  deviceGrid: '[role="grid"][aria-label="Devices"]',
+  deviceRow: '[role="grid"][aria-label="Devices"] [role="row"][data-device-id]',
+  search: '[aria-label="Search devices"]',
+  cloudFilter: '[aria-label="Filter by cloud"]',
+  statusFilter: '[aria-label="Filter by status"]',
+  refresh: '[aria-label="Refresh devices"]',
+  freshness: '[aria-label="Fleet freshness"]',
+  deviceCount: '[aria-label="Device count"]',
+};
+
+/** The data-device-id of every device row currently in the DOM (the grid is virtualised: visible rows only). */
+export async function visibleDeviceIds(browser) {
+  return browser.execute(
+    (rowSelector) => Array.from(document.querySelectorAll(rowSelector), (row) => row.getAttribute('data-device-id')),
+    selectors.deviceRow,
+  );
+}
+
+/** Waits until the Devices grid shows at least one row; returns the visible ids. */
+export async function waitForDeviceRows(browser, { timeout = 30000 } = {}) {
+  let ids = [];
+  await browser.waitUntil(
+    async () => {
+      ids = await visibleDeviceIds(browser);
+      return ids.length > 0;
+    },
+    { timeout, interval: 250, timeoutMsg: `the "Devices" grid showed no rows within ${timeout} ms` },
+  );
+  return ids;
+}
+
+/** The text of the "Fleet freshness" status ("Live ..." or "Cached ..."). */
+export async function freshnessText(browser) {
+  const element = await browser.$(selectors.freshness);
+  return (await element.getText()).trim();
+}
+
+/** Waits until "Fleet freshness" starts with `prefix`; returns the whole text. */
+export async function waitForFreshness(browser, prefix, { timeout = 30000 } = {}) {
+  let text = '(no "Fleet freshness" element)';
+  try {
+    await browser.waitUntil(
+      async () => {
+        const element = await browser.$(selectors.freshness);
+        if (!(await element.isExisting())) return false;
+        text = (await element.getText()).trim();
+        return text.startsWith(prefix);
+      },
+      { timeout, interval: 250 },
+    );
+  } catch {
+    throw new Error(`"Fleet freshness" did not start with "${prefix}" within ${timeout} ms (it says "${text}")`);
+  }
+  return text;
+}
+
+/** Types `text` into "Search devices", replacing what was there. */
+export async function searchDevices(browser, text) {
+  const box = await browser.$(selectors.search);
+  await box.waitForDisplayed();
+  await box.setValue(text);
+}

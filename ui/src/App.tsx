@@ -1,0 +1,28 @@
+import { useState } from "react";
+
+import { Header } from "./components/Header";
+import { Nav, type View } from "./components/Nav";
+import { useDataChangedInvalidation } from "./hooks/useDataChanged";
+import { useAutoRefresh, useFleetRefresh } from "./hooks/useFleetRefresh";
+import { DevicesView } from "./views/DevicesView";
+import { JobsView } from "./views/JobsView";
+import { SettingsView } from "./views/SettingsView";
+
+export function App() {
+  const [view, setView] = useState<View>("devices");
+  const fleet = useFleetRefresh();
+  useDataChangedInvalidation();
+  useAutoRefresh(fleet.refresh);
+
+  return (
+    <div className="app">
+      <Header refreshing={fleet.busy} refreshError={fleet.error} onRefresh={fleet.refresh} />
+      <Nav current={view} onChange={setView} />
+      <main className="app-main">
+        {view === "devices" ? <DevicesView /> : null}
+        {view === "jobs" ? <JobsView /> : null}
+        {view === "settings" ? <SettingsView /> : null}
+      </main>
+    </div>
+  );
+}

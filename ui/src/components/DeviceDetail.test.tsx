@@ -1,0 +1,76 @@
+import type { Channel } from "@tauri-apps/api/core";
+import { act, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+
+import type { JobView } from "../bindings/JobView";
+import { makeDevice, makeJob } from "../test/fixtures";
+import { renderWithQueries } from "../test/render";
+import { callsOf, mockCommands } from "../test/tauri";
+import { DeviceDetail } from "./DeviceDetail";
+
+describe("device details", () => {
+  it("starts a camera update and follows its progress channel", async () => {
+    const user = userEvent.setup();
+    const starting = makeJob({ state: "starting", phase: "starting", percent: 0, transferred: 0, total: 0, updatedAt: 1 });
+    mockCommands({ start_vicohome_update: () => starting });
+    renderWithQueries(<DeviceDetail device={makeDevice(1)} onClose={() => {}} />);
+
+    await user.click(screen.getByRole("button", { name: "Update firmware" }));
+    await waitFor(() => expect(callsOf("start_vicohome_update").length).toBe(1));
+    const args = callsOf("start_vicohome_update")[0]!;
+    expect(args.accountId).toBe(1);
+    expect(args.serial).toBe("SN000001");
+    const channel = args.onProgress as Channel<JobView>;
+
+    act(() => channel.onmessage(makeJob({ percent: 37, updatedAt: 2 })));
+    const progress = screen.getByRole("group", { name: "Update progress" });
+    expect(within(progress).getByRole("progressbar").getAttribute("aria-valuenow")).toBe("37");
+    expect(progress.textContent).toContain("6.3 / 15.0 MiB");
+    expect(screen.getByRole("button", { name: "Update firmware" })).toHaveProperty("disabled", true);
+
+    act(() =>
+      channel.onmessage(
+        makeJob({ state: "succeeded", phase: "complete", percent: 100, transferred: 15_728_640, updatedAt: 3 }),
+      ),
+    );
+    expect(within(progress).getByRole("progressbar").getAttribute("aria-valuenow")).toBe("100");
+    expect(progress.textContent).toContain("Complete");
+  });
+
+  it("shows an update already running for this camera and does not offer a second one", async () => {
+    mockCommands({ list_jobs: () => [makeJob({ deviceId: "SN000001", percent: 52 }), makeJob({ id: 2, deviceId: "SN999" })] });
+    renderWithQueries(<DeviceDetail device={makeDevice(1)} onClose={() => {}} />);
+    const progress = await screen.findByRole("group", { name: "Update progress" });
+    expect(within(progress).getByRole("progressbar").getAttribute("aria-valuenow")).toBe("52");
+    expect(screen.getByRole("button", { name: "Update firmware" })).toHaveProperty("disabled", true);
+  });
+
+  it("explains why an update could not start", async () => {
+    const user = userEvent.setup();
+    mockCommands({
+      start_vicohome_update: () => {
+        throw { code: "conflict", message: "An update is already running on this camera.", hint: "Follow it in Jobs." };
+      },
+    });
+    renderWithQueries(<DeviceDetail device={makeDevice(1)} onClose={() => {}} />);
+    await user.click(screen.getByRole("button", { name: "Update firmware" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("An update is already running on this camera.");
+    expect(alert.textContent).toContain("Follow it in Jobs.");
+  });
+
+  it("offers no update for other clouds, and closes with Escape", async () => {
+    const user = userEvent.setup();
+    const onClose = vi.fn();
+    renderWithQueries(
+      <DeviceDetail device={makeDevice(2, { cloud: "quectel", transport: "ble", productKey: "pk1" })} onClose={onClose} />,
+    );
+    const panel = screen.getByRole("dialog", { name: "Camera 2" });
+    expect(within(panel).queryByRole("button", { name: "Update firmware" })).toBeNull();
+    expect(panel.textContent).toContain("BLE");
+    expect(document.activeElement).toBe(within(panel).getByRole("button", { name: "Close" }));
+    await user.keyboard("{Escape}");
+    expect(onClose).toHaveBeenCalledOnce();
+  });
+});

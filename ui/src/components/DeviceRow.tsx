@@ -1,0 +1,96 @@
+import type { CSSProperties } from "react";
+
+import type { Device } from "../bindings/Device";
+import { t } from "../i18n";
+import { CloudBadge } from "./CloudBadge";
+
+export const LOW_BATTERY = 20;
+
+export function deviceRowId(index: number): string {
+  return `device-row-${index}`;
+}
+
+interface RowProps {
+  index: number;
+  device: Device;
+  active: boolean;
+  style?: CSSProperties;
+  onSelect: (index: number) => void;
+  onOpen: (device: Device) => void;
+}
+
+export function DeviceRow({ index, device, active, style, onSelect, onOpen }: RowProps) {
+  const newer = device.newestFirmware && device.newestFirmware !== device.firmware ? device.newestFirmware : null;
+  const lowBattery = device.battery !== null && device.battery < LOW_BATTERY;
+  return (
+    <div
+      role="row"
+      id={deviceRowId(index)}
+      aria-rowindex={index + 2}
+      aria-selected={active}
+      data-device-id={device.id}
+      className={active ? "grid-row active" : "grid-row"}
+      style={style}
+      onClick={() => {
+        onSelect(index);
+        onOpen(device);
+      }}
+    >
+      <div role="gridcell" className="cell cell-cloud">
+        <CloudBadge cloud={device.cloud} />
+      </div>
+      <div role="gridcell" className="cell cell-name" title={device.name}>
+        {device.name}
+      </div>
+      <div role="gridcell" className="cell cell-id mono" title={device.id}>
+        {device.id}
+      </div>
+      <div role="gridcell" className="cell cell-model" title={device.model}>
+        {device.model}
+      </div>
+      <div role="gridcell" className="cell cell-firmware">
+        <span className="mono">{device.firmware}</span>
+        {newer ? (
+          <span className="newer-hint" title={t("devices.newerTitle", { version: newer })}>
+            {" "}
+            {t("devices.newerHint", { version: newer })}
+          </span>
+        ) : null}
+      </div>
+      <div role="gridcell" className="cell cell-online">
+        <span className={device.online ? "dot dot-online" : "dot dot-offline"} aria-hidden="true" />
+        {device.online ? t("status.online") : t("status.offline")}
+      </div>
+      <div role="gridcell" className={lowBattery ? "cell cell-battery battery-low" : "cell cell-battery"}>
+        {device.battery === null ? t("devices.batteryUnknown") : `${device.battery} %`}
+      </div>
+    </div>
+  );
+}
+
+interface SkeletonProps {
+  index: number;
+  active: boolean;
+  style?: CSSProperties;
+}
+
+/** A row whose page is still loading. */
+export function SkeletonRow({ index, active, style }: SkeletonProps) {
+  return (
+    <div
+      role="row"
+      id={deviceRowId(index)}
+      aria-rowindex={index + 2}
+      aria-selected={active}
+      aria-busy="true"
+      className={active ? "grid-row skeleton active" : "grid-row skeleton"}
+      style={style}
+    >
+      {Array.from({ length: 7 }, (_, i) => (
+        <div role="gridcell" className="cell" key={i}>
+          <span className="skeleton-bar" />
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,33 @@
+// React Query keys in one place, so invalidation by data kind cannot miss one.
+
+import type { DataKind } from "./bindings/DataKind";
+import type { DeviceQuery } from "./bindings/DeviceQuery";
+
+/** The filter and order of the device list; the page window is added per page. */
+export type DeviceFilter = Omit<DeviceQuery, "offset" | "limit">;
+
+export const queryKeys = {
+  appInfo: ["appInfo"] as const,
+  freshness: ["freshness"] as const,
+  devices: ["devices"] as const,
+  devicePage: (filter: DeviceFilter, page: number) => ["devices", filter, page] as const,
+  accounts: ["accounts"] as const,
+  jobs: ["jobs"] as const,
+  jobList: (limit: number) => ["jobs", "list", limit] as const,
+  jobEvents: (jobId: number) => ["jobs", "events", jobId] as const,
+  audit: ["audit"] as const,
+};
+
+/** Which queries a change notice makes stale. */
+export function keysForKind(kind: DataKind): ReadonlyArray<readonly string[]> {
+  switch (kind) {
+    case "devices":
+      return [queryKeys.devices, queryKeys.freshness];
+    case "accounts":
+      return [queryKeys.accounts, queryKeys.devices, queryKeys.freshness, queryKeys.appInfo];
+    case "jobs":
+      return [queryKeys.jobs];
+    case "audit":
+      return [queryKeys.audit];
+  }
+}

@@ -1,0 +1,24 @@
+import { AccountsTable } from "../components/AccountsTable";
+import { AddAccountForm } from "../components/AddAccountForm";
+import { AppInfoPanel } from "../components/AppInfoPanel";
+import { t } from "../i18n";
+
+export function SettingsView() {
+  return (
+    <div className="view settings-view">
+      <h2 className="view-title">{t("settings.title")}</h2>
+      <section className="card" aria-labelledby="settings-accounts">
+        <h3 id="settings-accounts">{t("settings.accounts")}</h3>
+        <AccountsTable />
+      </section>
+      <section className="card" aria-labelledby="settings-add">
+        <h3 id="settings-add">{t("settings.addTitle")}</h3>
+        <AddAccountForm />
+      </section>
+      <section className="card" aria-labelledby="settings-about">
+        <h3 id="settings-about">{t("settings.about")}</h3>
+        <AppInfoPanel />
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,167 @@
+//! `cargo xtask run | test`: one entry point for developers and CI.
+
+mod e2e;
+mod keychain;
+mod system;
+mod ui;
+mod util;
+
+use std::env;
+use std::process::{Command as Process, ExitCode};
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use util::{repo_root, Steps};
+
+#[derive(Parser)]
+#[command(
+    name = "xtask",
+    bin_name = "cargo xtask",
+    about = "Developer tasks for OTA Console"
+)]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Check prerequisites, build the UI and start the desktop app (extra arguments go to the app).
+    Run {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        app_args: Vec<String>,
+    },
+    /// Run every check CI runs, in order, stopping at the first failure.
+    Test {
+        /// Leave out the end-to-end tests of the window.
+        #[arg(long)]
+        skip_e2e: bool,
+        /// Run only one group of checks.
+        #[arg(long, value_enum)]
+        only: Option<Group>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Group {
+    /// UI typecheck, unit tests and build.
+    Ui,
+    /// rustfmt, clippy and the workspace tests.
+    Rust,
+    /// The WebdriverIO tests of the real window.
+    E2e,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.task {
+        Task::Run { app_args } => run_app(&app_args),
+        Task::Test { skip_e2e, only } => test(skip_e2e, only),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("\nerror: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_app(app_args: &[String]) -> Result<()> {
+    system::ensure_prerequisites(system::APP_PACKAGES)?;
+    system::ensure_node()?;
+    ui::install_if_stale(&ui::ui_dir())?;
+    ui::npm_run("build")?;
+
+    let mut app = util::cargo();
+    app.args(["run", "-p", "ota-console", "--"])
+        .args(app_args)
+        .current_dir(repo_root());
+    let headless = cfg!(target_os = "linux")
+        && env::var_os("DISPLAY").is_none()
+        && env::var_os("WAYLAND_DISPLAY").is_none();
+    if !headless {
+        return util::run(&mut app);
+    }
+    if !util::on_path("xvfb-run") {
+        println!("no display (DISPLAY and WAYLAND_DISPLAY are unset) and no xvfb-run: the window will fail to open");
+        return util::run(&mut app);
+    }
+    println!("no display (DISPLAY and WAYLAND_DISPLAY are unset): running under xvfb-run, the window is invisible");
+    let mut under_xvfb = Process::new("xvfb-run");
+    under_xvfb
+        .arg("-a")
+        .arg(app.get_program())
+        .args(app.get_args())
+        .current_dir(repo_root());
+    util::run(&mut under_xvfb)
+}
+
+fn test(skip_e2e: bool, only: Option<Group>) -> Result<()> {
+    let wants = |group: Group| match only {
+        Some(only) => only == group,
+        None => group != Group::E2e || !skip_e2e,
+    };
+    let (ui, rust, e2e) = (wants(Group::Ui), wants(Group::Rust), wants(Group::E2e));
+    let mut steps = Steps::default();
+    let result = test_steps(&mut steps, ui, rust, e2e);
+    steps.print_summary();
+    result
+}
+
+/// The CI pipeline; the Rust and e2e groups need the built UI, because the app embeds `ui/dist` at compile time.
+fn test_steps(steps: &mut Steps, ui: bool, rust: bool, e2e: bool) -> Result<()> {
+    let root = repo_root();
+    if rust || e2e {
+        let packages = [system::APP_PACKAGES, system::TEST_PACKAGES].concat();
+        steps.run("system packages", || {
+            system::ensure_prerequisites(&packages)
+        })?;
+    }
+    steps.run("ui: npm ci", || {
+        system::ensure_node()?;
+        ui::clean_install(&ui::ui_dir())
+    })?;
+    if ui {
+        steps.run("ui: typecheck", || ui::npm_run("typecheck"))?;
+        steps.run("ui: unit tests", ui::unit_tests)?;
+    }
+    steps.run("ui: build", || ui::npm_run("build"))?;
+    if rust {
+        steps.run("cargo fmt --check", || {
+            util::run(
+                util::cargo()
+                    .args(["fmt", "--all", "--", "--check"])
+                    .current_dir(&root),
+            )
+        })?;
+        steps.run("cargo clippy", || {
+            util::run(
+                util::cargo()
+                    .args([
+                        "clippy",
+                        "--workspace",
+                        "--all-targets",
+                        "--",
+                        "-D",
+                        "warnings",
+                    ])
+                    .current_dir(&root),
+            )
+        })?;
+        steps.run("cargo test (in a private keychain)", || {
+            keychain::run_in_session(
+                util::cargo()
+                    .args(["test", "--workspace"])
+                    .current_dir(&root),
+            )
+        })?;
+    }
+    if e2e {
+        steps.run("e2e: tauri-driver + WebDriver", e2e::ensure_drivers)?;
+        steps.run("e2e: build app + simulator", e2e::build_binaries)?;
+        steps.run("e2e: webdriver tests", e2e::run_tests)?;
+    }
+    Ok(())
+}
