@@ -68,11 +68,15 @@ impl RetryPolicy {
 }
 
 /// Whether an error is worth the same call again: rate limits, 5xx, unreadable answers, timeouts and
-/// unreachable hosts — but not a rejected certificate, which the next attempt would meet again.
+/// unreachable hosts — but not a rejected certificate, which the next attempt would meet again, nor a
+/// cloud saying the *device* is offline (a vendor code): seconds later it still will be, and the job
+/// watcher has its own, longer patience for that.
 pub fn is_retryable(err: &ApiError) -> bool {
     match err.code {
         ErrorKind::RateLimited | ErrorKind::Retryable => true,
-        ErrorKind::Offline => !crate::http::is_certificate_rejection(err),
+        ErrorKind::Offline => {
+            err.vendor_code.is_none() && !crate::http::is_certificate_rejection(err)
+        }
         _ => false,
     }
 }
@@ -170,6 +174,9 @@ mod tests {
             ErrorKind::Offline,
             "Cannot reach example.com."
         )));
+        let camera_offline =
+            ApiError::new(ErrorKind::Offline, "The camera is offline.").with_vendor_code("-101");
+        assert!(!is_retryable(&camera_offline));
     }
 
     #[tokio::test]

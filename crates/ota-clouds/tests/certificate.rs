@@ -25,12 +25,14 @@ const KEY: &[u8] = include_bytes!("tls/untrusted-localhost.key.pem");
 async fn untrusted_server() -> (String, Arc<AtomicUsize>) {
     let cert = CertificateDer::from_pem_slice(CERT).unwrap();
     let key = PrivateKeyDer::from_pem_slice(KEY).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], key)
+    .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -72,9 +74,20 @@ async fn an_untrusted_certificate_is_refused_and_explained() {
     .unwrap();
     let err = client.sign_in().await.unwrap_err();
     assert_eq!(err.code, ErrorKind::Offline);
-    assert!(err.message.contains("certificate was rejected"), "{}", err.message);
+    assert!(
+        err.message.contains("certificate was rejected"),
+        "{}",
+        err.message
+    );
     assert!(err.message.contains("localhost"), "{}", err.message);
     assert!(err.hint.is_some());
-    assert!(!ota_clouds::retry::is_retryable(&err), "a rejected certificate is not retried");
-    assert_eq!(requests.load(Ordering::SeqCst), 0, "no request (and no password) was sent");
+    assert!(
+        !ota_clouds::retry::is_retryable(&err),
+        "a rejected certificate is not retried"
+    );
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        0,
+        "no request (and no password) was sent"
+    );
 }

@@ -47,7 +47,9 @@ fn vicohome(fake: &Fake, cache: SessionCache) -> VicohomeClient {
 }
 
 fn login_reply(token: &str) -> Reply {
-    Reply::json(json!({"result": 0, "msg": "success", "data": {"token": {"token": token}, "userId": 7}}))
+    Reply::json(
+        json!({"result": 0, "msg": "success", "data": {"token": {"token": token}, "userId": 7}}),
+    )
 }
 
 fn camera_list() -> Reply {
@@ -88,11 +90,25 @@ async fn vicohome_sends_exact_requests_and_keeps_the_session() {
     assert_eq!(lists.len(), 2);
     for call in &lists {
         assert_eq!(call.method, "POST");
-        assert_eq!(call.authorization.as_deref(), Some("tok-1"), "token sent verbatim");
-        assert_eq!(body_json(&call.body), json!({"language": "en", "countryNo": "US"}));
-        assert!(call.user_agent.as_deref().unwrap().starts_with("OTA-Console/"));
+        assert_eq!(
+            call.authorization.as_deref(),
+            Some("tok-1"),
+            "token sent verbatim"
+        );
+        assert_eq!(
+            body_json(&call.body),
+            json!({"language": "en", "countryNo": "US"})
+        );
+        assert!(call
+            .user_agent
+            .as_deref()
+            .unwrap()
+            .starts_with("OTA-Console/"));
     }
-    assert_eq!(cache.get().map(|s| s.expose().to_string()).as_deref(), Some("tok-1"));
+    assert_eq!(
+        cache.get().map(|s| s.expose().to_string()).as_deref(),
+        Some("tok-1")
+    );
 }
 
 #[tokio::test]
@@ -104,7 +120,9 @@ async fn vicohome_uses_a_kept_token_without_signing_in() {
     vicohome(&fake, cache).list_devices().await.unwrap();
     assert!(fake.calls("/account/login").is_empty());
     assert_eq!(
-        fake.calls("/device/listuserdevices")[0].authorization.as_deref(),
+        fake.calls("/device/listuserdevices")[0]
+            .authorization
+            .as_deref(),
         Some("kept-token")
     );
 }
@@ -121,7 +139,10 @@ async fn vicohome_signs_in_again_once_when_the_session_expired() {
         fake.default("/account/login", login_reply("tok-2"));
         fake.queue("/device/listuserdevices", expired);
         fake.default("/device/listuserdevices", camera_list());
-        let devices = vicohome(&fake, SessionCache::in_memory()).list_devices().await.unwrap();
+        let devices = vicohome(&fake, SessionCache::in_memory())
+            .list_devices()
+            .await
+            .unwrap();
         assert_eq!(devices.len(), 2);
         assert_eq!(fake.calls("/account/login").len(), 2);
         let lists = fake.calls("/device/listuserdevices");
@@ -134,18 +155,34 @@ async fn vicohome_signs_in_again_once_when_the_session_expired() {
 async fn vicohome_reports_auth_when_a_fresh_session_is_refused_too() {
     let fake = Fake::start().await;
     fake.default("/account/login", login_reply("tok"));
-    fake.default("/device/listuserdevices", Reply::json(json!({"result": -1026, "msg": "invalid"})));
-    let err = vicohome(&fake, SessionCache::in_memory()).list_devices().await.unwrap_err();
+    fake.default(
+        "/device/listuserdevices",
+        Reply::json(json!({"result": -1026, "msg": "invalid"})),
+    );
+    let err = vicohome(&fake, SessionCache::in_memory())
+        .list_devices()
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorKind::Auth);
     assert_eq!(err.vendor_code.as_deref(), Some("-1026"));
-    assert_eq!(fake.calls("/account/login").len(), 2, "one sign-in, then exactly one more");
+    assert_eq!(
+        fake.calls("/account/login").len(),
+        2,
+        "one sign-in, then exactly one more"
+    );
 }
 
 #[tokio::test]
 async fn vicohome_wrong_password_is_auth() {
     let fake = Fake::start().await;
-    fake.default("/account/login", Reply::json(json!({"result": -1001, "msg": "account or password error"})));
-    let err = vicohome(&fake, SessionCache::in_memory()).list_devices().await.unwrap_err();
+    fake.default(
+        "/account/login",
+        Reply::json(json!({"result": -1001, "msg": "account or password error"})),
+    );
+    let err = vicohome(&fake, SessionCache::in_memory())
+        .list_devices()
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorKind::Auth);
     assert!(!format!("{err:?}").contains("pa55word"));
 }
@@ -154,12 +191,21 @@ async fn vicohome_wrong_password_is_auth() {
 async fn rate_limit_is_waited_out_as_the_cloud_asked() {
     let fake = Fake::start().await;
     fake.default("/account/login", login_reply("tok"));
-    fake.queue("/device/listuserdevices", Reply::status(429, "slow down").header("retry-after", "1"));
+    fake.queue(
+        "/device/listuserdevices",
+        Reply::status(429, "slow down").header("retry-after", "1"),
+    );
     fake.default("/device/listuserdevices", camera_list());
     let started = Instant::now();
-    let devices = vicohome(&fake, SessionCache::in_memory()).list_devices().await.unwrap();
+    let devices = vicohome(&fake, SessionCache::in_memory())
+        .list_devices()
+        .await
+        .unwrap();
     assert_eq!(devices.len(), 2);
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After honoured"
+    );
     assert_eq!(fake.calls("/device/listuserdevices").len(), 2);
 }
 
@@ -167,8 +213,14 @@ async fn rate_limit_is_waited_out_as_the_cloud_asked() {
 async fn long_retry_after_is_handed_back_with_the_wait() {
     let fake = Fake::start().await;
     fake.default("/account/login", login_reply("tok"));
-    fake.default("/device/listuserdevices", Reply::status(429, "").header("retry-after", "120"));
-    let err = vicohome(&fake, SessionCache::in_memory()).list_devices().await.unwrap_err();
+    fake.default(
+        "/device/listuserdevices",
+        Reply::status(429, "").header("retry-after", "120"),
+    );
+    let err = vicohome(&fake, SessionCache::in_memory())
+        .list_devices()
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorKind::RateLimited);
     assert_eq!(err.retry_after_secs, Some(120));
     assert_eq!(fake.calls("/device/listuserdevices").len(), 1);
@@ -179,19 +231,34 @@ async fn server_errors_are_retried_then_reported() {
     let fake = Fake::start().await;
     fake.default("/account/login", login_reply("tok"));
     fake.default("/device/listuserdevices", Reply::status(503, "maintenance"));
-    let err = vicohome(&fake, SessionCache::in_memory()).list_devices().await.unwrap_err();
+    let err = vicohome(&fake, SessionCache::in_memory())
+        .list_devices()
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorKind::Retryable);
     assert_eq!(err.vendor_code.as_deref(), Some("HTTP 503"));
-    assert_eq!(fake.calls("/device/listuserdevices").len(), 3, "max_attempts");
+    assert_eq!(
+        fake.calls("/device/listuserdevices").len(),
+        3,
+        "max_attempts"
+    );
 }
 
 #[tokio::test]
 async fn malformed_answers_are_retryable_and_never_quoted() {
-    for body in ["<html>oops token=abc</html>", "", "{\"result\": 0, \"data\": {\"list\": 5}}", "[1,2"] {
+    for body in [
+        "<html>oops token=abc</html>",
+        "",
+        "{\"result\": 0, \"data\": {\"list\": 5}}",
+        "[1,2",
+    ] {
         let fake = Fake::start().await;
         fake.default("/account/login", login_reply("tok"));
         fake.default("/device/listuserdevices", Reply::status(200, body));
-        let err = vicohome(&fake, SessionCache::in_memory()).list_devices().await.unwrap_err();
+        let err = vicohome(&fake, SessionCache::in_memory())
+            .list_devices()
+            .await
+            .unwrap_err();
         assert_eq!(err.code, ErrorKind::Retryable, "{body}");
         assert_eq!(err.message, UNREADABLE_ANSWER);
         assert!(!err.display_line().contains("abc"));
@@ -203,7 +270,10 @@ async fn starting_an_update_is_never_repeated() {
     let fake = Fake::start().await;
     fake.default("/account/login", login_reply("tok"));
     fake.default("/device/otastart/", Reply::status(503, ""));
-    let err = vicohome(&fake, SessionCache::in_memory()).start_ota("SN-1").await.unwrap_err();
+    let err = vicohome(&fake, SessionCache::in_memory())
+        .start_ota("SN-1")
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorKind::Retryable);
     assert_eq!(fake.calls("/device/otastart/").len(), 1);
 }
@@ -218,9 +288,15 @@ async fn start_sends_the_base_entry_and_reads_the_status() {
             "inProgress": true, "otaStatus": 0, "serialNumber": "SN-1", "status": 1,
             "totalSize": 15728640, "transferredSize": 0}})),
     );
-    let status = vicohome(&fake, SessionCache::in_memory()).start_ota("SN-1").await.unwrap();
+    let status = vicohome(&fake, SessionCache::in_memory())
+        .start_ota("SN-1")
+        .await
+        .unwrap();
     assert!(status.in_progress);
-    assert_eq!((status.ota_status, status.total, status.transferred), (0, 15_728_640, 0));
+    assert_eq!(
+        (status.ota_status, status.total, status.transferred),
+        (0, 15_728_640, 0)
+    );
     assert_eq!(
         body_json(&fake.calls("/device/otastart/")[0].body),
         json!({"serialNumber": "SN-1", "app": "vicohome", "countryNo": "US", "language": "en", "tenantId": "vicohome"})
@@ -231,11 +307,20 @@ async fn start_sends_the_base_entry_and_reads_the_status() {
 async fn low_battery_start_explains_what_to_do() {
     let fake = Fake::start().await;
     fake.default("/account/login", login_reply("tok"));
-    fake.default("/device/otastart/", Reply::json(json!({"result": -103, "msg": "battery low"})));
-    let err = vicohome(&fake, SessionCache::in_memory()).start_ota("SN-1").await.unwrap_err();
+    fake.default(
+        "/device/otastart/",
+        Reply::json(json!({"result": -103, "msg": "battery low"})),
+    );
+    let err = vicohome(&fake, SessionCache::in_memory())
+        .start_ota("SN-1")
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorKind::Device);
     assert_eq!(err.message, "The camera's battery is too low to update.");
-    assert_eq!(err.hint.as_deref(), Some("Charge the camera (or plug it in) and retry."));
+    assert_eq!(
+        err.hint.as_deref(),
+        Some("Charge the camera (or plug it in) and retry.")
+    );
     assert_eq!(err.vendor_code.as_deref(), Some("-103"));
 }
 
@@ -248,10 +333,16 @@ async fn install_failure_is_a_status_with_its_error() {
         Reply::json(json!({"result": -10402, "msg": "install failed", "data": {
             "inProgress": false, "otaStatus": 2, "serialNumber": "SN-1", "totalSize": 100, "transferredSize": 100}})),
     );
-    let status = vicohome(&fake, SessionCache::in_memory()).ota_status("SN-1").await.unwrap();
+    let status = vicohome(&fake, SessionCache::in_memory())
+        .ota_status("SN-1")
+        .await
+        .unwrap();
     assert_eq!(status.ota_status, 5);
     assert_eq!(status.error.unwrap().code, ErrorKind::Device);
-    assert_eq!(body_json(&fake.calls("/device/otastatus/")[0].body), json!({"serialNumber": "SN-1"}));
+    assert_eq!(
+        body_json(&fake.calls("/device/otastatus/")[0].body),
+        json!({"serialNumber": "SN-1"})
+    );
 }
 
 #[tokio::test]
@@ -262,7 +353,10 @@ async fn current_firmware_reads_the_single_device() {
         "/device/selectsingledevice",
         Reply::json(json!({"result": 0, "data": {"serialNumber": "SN-1", "firmwareId": "1.1.0", "firmwareStatus": 0}})),
     );
-    let fw = vicohome(&fake, SessionCache::in_memory()).current_firmware("SN-1").await.unwrap();
+    let fw = vicohome(&fake, SessionCache::in_memory())
+        .current_firmware("SN-1")
+        .await
+        .unwrap();
     assert_eq!(fw.as_deref(), Some("1.1.0"));
 }
 
@@ -296,7 +390,9 @@ fn quectel_page(start: usize, count: usize, total: usize) -> Reply {
             "productName": "EC200U", "onlineStatus": i % 2, "deviceType": if i % 3 == 0 { "ble" } else { "mqtt" },
             "firmwareVersion": "1.0.0"}))
         .collect();
-    Reply::json(json!({"code": 200, "msg": "", "data": {"list": list, "total": total, "pageNum": 1, "pageSize": 100}, "extMsg": ""}))
+    Reply::json(
+        json!({"code": 200, "msg": "", "data": {"list": list, "total": total, "pageNum": 1, "pageSize": 100}, "extMsg": ""}),
+    )
 }
 
 #[tokio::test]
@@ -313,14 +409,19 @@ async fn quectel_signs_in_with_a_form_and_reads_every_page() {
 
     let login = &fake.calls(Q_LOGIN)[0];
     assert_eq!(login.method, "POST");
-    assert_eq!(login.content_type.as_deref(), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        login.content_type.as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
     assert_eq!(login.body, "email=fleet%40example.com&pwd=q-secret");
     let pages = fake.calls(Q_LIST);
     assert_eq!(pages.len(), 3);
     assert_eq!(pages[0].method, "GET");
     assert_eq!(pages[0].query, "pageNumber=1&pageSize=100");
     assert_eq!(pages[2].query, "pageNumber=3&pageSize=100");
-    assert!(pages.iter().all(|p| p.authorization.as_deref() == Some("acc-1")));
+    assert!(pages
+        .iter()
+        .all(|p| p.authorization.as_deref() == Some("acc-1")));
 }
 
 #[tokio::test]
@@ -328,7 +429,10 @@ async fn quectel_refreshes_a_refused_token_once() {
     let fake = Fake::start().await;
     fake.default(Q_LOGIN, quectel_tokens("acc-1", "ref-1"));
     fake.default(Q_REFRESH, quectel_tokens("acc-2", "ref-2"));
-    fake.queue(Q_LIST, Reply::json(json!({"code": 401, "msg": "token expired"})));
+    fake.queue(
+        Q_LIST,
+        Reply::json(json!({"code": 401, "msg": "token expired"})),
+    );
     fake.default(Q_LIST, quectel_page(0, 3, 3));
     let devices = quectel(&fake).list_devices().await.unwrap();
     assert_eq!(devices.len(), 3);
@@ -336,7 +440,10 @@ async fn quectel_refreshes_a_refused_token_once() {
     let refresh = &fake.calls(Q_REFRESH)[0];
     assert_eq!(refresh.method, "PUT");
     assert_eq!(refresh.body, "refreshToken=ref-1");
-    assert_eq!(fake.calls(Q_LIST)[1].authorization.as_deref(), Some("acc-2"));
+    assert_eq!(
+        fake.calls(Q_LIST)[1].authorization.as_deref(),
+        Some("acc-2")
+    );
 }
 
 #[tokio::test]
@@ -344,18 +451,27 @@ async fn quectel_signs_in_again_when_the_refresh_fails() {
     let fake = Fake::start().await;
     fake.queue(Q_LOGIN, quectel_tokens("acc-1", "ref-1"));
     fake.default(Q_LOGIN, quectel_tokens("acc-3", "ref-3"));
-    fake.default(Q_REFRESH, Reply::json(json!({"code": 401, "msg": "refresh token expired"})));
+    fake.default(
+        Q_REFRESH,
+        Reply::json(json!({"code": 401, "msg": "refresh token expired"})),
+    );
     fake.queue(Q_LIST, Reply::status(401, ""));
     fake.default(Q_LIST, quectel_page(0, 1, 1));
     quectel(&fake).list_devices().await.unwrap();
     assert_eq!(fake.calls(Q_LOGIN).len(), 2);
-    assert_eq!(fake.calls(Q_LIST)[1].authorization.as_deref(), Some("acc-3"));
+    assert_eq!(
+        fake.calls(Q_LIST)[1].authorization.as_deref(),
+        Some("acc-3")
+    );
 }
 
 #[tokio::test]
 async fn quectel_wrong_password_is_auth() {
     let fake = Fake::start().await;
-    fake.default(Q_LOGIN, Reply::json(json!({"code": 5013, "msg": "password error"})));
+    fake.default(
+        Q_LOGIN,
+        Reply::json(json!({"code": 5013, "msg": "password error"})),
+    );
     let err = quectel(&fake).list_devices().await.unwrap_err();
     assert_eq!(err.code, ErrorKind::Auth);
     assert!(!format!("{err:?}").contains("q-secret"));
@@ -396,7 +512,10 @@ async fn onenet_listing_sends_a_valid_product_token() {
     assert_eq!(parsed.res, "products/245528");
     assert!(token.contains("res=products%2F245528"));
 
-    fake.default("/_sim/onenet/devices", Reply::json(json!({"errno": 1, "error": "auth failed"})));
+    fake.default(
+        "/_sim/onenet/devices",
+        Reply::json(json!({"errno": 1, "error": "auth failed"})),
+    );
     let err = client.list_devices().await.unwrap_err();
     assert_eq!(err.code, ErrorKind::Auth);
 }

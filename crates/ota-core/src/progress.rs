@@ -90,7 +90,7 @@ pub fn vicohome_sample(ota_status: i32, transferred: u64, total: u64, previous: 
             let pct = if total == 0 {
                 0
             } else {
-                (transferred_shown.saturating_mul(DOWNLOAD_SHARE) / total) as u8
+                transferred_shown.saturating_mul(DOWNLOAD_SHARE).checked_div(total).unwrap_or(0) as u8
             };
             (JobPhase::Downloading, pct)
         }

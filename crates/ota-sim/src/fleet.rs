@@ -49,9 +49,7 @@ impl SplitMix64 {
     }
 
     pub fn chars(&mut self, alphabet: &[u8], len: usize) -> String {
-        (0..len)
-            .map(|_| char::from(*self.pick(alphabet)))
-            .collect()
+        (0..len).map(|_| char::from(*self.pick(alphabet))).collect()
     }
 
     pub fn bytes(&mut self, len: usize) -> Vec<u8> {
@@ -362,7 +360,13 @@ fn common(rng: &mut SplitMix64) -> Common {
 }
 
 /// Current firmware: usually one minor below the newest, sometimes (~10 %) already the newest.
-fn current_firmware(rng: &mut SplitMix64, prefix: &str, newest: &str, major: i64, minor: i64) -> String {
+fn current_firmware(
+    rng: &mut SplitMix64,
+    prefix: &str,
+    newest: &str,
+    major: i64,
+    minor: i64,
+) -> String {
     if rng.chance(0.10) {
         newest.to_string()
     } else {
@@ -410,14 +414,22 @@ impl Fleet {
             let device = match cloud {
                 Cloud::Vicohome => {
                     let (model, major, minor) = rng.pick(&catalogue.vico);
-                    let id = unique(&mut used_ids, || format!("VC{}", rng.chars(UPPER_ALNUM, 10)));
+                    let id = unique(&mut used_ids, || {
+                        format!("VC{}", rng.chars(UPPER_ALNUM, 10))
+                    });
                     let place = *rng.pick(VICO_PLACES);
                     Device {
                         cloud,
                         name: format!("{place} {}", nth + 1),
                         model: model.model.clone(),
                         manufacturer: "Vicohome".into(),
-                        firmware: current_firmware(&mut rng, "", &model.newest_firmware, *major, *minor),
+                        firmware: current_firmware(
+                            &mut rng,
+                            "",
+                            &model.newest_firmware,
+                            *major,
+                            *minor,
+                        ),
                         newest_firmware: model.newest_firmware.clone(),
                         online: c.online,
                         battery: c.battery,
@@ -431,9 +443,12 @@ impl Fleet {
                     }
                 }
                 Cloud::Onenet => {
-                    let (product, newest, major, minor) = &catalogue.onenet[nth % catalogue.onenet.len()];
+                    let (product, newest, major, minor) =
+                        &catalogue.onenet[nth % catalogue.onenet.len()];
                     let (manuf, chip) = *rng.pick(ONENET_CHIPS);
-                    let id = unique(&mut used_ids, || rng.range(100_000_000, 999_999_999).to_string());
+                    let id = unique(&mut used_ids, || {
+                        rng.range(100_000_000, 999_999_999).to_string()
+                    });
                     let kind = *rng.pick(ONENET_KINDS);
                     Device {
                         cloud,
@@ -454,7 +469,11 @@ impl Fleet {
                     }
                 }
                 Cloud::Quectel => {
-                    let wanted = if nth % 3 == 2 { Transport::Ble } else { Transport::Mqtt };
+                    let wanted = if nth % 3 == 2 {
+                        Transport::Ble
+                    } else {
+                        Transport::Mqtt
+                    };
                     let choices: Vec<&(QuectelProduct, i64, i64)> = catalogue
                         .quectel
                         .iter()
@@ -467,7 +486,13 @@ impl Fleet {
                         name: format!("{} {}", product.product_name, nth + 1),
                         model: product.product_name.clone(),
                         manufacturer: "Quectel".into(),
-                        firmware: current_firmware(&mut rng, "", &product.newest_firmware, *major, *minor),
+                        firmware: current_firmware(
+                            &mut rng,
+                            "",
+                            &product.newest_firmware,
+                            *major,
+                            *minor,
+                        ),
                         newest_firmware: product.newest_firmware.clone(),
                         online: c.online,
                         battery: c.battery,
@@ -499,7 +524,9 @@ impl Fleet {
     }
 
     pub fn onenet_product(&self, product_id: &str) -> Option<&OnenetProduct> {
-        self.onenet_products.iter().find(|p| p.product_id == product_id)
+        self.onenet_products
+            .iter()
+            .find(|p| p.product_id == product_id)
     }
 
     pub fn quectel_product(&self, product_key: &str) -> Option<&QuectelProduct> {
@@ -510,7 +537,10 @@ impl Fleet {
 }
 
 /// Draws ids until one is new; deterministic because it only depends on earlier devices.
-fn unique(used: &mut std::collections::HashSet<String>, mut draw: impl FnMut() -> String) -> String {
+fn unique(
+    used: &mut std::collections::HashSet<String>,
+    mut draw: impl FnMut() -> String,
+) -> String {
     loop {
         let id = draw();
         if used.insert(id.clone()) {
@@ -568,7 +598,10 @@ mod tests {
                 }
                 Cloud::Quectel => {
                     assert_eq!(d.id.len(), 15);
-                    assert!(d.product_key.as_deref().is_some_and(|k| k.starts_with("p1") && k.len() == 6));
+                    assert!(d
+                        .product_key
+                        .as_deref()
+                        .is_some_and(|k| k.starts_with("p1") && k.len() == 6));
                 }
             }
         }

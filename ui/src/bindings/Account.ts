@@ -4,4 +4,12 @@ import type { Cloud } from "./Cloud";
 /**
  * A configured cloud account. The credential itself is in the OS keychain, never here.
  */
-export type Account = { id: number, name: string, cloud: Cloud, baseUrl: string, region: string | null, username: string | null, sandbox: boolean, createdAt: number, };
+export type Account = { id: number, name: string, cloud: Cloud, baseUrl: string, region: string | null, 
+/**
+ * Sign-in name (Vicohome / Quectel e-mail) or OneNET product id. Not a secret.
+ */
+username: string | null, 
+/**
+ * Created by sandbox mode; its credential comes from the simulator, not the keychain.
+ */
+sandbox: boolean, createdAt: number, };

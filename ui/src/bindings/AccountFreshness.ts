@@ -5,4 +5,16 @@ import type { Cloud } from "./Cloud";
 /**
  * How fresh the fleet in the cache is, per account and overall.
  */
-export type AccountFreshness = { accountId: number, accountName: string, cloud: Cloud, refreshedAt: number | null, attemptedAt: number | null, error: ApiError | null, };
+export type AccountFreshness = { accountId: number, accountName: string, cloud: Cloud, 
+/**
+ * Last successful fetch (Unix ms).
+ */
+refreshedAt: number | null, 
+/**
+ * Last attempt (Unix ms), successful or not.
+ */
+attemptedAt: number | null, 
+/**
+ * Why the last attempt failed; absent when it succeeded.
+ */
+error: ApiError | null, };

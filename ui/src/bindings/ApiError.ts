@@ -3,5 +3,23 @@ import type { ErrorKind } from "./ErrorKind";
 
 /**
  * A failure explained for a person: what happened, and what to do next.
+ *
+ * Cloud clients turn vendor error codes into this; the catalogue text lives next to each client.
  */
-export type ApiError = { code: ErrorKind, message: string, hint?: string | null, vendorCode?: string | null, retryAfterSecs?: number | null, };
+export type ApiError = { code: ErrorKind, 
+/**
+ * One sentence a technician understands.
+ */
+message: string, 
+/**
+ * The next step the user can take, when there is one.
+ */
+hint?: string | null, 
+/**
+ * The vendor's own code (e.g. "-103", "errno 12"), shown beside the message for support.
+ */
+vendorCode?: string | null, 
+/**
+ * Seconds the cloud asked us to wait before trying again (429 `Retry-After`).
+ */
+retryAfterSecs?: number | null, };

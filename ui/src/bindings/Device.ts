@@ -4,4 +4,24 @@ import type { Cloud } from "./Cloud";
 /**
  * One device as the cloud last reported it.
  */
-export type Device = { accountId: number, cloud: Cloud, id: string, productKey: string | null, name: string, model: string, manufacturer: string | null, transport: string | null, firmware: string, newestFirmware: string | null, online: boolean, battery: number | null, signal: number | null, refreshedAt: number, };
+export type Device = { accountId: number, cloud: Cloud, 
+/**
+ * The id the cloud's API uses: Vicohome serial number, OneNET dev_id, Quectel deviceKey.
+ */
+id: string, 
+/**
+ * Quectel productKey or OneNET product id.
+ */
+productKey: string | null, name: string, model: string, manufacturer: string | null, 
+/**
+ * Quectel: "mqtt" or "ble".
+ */
+transport: string | null, firmware: string, 
+/**
+ * The newest firmware the cloud offers, when it says.
+ */
+newestFirmware: string | null, online: boolean, battery: number | null, signal: number | null, 
+/**
+ * When this row was last confirmed by the cloud (Unix ms).
+ */
+refreshedAt: number, };

@@ -6,4 +6,12 @@ import type { StatusFilter } from "./StatusFilter";
 /**
  * A page of the device list: filter, sort and window.
  */
-export type DeviceQuery = { search: string, cloud?: Cloud, status: StatusFilter, sort: DeviceSort, descending: boolean, offset: number, limit: number, };
+export type DeviceQuery = { 
+/**
+ * Substring of the id, name or model (case-insensitive).
+ */
+search: string, cloud?: Cloud, status: StatusFilter, sort: DeviceSort, descending: boolean, offset: number, 
+/**
+ * 0 means the default page size.
+ */
+limit: number, };

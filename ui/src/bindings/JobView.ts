@@ -7,4 +7,8 @@ import type { JobState } from "./JobState";
 /**
  * An OTA job as the window and the CLI show it.
  */
-export type JobView = { id: number, accountId: number, cloud: Cloud, deviceId: string, state: JobState, phase: JobPhase, vendorState: number | null, percent: number, transferred: number, total: number, fromVersion: string | null, toVersion: string | null, error: ApiError | null, startedAt: number, updatedAt: number, finishedAt: number | null, };
+export type JobView = { id: number, accountId: number, cloud: Cloud, deviceId: string, state: JobState, phase: JobPhase, 
+/**
+ * The cloud's own state value last seen (Vicohome `otaStatus`).
+ */
+vendorState: number | null, percent: number, transferred: number, total: number, fromVersion: string | null, toVersion: string | null, error: ApiError | null, startedAt: number, updatedAt: number, finishedAt: number | null, };

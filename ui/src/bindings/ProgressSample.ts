@@ -4,4 +4,12 @@ import type { JobPhase } from "./JobPhase";
 /**
  * One observation of a job, already mapped for display.
  */
-export type ProgressSample = { vendorState: number | null, phase: JobPhase, percent: number, transferred: number, total: number, };
+export type ProgressSample = { 
+/**
+ * The cloud's own state value (Vicohome `otaStatus`), kept for support.
+ */
+vendorState: number | null, phase: JobPhase, 
+/**
+ * 0..=100, never lower than an earlier sample of the same job.
+ */
+percent: number, transferred: number, total: number, };

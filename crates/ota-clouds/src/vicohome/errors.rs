@@ -133,23 +133,17 @@ pub fn vicohome_error(code: i64, msg: Option<&str>) -> ApiError {
     .with_vendor_code(code.to_string())
 }
 
-/// The error for a refused sign-in. Known device/service codes keep their meaning; anything else means the
-/// e-mail or password was not accepted.
+/// The error for a refused sign-in. Whatever the code (vendor builds answer a wrong password with -1
+/// "account or password error"), the fix within the user's reach is the credentials; the cloud's own
+/// words are kept in the message.
 pub fn sign_in_error(code: i64, msg: Option<&str>) -> ApiError {
-    match entry(code) {
-        Some(e) if matches!(e.kind, ErrorKind::Retryable | ErrorKind::Offline) => {
-            vicohome_error(code, msg)
-        }
-        _ => {
-            let mut message = "Vicohome did not accept the e-mail or password.".to_string();
-            if let Some(m) = msg.map(str::trim).filter(|m| !m.is_empty()) {
-                message = format!("Vicohome did not accept the e-mail or password ({m}).");
-            }
-            ApiError::new(ErrorKind::Auth, message)
-                .with_hint("Check the e-mail, the password and the account's region (US or EU) in Settings, then retry.")
-                .with_vendor_code(code.to_string())
-        }
-    }
+    let message = match msg.map(str::trim).filter(|m| !m.is_empty()) {
+        Some(m) => format!("Vicohome did not accept the e-mail or password ({m})."),
+        None => "Vicohome did not accept the e-mail or password.".to_string(),
+    };
+    ApiError::new(ErrorKind::Auth, message)
+        .with_hint("Check the e-mail, the password and the account's region (US or EU) in Settings, then retry.")
+        .with_vendor_code(code.to_string())
 }
 
 #[cfg(test)]
@@ -230,6 +224,8 @@ mod tests {
         let err = sign_in_error(-1001, Some("password wrong"));
         assert_eq!(err.code, ErrorKind::Auth);
         assert!(err.message.contains("e-mail or password"));
-        assert_eq!(sign_in_error(-1, None).code, ErrorKind::Retryable);
+        let general = sign_in_error(-1, Some("account or password error"));
+        assert_eq!(general.code, ErrorKind::Auth);
+        assert!(general.message.contains("account or password error"));
     }
 }

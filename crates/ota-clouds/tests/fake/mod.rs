@@ -93,7 +93,11 @@ impl Fake {
 
     /// The reply for `path` once all queued ones are used.
     pub fn default(&self, path: &str, reply: Reply) {
-        self.state.lock().unwrap().defaults.insert(path.into(), reply);
+        self.state
+            .lock()
+            .unwrap()
+            .defaults
+            .insert(path.into(), reply);
     }
 
     /// Replies for `path`, used in order before the default.
@@ -118,7 +122,9 @@ impl Fake {
 
 async fn answer(state: Arc<Mutex<State>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
     let header = |name: &str| {
         parts
             .headers

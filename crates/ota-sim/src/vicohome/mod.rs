@@ -1,0 +1,396 @@
+//! The Vicohome (ADDX) camera cloud: sign-in, device list, one device, OTA start and status.
+
+pub mod ota;
+pub mod wire;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::post;
+use axum::Router;
+
+use crate::faults::{FaultKind, FaultUses};
+use crate::fleet::{Cloud, Device};
+use crate::gateway::{self, CloudReply};
+use crate::log::{CallInfo, Outcome};
+use crate::world::{Sim, World};
+use ota::{Failure, OtaRun, Phase};
+use wire::{
+    DeviceInfo, DeviceListData, DeviceRequest, Envelope, LoginData, LoginRequest, OtaStatusData,
+    TokenData,
+};
+
+pub const GENERAL_ERROR: i64 = -1;
+pub const INVALID_PARAMS: i64 = -2;
+pub const DEVICE_NOT_FOUND: i64 = -100;
+pub const DEVICE_OFFLINE: i64 = -101;
+pub const NO_UPDATE: i64 = -102;
+pub const LOW_BATTERY: i64 = -103;
+pub const TOKEN_MISSING: i64 = -1025;
+pub const TOKEN_INVALID: i64 = -1026;
+pub const TOKEN_EXPIRED: i64 = -1027;
+pub const DOWNLOAD_FAILED: i64 = -10401;
+pub const INSTALL_FAILED: i64 = -10402;
+
+/// Below this a camera that is not charging refuses to update.
+pub const MIN_BATTERY: u8 = 20;
+
+const LOGIN: &str = "/account/login";
+const LIST: &str = "/device/listuserdevices";
+const SELECT: &str = "/device/selectsingledevice";
+const OTA_START: &str = "/device/otastart/";
+const OTA_STATUS: &str = "/device/otastatus/";
+
+fn message(code: i64) -> &'static str {
+    match code {
+        0 => "success",
+        GENERAL_ERROR => "General error",
+        INVALID_PARAMS => "Invalid parameters",
+        DEVICE_NOT_FOUND => "Device not found",
+        DEVICE_OFFLINE => "Device offline",
+        NO_UPDATE => "No update available",
+        LOW_BATTERY => "Insufficient battery level",
+        TOKEN_MISSING => "token missing",
+        TOKEN_INVALID => "token invalid",
+        TOKEN_EXPIRED => "token expired",
+        DOWNLOAD_FAILED => "Update download failed",
+        INSTALL_FAILED => "Update installation failed",
+        _ => "error",
+    }
+}
+
+fn error(code: i64) -> CloudReply {
+    error_with(code, message(code))
+}
+
+fn error_with(code: i64, msg: &str) -> CloudReply {
+    let envelope: Envelope<()> = Envelope {
+        result: code,
+        msg: msg.to_string(),
+        data: None,
+    };
+    CloudReply::json(&envelope, Outcome::Error(code))
+}
+
+fn success<T: serde::Serialize>(data: T, outcome: Outcome) -> CloudReply {
+    answer(0, data, outcome)
+}
+
+fn answer<T: serde::Serialize>(result: i64, data: T, outcome: Outcome) -> CloudReply {
+    let envelope = Envelope {
+        result,
+        msg: message(result).to_string(),
+        data: Some(data),
+    };
+    CloudReply::json(&envelope, outcome)
+}
+
+struct Session {
+    issued_ms: f64,
+    /// Expired early by the `token_expired` fault.
+    expired: bool,
+}
+
+#[derive(Default)]
+pub(crate) struct VicoState {
+    sessions: HashMap<String, Session>,
+    runs: BTreeMap<String, OtaRun>,
+}
+
+impl VicoState {
+    /// Gives finished updates' firmware to their cameras; returns (serial, firmware) of each newly
+    /// finished one.
+    pub(crate) fn settle(&mut self, now: f64) -> Vec<(String, String)> {
+        self.runs
+            .iter_mut()
+            .filter(|(_, run)| !run.applied && run.progress(now).phase == Phase::Complete)
+            .map(|(serial, run)| {
+                run.applied = true;
+                (serial.clone(), run.target_firmware.clone())
+            })
+            .collect()
+    }
+}
+
+pub(crate) fn routes() -> Router<Arc<Sim>> {
+    Router::new()
+        .route(LOGIN, post(login))
+        .route(LIST, post(list_devices))
+        .route(SELECT, post(select_device))
+        .route(OTA_START, post(ota_start))
+        .route("/device/otastart", post(ota_start))
+        .route(OTA_STATUS, post(ota_status))
+        .route("/device/otastatus", post(ota_status))
+}
+
+fn call(endpoint: &'static str, target: Option<&str>) -> CallInfo {
+    CallInfo {
+        cloud: Cloud::Vicohome,
+        endpoint,
+        target: target.map(str::to_string),
+    }
+}
+
+async fn login(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    let request: LoginRequest = wire::decode(&body);
+    gateway::serve(&sim, call(LOGIN, None), |world| {
+        let account = &world.fleet.accounts.vicohome;
+        let matches = request.email.as_deref().map(str::trim) == Some(account.email.as_str())
+            && request.password.as_deref() == Some(account.password.as_str());
+        if !matches {
+            return error_with(GENERAL_ERROR, "account or password error");
+        }
+        let token = world.mint.mint(40);
+        let issued_ms = world.now_ms();
+        world.vico.sessions.insert(
+            token.clone(),
+            Session {
+                issued_ms,
+                expired: false,
+            },
+        );
+        success(
+            LoginData {
+                token: TokenData { token },
+            },
+            Outcome::Ok,
+        )
+    })
+    .await
+}
+
+/// Token checks, then the Vicohome error faults; `Err` is the result code to answer.
+fn admit(world: &mut World, auth: Option<&str>, target: Option<&str>) -> Result<(), i64> {
+    let token = auth.ok_or(TOKEN_MISSING)?;
+    let now = world.now_ms();
+    let ttl = world.token_ttl_ms;
+    let session = world.vico.sessions.get_mut(token).ok_or(TOKEN_INVALID)?;
+    if session.expired || now - session.issued_ms >= ttl {
+        return Err(TOKEN_EXPIRED);
+    }
+    if world.faults.hit(FaultKind::TokenExpired, target) {
+        if let Some(session) = world.vico.sessions.get_mut(token) {
+            session.expired = true;
+        }
+        return Err(TOKEN_EXPIRED);
+    }
+    if world.faults.hit(FaultKind::VicoGeneralError, target) {
+        return Err(GENERAL_ERROR);
+    }
+    if world.faults.hit(FaultKind::VicoInvalidParams, target) {
+        return Err(INVALID_PARAMS);
+    }
+    Ok(())
+}
+
+/// The camera a request names, or the result code when it names none or an unknown one.
+fn camera(world: &World, request: &DeviceRequest) -> Result<String, i64> {
+    let serial = request.serial().ok_or(INVALID_PARAMS)?;
+    match world.device(serial) {
+        Some(d) if d.cloud == Cloud::Vicohome => Ok(d.id.clone()),
+        _ => Err(DEVICE_NOT_FOUND),
+    }
+}
+
+fn device_info(device: &Device, with_status: bool) -> DeviceInfo {
+    DeviceInfo {
+        serial_number: device.id.clone(),
+        model_no: device.model.clone(),
+        device_name: device.name.clone(),
+        battery_level: device.battery,
+        signal_strength: device.signal,
+        is_charging: u8::from(device.is_charging),
+        ip: device.ip.clone(),
+        mac_address: device.mac.clone(),
+        online: u8::from(device.online),
+        firmware_id: device.firmware.clone(),
+        newest_firmware_id: device.newest_firmware.clone(),
+        firmware_status: with_status.then(|| u8::from(device.firmware != device.newest_firmware)),
+    }
+}
+
+fn status_data(serial: &str, run: &OtaRun, now: f64, with_target: bool) -> OtaStatusData {
+    let progress = run.progress(now);
+    OtaStatusData {
+        in_progress: !progress.phase.is_finished(),
+        ota_status: progress.phase.code(),
+        serial_number: serial.to_string(),
+        status: 1,
+        total_size: run.total_size,
+        transferred_size: progress.transferred,
+        target_firmware: with_target.then(|| run.target_firmware.clone()),
+    }
+}
+
+async fn list_devices(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
+    let auth = gateway::authorization(&headers);
+    gateway::serve(&sim, call(LIST, None), |world| {
+        if let Err(code) = admit(world, auth.as_deref(), None) {
+            return error(code);
+        }
+        world.settle();
+        let mut uses = FaultUses::default();
+        let list = world
+            .fleet
+            .devices
+            .iter()
+            .filter(|d| d.cloud == Cloud::Vicohome)
+            .map(|d| device_info(&world.view(d, &mut uses), false))
+            .collect();
+        uses.settle(&mut world.faults);
+        success(DeviceListData { list }, Outcome::Ok)
+    })
+    .await
+}
+
+async fn select_device(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
+    let auth = gateway::authorization(&headers);
+    let request: DeviceRequest = wire::decode(&body);
+    let target = request.serial().map(str::to_string);
+    gateway::serve(&sim, call(SELECT, target.as_deref()), |world| {
+        let serial = match admit(world, auth.as_deref(), target.as_deref())
+            .and_then(|()| camera(world, &request))
+        {
+            Ok(serial) => serial,
+            Err(code) => return error(code),
+        };
+        world.settle();
+        match world.view_one(&serial) {
+            Some(view) => success(device_info(&view, true), Outcome::Ok),
+            None => error(DEVICE_NOT_FOUND),
+        }
+    })
+    .await
+}
+
+async fn ota_start(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
+    let auth = gateway::authorization(&headers);
+    let request: DeviceRequest = wire::decode(&body);
+    let target = request.serial().map(str::to_string);
+    gateway::serve(&sim, call(OTA_START, target.as_deref()), |world| {
+        let serial = match admit(world, auth.as_deref(), target.as_deref())
+            .and_then(|()| camera(world, &request))
+        {
+            Ok(serial) => serial,
+            Err(code) => return error(code),
+        };
+        start(world, &serial)
+    })
+    .await
+}
+
+fn start(world: &mut World, serial: &str) -> CloudReply {
+    let now = world.now_ms();
+    world.settle_at(now);
+    let Some(view) = world.view_one(serial) else {
+        return error(DEVICE_NOT_FOUND);
+    };
+    if !view.online {
+        return error(DEVICE_OFFLINE);
+    }
+    if let Some(run) = world.vico.runs.get(serial) {
+        if !run.progress(now).phase.is_finished() {
+            // Idempotent: a second start reports the update already running.
+            return success(
+                status_data(serial, run, now, false),
+                Outcome::AlreadyInProgress,
+            );
+        }
+    }
+    if world.faults.hit(FaultKind::VicoNoUpdate, Some(serial))
+        || view.firmware == view.newest_firmware
+    {
+        return error(NO_UPDATE);
+    }
+    if view.battery < MIN_BATTERY && !view.is_charging {
+        return error(LOW_BATTERY);
+    }
+    let total_size = world
+        .fleet
+        .vico_model(&view.model)
+        .map(|m| m.package_size)
+        .unwrap_or(16 * 1024 * 1024);
+    let mut run = OtaRun::new(now, total_size, view.newest_firmware.clone());
+    if world.faults.hit(FaultKind::DownloadFail, Some(serial)) {
+        run.doom(Failure::Download, now);
+    } else if world.faults.hit(FaultKind::InstallFail, Some(serial)) {
+        run.doom(Failure::Install, now);
+    }
+    let data = status_data(serial, &run, now, false);
+    world.vico.runs.insert(serial.to_string(), run);
+    success(data, Outcome::Ok)
+}
+
+async fn ota_status(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
+    let auth = gateway::authorization(&headers);
+    let request: DeviceRequest = wire::decode(&body);
+    let target = request.serial().map(str::to_string);
+    gateway::serve(&sim, call(OTA_STATUS, target.as_deref()), |world| {
+        let serial = match admit(world, auth.as_deref(), target.as_deref())
+            .and_then(|()| camera(world, &request))
+        {
+            Ok(serial) => serial,
+            Err(code) => return error(code),
+        };
+        status(world, &serial)
+    })
+    .await
+}
+
+/// A failure fault switched on while the update runs still makes it fail.
+fn apply_failure_faults(world: &mut World, serial: &str, now: f64) {
+    let Some(run) = world.vico.runs.get_mut(serial) else {
+        return;
+    };
+    for (kind, failure) in [
+        (FaultKind::DownloadFail, Failure::Download),
+        (FaultKind::InstallFail, Failure::Install),
+    ] {
+        if let Some(id) = world.faults.probe(kind, Some(serial)) {
+            if run.doom(failure, now) {
+                world.faults.consume(id);
+                return;
+            }
+        }
+    }
+}
+
+fn status(world: &mut World, serial: &str) -> CloudReply {
+    let now = world.now_ms();
+    apply_failure_faults(world, serial, now);
+    world.settle_at(now);
+    let Some(view) = world.view_one(serial) else {
+        return error(DEVICE_NOT_FOUND);
+    };
+    if !view.online {
+        return error(DEVICE_OFFLINE);
+    }
+    let Some(run) = world.vico.runs.get(serial) else {
+        // Never started: nothing in progress.
+        let total_size = world
+            .fleet
+            .vico_model(&view.model)
+            .map(|m| m.package_size)
+            .unwrap_or(0);
+        let idle = OtaStatusData {
+            in_progress: false,
+            ota_status: Phase::Starting.code(),
+            serial_number: serial.to_string(),
+            status: 1,
+            total_size,
+            transferred_size: 0,
+            target_firmware: None,
+        };
+        return success(idle, Outcome::Ok);
+    };
+    let data = status_data(serial, run, now, true);
+    match run.progress(now).phase {
+        Phase::DownloadFailed => answer(DOWNLOAD_FAILED, data, Outcome::Error(DOWNLOAD_FAILED)),
+        Phase::InstallFailed => answer(INSTALL_FAILED, data, Outcome::Error(INSTALL_FAILED)),
+        _ => success(data, Outcome::Ok),
+    }
+}

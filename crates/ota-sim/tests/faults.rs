@@ -1,0 +1,211 @@
+//! Generic faults on cloud calls, the admin fault API and the call log.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+
+async fn list_raw(vico: &Vico) -> reqwest::Response {
+    vico.raw(
+        "/device/listuserdevices",
+        json!({"language": "en", "countryNo": "US"}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn http_faults_and_spoiled_bodies() {
+    let sim = sim(30, 42, 1.0).await;
+    let vico = Vico::login(&sim).await;
+    let full = list_raw(&vico).await.bytes().await.unwrap();
+    assert!(serde_json::from_slice::<Value>(&full).is_ok());
+
+    add_fault(&sim, json!({"target": "*", "kind": "http_429", "count": 1})).await;
+    let limited = list_raw(&vico).await;
+    assert_eq!(limited.status(), 429);
+    assert_eq!(limited.headers()["retry-after"], "1");
+
+    add_fault(&sim, json!({"target": "*", "kind": "http_5xx", "count": 1})).await;
+    assert_eq!(list_raw(&vico).await.status(), 503);
+
+    add_fault(
+        &sim,
+        json!({"target": "*", "kind": "malformed_body", "count": 1}),
+    )
+    .await;
+    let malformed = list_raw(&vico).await;
+    assert_eq!(malformed.status(), 200);
+    let body = malformed.bytes().await.unwrap();
+    assert!(serde_json::from_slice::<Value>(&body).is_err(), "not JSON");
+
+    add_fault(
+        &sim,
+        json!({"target": "*", "kind": "truncated_body", "count": 1}),
+    )
+    .await;
+    let truncated = list_raw(&vico).await;
+    assert_eq!(truncated.status(), 200);
+    let body = truncated.bytes().await.unwrap();
+    assert_eq!(
+        &body[..],
+        &full[..full.len() / 2],
+        "the real body, cut in half"
+    );
+    assert!(serde_json::from_slice::<Value>(&body).is_err());
+
+    let healthy = list_raw(&vico).await;
+    assert_eq!(healthy.status(), 200, "every count used up");
+    assert_eq!(healthy.bytes().await.unwrap(), full);
+
+    let outcomes: Vec<String> = log(&sim)
+        .await
+        .iter()
+        .filter(|e| e["endpoint"] == "/device/listuserdevices")
+        .map(|e| e["outcome"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "ok",
+            "http_429",
+            "http_503",
+            "malformed_body",
+            "truncated_body",
+            "ok"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn targeted_faults_hit_only_their_device() {
+    let sim = sim(30, 42, 1.0).await;
+    let vico = Vico::login(&sim).await;
+    let cams: Vec<Value> = devices(&sim)
+        .await
+        .into_iter()
+        .filter(|d| d["cloud"] == "vicohome")
+        .collect();
+    let (a, b) = (
+        cams[0]["id"].as_str().unwrap(),
+        cams[1]["id"].as_str().unwrap(),
+    );
+    add_fault(&sim, json!({"target": a, "kind": "http_5xx"})).await;
+    for _ in 0..3 {
+        let hit = vico
+            .raw("/device/otastatus/", json!({"serialNumber": a}))
+            .await;
+        assert_eq!(hit.status(), 503);
+    }
+    let spared = vico
+        .raw("/device/otastatus/", json!({"serialNumber": b}))
+        .await;
+    assert_eq!(spared.status(), 200);
+    // A call that names no device is only reached by "*" faults.
+    assert_eq!(list_raw(&vico).await.status(), 200);
+
+    let active = get_json(format!("{}/_sim/faults", sim.url())).await;
+    assert_eq!(active.as_array().unwrap().len(), 1);
+    assert_eq!(active[0]["kind"], "http_5xx");
+    assert_eq!(active[0]["target"], a);
+    let cleared = client()
+        .delete(format!("{}/_sim/faults", sim.url()))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(cleared["cleared"], 1);
+    assert_eq!(
+        vico.raw("/device/otastatus/", json!({"serialNumber": a}))
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn admin_calls_are_never_faulted_nor_logged() {
+    let sim = sim(10, 42, 1.0).await;
+    add_fault(&sim, json!({"target": "*", "kind": "http_5xx"})).await;
+    assert_eq!(devices(&sim).await.len(), 10);
+    get_json(format!("{}/_sim/accounts", sim.url())).await;
+    assert!(log(&sim).await.is_empty());
+    // The cloud call fails with 503 (no JSON), but it is logged.
+    let response = client()
+        .post(format!("{}/account/login", sim.url()))
+        .json(&json!({"email": "x", "password": "y"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let entries = log(&sim).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["outcome"], "http_503");
+    assert_eq!(entries[0]["endpoint"], "/account/login");
+    let cleared = client()
+        .delete(format!("{}/_sim/log", sim.url()))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(cleared["cleared"], 1);
+    assert!(log(&sim).await.is_empty());
+}
+
+#[tokio::test]
+async fn slow_answers_late() {
+    let sim = sim_with(SimConfig {
+        devices: 10,
+        slow_delay: Duration::from_millis(400),
+        faults: vec!["slow:*:1".parse().unwrap()],
+        ..Default::default()
+    })
+    .await;
+    let started = Instant::now();
+    let vico = Vico::login(&sim).await;
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    let again = Instant::now();
+    vico.list().await;
+    assert!(
+        again.elapsed() < Duration::from_millis(400),
+        "count used up"
+    );
+    let entries = log(&sim).await;
+    assert_eq!(entries[0]["slow"], true);
+    assert_eq!(entries[1]["slow"], false);
+}
+
+#[tokio::test]
+async fn bad_fault_requests_are_refused() {
+    let sim = sim(10, 42, 1.0).await;
+    for body in [
+        json!({"target": "*", "kind": "meteor_strike"}),
+        json!({"target": "*", "kind": "slow", "count": 0}),
+        json!({"target": "*"}),
+    ] {
+        let response = client()
+            .post(format!("{}/_sim/faults", sim.url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert!(error["error"].is_string());
+    }
+    // Target defaults to every device.
+    let fault = add_fault(&sim, json!({"kind": "offline"})).await;
+    assert_eq!(fault["target"], "*");
+    let patched = client()
+        .post(format!("{}/_sim/devices/nope", sim.url()))
+        .json(&json!({"online": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 404);
+}
