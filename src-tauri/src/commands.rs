@@ -23,11 +23,7 @@ pub struct AppInfo {
 #[tauri::command]
 pub async fn app_info(state: State<'_, AppState>) -> IpcResult<AppInfo> {
     state.wait_ready().await;
-    let sandbox = state
-        .sandbox
-        .lock()
-        .map(|s| s.clone())
-        .unwrap_or_default();
+    let sandbox = state.sandbox.lock().map(|s| s.clone()).unwrap_or_default();
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         data_dir: state.data_dir.display().to_string(),

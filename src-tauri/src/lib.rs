@@ -62,7 +62,9 @@ pub fn run() {
                 match ota_core::jobs::resume_active_jobs(&console) {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(jobs = n, "resumed watching unfinished jobs"),
-                    Err(err) => tracing::error!(error = %err.display_line(), "could not resume jobs"),
+                    Err(err) => {
+                        tracing::error!(error = %err.display_line(), "could not resume jobs")
+                    }
                 }
                 background_refresh(console).await;
                 // Keeps the in-process simulator alive as long as the app runs.

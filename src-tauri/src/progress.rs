@@ -18,7 +18,11 @@ const BATCH_WINDOW: Duration = Duration::from_millis(250);
 
 /// Sends `first` and then every later update of the same job to `channel`, throttled, until the job ends.
 /// `updates` must be subscribed before the job could change, so nothing is missed.
-pub fn forward_job(mut updates: broadcast::Receiver<JobView>, first: JobView, channel: Channel<JobView>) {
+pub fn forward_job(
+    mut updates: broadcast::Receiver<JobView>,
+    first: JobView,
+    channel: Channel<JobView>,
+) {
     tauri::async_runtime::spawn(async move {
         let job_id = first.id;
         let mut finished = !first.state.is_active();
@@ -29,10 +33,9 @@ pub fn forward_job(mut updates: broadcast::Receiver<JobView>, first: JobView, ch
         let mut last_sent = tokio::time::Instant::now();
         while !finished {
             let next = if pending.is_some() {
-                match tokio::time::timeout_at(last_sent + MIN_GAP, updates.recv()).await {
-                    Ok(r) => Some(r),
-                    Err(_) => None,
-                }
+                tokio::time::timeout_at(last_sent + MIN_GAP, updates.recv())
+                    .await
+                    .ok()
             } else {
                 Some(updates.recv().await)
             };

@@ -24,6 +24,7 @@ impl AppState {
     /// Waits (bounded) until start-up has attached the sandbox accounts.
     pub async fn wait_ready(&self) {
         let mut ready = self.ready.clone();
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(15), ready.wait_for(|r| *r)).await;
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(15), ready.wait_for(|r| *r)).await;
     }
 }

@@ -111,7 +111,13 @@ impl Console {
         let _ = self.changes.send(kind);
     }
 
-    pub fn audit(&self, action: &str, cloud: Option<Cloud>, target: Option<&str>, result: &Result<(), ApiError>) {
+    pub fn audit(
+        &self,
+        action: &str,
+        cloud: Option<Cloud>,
+        target: Option<&str>,
+        result: &Result<(), ApiError>,
+    ) {
         let (result, detail) = match result {
             Ok(()) => ("ok", None),
             Err(e) => ("error", Some(e.display_line())),
@@ -165,7 +171,12 @@ impl Console {
                 return Err(err.into());
             }
         };
-        self.audit("account.add", Some(account.cloud), Some(&account.name), &Ok(()));
+        self.audit(
+            "account.add",
+            Some(account.cloud),
+            Some(&account.name),
+            &Ok(()),
+        );
         self.notify(DataKind::Accounts);
         Ok(account)
     }
@@ -181,7 +192,12 @@ impl Console {
             }
         }
         self.sessions_lock().remove(&account.id);
-        self.audit("account.remove", Some(account.cloud), Some(&account.name), &Ok(()));
+        self.audit(
+            "account.remove",
+            Some(account.cloud),
+            Some(&account.name),
+            &Ok(()),
+        );
         self.notify(DataKind::Accounts);
         self.notify(DataKind::Devices);
         Ok(account)

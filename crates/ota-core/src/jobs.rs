@@ -45,7 +45,10 @@ impl JobOptions {
         };
         let d = Self::default();
         Self {
-            poll_interval: d.poll_interval.div_f64(scale).max(Duration::from_millis(50)),
+            poll_interval: d
+                .poll_interval
+                .div_f64(scale)
+                .max(Duration::from_millis(50)),
             jitter: d.jitter.div_f64(scale),
             max_backoff: d.max_backoff.div_f64(scale).max(Duration::from_millis(200)),
             deadline: d.deadline.div_f64(scale).max(Duration::from_secs(30)),
@@ -53,7 +56,10 @@ impl JobOptions {
     }
 }
 
-fn vicohome_of(console: &Console, account: &Account) -> Result<Arc<dyn crate::cloud::CloudSession>, ApiError> {
+fn vicohome_of(
+    console: &Console,
+    account: &Account,
+) -> Result<Arc<dyn crate::cloud::CloudSession>, ApiError> {
     if account.cloud != Cloud::Vicohome {
         return Err(ApiError::validation(format!(
             "{} is a {} account; firmware updates started from here are for Vicohome cameras.",
@@ -63,7 +69,9 @@ fn vicohome_of(console: &Console, account: &Account) -> Result<Arc<dyn crate::cl
     }
     let session = console.session(account)?;
     if session.vicohome().is_none() {
-        return Err(ApiError::internal("The Vicohome client is missing for this account."));
+        return Err(ApiError::internal(
+            "The Vicohome client is missing for this account.",
+        ));
     }
     Ok(session)
 }
@@ -82,7 +90,9 @@ pub async fn start_vicohome_update(
     let store = console.store();
     let account = store.account(account_id)?;
     let session = vicohome_of(&console, &account)?;
-    let ota = session.vicohome().ok_or_else(|| ApiError::internal("no Vicohome client"))?;
+    let ota = session
+        .vicohome()
+        .ok_or_else(|| ApiError::internal("no Vicohome client"))?;
     let device = store.device(account_id, serial)?;
     // Written before anything is sent: a crash after this point resumes watching instead of starting again,
     // and the unique index refuses a second job for the same camera.
@@ -162,7 +172,12 @@ async fn record(
     status: &VicohomeOtaStatus,
     ota: &dyn VicohomeOta,
 ) -> Result<JobView, ApiError> {
-    let sample = vicohome_sample(status.ota_status, status.transferred, status.total, job.percent);
+    let sample = vicohome_sample(
+        status.ota_status,
+        status.transferred,
+        status.total,
+        job.percent,
+    );
     let mut new_firmware = None;
     if sample.phase == JobPhase::Complete {
         new_firmware = status.target_firmware.clone();
@@ -193,17 +208,25 @@ async fn record(
 
 fn failure_without_code(sample: ProgressSample) -> ApiError {
     match sample.phase {
-        JobPhase::InstallFailed => ApiError::new(ErrorKind::Device, "The camera could not install the update.")
-            .with_hint("Restart the camera and start the update again."),
-        _ => ApiError::new(ErrorKind::Device, "The camera could not download the update.")
-            .with_hint("Check the camera's Wi-Fi signal and start the update again."),
+        JobPhase::InstallFailed => ApiError::new(
+            ErrorKind::Device,
+            "The camera could not install the update.",
+        )
+        .with_hint("Restart the camera and start the update again."),
+        _ => ApiError::new(
+            ErrorKind::Device,
+            "The camera could not download the update.",
+        )
+        .with_hint("Check the camera's Wi-Fi signal and start the update again."),
     }
 }
 
 async fn watch_vicohome(console: &Arc<Console>, mut job: JobView) -> Result<(), ApiError> {
     let account = console.store().account(job.account_id)?;
     let session = vicohome_of(console, &account)?;
-    let ota = session.vicohome().ok_or_else(|| ApiError::internal("no Vicohome client"))?;
+    let ota = session
+        .vicohome()
+        .ok_or_else(|| ApiError::internal("no Vicohome client"))?;
     let options = console.job_options().clone();
     // Measured from when this process started watching: after a restart the job gets a full deadline again.
     let deadline = Instant::now() + options.deadline;

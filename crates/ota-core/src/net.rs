@@ -12,13 +12,13 @@ pub fn validate_base_url(raw: &str) -> Result<url::Url, ApiError> {
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(ApiError::validation(format!(
-                "Plain http is refused for {}: credentials would travel unencrypted.",
-                url.host_str().unwrap_or("this host")
-            ))
-            .with_hint("Use the https:// address of the cloud (http is allowed only for 127.0.0.1/localhost)."))
-        }
+        "http" => return Err(ApiError::validation(format!(
+            "Plain http is refused for {}: credentials would travel unencrypted.",
+            url.host_str().unwrap_or("this host")
+        ))
+        .with_hint(
+            "Use the https:// address of the cloud (http is allowed only for 127.0.0.1/localhost).",
+        )),
         other => {
             return Err(ApiError::validation(format!(
                 "Unsupported URL scheme “{other}”; use https://"

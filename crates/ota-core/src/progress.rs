@@ -48,7 +48,10 @@ impl JobPhase {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            JobPhase::Complete | JobPhase::DownloadFailed | JobPhase::InstallFailed | JobPhase::Rejected
+            JobPhase::Complete
+                | JobPhase::DownloadFailed
+                | JobPhase::InstallFailed
+                | JobPhase::Rejected
         )
     }
 
@@ -81,16 +84,28 @@ pub const INSTALLING_PERCENT: u8 = 95;
 
 /// Maps Vicohome's `otaStatus` (0 not started, 1 downloading, 2 installing, 3 complete, 4/5 failed) and byte
 /// counts to a sample. `previous` is the percent last shown for this job: the bar never runs backwards.
-pub fn vicohome_sample(ota_status: i32, transferred: u64, total: u64, previous: u8) -> ProgressSample {
+pub fn vicohome_sample(
+    ota_status: i32,
+    transferred: u64,
+    total: u64,
+    previous: u8,
+) -> ProgressSample {
     // A cloud may report transferred > total (rounding, a re-sent chunk): clamp rather than overflow 90 %.
-    let transferred_shown = if total > 0 { transferred.min(total) } else { transferred };
+    let transferred_shown = if total > 0 {
+        transferred.min(total)
+    } else {
+        transferred
+    };
     let (phase, percent) = match ota_status {
         0 => (JobPhase::Starting, 0),
         1 => {
             let pct = if total == 0 {
                 0
             } else {
-                transferred_shown.saturating_mul(DOWNLOAD_SHARE).checked_div(total).unwrap_or(0) as u8
+                transferred_shown
+                    .saturating_mul(DOWNLOAD_SHARE)
+                    .checked_div(total)
+                    .unwrap_or(0) as u8
             };
             (JobPhase::Downloading, pct)
         }
@@ -149,12 +164,21 @@ mod tests {
         assert_eq!(vicohome_sample(1, 10, 1000, 60).percent, 60);
         assert_eq!(vicohome_sample(0, 0, 1000, 30).percent, 30);
         let failed = vicohome_sample(4, 400, 1000, 36);
-        assert_eq!((failed.phase, failed.percent), (JobPhase::DownloadFailed, 36));
-        assert_eq!(vicohome_sample(5, 1000, 1000, 95).phase, JobPhase::InstallFailed);
+        assert_eq!(
+            (failed.phase, failed.percent),
+            (JobPhase::DownloadFailed, 36)
+        );
+        assert_eq!(
+            vicohome_sample(5, 1000, 1000, 95).phase,
+            JobPhase::InstallFailed
+        );
     }
 
     #[test]
     fn bytes_text() {
-        assert_eq!(format_bytes_progress(6_606_028, 15_728_640), "6.3 / 15.0 MiB");
+        assert_eq!(
+            format_bytes_progress(6_606_028, 15_728_640),
+            "6.3 / 15.0 MiB"
+        );
     }
 }

@@ -43,10 +43,9 @@ fn read_secret() -> Result<Secret, ApiError> {
             .map_err(|e| ApiError::validation(format!("cannot read the secret: {e}")))?
     } else {
         let mut text = String::new();
-        stdin
-            .lock()
-            .read_to_string(&mut text)
-            .map_err(|e| ApiError::validation(format!("cannot read the secret from standard input: {e}")))?;
+        stdin.lock().read_to_string(&mut text).map_err(|e| {
+            ApiError::validation(format!("cannot read the secret from standard input: {e}"))
+        })?;
         text
     };
     Ok(Secret::new(text.trim_end_matches(['\r', '\n']).to_string()))

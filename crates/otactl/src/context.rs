@@ -16,7 +16,10 @@ pub struct Context {
 
 impl Context {
     pub async fn open(cli: &Cli) -> Result<Self, ApiError> {
-        let data_dir = cli.data_dir.clone().unwrap_or_else(ota_core::paths::data_dir);
+        let data_dir = cli
+            .data_dir
+            .clone()
+            .unwrap_or_else(ota_core::paths::data_dir);
         let store = Store::open_in(&data_dir)?;
         let time_scale: f64 = std::env::var("OTA_CONSOLE_TIME_SCALE")
             .ok()
@@ -38,7 +41,9 @@ impl Context {
             };
             let handle = ota_sim::spawn(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
                 .await
-                .map_err(|e| ApiError::internal(format!("the sandbox simulator could not start: {e}")))?;
+                .map_err(|e| {
+                    ApiError::internal(format!("the sandbox simulator could not start: {e}"))
+                })?;
             let url = handle.url();
             sim = Some(handle);
             Some(url)

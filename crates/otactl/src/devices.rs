@@ -55,7 +55,11 @@ pub async fn run(ctx: &Context, cmd: DevicesCommand) -> Result<ExitCode, ApiErro
     loop {
         let page = ctx.console.devices(&query)?;
         let count = page.rows.len() as u32;
-        devices.extend(page.rows.into_iter().filter(|d| ids.contains(&d.account_id)));
+        devices.extend(
+            page.rows
+                .into_iter()
+                .filter(|d| ids.contains(&d.account_id)),
+        );
         if count < query.limit {
             break;
         }

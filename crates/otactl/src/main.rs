@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "otactl", version, about = "Firmware updates over the air for Vicohome, OneNET and Quectel devices")]
+#[command(
+    name = "otactl",
+    version,
+    about = "Firmware updates over the air for Vicohome, OneNET and Quectel devices"
+)]
 pub struct Cli {
     /// Run against an in-process simulator of the three clouds (default seed), like the app's sandbox.
     #[arg(long, global = true, conflicts_with = "sim_url")]
@@ -52,7 +56,10 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");

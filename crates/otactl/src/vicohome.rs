@@ -47,10 +47,17 @@ struct ProgressLine<'a> {
 /// The account that holds this camera: the one given with --account, else the Vicohome account whose
 /// cached fleet lists it (refreshing the cache once if no account does).
 async fn account_for(ctx: &Context, serial: &str) -> Result<Account, ApiError> {
-    let vicohome: Vec<&Account> = ctx.scope.iter().filter(|a| a.cloud == Cloud::Vicohome).collect();
+    let vicohome: Vec<&Account> = ctx
+        .scope
+        .iter()
+        .filter(|a| a.cloud == Cloud::Vicohome)
+        .collect();
     if vicohome.is_empty() {
-        return Err(ApiError::not_found("No Vicohome account is configured.")
-            .with_hint("Add one with `otactl accounts add --cloud vicohome ...`, or use --sandbox."));
+        return Err(
+            ApiError::not_found("No Vicohome account is configured.").with_hint(
+                "Add one with `otactl accounts add --cloud vicohome ...`, or use --sandbox.",
+            ),
+        );
     }
     if let [only] = vicohome.as_slice() {
         return Ok((*only).clone());
@@ -68,8 +75,10 @@ async fn account_for(ctx: &Context, serial: &str) -> Result<Account, ApiError> {
             ctx.console.refresh_accounts(&owned).await?;
         }
     }
-    Err(ApiError::not_found(format!("No Vicohome account lists the camera {serial}."))
-        .with_hint("Check the serial number, or name the account with --account."))
+    Err(
+        ApiError::not_found(format!("No Vicohome account lists the camera {serial}."))
+            .with_hint("Check the serial number, or name the account with --account."),
+    )
 }
 
 fn print_progress(job: &JobView, json: bool) -> Result<(), ApiError> {
@@ -98,7 +107,10 @@ fn print_progress(job: &JobView, json: bool) -> Result<(), ApiError> {
             ),
             _ => format!(
                 "Failed: {}",
-                job.error.as_ref().map(|e| e.display_line()).unwrap_or_default()
+                job.error
+                    .as_ref()
+                    .map(|e| e.display_line())
+                    .unwrap_or_default()
             ),
         };
         println!("{}  {label}", job.device_id);
@@ -122,7 +134,8 @@ pub async fn run(ctx: &Context, cmd: VicohomeCommand) -> Result<ExitCode, ApiErr
             while last.state.is_active() {
                 match updates.recv().await {
                     Ok(view) if view.id == last.id => {
-                        if (view.percent, view.phase, view.state) != (last.percent, last.phase, last.state)
+                        if (view.percent, view.phase, view.state)
+                            != (last.percent, last.phase, last.state)
                         {
                             print_progress(&view, json)?;
                         }
@@ -135,7 +148,10 @@ pub async fn run(ctx: &Context, cmd: VicohomeCommand) -> Result<ExitCode, ApiErr
             match &last.error {
                 None if last.state == ota_core::store::JobState::Succeeded => Ok(ExitCode::SUCCESS),
                 Some(err) => Err(err.clone()),
-                None => Err(ApiError::new(ErrorKind::Internal, "The update ended without a result.")),
+                None => Err(ApiError::new(
+                    ErrorKind::Internal,
+                    "The update ended without a result.",
+                )),
             }
         }
         VicohomeCommand::Status { serial, json } => {

@@ -65,10 +65,7 @@ pub fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
             if path.is_dir() {
                 stack.push(path);
             } else if let Ok(bytes) = std::fs::read(&path) {
-                if bytes
-                    .windows(needle.len())
-                    .any(|w| w == needle.as_bytes())
-                {
+                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
                     hits.push(path.display().to_string());
                 }
             }

@@ -24,7 +24,11 @@ fn ids(devices: &serde_json::Value) -> BTreeSet<(String, String)> {
 async fn list_against(seed: u64) -> (BTreeSet<(String, String)>, BTreeSet<(String, String)>) {
     let sim = sim(500, seed).await;
     let data = tempfile::tempdir().unwrap();
-    let out = otactl(data.path(), &["--sim-url", &sim.url(), "devices", "list", "--json"], None);
+    let out = otactl(
+        data.path(),
+        &["--sim-url", &sim.url(), "devices", "list", "--json"],
+        None,
+    );
     assert!(out.status.success(), "otactl failed: {}", stderr(&out));
     let listed: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let truth = get_json(&format!("{}/_sim/devices", sim.url())).await;
@@ -35,7 +39,10 @@ async fn list_against(seed: u64) -> (BTreeSet<(String, String)>, BTreeSet<(Strin
 async fn lists_every_simulated_device_deterministically() {
     let (listed, truth) = list_against(7).await;
     assert_eq!(truth.len(), 500);
-    assert_eq!(listed, truth, "otactl lists exactly the simulator's devices");
+    assert_eq!(
+        listed, truth,
+        "otactl lists exactly the simulator's devices"
+    );
     let (again, _) = list_against(7).await;
     assert_eq!(again, listed, "same seed, same fleet");
     let (other, _) = list_against(8).await;
@@ -47,18 +54,41 @@ async fn cached_listing_works_with_the_simulator_gone() {
     let data = tempfile::tempdir().unwrap();
     let url = {
         let sim = sim(50, 3).await;
-        let out = otactl(data.path(), &["--sim-url", &sim.url(), "devices", "list", "--json"], None);
+        let out = otactl(
+            data.path(),
+            &["--sim-url", &sim.url(), "devices", "list", "--json"],
+            None,
+        );
         assert!(out.status.success(), "{}", stderr(&out));
         sim.url()
     };
     // The simulator is dropped: a refresh fails with a clear warning, the cache still answers.
-    let out = otactl(data.path(), &["--sim-url", &url, "devices", "list", "--json"], None);
+    let out = otactl(
+        data.path(),
+        &["--sim-url", &url, "devices", "list", "--json"],
+        None,
+    );
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(3), "partial result exit code; stderr: {err}");
-    assert!(err.contains("unreachable"), "clear message expected, got: {err}");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "partial result exit code; stderr: {err}"
+    );
+    assert!(
+        err.contains("unreachable"),
+        "clear message expected, got: {err}"
+    );
     let listed: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(listed.as_array().unwrap().len(), 50, "cached devices still listed");
-    let cached = otactl(data.path(), &["devices", "list", "--cached", "--json"], None);
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        50,
+        "cached devices still listed"
+    );
+    let cached = otactl(
+        data.path(),
+        &["devices", "list", "--cached", "--json"],
+        None,
+    );
     assert!(cached.status.success(), "{}", stderr(&cached));
     let cached: serde_json::Value = serde_json::from_str(&stdout(&cached)).unwrap();
     assert_eq!(cached.as_array().unwrap().len(), 50);

@@ -10,21 +10,37 @@ async fn account_secret_round_trips_through_the_keychain_and_leaks_nowhere() {
     let sim = sim(60, 11).await;
     let accounts = get_json(&format!("{}/_sim/accounts", sim.url())).await;
     let email = accounts["vicohome"]["email"].as_str().unwrap().to_string();
-    let password = accounts["vicohome"]["password"].as_str().unwrap().to_string();
+    let password = accounts["vicohome"]["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let data = tempfile::tempdir().unwrap();
     let name = format!("Keychain test {}", std::process::id());
 
     let add = otactl(
         data.path(),
         &[
-            "accounts", "add", "--cloud", "vicohome", "--name", &name, "--base-url", &sim.url(), "--user", &email,
+            "accounts",
+            "add",
+            "--cloud",
+            "vicohome",
+            "--name",
+            &name,
+            "--base-url",
+            &sim.url(),
+            "--user",
+            &email,
         ],
         Some(&format!("{password}\n")),
     );
     assert!(add.status.success(), "add failed: {}", stderr(&add));
 
     // A new process (a restarted store) signs in with the secret it reads back from the keychain.
-    let list = otactl(data.path(), &["--account", &name, "devices", "list", "--json"], None);
+    let list = otactl(
+        data.path(),
+        &["--account", &name, "devices", "list", "--json"],
+        None,
+    );
     assert!(list.status.success(), "list failed: {}", stderr(&list));
     let devices: Vec<serde_json::Value> = serde_json::from_str(&stdout(&list)).unwrap();
     let sim_devices = get_json(&format!("{}/_sim/devices", sim.url())).await;
@@ -35,16 +51,29 @@ async fn account_secret_round_trips_through_the_keychain_and_leaks_nowhere() {
         .filter(|d| d["cloud"] == "vicohome")
         .count();
     assert!(expected > 0);
-    assert_eq!(devices.len(), expected, "every camera of the account is listed");
+    assert_eq!(
+        devices.len(),
+        expected,
+        "every camera of the account is listed"
+    );
 
     let accounts_json = otactl(data.path(), &["accounts", "list", "--json"], None);
     assert!(accounts_json.status.success());
 
     // The secret is in none of the data folder's files (SQLite, WAL, logs) nor in any output.
-    assert_eq!(files_containing(data.path(), &password), Vec::<String>::new());
+    assert_eq!(
+        files_containing(data.path(), &password),
+        Vec::<String>::new()
+    );
     for output in [&add, &list, &accounts_json] {
-        assert!(!stdout(output).contains(&password), "secret printed on stdout");
-        assert!(!stderr(output).contains(&password), "secret in the log output");
+        assert!(
+            !stdout(output).contains(&password),
+            "secret printed on stdout"
+        );
+        assert!(
+            !stderr(output).contains(&password),
+            "secret in the log output"
+        );
     }
 
     // Removing the account removes its keychain entry: signing in is no longer possible.
@@ -71,7 +100,10 @@ fn keychain_stores_reads_and_deletes() {
     // A fresh handle, as after a restart.
     let again = Keychain::new("ota-console-test");
     assert_eq!(
-        again.get(&name, SecretSlot::Credential).unwrap().map(|s| s.expose().to_string()),
+        again
+            .get(&name, SecretSlot::Credential)
+            .unwrap()
+            .map(|s| s.expose().to_string()),
         Some("s3cr3t-value".to_string())
     );
     again.delete(&name, SecretSlot::Credential).unwrap();

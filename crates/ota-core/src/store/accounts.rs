@@ -162,7 +162,10 @@ mod tests {
         let a = store.add_account(&new_account("Field team")).unwrap();
         assert_eq!(a.base_url, "https://api-us.vicohome.io");
         assert_eq!(store.accounts().unwrap(), vec![a.clone()]);
-        let err: ApiError = store.add_account(&new_account("Field team")).unwrap_err().into();
+        let err: ApiError = store
+            .add_account(&new_account("Field team"))
+            .unwrap_err()
+            .into();
         assert_eq!(err.code, ErrorKind::Conflict);
         store.remove_account("Field team").unwrap();
         assert!(store.accounts().unwrap().is_empty());
@@ -181,10 +184,20 @@ mod tests {
     fn sandbox_account_keeps_its_id_across_restarts() {
         let (_dir, store) = test_store();
         let first = store
-            .upsert_sandbox_account(Cloud::Quectel, "Sandbox Quectel", "http://127.0.0.1:1000", None)
+            .upsert_sandbox_account(
+                Cloud::Quectel,
+                "Sandbox Quectel",
+                "http://127.0.0.1:1000",
+                None,
+            )
             .unwrap();
         let second = store
-            .upsert_sandbox_account(Cloud::Quectel, "Sandbox Quectel", "http://127.0.0.1:2000", None)
+            .upsert_sandbox_account(
+                Cloud::Quectel,
+                "Sandbox Quectel",
+                "http://127.0.0.1:2000",
+                None,
+            )
             .unwrap();
         assert_eq!(first.id, second.id);
         assert_eq!(second.base_url, "http://127.0.0.1:2000");

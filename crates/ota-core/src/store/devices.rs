@@ -10,7 +10,8 @@ use crate::model::{
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
-const COLUMNS: &str = "d.account_id, d.cloud, d.device_id, d.product_key, d.name, d.model, d.manufacturer, \
+const COLUMNS: &str =
+    "d.account_id, d.cloud, d.device_id, d.product_key, d.name, d.model, d.manufacturer, \
      d.transport, d.firmware, d.newest_firmware, d.online, d.battery, d.signal, d.refreshed_at";
 
 fn device_from_row(row: &Row<'_>) -> rusqlite::Result<Device> {
@@ -162,21 +163,28 @@ impl Store {
         };
         let search = query.search.trim();
         if search.chars().count() > 200 {
-            return Err(ApiError::new(ErrorKind::Validation, "The search text is too long.").into());
+            return Err(
+                ApiError::new(ErrorKind::Validation, "The search text is too long.").into(),
+            );
         }
         let mut conditions: Vec<&str> = Vec::new();
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         // Three characters or more: the trigram index. Shorter: a scan is the only way, and cheap enough
         // because one or two characters match most rows anyway.
         if search.chars().count() >= 3 {
-            conditions.push("d.id IN (SELECT rowid FROM devices_search WHERE devices_search MATCH ?)");
+            conditions
+                .push("d.id IN (SELECT rowid FROM devices_search WHERE devices_search MATCH ?)");
             args.push(fts_phrase(search).into());
         } else if !search.is_empty() {
             conditions.push(
                 "(d.device_id LIKE ? ESCAPE '\\' OR d.name LIKE ? ESCAPE '\\' OR d.model LIKE ? ESCAPE '\\')",
             );
             let pattern = like_pattern(search);
-            args.extend([pattern.clone().into(), pattern.clone().into(), pattern.into()]);
+            args.extend([
+                pattern.clone().into(),
+                pattern.clone().into(),
+                pattern.into(),
+            ]);
         }
         if let Some(cloud) = query.cloud {
             conditions.push("d.cloud = ?");
@@ -319,14 +327,19 @@ mod tests {
         assert_eq!(page.rows[0].id, "VCXYZ789");
         assert_eq!(page.total, 3);
         // Short search (below trigram length) still works.
-        assert_eq!(store.query_devices(&q("ga")).unwrap().rows[0].name, "Garage");
+        assert_eq!(
+            store.query_devices(&q("ga")).unwrap().rows[0].name,
+            "Garage"
+        );
         // Names are searched too, case-insensitively.
         assert_eq!(store.query_devices(&q("DOOR")).unwrap().matching, 1);
         // FTS operators are taken literally, not parsed.
         assert_eq!(store.query_devices(&q("\"AND OR")).unwrap().matching, 0);
 
         // A later listing without the garage camera removes it and keeps the others.
-        store.replace_fleet(acc.id, &[fleet[0].clone(), fleet[2].clone()]).unwrap();
+        store
+            .replace_fleet(acc.id, &[fleet[0].clone(), fleet[2].clone()])
+            .unwrap();
         assert_eq!(store.query_devices(&q("")).unwrap().total, 2);
         assert_eq!(store.query_devices(&q("xyz7")).unwrap().matching, 0);
     }
@@ -338,7 +351,10 @@ mod tests {
             .upsert_sandbox_account(Cloud::Onenet, "Sandbox", "http://127.0.0.1:1", None)
             .unwrap();
         store
-            .replace_fleet(acc.id, &[device(acc.id, Cloud::Onenet, "527776559", "Meter")])
+            .replace_fleet(
+                acc.id,
+                &[device(acc.id, Cloud::Onenet, "527776559", "Meter")],
+            )
             .unwrap();
         assert!(store.fleet_freshness().unwrap().live);
         store
@@ -347,7 +363,10 @@ mod tests {
         let fresh = store.fleet_freshness().unwrap();
         assert!(!fresh.live);
         assert!(fresh.oldest_refresh.is_some());
-        assert_eq!(store.query_devices(&DeviceQuery::default()).unwrap().total, 1);
+        assert_eq!(
+            store.query_devices(&DeviceQuery::default()).unwrap().total,
+            1
+        );
     }
 
     #[test]
@@ -359,7 +378,10 @@ mod tests {
         let mut offline = device(acc.id, Cloud::Vicohome, "VC2", "b");
         offline.online = false;
         store
-            .replace_fleet(acc.id, &[device(acc.id, Cloud::Vicohome, "VC1", "a"), offline])
+            .replace_fleet(
+                acc.id,
+                &[device(acc.id, Cloud::Vicohome, "VC1", "a"), offline],
+            )
             .unwrap();
         let page = store
             .query_devices(&DeviceQuery {

@@ -388,8 +388,12 @@ mod tests {
         // A stale sample with fewer bytes does not move the bar back.
         let view = store.record_job_sample(job.id, &sample(1, 100, 0)).unwrap();
         assert_eq!(view.percent, 45);
-        store.record_job_sample(job.id, &sample(2, 1000, 45)).unwrap();
-        let done = store.record_job_sample(job.id, &sample(3, 1000, 95)).unwrap();
+        store
+            .record_job_sample(job.id, &sample(2, 1000, 45))
+            .unwrap();
+        let done = store
+            .record_job_sample(job.id, &sample(3, 1000, 95))
+            .unwrap();
         assert_eq!((done.state, done.percent), (JobState::Succeeded, 100));
         assert!(done.finished_at.is_some());
         assert_eq!(store.job_events(job.id).unwrap().len(), 4);
