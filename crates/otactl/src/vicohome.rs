@@ -123,9 +123,21 @@ pub async fn run(ctx: &Context, cmd: VicohomeCommand) -> Result<ExitCode, ApiErr
         VicohomeCommand::Start { serial, wait, json } => {
             let account = account_for(ctx, &serial).await?;
             let mut updates = ctx.console.subscribe_jobs();
-            let job =
-                ota_core::jobs::start_vicohome_update(ctx.console.clone(), account.id, &serial)
-                    .await?;
+            // An update this store already started (e.g. before otactl or the app was killed) is followed,
+            // never started a second time.
+            let job = match ctx.console.store().active_job_for(account.id, &serial)? {
+                Some(running) => {
+                    eprintln!(
+                        "An update of {serial} is already in progress (job {}); following it.",
+                        running.id
+                    );
+                    ota_core::jobs::watch_job(ctx.console.clone(), running.id)?
+                }
+                None => {
+                    ota_core::jobs::start_vicohome_update(ctx.console.clone(), account.id, &serial)
+                        .await?
+                }
+            };
             print_progress(&job, json)?;
             if !wait {
                 return Ok(ExitCode::SUCCESS);
