@@ -33,10 +33,19 @@ export async function waitForDeviceRows(browser, { timeout = 30000 } = {}) {
   return ids;
 }
 
+/**
+ * The text content of the element matching `selector`, or null when there is none. (WebKitWebDriver's
+ * getText answers "" for some elements that do show text, e.g. a live region with a title, so the DOM is
+ * read directly.)
+ */
+export async function textOf(browser, selector) {
+  const text = await browser.execute((s) => document.querySelector(s)?.textContent ?? null, selector);
+  return text === null ? null : text.replace(/\s+/g, ' ').trim();
+}
+
 /** The text of the "Fleet freshness" status ("Live ..." or "Cached ..."). */
 export async function freshnessText(browser) {
-  const element = await browser.$(selectors.freshness);
-  return (await element.getText()).trim();
+  return (await textOf(browser, selectors.freshness)) ?? '';
 }
 
 /** Waits until "Fleet freshness" starts with `prefix`; returns the whole text. */
@@ -45,9 +54,9 @@ export async function waitForFreshness(browser, prefix, { timeout = 30000 } = {}
   try {
     await browser.waitUntil(
       async () => {
-        const element = await browser.$(selectors.freshness);
-        if (!(await element.isExisting())) return false;
-        text = (await element.getText()).trim();
+        const current = await textOf(browser, selectors.freshness);
+        if (current === null) return false;
+        text = current;
         return text.startsWith(prefix);
       },
       { timeout, interval: 250 },

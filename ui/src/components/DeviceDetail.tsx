@@ -113,7 +113,9 @@ function VicohomeUpdate({ device }: { device: Device }) {
       {job ? (
         <div className="job-progress" role="group" aria-label={t("detail.updateProgress")}>
           <div className="job-progress-line">
-            <span>{t(`phase.${job.phase}`)}</span>
+            <span>
+              {t("detail.phasePercent", { phase: t(`phase.${job.phase}`), percent: String(job.percent) })}
+            </span>
             <span className="muted">{job.total > 0 ? formatBytesProgress(job.transferred, job.total) : null}</span>
           </div>
           <ProgressBar percent={job.percent} label={t("detail.updateProgress")} failed={failed} />

@@ -80,6 +80,7 @@ export const en = {
   "detail.updateStarting": "Starting update…",
   "detail.updateNote": "The camera downloads and installs the newest firmware; keep it powered.",
   "detail.updateProgress": "Update progress",
+  "detail.phasePercent": "{phase} {percent} %",
   "detail.notAvailable": "—",
 
   "status.online": "Online",
