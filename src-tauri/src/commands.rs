@@ -68,6 +68,16 @@ pub async fn remove_account(state: State<'_, AppState>, name: String) -> IpcResu
 }
 
 #[tauri::command]
+pub async fn import_devices(
+    state: State<'_, AppState>,
+    account_id: i64,
+    csv: String,
+) -> IpcResult<usize> {
+    let devices = ota_core::store::parse_device_csv(&csv)?;
+    Ok(state.console.add_manual_devices(account_id, &devices)?)
+}
+
+#[tauri::command]
 pub async fn start_vicohome_update(
     state: State<'_, AppState>,
     account_id: i64,

@@ -84,6 +84,7 @@ pub fn run() {
             commands::list_accounts,
             commands::add_account,
             commands::remove_account,
+            commands::import_devices,
             commands::start_vicohome_update,
             commands::watch_job,
             commands::list_jobs,

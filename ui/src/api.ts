@@ -55,6 +55,11 @@ export function removeAccount(name: string): Promise<Account> {
   return call("remove_account", { name });
 }
 
+/** Adds OneNET devices from CSV text (dev_id,name,manufacturer,model,firmware); answers how many. */
+export function importDevices(accountId: number, csv: string): Promise<number> {
+  return call("import_devices", { accountId, csv });
+}
+
 /** Starts a Vicohome OTA; `onProgress` receives the job now and at every change until it ends. */
 export function startVicohomeUpdate(
   accountId: number,

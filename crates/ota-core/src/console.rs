@@ -250,9 +250,9 @@ impl Console {
                 .ok_or_else(|| {
                     ApiError::new(
                         ErrorKind::Offline,
-                        format!("{} is not running.", account.name),
+                        "The sandbox simulator is not reachable.",
                     )
-                    .with_hint("The sandbox simulator is not reachable; showing the cached fleet.")
+                    .with_hint("Showing the cached fleet; restart OTA Console to start the simulator again.")
                 });
         }
         let secret = self
@@ -314,6 +314,14 @@ impl Console {
                 Ok(session) => session.list_devices().await,
                 Err(e) => Err(e),
             };
+            // Hand-added devices join what the cloud lists (the cloud's own row wins for the same id).
+            let result = result.and_then(|mut listed| {
+                let manual = self.store.manual_devices(account.id, account.cloud)?;
+                let known: std::collections::HashSet<String> =
+                    listed.iter().map(|d| d.id.clone()).collect();
+                listed.extend(manual.into_iter().filter(|d| !known.contains(&d.id)));
+                Ok(listed)
+            });
             (account, result)
         });
         let results = futures::future::join_all(fetches).await;
@@ -333,6 +341,33 @@ impl Console {
         }
         self.notify(DataKind::Devices);
         Ok(self.store.fleet_freshness()?)
+    }
+
+    /// Adds devices by id (OneNET has no listing; other clouds list their own devices).
+    pub fn add_manual_devices(
+        &self,
+        account_id: i64,
+        devices: &[crate::store::ManualDevice],
+    ) -> Result<usize, ApiError> {
+        let account = self.store.account(account_id)?;
+        if account.cloud != Cloud::Onenet {
+            return Err(ApiError::validation(format!(
+                "{} lists its own devices; adding devices by id is for OneNET accounts.",
+                account.cloud.label()
+            )));
+        }
+        let count = self
+            .store
+            .add_manual_devices(account.id, account.cloud, devices)?;
+        let result = Ok(());
+        self.audit(
+            "devices.import",
+            Some(account.cloud),
+            Some(&format!("{} ({count} devices)", account.name)),
+            &result,
+        );
+        self.notify(DataKind::Devices);
+        Ok(count)
     }
 
     pub fn devices(&self, query: &DeviceQuery) -> Result<DevicePage, ApiError> {

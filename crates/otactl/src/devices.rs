@@ -21,15 +21,69 @@ pub enum DevicesCommand {
         #[arg(long, value_parser = crate::accounts::parse_cloud)]
         cloud: Option<Cloud>,
     },
+    /// Add a OneNET device by id to the account named with --account.
+    Add {
+        /// The OneNET dev_id (digits).
+        #[arg(long)]
+        id: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        #[arg(long)]
+        manufacturer: Option<String>,
+        #[arg(long, default_value = "")]
+        model: String,
+        #[arg(long, default_value = "")]
+        firmware: String,
+    },
+    /// Import OneNET devices from a CSV file (dev_id,name,manufacturer,model,firmware) into --account.
+    Import { file: std::path::PathBuf },
+}
+
+fn the_account(ctx: &Context) -> Result<&ota_core::Account, ApiError> {
+    match ctx.scope.as_slice() {
+        [one] => Ok(one),
+        _ => Err(ApiError::validation(
+            "Name the account to add devices to with --account NAME.",
+        )),
+    }
 }
 
 pub async fn run(ctx: &Context, cmd: DevicesCommand) -> Result<ExitCode, ApiError> {
-    let DevicesCommand::List {
-        json,
-        cached,
-        search,
-        cloud,
-    } = cmd;
+    let (json, cached, search, cloud) = match cmd {
+        DevicesCommand::List {
+            json,
+            cached,
+            search,
+            cloud,
+        } => (json, cached, search, cloud),
+        DevicesCommand::Add {
+            id,
+            name,
+            manufacturer,
+            model,
+            firmware,
+        } => {
+            let line = format!(
+                "{id},{name},{},{model},{firmware}",
+                manufacturer.unwrap_or_default()
+            );
+            let devices = ota_core::store::parse_device_csv(&line)?;
+            let account = the_account(ctx)?;
+            ctx.console.add_manual_devices(account.id, &devices)?;
+            eprintln!("Added device {id} to “{}”.", account.name);
+            return Ok(ExitCode::SUCCESS);
+        }
+        DevicesCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                ApiError::validation(format!("Cannot read {}: {e}", file.display()))
+            })?;
+            let devices = ota_core::store::parse_device_csv(&text)?;
+            let account = the_account(ctx)?;
+            let count = ctx.console.add_manual_devices(account.id, &devices)?;
+            eprintln!("Imported {count} devices into “{}”.", account.name);
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let mut code = ExitCode::SUCCESS;
     if !cached {
         let freshness = ctx.console.refresh_accounts(&ctx.scope).await?;

@@ -9,10 +9,26 @@ export async function screenshot(browser, name) {
   const fileName = name.endsWith('.png') ? name : `${name}.png`;
   fs.mkdirSync(screenshotsDir, { recursive: true });
   const file = path.join(screenshotsDir, fileName);
+  await settleRendering(browser);
   await browser.saveScreenshot(file);
   if (process.env.OTA_E2E_DOCS_SCREENSHOTS === '1') {
     fs.mkdirSync(docsScreenshotsDir, { recursive: true });
     fs.copyFileSync(file, path.join(docsScreenshotsDir, fileName));
   }
   return file;
+}
+
+/**
+ * Lets the page paint what its DOM already says before the picture is taken: WebKitGTK under Xvfb may hand
+ * WebDriver the last composited frame, which can lag the DOM by a few updates.
+ */
+async function settleRendering(browser) {
+  await browser.executeAsync((done) => {
+    const fallback = setTimeout(done, 1000);
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      clearTimeout(fallback);
+      done();
+    }));
+  });
+  await browser.pause(400);
 }

@@ -1,6 +1,7 @@
 import { AccountsTable } from "../components/AccountsTable";
 import { AddAccountForm } from "../components/AddAccountForm";
 import { AppInfoPanel } from "../components/AppInfoPanel";
+import { ImportDevicesForm } from "../components/ImportDevicesForm";
 import { t } from "../i18n";
 
 export function SettingsView() {
@@ -14,6 +15,10 @@ export function SettingsView() {
       <section className="card" aria-labelledby="settings-add">
         <h3 id="settings-add">{t("settings.addTitle")}</h3>
         <AddAccountForm />
+      </section>
+      <section className="card" aria-labelledby="settings-import">
+        <h3 id="settings-import">{t("import.title")}</h3>
+        <ImportDevicesForm />
       </section>
       <section className="card" aria-labelledby="settings-about">
         <h3 id="settings-about">{t("settings.about")}</h3>

@@ -5,7 +5,10 @@ use rusqlite::Connection;
 use crate::error::{CoreError, CoreResult};
 
 /// Every migration in order; `PRAGMA user_version` records how many have been applied.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_manual_devices.sql")),
+];
 
 pub fn run(conn: &mut Connection) -> CoreResult<()> {
     let known = MIGRATIONS.last().map(|(v, _)| *v).unwrap_or(0);

@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod devices;
 mod jobs;
+mod manual;
 mod migrations;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use crate::error::{CoreError, CoreResult};
 pub use audit::{AuditEntry, AuditRecord};
 pub use devices::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use jobs::{JobEvent, JobSample, JobState, JobView, NewJob};
+pub use manual::{parse_device_csv, ManualDevice};
 
 #[derive(Clone)]
 pub struct Store {
