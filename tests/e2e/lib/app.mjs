@@ -33,6 +33,9 @@ export async function startTauriDriver({ env = {}, name = 'tauri-driver' } = {})
   const child = startProcess(name, driver, args, { env });
   try {
     await waitForPort(port, child);
+    // tauri-driver starts WebKitWebDriver itself and forwards the new-session request to it at once;
+    // waiting until the native driver listens too avoids a "connection refused" race on slow machines.
+    if (nativeDriver) await waitForPort(nativePort, child);
   } catch (error) {
     await stopProcess(child);
     throw error;
