@@ -7,6 +7,8 @@ mod error;
 mod logging;
 mod progress;
 mod sandbox;
+#[cfg(test)]
+mod security_tests;
 mod state;
 
 use std::sync::Arc;
