@@ -99,6 +99,12 @@ pub trait CloudSession: Send + Sync {
     fn vicohome(&self) -> Option<&dyn VicohomeOta> {
         None
     }
+
+    /// The concrete client, for adapters that use a cloud's own API beyond these traits (e.g. Quectel
+    /// upgrade plans); downcast with `downcast_ref`.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// Builds sessions from accounts. Implemented by `ota-clouds`.

@@ -37,6 +37,8 @@ pub enum FaultKind {
     InstallFail,
     /// The Vicohome token in use expires now (-1027); applies once unless a count is given.
     TokenExpired,
+    /// A Quectel upgrade plan fails halfway on the device (deviceStatus 3); used up once per upgrade start.
+    QuectelUpgradeFail,
 }
 
 const NAMES: &[(FaultKind, &str)] = &[
@@ -53,6 +55,7 @@ const NAMES: &[(FaultKind, &str)] = &[
     (FaultKind::DownloadFail, "download_fail"),
     (FaultKind::InstallFail, "install_fail"),
     (FaultKind::TokenExpired, "token_expired"),
+    (FaultKind::QuectelUpgradeFail, "quectel_upgrade_fail"),
 ];
 
 impl FaultKind {

@@ -18,6 +18,7 @@ pub mod log;
 mod onenet;
 pub mod onenet_auth;
 mod quectel;
+mod quectel_ota;
 pub mod vicohome;
 mod world;
 
@@ -97,6 +98,7 @@ pub fn router(config: &SimConfig) -> Result<Router, SimError> {
     Ok(Router::new()
         .merge(vicohome::routes())
         .merge(quectel::routes())
+        .merge(quectel_ota::routes())
         .merge(onenet::routes())
         .merge(admin::routes())
         .with_state(sim))

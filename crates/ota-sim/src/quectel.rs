@@ -80,7 +80,7 @@ struct DevicePage {
     page_size: usize,
 }
 
-fn reply<T: Serialize>(code: i64, msg: &str, data: Option<T>) -> CloudReply {
+pub(crate) fn reply<T: Serialize>(code: i64, msg: &str, data: Option<T>) -> CloudReply {
     let outcome = if code == OK {
         Outcome::Ok
     } else {
@@ -95,7 +95,7 @@ fn reply<T: Serialize>(code: i64, msg: &str, data: Option<T>) -> CloudReply {
     CloudReply::json(&envelope, outcome)
 }
 
-fn failure(code: i64, msg: &str) -> CloudReply {
+pub(crate) fn failure(code: i64, msg: &str) -> CloudReply {
     reply::<()>(code, msg, None)
 }
 
@@ -104,6 +104,8 @@ pub struct QuectelState {
     /// Token -> simulated ms it was issued.
     access: HashMap<String, f64>,
     refresh: HashMap<String, f64>,
+    /// Upgrade plans, auto-upgrade switches and BLE packages (see `quectel_ota`).
+    pub(crate) ota: crate::quectel_ota::OtaState,
 }
 
 pub fn routes() -> Router<Arc<Sim>> {
@@ -122,7 +124,7 @@ fn call(endpoint: &'static str) -> CallInfo {
 }
 
 /// `a=1&b=2` with `+` as space and percent escapes.
-fn parse_urlencoded(raw: &str) -> HashMap<String, String> {
+pub(crate) fn parse_urlencoded(raw: &str) -> HashMap<String, String> {
     let decode = |s: &str| {
         let spaced = s.replace('+', " ");
         percent_encoding::percent_decode_str(&spaced)
@@ -140,7 +142,11 @@ fn parse_urlencoded(raw: &str) -> HashMap<String, String> {
 
 /// Parameters from the query string, then the body (JSON or form, whatever the content type says,
 /// because clients differ), later ones winning.
-fn parameters(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> HashMap<String, String> {
+pub(crate) fn parameters(
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> HashMap<String, String> {
     let mut params = query.map(parse_urlencoded).unwrap_or_default();
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -247,7 +253,7 @@ async fn refresh(
 }
 
 /// `Err` is the envelope to answer with.
-fn admit(world: &World, auth: Option<&str>) -> Result<(), CloudReply> {
+pub(crate) fn admit(world: &World, auth: Option<&str>) -> Result<(), CloudReply> {
     let issued = auth
         .and_then(|t| world.quectel.access.get(t))
         .ok_or_else(|| failure(UNAUTHORIZED, "token invalid"))?;
@@ -295,6 +301,8 @@ async fn device_list(
         if let Err(answer) = admit(world, auth.as_deref()) {
             return answer;
         }
+        // Finished upgrade plans show their new firmware.
+        world.settle();
         let page_num = page_param(&params, &["pageNumber", "pageNum", "page"], 1);
         let page_size = page_param(&params, &["pageSize", "size"], DEFAULT_PAGE_SIZE);
         let (Ok(page_num), Ok(page_size)) = (page_num, page_size) else {

@@ -125,6 +125,7 @@ impl World {
                 device.firmware = firmware;
             }
         }
+        crate::quectel_ota::settle(self, now);
     }
 }
 

@@ -4,6 +4,7 @@ mod accounts;
 mod context;
 mod devices;
 mod output;
+mod quectel;
 mod vicohome;
 
 use std::path::PathBuf;
@@ -45,6 +46,9 @@ enum Command {
     /// Vicohome camera updates.
     #[command(subcommand)]
     Vicohome(vicohome::VicohomeCommand),
+    /// Quectel upgrade plans, auto-upgrade and Bluetooth updates.
+    #[command(subcommand)]
+    Quectel(quectel::QuectelCommand),
 }
 
 fn main() -> ExitCode {
@@ -81,5 +85,6 @@ async fn run(cli: Cli) -> Result<ExitCode, ota_core::ApiError> {
         Command::Accounts(cmd) => accounts::run(&ctx, cmd),
         Command::Devices(cmd) => devices::run(&ctx, cmd).await,
         Command::Vicohome(cmd) => vicohome::run(&ctx, cmd).await,
+        Command::Quectel(cmd) => quectel::run(&ctx, cmd).await,
     }
 }

@@ -294,6 +294,10 @@ impl CloudSession for QuectelClient {
     async fn list_devices(&self) -> Result<Vec<Device>, ApiError> {
         super::devices::list_devices(self).await
     }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod devices;
 mod jobs;
 mod manual;
 mod migrations;
+mod plans;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,6 +23,7 @@ pub use audit::{AuditEntry, AuditRecord};
 pub use devices::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use jobs::{JobEvent, JobSample, JobState, JobView, NewJob};
 pub use manual::{parse_device_csv, ManualDevice};
+pub use plans::CachedPlan;
 
 #[derive(Clone)]
 pub struct Store {

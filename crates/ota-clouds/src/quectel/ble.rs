@@ -1,0 +1,416 @@
+//! OTA of Bluetooth devices: the app fetches the plan, reports the user's confirmation, downloads and
+//! verifies the package, updates the device over BLE, and reports each step.
+//!
+//! Quectel does not publish what the `reportStatus` codes 0–12 mean; [`BleReportStatus`] is our mapping,
+//! kept in ONE table ([`REPORT_STATUSES`]) so a correction is one line.
+
+use std::path::{Path, PathBuf};
+
+use ota_core::{ApiError, ErrorKind};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use super::client::QuectelClient;
+use super::endpoints::Endpoint;
+use crate::http::{self, BaseUrl};
+use crate::lenient;
+use crate::retry::retry;
+
+/// What the app reports about a Bluetooth upgrade (`reportStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BleReportStatus {
+    Confirmed,
+    Downloading,
+    Downloaded,
+    Installing,
+    Succeeded,
+    FailedDownload,
+    FailedChecksum,
+    FailedInstall,
+    FailedLowBattery,
+    FailedDisconnected,
+    CancelledByUser,
+    FailedTimeout,
+    FailedUnknown,
+}
+
+/// THE table: code, status, CLI name, meaning.
+pub const REPORT_STATUSES: &[(i64, BleReportStatus, &str, &str)] = &[
+    (
+        0,
+        BleReportStatus::Confirmed,
+        "confirmed",
+        "the user confirmed the upgrade",
+    ),
+    (
+        1,
+        BleReportStatus::Downloading,
+        "downloading",
+        "the app is downloading the package",
+    ),
+    (
+        2,
+        BleReportStatus::Downloaded,
+        "downloaded",
+        "the package is downloaded and its SHA-256 verified",
+    ),
+    (
+        3,
+        BleReportStatus::Installing,
+        "installing",
+        "the app is sending the package to the device over BLE",
+    ),
+    (
+        4,
+        BleReportStatus::Succeeded,
+        "succeeded",
+        "the device runs the new firmware",
+    ),
+    (
+        5,
+        BleReportStatus::FailedDownload,
+        "failed-download",
+        "failed: the package could not be downloaded",
+    ),
+    (
+        6,
+        BleReportStatus::FailedChecksum,
+        "failed-checksum",
+        "failed: the package's SHA-256 did not match fileSign",
+    ),
+    (
+        7,
+        BleReportStatus::FailedInstall,
+        "failed-install",
+        "failed: the device could not install the package",
+    ),
+    (
+        8,
+        BleReportStatus::FailedLowBattery,
+        "failed-low-battery",
+        "failed: the device's battery is too low",
+    ),
+    (
+        9,
+        BleReportStatus::FailedDisconnected,
+        "failed-disconnected",
+        "failed: the Bluetooth connection dropped",
+    ),
+    (
+        10,
+        BleReportStatus::CancelledByUser,
+        "cancelled",
+        "cancelled by the user",
+    ),
+    (
+        11,
+        BleReportStatus::FailedTimeout,
+        "failed-timeout",
+        "failed: the device did not answer in time",
+    ),
+    (
+        12,
+        BleReportStatus::FailedUnknown,
+        "failed-unknown",
+        "failed for another reason",
+    ),
+];
+
+impl BleReportStatus {
+    pub fn all() -> impl Iterator<Item = BleReportStatus> {
+        REPORT_STATUSES.iter().map(|row| row.1)
+    }
+
+    fn row(self) -> &'static (i64, BleReportStatus, &'static str, &'static str) {
+        // Every variant has a row (checked by a test); the last row is the fallback.
+        REPORT_STATUSES
+            .iter()
+            .find(|row| row.1 == self)
+            .unwrap_or(&REPORT_STATUSES[REPORT_STATUSES.len() - 1])
+    }
+
+    /// The `reportStatus` code sent.
+    pub fn code(self) -> i64 {
+        self.row().0
+    }
+
+    /// The CLI name, e.g. "failed-checksum".
+    pub fn name(self) -> &'static str {
+        self.row().2
+    }
+
+    pub fn meaning(self) -> &'static str {
+        self.row().3
+    }
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        REPORT_STATUSES
+            .iter()
+            .find(|row| row.0 == code)
+            .map(|row| row.1)
+    }
+
+    /// By CLI name or code.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if let Ok(code) = text.parse::<i64>() {
+            return Self::from_code(code);
+        }
+        REPORT_STATUSES
+            .iter()
+            .find(|row| row.2.eq_ignore_ascii_case(text))
+            .map(|row| row.1)
+    }
+
+    pub fn is_failure(self) -> bool {
+        self.code() >= 5
+    }
+}
+
+/// `getFetchPlan` data: the package the app carries to the device.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlePlan {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub target_version: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub component_no: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub desc: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub file_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub file_url: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub file_size: Option<i64>,
+    /// SHA-256, hex.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub file_sign: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub plan_id: Option<i64>,
+}
+
+/// A package on disk whose SHA-256 matched the plan's `fileSign`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedPackage {
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeviceKeys<'a> {
+    pk: &'a str,
+    dk: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report<'a> {
+    product_key: &'a str,
+    device_key: &'a str,
+    component_no: &'a str,
+    report_status: i64,
+}
+
+/// The plan in `data`: the object itself, or the first of `data.components[]`.
+fn plan_of(data: &Value) -> Option<BlePlan> {
+    let object = match data.get("components") {
+        Some(Value::Array(list)) => list.first()?,
+        _ => data,
+    };
+    BlePlan::deserialize(object)
+        .ok()
+        .filter(|p| p.file_url.is_some() || p.plan_id.is_some())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn download_error(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKind::Retryable, message).with_hint("Retry the download.")
+}
+
+impl QuectelClient {
+    /// The Bluetooth device's upgrade plan, or `None` when there is none.
+    pub async fn fetch_plan(
+        &self,
+        product_key: &str,
+        device_key: &str,
+    ) -> Result<Option<BlePlan>, ApiError> {
+        let query = DeviceKeys {
+            pk: product_key,
+            dk: device_key,
+        };
+        let data = retry(&self.retry, "quectel BLE plan", || {
+            self.call_ok(Endpoint::GetFetchPlan, |r| r.query(&query))
+        })
+        .await?;
+        Ok(data.as_ref().and_then(plan_of))
+    }
+
+    /// Reports a step or the result of a Bluetooth upgrade.
+    pub async fn report_status(
+        &self,
+        product_key: &str,
+        device_key: &str,
+        component_no: &str,
+        status: BleReportStatus,
+    ) -> Result<(), ApiError> {
+        let body = Report {
+            product_key,
+            device_key,
+            component_no,
+            report_status: status.code(),
+        };
+        self.call_ok(Endpoint::ReportUpgradeStatus, |r| r.json(&body))
+            .await
+            .map(|_| ())
+    }
+
+    /// Downloads the plan's package into `dir`, streamed and hashed on the way. The file is left only
+    /// when its SHA-256 matches `fileSign` (and its size `fileSize`); otherwise it is removed and the
+    /// error says so. No Authorization header goes to `fileUrl` (it may be a CDN).
+    pub async fn download_package(
+        &self,
+        plan: &BlePlan,
+        dir: &Path,
+    ) -> Result<VerifiedPackage, ApiError> {
+        let raw_url = plan
+            .file_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .ok_or_else(|| ApiError::not_found("The plan names no package to download."))?;
+        let expected = plan
+            .file_sign
+            .as_deref()
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                ApiError::validation(
+                    "The plan gives no SHA-256 (fileSign); the package cannot be verified.",
+                )
+            })?;
+        let url = if raw_url.starts_with('/') {
+            self.base.endpoint(raw_url)
+        } else {
+            raw_url.to_string()
+        };
+        let base = BaseUrl::parse(&url)?;
+        let host = base.host_label();
+        let name = plan
+            .file_name
+            .as_deref()
+            .and_then(|n| Path::new(n).file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| !n.is_empty() && n != "." && n != "..")
+            .unwrap_or_else(|| format!("quectel-plan-{}.bin", plan.plan_id.unwrap_or(0)));
+        let path = dir.join(&name);
+        let partial = dir.join(format!("{name}.part"));
+
+        let mut response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| http::transport_error(&e, &host))?;
+        if let Some(err) = http::status_error(response.status(), None, &host) {
+            return Err(err);
+        }
+        let io_error = |e: std::io::Error| {
+            ApiError::internal(format!("Cannot write {}: {e}", partial.display()))
+        };
+        let mut file = tokio::fs::File::create(&partial).await.map_err(io_error)?;
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let streamed: Result<(), ApiError> = async {
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| http::transport_error(&e, &host))?
+            {
+                hasher.update(&chunk);
+                size += chunk.len() as u64;
+                file.write_all(&chunk).await.map_err(io_error)?;
+            }
+            file.flush().await.map_err(io_error)?;
+            Ok(())
+        }
+        .await;
+        drop(file);
+        let verdict = streamed.and_then(|()| {
+            let actual = hex(&hasher.finalize());
+            if let Some(want) = plan.file_size.filter(|s| *s >= 0) {
+                if want as u64 != size {
+                    return Err(download_error(format!(
+                        "The package is {size} bytes, the plan says {want}; it was deleted."
+                    )));
+                }
+            }
+            if actual != expected {
+                return Err(ApiError::new(
+                    ErrorKind::Device,
+                    "The package's SHA-256 does not match the plan's fileSign; it was deleted.",
+                )
+                .with_hint("Download it again; if it keeps failing, report failed-checksum."));
+            }
+            Ok(actual)
+        });
+        match verdict {
+            Ok(sha256) => {
+                tokio::fs::rename(&partial, &path).await.map_err(|e| {
+                    ApiError::internal(format!(
+                        "Cannot move the package to {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                Ok(VerifiedPackage { path, size, sha256 })
+            }
+            Err(err) => {
+                let _ = tokio::fs::remove_file(&partial).await;
+                Err(err)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn one_row_per_status_and_codes_0_to_12() {
+        let codes: Vec<i64> = BleReportStatus::all().map(BleReportStatus::code).collect();
+        assert_eq!(codes, (0..=12).collect::<Vec<_>>());
+        for status in BleReportStatus::all() {
+            assert_eq!(BleReportStatus::from_code(status.code()), Some(status));
+            assert_eq!(BleReportStatus::parse(status.name()), Some(status));
+        }
+        assert_eq!(
+            BleReportStatus::parse("6"),
+            Some(BleReportStatus::FailedChecksum)
+        );
+        assert!(BleReportStatus::FailedChecksum.is_failure());
+        assert!(!BleReportStatus::Succeeded.is_failure());
+        assert_eq!(BleReportStatus::parse("13"), None);
+    }
+
+    #[test]
+    fn plan_shapes() {
+        let flat =
+            plan_of(&json!({"planId": 3, "fileUrl": "u", "fileSize": "10", "componentNo": 1}))
+                .unwrap();
+        assert_eq!((flat.plan_id, flat.file_size), (Some(3), Some(10)));
+        assert_eq!(flat.component_no.as_deref(), Some("1"));
+        let nested = plan_of(&json!({"components": [{"planId": 4, "fileUrl": "v"}]})).unwrap();
+        assert_eq!(nested.plan_id, Some(4));
+        assert!(plan_of(&json!({})).is_none());
+    }
+}

@@ -1,0 +1,509 @@
+//! Quectel upgrade plans, auto-upgrade and the Bluetooth flow: the client against the simulator on loopback.
+
+use std::time::{Duration, Instant};
+
+use ota_clouds::quectel::plans::{confirm_status, device_status, ConfirmItem};
+use ota_clouds::quectel::{BleReportStatus, PlanAction, PlanTarget, QuectelClient, UpgradePlan};
+use ota_clouds::{sandbox_accounts, RetryPolicy};
+use ota_core::cloud::SessionCache;
+use ota_core::{Cloud, ErrorKind};
+use ota_sim::{SimConfig, SimHandle};
+use serde_json::{json, Value};
+
+const TARGET: &str = "9.9.9";
+const HOUR: i64 = 3_600_000;
+
+/// 100 simulated seconds per real second: an upgrade (60 s simulated) takes 0.6 s.
+async fn start_sim() -> SimHandle {
+    let config = SimConfig {
+        devices: 90,
+        seed: 11,
+        time_scale: 100.0,
+        ..SimConfig::default()
+    };
+    ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+async fn client(sim: &SimHandle) -> QuectelClient {
+    let account = sandbox_accounts(&sim.url())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.cloud == Cloud::Quectel)
+        .unwrap();
+    QuectelClient::new(
+        ota_clouds::http::build_client(&Default::default()).unwrap(),
+        ota_clouds::http::BaseUrl::parse(&sim.url()).unwrap(),
+        account.credentials,
+        SessionCache::in_memory(),
+        RetryPolicy::none(),
+    )
+    .unwrap()
+}
+
+async fn get(url: String) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+async fn post(url: String, body: Value) -> Value {
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    response.json().await.unwrap()
+}
+
+/// (productKey, deviceKeys) of a Quectel product with at least `n` devices of this transport.
+async fn product_with(sim: &SimHandle, transport: &str, n: usize) -> (String, Vec<String>) {
+    let fleet = get(format!("{}/_sim/devices", sim.url())).await;
+    let mut by_product: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for d in fleet.as_array().unwrap() {
+        if d["cloud"] == "quectel" && d["transport"] == transport {
+            by_product
+                .entry(d["product_key"].as_str().unwrap().to_string())
+                .or_default()
+                .push(d["id"].as_str().unwrap().to_string());
+        }
+    }
+    by_product
+        .into_iter()
+        .find(|(_, devices)| devices.len() >= n)
+        .expect("a product with enough devices")
+}
+
+async fn create_plan(sim: &SimHandle, pk: &str, devices: &[String]) -> (i64, i64) {
+    let made = post(
+        format!("{}/_sim/quectel/plans", sim.url()),
+        json!({"planName": "Spring update", "targetVersion": TARGET, "productKey": pk, "deviceKeys": devices}),
+    )
+    .await;
+    (
+        made["planId"].as_i64().unwrap(),
+        made["nowMs"].as_i64().unwrap(),
+    )
+}
+
+async fn advance(sim: &SimHandle, ms: i64) {
+    post(
+        format!("{}/_sim/clock", sim.url()),
+        json!({"advance_ms": ms}),
+    )
+    .await;
+}
+
+async fn firmware(sim: &SimHandle, dk: &str) -> String {
+    get(format!("{}/_sim/devices/{dk}", sim.url())).await["firmware"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn target(pk: &str, dk: &str, plan_id: i64) -> PlanTarget {
+    PlanTarget {
+        product_key: pk.into(),
+        device_key: dk.into(),
+        plan_id,
+    }
+}
+
+async fn plan(client: &QuectelClient, pk: &str, dk: &str) -> UpgradePlan {
+    client.get_plan(pk, dk).await.unwrap().expect("a plan")
+}
+
+/// Polls the plan until its device status is `status` (10 s real at most).
+async fn wait_for(client: &QuectelClient, pk: &str, dk: &str, status: i64) -> UpgradePlan {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let p = plan(client, pk, dk).await;
+        if p.device_status == Some(status) {
+            return p;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "device status stayed {:?}, wanted {status}",
+            p.device_status
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn no_plan_reads_as_none_and_confirm_upgrades_to_success() {
+    let sim = start_sim().await;
+    let client = client(&sim).await;
+    let (pk, devices) = product_with(&sim, "mqtt", 1).await;
+    let dk = &devices[0];
+    assert!(client.get_plan(&pk, dk).await.unwrap().is_none());
+
+    let (plan_id, _) = create_plan(&sim, &pk, &devices[..1]).await;
+    let waiting = plan(&client, &pk, dk).await;
+    assert_eq!(waiting.plan_id, Some(plan_id));
+    assert_eq!(waiting.device_status, Some(device_status::NOT_UPGRADED));
+    assert_eq!(
+        waiting.user_confirm_status,
+        Some(confirm_status::UNCONFIRMED)
+    );
+    assert_eq!(waiting.target_version(), Some(TARGET));
+
+    let outcome = client
+        .confirm_upgrade(&[target(&pk, dk, plan_id)])
+        .await
+        .unwrap();
+    assert!(outcome.all_succeeded(), "{outcome:?}");
+    assert_eq!(outcome.success_list.len(), 1);
+    let upgrading = plan(&client, &pk, dk).await;
+    assert_eq!(upgrading.device_status, Some(device_status::UPGRADING));
+    assert_eq!(
+        upgrading.user_confirm_status,
+        Some(confirm_status::UPGRADE_NOW)
+    );
+    let done = wait_for(&client, &pk, dk, device_status::SUCCEEDED).await;
+    assert_eq!(done.percent(), 100);
+    assert_eq!(firmware(&sim, dk).await, TARGET);
+}
+
+#[tokio::test]
+async fn an_appointment_starts_only_inside_its_window() {
+    let sim = start_sim().await;
+    let client = client(&sim).await;
+    let (pk, devices) = product_with(&sim, "mqtt", 1).await;
+    let dk = &devices[0];
+    let (plan_id, now) = create_plan(&sim, &pk, &devices[..1]).await;
+    let (start, end) = (now + 2 * HOUR, now + 3 * HOUR);
+    let outcome = client
+        .appoint_upgrade(&[target(&pk, dk, plan_id)], start, end)
+        .await
+        .unwrap();
+    assert!(outcome.all_succeeded(), "{outcome:?}");
+    let appointed = plan(&client, &pk, dk).await;
+    assert_eq!(
+        appointed.user_confirm_status,
+        Some(confirm_status::APPOINTED)
+    );
+    assert_eq!(
+        (appointed.appoint_start_time, appointed.appoint_end_time),
+        (Some(start), Some(end))
+    );
+
+    advance(&sim, HOUR).await;
+    let before = plan(&client, &pk, dk).await;
+    assert_eq!(before.device_status, Some(device_status::NOT_UPGRADED));
+
+    // Ten simulated seconds into the window.
+    advance(&sim, HOUR + 10_000).await;
+    let inside = plan(&client, &pk, dk).await;
+    assert_eq!(inside.device_status, Some(device_status::UPGRADING));
+    assert!(inside.percent() < 100);
+    wait_for(&client, &pk, dk, device_status::SUCCEEDED).await;
+    assert_eq!(firmware(&sim, dk).await, TARGET);
+}
+
+#[tokio::test]
+async fn bad_appointments_are_refused_by_the_client_and_by_the_cloud() {
+    let sim = start_sim().await;
+    let client = client(&sim).await;
+    let (pk, devices) = product_with(&sim, "mqtt", 1).await;
+    let dk = &devices[0];
+    let (plan_id, now) = create_plan(&sim, &pk, &devices[..1]).await;
+    let plan_end = plan(&client, &pk, dk).await.plan_end_time.unwrap();
+    let t = target(&pk, dk, plan_id);
+
+    let short = client
+        .appoint_upgrade(
+            std::slice::from_ref(&t),
+            now + HOUR,
+            now + HOUR + 59 * 60_000,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(short.code, ErrorKind::Validation);
+    assert!(
+        short.message.contains("at least 1 hour") && short.message.contains("59 minutes"),
+        "{}",
+        short.message
+    );
+    let outside = client
+        .appoint_upgrade(std::slice::from_ref(&t), plan_end - HOUR, plan_end + HOUR)
+        .await
+        .unwrap_err();
+    assert_eq!(outside.code, ErrorKind::Validation);
+    assert!(
+        outside.message.contains("inside the plan period"),
+        "{}",
+        outside.message
+    );
+    // Nothing was sent.
+    let log = get(format!("{}/_sim/log", sim.url())).await;
+    assert!(!log
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["endpoint"] == "/v2/quecota/enduserapi/v2/userBatchConfirmUpgrade"));
+
+    // Forced through without the client's checks, the cloud refuses them too.
+    let forced = client
+        .send_batch(&[
+            ConfirmItem::new(
+                &t,
+                PlanAction::Appoint {
+                    start_ms: now + HOUR,
+                    end_ms: now + HOUR + 59 * 60_000,
+                },
+            ),
+            ConfirmItem::new(
+                &t,
+                PlanAction::Appoint {
+                    start_ms: plan_end - HOUR,
+                    end_ms: plan_end + HOUR,
+                },
+            ),
+        ])
+        .await
+        .unwrap();
+    assert!(forced.success_list.is_empty());
+    assert_eq!(forced.fail_list.len(), 2);
+    assert!(forced.fail_list[0]
+        .msg
+        .as_deref()
+        .unwrap()
+        .contains("at least 1 hour"));
+    assert!(forced.fail_list[1]
+        .msg
+        .as_deref()
+        .unwrap()
+        .contains("inside the plan period"));
+    assert_eq!(forced.fail_list[0].error().code, ErrorKind::Validation);
+    let still = plan(&client, &pk, dk).await;
+    assert_eq!(still.user_confirm_status, Some(confirm_status::UNCONFIRMED));
+}
+
+#[tokio::test]
+async fn cancel_ends_the_plan_as_failed() {
+    let sim = start_sim().await;
+    let client = client(&sim).await;
+    let (pk, devices) = product_with(&sim, "mqtt", 1).await;
+    let dk = &devices[0];
+    let before = firmware(&sim, dk).await;
+    let (plan_id, _) = create_plan(&sim, &pk, &devices[..1]).await;
+    let t = target(&pk, dk, plan_id);
+    assert!(client
+        .cancel_upgrade(std::slice::from_ref(&t))
+        .await
+        .unwrap()
+        .all_succeeded());
+    let cancelled = plan(&client, &pk, dk).await;
+    assert_eq!(cancelled.device_status, Some(device_status::FAILED));
+    assert_eq!(
+        cancelled.user_confirm_status,
+        Some(confirm_status::CANCELLED)
+    );
+    assert!(cancelled.is_finished());
+    // A cancelled plan has ended: neither confirm nor retry revives it.
+    let again = client
+        .confirm_upgrade(std::slice::from_ref(&t))
+        .await
+        .unwrap();
+    assert_eq!(again.fail_list[0].error().code, ErrorKind::Conflict);
+    assert_eq!(firmware(&sim, dk).await, before);
+}
+
+#[tokio::test]
+async fn retry_after_a_failure_succeeds() {
+    let sim = start_sim().await;
+    let client = client(&sim).await;
+    let (pk, devices) = product_with(&sim, "mqtt", 1).await;
+    let dk = &devices[0];
+    let (plan_id, _) = create_plan(&sim, &pk, &devices[..1]).await;
+    let t = target(&pk, dk, plan_id);
+    // Retry before any failure is refused.
+    let early = client
+        .retry_upgrade(std::slice::from_ref(&t))
+        .await
+        .unwrap();
+    assert!(early.fail_list[0]
+        .msg
+        .as_deref()
+        .unwrap()
+        .contains("only possible after a failed upgrade"));
+
+    post(
+        format!("{}/_sim/faults", sim.url()),
+        json!({"kind": "quectel_upgrade_fail", "target": dk, "count": 1}),
+    )
+    .await;
+    client
+        .confirm_upgrade(std::slice::from_ref(&t))
+        .await
+        .unwrap();
+    let failed = wait_for(&client, &pk, dk, device_status::FAILED).await;
+    assert_eq!(
+        failed.user_confirm_status,
+        Some(confirm_status::UPGRADE_NOW)
+    );
+    assert!(failed.percent() < 100);
+
+    let retried = client
+        .retry_upgrade(std::slice::from_ref(&t))
+        .await
+        .unwrap();
+    assert!(retried.all_succeeded(), "{retried:?}");
+    assert_eq!(
+        plan(&client, &pk, dk).await.device_status,
+        Some(device_status::UPGRADING)
+    );
+    wait_for(&client, &pk, dk, device_status::SUCCEEDED).await;
+    assert_eq!(firmware(&sim, dk).await, TARGET);
+}
+
+#[tokio::test]
+async fn auto_upgrade_pushes_new_plans_until_turned_off_or_deleted() {
+    let sim = start_sim().await;
+    let client = client(&sim).await;
+    let (pk, devices) = product_with(&sim, "mqtt", 2).await;
+    let (on_dk, off_dk) = (&devices[0], &devices[1]);
+    assert!(!client.get_auto_upgrade(&pk, on_dk).await.unwrap());
+
+    client.set_auto_upgrade(&pk, on_dk, true).await.unwrap();
+    client.set_auto_upgrade(&pk, off_dk, true).await.unwrap();
+    assert!(client.get_auto_upgrade(&pk, on_dk).await.unwrap());
+    client.set_auto_upgrade(&pk, off_dk, false).await.unwrap();
+    assert!(!client.get_auto_upgrade(&pk, off_dk).await.unwrap());
+
+    create_plan(&sim, &pk, &devices[..2]).await;
+    let pushed = plan(&client, &pk, on_dk).await;
+    assert_eq!(pushed.device_status, Some(device_status::UPGRADING));
+    assert_eq!(pushed.auto_upgrade, Some(true));
+    wait_for(&client, &pk, on_dk, device_status::SUCCEEDED).await;
+    advance(&sim, 10 * 60_000).await;
+    let waits = plan(&client, &pk, off_dk).await;
+    assert_eq!(waits.device_status, Some(device_status::NOT_UPGRADED));
+    assert_eq!(waits.user_confirm_status, Some(confirm_status::UNCONFIRMED));
+
+    // Deleting the setting turns auto mode off: the next plan waits for a decision.
+    client.delete_auto_upgrade(&pk, on_dk).await.unwrap();
+    assert!(!client.get_auto_upgrade(&pk, on_dk).await.unwrap());
+    post(
+        format!("{}/_sim/quectel/plans", sim.url()),
+        json!({"targetVersion": "10.0.0", "productKey": pk, "deviceKeys": [on_dk]}),
+    )
+    .await;
+    advance(&sim, 10 * 60_000).await;
+    let next = plan(&client, &pk, on_dk).await;
+    assert_eq!(next.target_version(), Some("10.0.0"));
+    assert_eq!(next.device_status, Some(device_status::NOT_UPGRADED));
+}
+
+#[tokio::test]
+async fn a_mixed_batch_reports_each_device() {
+    let sim = start_sim().await;
+    let client = client(&sim).await;
+    let (pk, devices) = product_with(&sim, "mqtt", 3).await;
+    let (plan_id, _) = create_plan(&sim, &pk, &devices[..3]).await;
+    let targets: Vec<PlanTarget> = devices[..3]
+        .iter()
+        .map(|dk| target(&pk, dk, plan_id))
+        .collect();
+    client.cancel_upgrade(&targets[2..]).await.unwrap();
+    let mut unknown = targets[0].clone();
+    unknown.plan_id += 1000;
+
+    let mut batch = targets.clone();
+    batch.push(unknown);
+    let outcome = client.confirm_upgrade(&batch).await.unwrap();
+    let ok: Vec<&str> = outcome
+        .success_list
+        .iter()
+        .map(|r| r.device_key.as_deref().unwrap())
+        .collect();
+    assert_eq!(ok, [devices[0].as_str(), devices[1].as_str()]);
+    assert_eq!(outcome.fail_list.len(), 2);
+    assert_eq!(
+        outcome.fail_list[0].device_key.as_deref(),
+        Some(devices[2].as_str())
+    );
+    assert_eq!(outcome.fail_list[0].error().code, ErrorKind::Conflict);
+    assert_eq!(outcome.fail_list[1].error().code, ErrorKind::NotFound);
+
+    let details = client.batch_details(&targets).await.unwrap();
+    assert_eq!(details.len(), 3);
+    let status_of = |dk: &str| {
+        details
+            .iter()
+            .find(|p| p.device_key.as_deref() == Some(dk))
+            .and_then(|p| p.device_status)
+    };
+    assert_eq!(status_of(&devices[0]), Some(device_status::UPGRADING));
+    assert_eq!(status_of(&devices[2]), Some(device_status::FAILED));
+}
+
+#[tokio::test]
+async fn bluetooth_fetch_confirm_download_verified_and_report() {
+    let sim = start_sim().await;
+    let client = client(&sim).await;
+    let (pk, devices) = product_with(&sim, "ble", 1).await;
+    let dk = &devices[0];
+    assert!(client.fetch_plan(&pk, dk).await.unwrap().is_none());
+    let (plan_id, _) = create_plan(&sim, &pk, &devices[..1]).await;
+
+    let ble = client
+        .fetch_plan(&pk, dk)
+        .await
+        .unwrap()
+        .expect("a BLE plan");
+    assert_eq!(ble.plan_id, Some(plan_id));
+    assert_eq!(ble.target_version.as_deref(), Some(TARGET));
+    assert_eq!(ble.file_sign.as_deref().map(str::len), Some(64));
+    let component = ble.component_no.clone().unwrap();
+
+    client
+        .report_status(&pk, dk, &component, BleReportStatus::Confirmed)
+        .await
+        .unwrap();
+    assert_eq!(
+        plan(&client, &pk, dk).await.user_confirm_status,
+        Some(confirm_status::UPGRADE_NOW)
+    );
+
+    // A package whose hash does not match is not kept.
+    let dir = tempfile::tempdir().unwrap();
+    let mut tampered = ble.clone();
+    tampered.file_sign = Some("0".repeat(64));
+    let err = client
+        .download_package(&tampered, dir.path())
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("SHA-256"), "{}", err.message);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    client
+        .report_status(&pk, dk, &component, BleReportStatus::Downloading)
+        .await
+        .unwrap();
+    let package = client.download_package(&ble, dir.path()).await.unwrap();
+    assert_eq!(Some(package.sha256.as_str()), ble.file_sign.as_deref());
+    assert_eq!(
+        std::fs::metadata(&package.path).unwrap().len(),
+        ble.file_size.unwrap() as u64
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    for step in [
+        BleReportStatus::Downloaded,
+        BleReportStatus::Installing,
+        BleReportStatus::Succeeded,
+    ] {
+        client
+            .report_status(&pk, dk, &component, step)
+            .await
+            .unwrap();
+    }
+    let done = plan(&client, &pk, dk).await;
+    assert_eq!(done.device_status, Some(device_status::SUCCEEDED));
+    assert_eq!(firmware(&sim, dk).await, TARGET);
+    // Nothing left to fetch.
+    assert!(client.fetch_plan(&pk, dk).await.unwrap().is_none());
+}
