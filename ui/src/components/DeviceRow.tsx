@@ -14,12 +14,15 @@ interface RowProps {
   index: number;
   device: Device;
   active: boolean;
+  /** Ticked for a bulk action (not the same as the active row, which aria-selected marks). */
+  checked: boolean;
   style?: CSSProperties;
   onSelect: (index: number) => void;
   onOpen: (device: Device) => void;
+  onToggleChecked: (device: Device) => void;
 }
 
-export function DeviceRow({ index, device, active, style, onSelect, onOpen }: RowProps) {
+export function DeviceRow({ index, device, active, checked, style, onSelect, onOpen, onToggleChecked }: RowProps) {
   const newer = device.newestFirmware && device.newestFirmware !== device.firmware ? device.newestFirmware : null;
   const lowBattery = device.battery !== null && device.battery < LOW_BATTERY;
   return (
@@ -29,13 +32,24 @@ export function DeviceRow({ index, device, active, style, onSelect, onOpen }: Ro
       aria-rowindex={index + 2}
       aria-selected={active}
       data-device-id={device.id}
-      className={active ? "grid-row active" : "grid-row"}
+      className={`grid-row${active ? " active" : ""}${checked ? " checked" : ""}`}
       style={style}
       onClick={() => {
         onSelect(index);
         onOpen(device);
       }}
     >
+      <div role="gridcell" className="cell cell-select">
+        {/* Out of the tab order: the grid owns the keyboard (Space ticks the active row). */}
+        <input
+          type="checkbox"
+          tabIndex={-1}
+          aria-label={t("devices.selectRow", { name: device.name })}
+          checked={checked}
+          onClick={(event) => event.stopPropagation()}
+          onChange={() => onToggleChecked(device)}
+        />
+      </div>
       <div role="gridcell" className="cell cell-cloud">
         <CloudBadge cloud={device.cloud} />
       </div>
@@ -86,7 +100,7 @@ export function SkeletonRow({ index, active, style }: SkeletonProps) {
       className={active ? "grid-row skeleton active" : "grid-row skeleton"}
       style={style}
     >
-      {Array.from({ length: 7 }, (_, i) => (
+      {Array.from({ length: 8 }, (_, i) => (
         <div role="gridcell" className="cell" key={i}>
           <span className="skeleton-bar" />
         </div>

@@ -1,5 +1,5 @@
 import { defaultRangeExtractor, useVirtualizer, type Range } from "@tanstack/react-virtual";
-import { useCallback, useMemo, type FocusEvent, type KeyboardEvent, type RefObject } from "react";
+import { useCallback, useEffect, useMemo, useRef, type FocusEvent, type KeyboardEvent, type RefObject } from "react";
 
 import type { Device } from "../bindings/Device";
 import type { DeviceSort } from "../bindings/DeviceSort";
@@ -33,14 +33,26 @@ interface Props {
   onClearSearch: () => void;
   onClearFilters: () => void;
   gridRef: RefObject<HTMLDivElement | null>;
+  isChecked: (device: Device) => boolean;
+  onToggleChecked: (device: Device) => void;
+  /** The header box: ticked when every row shown is; mixed when only some rows are ticked. */
+  allShownChecked: boolean;
+  someChecked: boolean;
+  onCheckAllShown: (checked: boolean) => void;
 }
 
 /**
  * The device list: an ARIA grid, virtualized, fed page by page. Keyboard: the grid takes focus; arrows,
- * Page Up/Down, Home and End move the active row (aria-activedescendant); Enter opens its details.
+ * Page Up/Down, Home and End move the active row (aria-activedescendant); Enter opens its details; Space
+ * ticks it for a bulk action.
  */
 export function DeviceTable(props: Props) {
   const { filter, activeIndex, onActiveIndexChange, onSortChange, onOpen, gridRef } = props;
+  const { isChecked, onToggleChecked, allShownChecked, someChecked, onCheckAllShown } = props;
+  const checkAllRef = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (checkAllRef.current) checkAllRef.current.indeterminate = someChecked && !allShownChecked;
+  }, [someChecked, allShownChecked]);
 
   // Page 0 carries the counts the virtualizer needs; the rendered range then decides which other pages load.
   const first = useFirstDevicePage(filter);
@@ -106,10 +118,14 @@ export function DeviceTable(props: Props) {
       case "End":
         moveTo(count - 1);
         break;
-      case "Enter":
-      case " ": {
+      case "Enter": {
         const device = activeIndex === null ? undefined : pages.rowAt(activeIndex);
         if (device) onOpen(device);
+        break;
+      }
+      case " ": {
+        const device = activeIndex === null ? undefined : pages.rowAt(activeIndex);
+        if (device) onToggleChecked(device);
         break;
       }
       default:
@@ -133,7 +149,7 @@ export function DeviceTable(props: Props) {
         role="grid"
         aria-label={t("devices.tableLabel")}
         aria-rowcount={pages.matching === undefined ? undefined : pages.matching + 1}
-        aria-colcount={COLUMNS.length}
+        aria-colcount={COLUMNS.length + 1}
         aria-busy={pages.loading || pages.stale}
         aria-activedescendant={activeId}
         tabIndex={0}
@@ -142,6 +158,16 @@ export function DeviceTable(props: Props) {
       >
         <div role="rowgroup" className="grid-head">
           <div role="row" aria-rowindex={1} className="grid-row grid-header-row">
+            <div role="columnheader" className="cell cell-select">
+              <input
+                ref={checkAllRef}
+                type="checkbox"
+                aria-label={t("devices.selectAll")}
+                checked={allShownChecked}
+                disabled={count === 0}
+                onChange={(event) => onCheckAllShown(event.target.checked)}
+              />
+            </div>
             {COLUMNS.map((column) => {
               const sorted = filter.sort === column.sort;
               return (
@@ -187,9 +213,11 @@ export function DeviceTable(props: Props) {
                     index={item.index}
                     device={device}
                     active={active}
+                    checked={isChecked(device)}
                     style={style}
                     onSelect={onActiveIndexChange}
                     onOpen={onOpen}
+                    onToggleChecked={onToggleChecked}
                   />
                 ) : (
                   <SkeletonRow key={item.key} index={item.index} active={active} style={style} />

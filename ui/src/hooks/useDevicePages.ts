@@ -1,4 +1,4 @@
-import { useQueries } from "@tanstack/react-query";
+import { useQueries, type QueryClient } from "@tanstack/react-query";
 import { useCallback, useMemo } from "react";
 
 import type { ApiError } from "../bindings/ApiError";
@@ -77,4 +77,19 @@ export function useDevicePages(filter: DeviceFilter, visiblePages: readonly numb
     retry,
     rowAt,
   };
+}
+
+/** Every row matching `filter`, page by page through the same cache the table reads ("Select all shown"). */
+export async function fetchAllMatching(queryClient: QueryClient, filter: DeviceFilter): Promise<Device[]> {
+  const fetchPage = (page: number) =>
+    queryClient.fetchQuery({
+      queryKey: queryKeys.devicePage(filter, page),
+      queryFn: () => fetchDevicePage(filter, page),
+      staleTime: PAGE_STALE_MS,
+      gcTime: PAGE_GC_MS,
+    });
+  const first = await fetchPage(0);
+  const pageCount = Math.ceil(first.matching / PAGE_SIZE);
+  const rest = await Promise.all(Array.from({ length: Math.max(0, pageCount - 1) }, (_, i) => fetchPage(i + 1)));
+  return [first, ...rest].flatMap((page) => page.rows);
 }

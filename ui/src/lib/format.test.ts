@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { FleetFreshness } from "../bindings/FleetFreshness";
-import { deviceCountText, formatAge, formatBytesProgress, formatMiB, freshnessText } from "./format";
+import { deviceCountText, formatAge, formatBytesProgress, formatDuration, formatMiB, freshnessText } from "./format";
 
 const NOW = 1_700_000_000_000;
 const MIN = 60_000;
@@ -64,5 +64,14 @@ describe("device count", () => {
     expect(deviceCountText(1, 1)).toBe("1 device");
     expect(deviceCountText(12, 500)).toBe("12 of 500 devices");
     expect(deviceCountText(0, 500)).toBe("0 of 500 devices");
+  });
+});
+
+describe("formatDuration", () => {
+  it("says seconds, minutes and hours the way a technician reads them", () => {
+    expect(formatDuration(45_400)).toBe("45 s");
+    expect(formatDuration(125_000)).toBe("2 min 5 s");
+    expect(formatDuration(3_780_000)).toBe("1 h 3 min");
+    expect(formatDuration(-5)).toBe("0 s");
   });
 });

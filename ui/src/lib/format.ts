@@ -80,3 +80,19 @@ export function clampPercent(percent: number): number {
   if (!Number.isFinite(percent)) return 0;
   return Math.min(100, Math.max(0, Math.round(percent)));
 }
+
+/** "45 s", "2 min 5 s", "1 h 3 min" for a span of milliseconds. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) return t("duration.hours", { h, m });
+  if (m > 0) return t("duration.minutes", { m, s });
+  return t("duration.seconds", { s });
+}
+
+/** "14:03:27" in the user's locale: the time of one event of a job. */
+export function formatTime(at: number): string {
+  return new Date(at).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}

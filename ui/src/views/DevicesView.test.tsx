@@ -36,7 +36,9 @@ describe("device table", () => {
     const first = rows[0]!;
     expect(first.getAttribute("data-device-id")).toBe("SN000000");
     const cells = within(first).getAllByRole("gridcell").map((c) => c.textContent);
-    expect(cells).toEqual(["Vicohome", "Camera 0", "SN000000", "CG6", "1.2.0", "Online", "80 %"]);
+    // The first cell is the selection box.
+    expect(within(first).getByRole("checkbox", { name: "Select Camera 0" })).toBeTruthy();
+    expect(cells).toEqual(["", "Vicohome", "Camera 0", "SN000000", "CG6", "1.2.0", "Online", "80 %"]);
     expect(screen.getByRole("status", { name: "Device count" }).textContent).toBe("250 devices");
     for (const args of callsOf("list_devices")) {
       expect((args.query as DeviceQuery).limit).toBe(100);
@@ -57,9 +59,9 @@ describe("device table", () => {
     renderWithQueries(<DevicesView />);
     const [row] = await renderedRows();
     const cells = within(row!).getAllByRole("gridcell");
-    expect(cells[4]!.textContent).toBe("1.2.0 → 1.3.0");
-    expect(cells[5]!.textContent).toBe("Offline");
-    expect(cells[6]!.className).toContain("battery-low");
+    expect(cells[5]!.textContent).toBe("1.2.0 → 1.3.0");
+    expect(cells[6]!.textContent).toBe("Offline");
+    expect(cells[7]!.className).toContain("battery-low");
   });
 
   it("searches with the typed text after a short pause", async () => {

@@ -1,12 +1,20 @@
+import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
+import { toApiError } from "../api";
+import type { ApiError } from "../bindings/ApiError";
 import type { Device } from "../bindings/Device";
 import type { DeviceSort } from "../bindings/DeviceSort";
 import type { StatusFilter } from "../bindings/StatusFilter";
 import { DeviceDetail } from "../components/DeviceDetail";
 import { DeviceTable } from "../components/DeviceTable";
 import { DeviceToolbar, type CloudChoice } from "../components/DeviceToolbar";
+import { ErrorMessage } from "../components/ErrorMessage";
+import { SelectionBar } from "../components/SelectionBar";
+import { useBulkVicohomeUpdate } from "../hooks/useBulkVicohomeUpdate";
 import { useDebouncedValue } from "../hooks/useDebouncedValue";
+import { fetchAllMatching } from "../hooks/useDevicePages";
+import { useDeviceSelection } from "../hooks/useDeviceSelection";
 import { useAccounts } from "../hooks/useServerState";
 import type { DeviceFilter } from "../queryKeys";
 
@@ -22,6 +30,12 @@ export function DevicesView() {
   const [openDevice, setOpenDevice] = useState<Device | null>(null);
   const gridRef = useRef<HTMLDivElement>(null);
   const accounts = useAccounts();
+  const queryClient = useQueryClient();
+  const selection = useDeviceSelection();
+  const bulkUpdate = useBulkVicohomeUpdate();
+  // The rows "Select all shown" ticked, and under which filter, so the header box can show it.
+  const [allShown, setAllShown] = useState<{ filterKey: string; devices: Device[] } | null>(null);
+  const [selectAllError, setSelectAllError] = useState<ApiError | null>(null);
 
   const debouncedSearch = useDebouncedValue(search, SEARCH_DEBOUNCE_MS);
   const filter = useMemo<DeviceFilter>(() => {
@@ -40,6 +54,30 @@ export function DevicesView() {
     setOpenDevice(null);
     gridRef.current?.focus();
   }, []);
+
+  const { isSelected, setMany } = selection;
+  const allShownChecked = useMemo(
+    () => allShown !== null && allShown.filterKey === filterKey && allShown.devices.every(isSelected),
+    [allShown, filterKey, isSelected],
+  );
+  const checkAllShown = useCallback(
+    async (checked: boolean) => {
+      setSelectAllError(null);
+      if (!checked) {
+        if (allShown) setMany(allShown.devices, false);
+        setAllShown(null);
+        return;
+      }
+      try {
+        const devices = await fetchAllMatching(queryClient, filter);
+        setMany(devices, true);
+        setAllShown({ filterKey, devices });
+      } catch (err) {
+        setSelectAllError(toApiError(err));
+      }
+    },
+    [allShown, setMany, queryClient, filter, filterKey],
+  );
 
   const accountName = openDevice ? accounts.data?.find((a) => a.id === openDevice.accountId)?.name : undefined;
 
@@ -63,6 +101,18 @@ export function DevicesView() {
           onStatusChange={setStatus}
           filter={filter}
         />
+        <SelectionBar
+          selected={selection.devices}
+          onClear={() => {
+            selection.clear();
+            setAllShown(null);
+          }}
+          onUpdate={(cameras) => void bulkUpdate.start(cameras)}
+          updating={bulkUpdate.running}
+          results={bulkUpdate.results}
+          onDismissResults={bulkUpdate.dismiss}
+        />
+        {selectAllError ? <ErrorMessage error={selectAllError} /> : null}
         <DeviceTable
           filter={filter}
           activeIndex={activeIndex}
@@ -79,6 +129,11 @@ export function DevicesView() {
             setStatus("all");
           }}
           gridRef={gridRef}
+          isChecked={isSelected}
+          onToggleChecked={selection.toggle}
+          allShownChecked={allShownChecked}
+          someChecked={selection.count > 0}
+          onCheckAllShown={(checked) => void checkAllShown(checked)}
         />
       </div>
       {openDevice ? (
