@@ -48,14 +48,25 @@ export async function startTauriDriver({ env = {}, name = 'tauri-driver' } = {})
  * `simUrl` points the app's sandbox at a running ota-sim; `env` adds more variables.
  * Returns { browser, dataDir, close() }; close() never throws and never hangs.
  */
-export async function launchApp({ dataDir = freshDataDir(), simUrl, env = {}, name = 'app' } = {}) {
+export async function launchApp({ dataDir: givenDataDir, simUrl, env = {}, name = 'app' } = {}) {
   const application = appBinary();
   if (!fs.existsSync(application)) {
     throw new Error(`${application} does not exist: build it with cargo build -p ota-console`);
   }
+  // A folder made here is removed here when the launch fails, since the caller never gets to see it.
+  const dataDir = givenDataDir ?? freshDataDir();
+  const discardOwnDataDir = () => {
+    if (!givenDataDir) removeDataDir(dataDir);
+  };
   const appEnv = { OTA_CONSOLE_DATA_DIR: dataDir, RUST_LOG: process.env.RUST_LOG ?? 'info', ...env };
   if (simUrl) appEnv.OTA_CONSOLE_SIM_URL = simUrl;
-  const driver = await startTauriDriver({ env: appEnv, name: `${name}-tauri-driver` });
+  let driver;
+  try {
+    driver = await startTauriDriver({ env: appEnv, name: `${name}-tauri-driver` });
+  } catch (error) {
+    discardOwnDataDir();
+    throw error;
+  }
   let browser;
   try {
     browser = await withTimeout(
@@ -77,6 +88,7 @@ export async function launchApp({ dataDir = freshDataDir(), simUrl, env = {}, na
   } catch (error) {
     await stopProcess(driver.process);
     keepAppLog(dataDir, name);
+    discardOwnDataDir();
     throw error;
   }
 
