@@ -14,7 +14,6 @@ mod state;
 use std::sync::Arc;
 
 use ota_core::{Console, Keychain, Store};
-use tauri::Manager;
 
 use crate::state::{AppState, SandboxStatus};
 
@@ -57,7 +56,6 @@ pub fn run() {
         .setup(move |app| {
             progress::forward_data_changes(app.handle().clone(), console.clone());
             let console = console.clone();
-            let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 let sim = sandbox::start(&console, &settings, &sandbox_status).await;
                 let _ = ready_tx.send(true);
@@ -71,11 +69,7 @@ pub fn run() {
                 background_refresh(console).await;
                 // Keeps the in-process simulator alive as long as the app runs.
                 drop(sim);
-                drop(handle);
             });
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.set_title("OTA Console");
-            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

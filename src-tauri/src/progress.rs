@@ -76,21 +76,25 @@ pub fn forward_data_changes(app: AppHandle, console: Arc<Console>) {
                 Err(RecvError::Lagged(_)) => DataKind::Devices,
                 Err(RecvError::Closed) => return,
             };
-            let mut kinds = BTreeSet::from([first as u8]);
-            let mut all = vec![first];
+            let mut kinds = BTreeSet::from([first]);
             let window = tokio::time::sleep(BATCH_WINDOW);
             tokio::pin!(window);
             loop {
                 tokio::select! {
                     _ = &mut window => break,
                     next = changes.recv() => match next {
-                        Ok(kind) => if kinds.insert(kind as u8) { all.push(kind) },
+                        Ok(kind) => { kinds.insert(kind); }
                         Err(RecvError::Lagged(_)) => {}
                         Err(RecvError::Closed) => break,
                     }
                 }
             }
-            if let Err(err) = app.emit("data-changed", DataChanged { kinds: all }) {
+            if let Err(err) = app.emit(
+                "data-changed",
+                DataChanged {
+                    kinds: kinds.into_iter().collect(),
+                },
+            ) {
                 tracing::warn!(error = %err, "could not emit data-changed");
             }
         }

@@ -13,7 +13,7 @@ use crate::secrets::{Secret, SecretSlot, SecretStore};
 use crate::store::{AuditRecord, Store};
 
 /// What changed, so views can refetch (the window batches these into events).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DataKind {
     Accounts,

@@ -120,8 +120,7 @@ pub async fn start_vicohome_update(
     console.audit("ota.start", Some(Cloud::Vicohome), Some(serial), &result);
     let view = match first {
         Err(err) => {
-            let failed = store.fail_job(job.id, &err)?;
-            console.publish_job(&failed);
+            fail(&console, job.id, &err)?;
             return Err(err);
         }
         Ok(Some(status)) => record(&console, &job, &status, ota).await?,
@@ -158,9 +157,7 @@ fn spawn_watcher(console: Arc<Console>, job: JobView) {
         let job_id = job.id;
         if let Err(err) = watch_vicohome(&console, job).await {
             tracing::error!(job_id, error = %err.display_line(), "job watcher stopped");
-            if let Ok(failed) = console.store().fail_job(job_id, &err) {
-                console.publish_job(&failed);
-            }
+            let _ = fail(&console, job_id, &err);
         }
         console.release_job(job_id);
     });
@@ -206,6 +203,13 @@ async fn record(
     Ok(view)
 }
 
+/// Closes a job as failed with `err` and tells everyone following it.
+fn fail(console: &Console, job_id: i64, err: &ApiError) -> Result<(), ApiError> {
+    let failed = console.store().fail_job(job_id, err)?;
+    console.publish_job(&failed);
+    Ok(())
+}
+
 fn failure_without_code(sample: ProgressSample) -> ApiError {
     match sample.phase {
         JobPhase::InstallFailed => ApiError::new(
@@ -244,8 +248,7 @@ async fn watch_vicohome(console: &Arc<Console>, mut job: JobView) -> Result<(), 
                 )
                 .with_hint("Check that the camera is powered and online, then look at its firmware version before retrying.")
             });
-            let failed = console.store().fail_job(job.id, &err)?;
-            console.publish_job(&failed);
+            fail(console, job.id, &err)?;
             return Ok(());
         }
         tokio::time::sleep(backoff + jitter(options.jitter)).await;
@@ -268,8 +271,7 @@ async fn watch_vicohome(console: &Arc<Console>, mut job: JobView) -> Result<(), 
                 last_transient = Some(err);
             }
             Err(err) => {
-                let failed = console.store().fail_job(job.id, &err)?;
-                console.publish_job(&failed);
+                fail(console, job.id, &err)?;
                 return Ok(());
             }
         }

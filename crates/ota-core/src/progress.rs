@@ -99,14 +99,11 @@ pub fn vicohome_sample(
     let (phase, percent) = match ota_status {
         0 => (JobPhase::Starting, 0),
         1 => {
-            let pct = if total == 0 {
-                0
-            } else {
-                transferred_shown
-                    .saturating_mul(DOWNLOAD_SHARE)
-                    .checked_div(total)
-                    .unwrap_or(0) as u8
-            };
+            // total = 0 (size not known yet) shows 0 % rather than dividing by zero.
+            let pct = transferred_shown
+                .saturating_mul(DOWNLOAD_SHARE)
+                .checked_div(total)
+                .unwrap_or(0) as u8;
             (JobPhase::Downloading, pct)
         }
         2 => (JobPhase::Installing, INSTALLING_PERCENT),
@@ -129,10 +126,6 @@ pub fn vicohome_sample(
 pub fn format_bytes_progress(transferred: u64, total: u64) -> String {
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     format!("{:.1} / {:.1} MiB", mib(transferred), mib(total))
-}
-
-pub fn format_mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
 #[cfg(test)]

@@ -115,22 +115,6 @@ impl Store {
         })
     }
 
-    /// Updates one cached device after an operation changed it (e.g. new firmware after an update).
-    pub fn update_device_firmware(
-        &self,
-        account_id: i64,
-        device_id: &str,
-        firmware: &str,
-    ) -> CoreResult<()> {
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE devices SET firmware = ?3 WHERE account_id = ?1 AND device_id = ?2",
-                params![account_id, device_id, firmware],
-            )?;
-            Ok(())
-        })
-    }
-
     pub fn device(&self, account_id: i64, device_id: &str) -> CoreResult<Option<Device>> {
         self.read(|conn| {
             Ok(conn
