@@ -5,7 +5,9 @@ mod bindings;
 mod commands;
 mod error;
 mod logging;
+mod onenet_commands;
 mod progress;
+mod quectel_commands;
 mod sandbox;
 #[cfg(test)]
 mod security_tests;
@@ -47,6 +49,7 @@ pub fn run() {
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        .manage(onenet_commands::OnenetDownloads::default())
         .manage(AppState {
             console: console.clone(),
             data_dir: data_dir.clone(),
@@ -85,6 +88,21 @@ pub fn run() {
             commands::watch_job,
             commands::list_jobs,
             commands::job_events,
+            onenet_commands::onenet_result_codes,
+            onenet_commands::onenet_check,
+            onenet_commands::onenet_fetch,
+            onenet_commands::onenet_pause,
+            onenet_commands::onenet_report,
+            quectel_commands::list_quectel_plans,
+            quectel_commands::act_on_quectel_plans,
+            quectel_commands::quectel_plan_details,
+            quectel_commands::get_quectel_auto_upgrade,
+            quectel_commands::set_quectel_auto_upgrade,
+            quectel_commands::delete_quectel_auto_upgrade,
+            quectel_commands::quectel_ble_statuses,
+            quectel_commands::quectel_ble_fetch,
+            quectel_commands::quectel_ble_report,
+            quectel_commands::quectel_ble_download,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

@@ -6,6 +6,7 @@ import { useDataChangedInvalidation } from "./hooks/useDataChanged";
 import { useAutoRefresh, useFleetRefresh } from "./hooks/useFleetRefresh";
 import { DevicesView } from "./views/DevicesView";
 import { JobsView } from "./views/JobsView";
+import { PlansView } from "./views/PlansView";
 import { SettingsView } from "./views/SettingsView";
 
 export function App() {
@@ -20,6 +21,7 @@ export function App() {
       <Nav current={view} onChange={setView} />
       <main className="app-main">
         {view === "devices" ? <DevicesView /> : null}
+        {view === "plans" ? <PlansView /> : null}
         {view === "jobs" ? <JobsView /> : null}
         {view === "settings" ? <SettingsView /> : null}
       </main>

@@ -13,6 +13,25 @@ import type { FleetFreshness } from "./bindings/FleetFreshness";
 import type { JobEvent } from "./bindings/JobEvent";
 import type { JobView } from "./bindings/JobView";
 import type { NewAccount } from "./bindings/NewAccount";
+import type { OnenetCheck } from "./bindings/OnenetCheck";
+import type { OnenetDownloadProgress } from "./bindings/OnenetDownloadProgress";
+import type { OnenetFetchEnd } from "./bindings/OnenetFetchEnd";
+import type { OnenetReportAnswer } from "./bindings/OnenetReportAnswer";
+import type { OnenetResultCode } from "./bindings/OnenetResultCode";
+import type { OnenetTask } from "./bindings/OnenetTask";
+import type { OnenetTaskType } from "./bindings/OnenetTaskType";
+import type { QuectelActionReport } from "./bindings/QuectelActionReport";
+import type { QuectelAutoUpgrade } from "./bindings/QuectelAutoUpgrade";
+import type { QuectelBlePackage } from "./bindings/QuectelBlePackage";
+import type { QuectelBlePlan } from "./bindings/QuectelBlePlan";
+import type { QuectelBleProgress } from "./bindings/QuectelBleProgress";
+import type { QuectelBleReported } from "./bindings/QuectelBleReported";
+import type { QuectelBleStatus } from "./bindings/QuectelBleStatus";
+import type { QuectelPlanAction } from "./bindings/QuectelPlanAction";
+import type { QuectelPlanItem } from "./bindings/QuectelPlanItem";
+import type { QuectelPlanList } from "./bindings/QuectelPlanList";
+import type { QuectelPlanRow } from "./bindings/QuectelPlanRow";
+import type { QuectelWindow } from "./bindings/QuectelWindow";
 import { toApiError } from "./lib/errors";
 
 export { isApiError, toApiError } from "./lib/errors";
@@ -84,6 +103,91 @@ export function listJobs(limit: number): Promise<JobView[]> {
 
 export function jobEvents(jobId: number): Promise<JobEvent[]> {
   return call("job_events", { jobId });
+}
+
+/** The result codes a OneNET device can report, with their meanings. */
+export function onenetResultCodes(): Promise<OnenetResultCode[]> {
+  return call("onenet_result_codes");
+}
+
+/** Asks OneNET (as the device) for its upgrade task; says how much of its package is already saved. */
+export function onenetCheck(devId: string, taskType: OnenetTaskType): Promise<OnenetCheck> {
+  return call("onenet_check", { devId, taskType });
+}
+
+/** Downloads (or resumes) the task's package; ends verified and reported, or paused. */
+export function onenetFetch(
+  task: OnenetTask,
+  onProgress: (progress: OnenetDownloadProgress) => void,
+): Promise<OnenetFetchEnd> {
+  const channel = new Channel<OnenetDownloadProgress>();
+  channel.onmessage = onProgress;
+  return call("onenet_fetch", { task, onProgress: channel });
+}
+
+/** Pauses a running download; false when none was running. */
+export function onenetPause(devId: string): Promise<boolean> {
+  return call("onenet_pause", { devId });
+}
+
+export function onenetReport(devId: string, token: string, code: number): Promise<OnenetReportAnswer> {
+  return call("onenet_report", { devId, token, code });
+}
+
+/** Quectel upgrade plans of every cached Quectel device: from the local cache alone, or asked of the cloud now. */
+export function listQuectelPlans(cached: boolean): Promise<QuectelPlanList> {
+  return call("list_quectel_plans", { cached });
+}
+
+/** Confirms, appoints (needs `window`), cancels or retries plans; one answer per device, and the rows after. */
+export function actOnQuectelPlans(
+  action: QuectelPlanAction,
+  items: QuectelPlanItem[],
+  window?: QuectelWindow,
+): Promise<QuectelActionReport> {
+  return call("act_on_quectel_plans", { action, items, window: window ?? null });
+}
+
+/** These plans as the cloud shows them now (polled while something is in progress). */
+export function quectelPlanDetails(items: QuectelPlanItem[]): Promise<QuectelPlanRow[]> {
+  return call("quectel_plan_details", { items });
+}
+
+export function getQuectelAutoUpgrade(deviceKey: string): Promise<QuectelAutoUpgrade> {
+  return call("get_quectel_auto_upgrade", { deviceKey });
+}
+
+/** Turns the device's auto-upgrade on or off; answers the value read back from the cloud. */
+export function setQuectelAutoUpgrade(deviceKey: string, on: boolean): Promise<QuectelAutoUpgrade> {
+  return call("set_quectel_auto_upgrade", { deviceKey, on });
+}
+
+export function deleteQuectelAutoUpgrade(deviceKey: string): Promise<QuectelAutoUpgrade> {
+  return call("delete_quectel_auto_upgrade", { deviceKey });
+}
+
+/** The Bluetooth report table: every step and outcome with its code and meaning. */
+export function quectelBleStatuses(): Promise<QuectelBleStatus[]> {
+  return call("quectel_ble_statuses");
+}
+
+/** The Bluetooth device's open plan, or null when there is none. */
+export function quectelBleFetch(deviceKey: string): Promise<QuectelBlePlan | null> {
+  return call("quectel_ble_fetch", { deviceKey });
+}
+
+export function quectelBleReport(deviceKey: string, code: number, componentNo?: string): Promise<QuectelBleReported> {
+  return call("quectel_ble_report", { deviceKey, code, componentNo: componentNo ?? null });
+}
+
+/** Downloads the Bluetooth package (SHA-256 verified, steps reported); `onProgress` gets the bytes as they come. */
+export function quectelBleDownload(
+  deviceKey: string,
+  onProgress: (progress: QuectelBleProgress) => void,
+): Promise<QuectelBlePackage> {
+  const channel = new Channel<QuectelBleProgress>();
+  channel.onmessage = onProgress;
+  return call("quectel_ble_download", { deviceKey, onProgress: channel });
 }
 
 /** Batched "these kinds of data changed" notices from the Rust side. */

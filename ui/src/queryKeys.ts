@@ -16,6 +16,12 @@ export const queryKeys = {
   jobList: (limit: number) => ["jobs", "list", limit] as const,
   jobEvents: (jobId: number) => ["jobs", "events", jobId] as const,
   audit: ["audit"] as const,
+  onenetResultCodes: ["onenet", "resultCodes"] as const,
+  quectelPlans: ["quectel", "plans"] as const,
+  quectelPlanList: (cached: boolean) => ["quectel", "plans", cached ? "cached" : "live"] as const,
+  quectelPlanDetails: (items: string) => ["quectel", "plans", "details", items] as const,
+  quectelAutoUpgrade: (deviceKey: string) => ["quectel", "autoUpgrade", deviceKey] as const,
+  quectelBleStatuses: ["quectel", "bleStatuses"] as const,
 };
 
 /** Which queries a change notice makes stale. */
@@ -24,7 +30,7 @@ export function keysForKind(kind: DataKind): ReadonlyArray<readonly string[]> {
     case "devices":
       return [queryKeys.devices, queryKeys.freshness];
     case "accounts":
-      return [queryKeys.accounts, queryKeys.devices, queryKeys.freshness, queryKeys.appInfo];
+      return [queryKeys.accounts, queryKeys.devices, queryKeys.freshness, queryKeys.appInfo, queryKeys.quectelPlans];
     case "jobs":
       return [queryKeys.jobs];
     case "audit":

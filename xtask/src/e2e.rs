@@ -2,6 +2,7 @@
 //! which starts the app and drives its webview through the platform's WebDriver.
 
 use std::path::PathBuf;
+use std::process::Command;
 
 use anyhow::{bail, Result};
 
@@ -52,14 +53,19 @@ pub fn run_tests() -> Result<()> {
     ui::clean_install(&dir)?;
     let mut tests = util::npm();
     tests.arg("test").current_dir(&dir);
+    run_with_window(&mut tests)
+}
+
+/// Runs `tests` where the app can open its window: on Linux under a virtual display and inside a private keychain.
+pub fn run_with_window(tests: &mut Command) -> Result<()> {
     if !cfg!(target_os = "linux") {
-        return util::run(&mut tests);
+        return util::run(tests);
     }
     if !util::on_path("xvfb-run") {
         bail!("`xvfb-run` is missing: install the Debian packages xvfb and xauth");
     }
     keychain::run_in_session_under(
         &["xvfb-run", "-a", "--server-args=-screen 0 1440x900x24"],
-        &mut tests,
+        tests,
     )
 }

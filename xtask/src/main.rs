@@ -1,5 +1,6 @@
-//! `cargo xtask run | test`: one entry point for developers and CI.
+//! `cargo xtask run | test | bundle`: one entry point for developers and CI.
 
+mod bundle;
 mod e2e;
 mod keychain;
 mod system;
@@ -41,6 +42,26 @@ enum Task {
         #[arg(long, value_enum)]
         only: Option<Group>,
     },
+    /// Benchmarks at fleet scale (release build), each against a baseline measured in the same run;
+    /// prints the table and writes bench/RESULTS.md.
+    Bench {
+        /// Smaller sizes, for checking the bench itself.
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Build the installers with Tauri's bundler (.deb, and the AppImage when its tools can be had, on Linux;
+    /// .app and .dmg on macOS; .msi and NSIS .exe on Windows), then on Linux smoke-test the .deb.
+    Bundle {
+        /// Bundle a debug build: much quicker, for checking the packaging; not for shipping.
+        #[arg(long)]
+        debug: bool,
+        /// Skip the smoke test of the .deb (unpack it, start it under Xvfb, check the device grid).
+        #[arg(long)]
+        no_smoke: bool,
+        /// Do not try the AppImage.
+        #[arg(long)]
+        no_appimage: bool,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -58,6 +79,22 @@ fn main() -> ExitCode {
     let result = match cli.task {
         Task::Run { app_args } => run_app(&app_args),
         Task::Test { skip_e2e, only } => test(skip_e2e, only),
+        Task::Bench { quick } => bench(quick),
+        Task::Bundle {
+            debug,
+            no_smoke,
+            no_appimage,
+        } => {
+            let mut steps = Steps::default();
+            let options = bundle::Options {
+                debug,
+                smoke: !no_smoke,
+                appimage: !no_appimage,
+            };
+            let result = bundle::bundle(&mut steps, &options);
+            steps.print_summary();
+            result
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -110,6 +147,47 @@ fn test(skip_e2e: bool, only: Option<Group>) -> Result<()> {
     result
 }
 
+/// `cargo xtask bench`: the release build of `ota-bench`, run from the repository root.
+fn bench(quick: bool) -> Result<()> {
+    let root = repo_root();
+    let mut steps = Steps::default();
+    let result = (|| {
+        steps.run("build ota-bench (release)", || {
+            util::run(
+                util::cargo()
+                    .args(["build", "--release", "-p", "ota-bench"])
+                    .current_dir(&root),
+            )
+        })?;
+        steps.run("benchmarks", || {
+            let mut command =
+                std::process::Command::new(root.join("target").join("release").join("ota-bench"));
+            command
+                .args(["--out", "bench/RESULTS.md"])
+                .current_dir(&root);
+            if quick {
+                command.arg("--quick");
+            }
+            util::run(&mut command)
+        })
+    })();
+    steps.print_summary();
+    result
+}
+
+/// Prints the count of (fault × flow) cases `crates/ota-clouds/tests/fault_suite.rs` ran, and each
+/// case's outcome under the fault.
+fn print_fault_suite(summary: &std::path::Path) -> Result<()> {
+    let text = std::fs::read_to_string(summary).map_err(|e| {
+        anyhow::anyhow!(
+            "the fault suite wrote no summary to {} ({e}); did it run?",
+            summary.display()
+        )
+    })?;
+    println!("{text}");
+    Ok(())
+}
+
 /// The CI pipeline; the Rust and e2e groups need the built UI, because the app embeds `ui/dist` at compile time.
 fn test_steps(steps: &mut Steps, ui: bool, rust: bool, e2e: bool) -> Result<()> {
     let root = repo_root();
@@ -150,6 +228,9 @@ fn test_steps(steps: &mut Steps, ui: bool, rust: bool, e2e: bool) -> Result<()> 
                     .current_dir(&root),
             )
         })?;
+        // A stale count must not pass for this run's.
+        let fault_summary = root.join("target").join("fault-suite.txt");
+        let _ = std::fs::remove_file(&fault_summary);
         steps.run("cargo test (in a private keychain)", || {
             keychain::run_in_session(
                 util::cargo()
@@ -157,11 +238,21 @@ fn test_steps(steps: &mut Steps, ui: bool, rust: bool, e2e: bool) -> Result<()> 
                     .current_dir(&root),
             )
         })?;
+        steps.run("fault suite summary", || print_fault_suite(&fault_summary))?;
     }
     if e2e {
         steps.run("e2e: tauri-driver + WebDriver", e2e::ensure_drivers)?;
         steps.run("e2e: build app + simulator", e2e::build_binaries)?;
         steps.run("e2e: webdriver tests", e2e::run_tests)?;
+        // About a minute: the debug .deb reuses the e2e build; proves the installer's layout and that it starts.
+        if cfg!(target_os = "linux") {
+            steps.run("e2e: debug .deb (tauri build --debug)", || {
+                bundle::tauri_build(true)
+            })?;
+            steps.run("e2e: smoke test of the .deb", || {
+                bundle::smoke_test(&bundle::deb_in(true)?)
+            })?;
+        }
     }
     Ok(())
 }

@@ -128,6 +128,8 @@ impl Drop for TempDir {
 enum Outcome {
     Passed,
     Failed,
+    /// Failed, but optional: the task went on.
+    Tolerated,
 }
 
 /// The steps of a task: each prints `==> name`, is timed, and the first failure stops the task.
@@ -151,6 +153,25 @@ impl Steps {
         result.with_context(|| format!("step `{name}` failed"))
     }
 
+    /// Like [`Steps::run`] for an optional step: a failure is recorded as "warn" and handed back, and the
+    /// caller goes on.
+    pub fn attempt(&mut self, name: &str, step: impl FnOnce() -> Result<()>) -> Result<()> {
+        println!("\n==> {name}");
+        let started = Instant::now();
+        let result = step();
+        let outcome = if result.is_ok() {
+            Outcome::Passed
+        } else {
+            Outcome::Tolerated
+        };
+        self.done
+            .push((name.to_string(), started.elapsed(), outcome));
+        if let Err(error) = &result {
+            println!("warning: optional step `{name}` failed, going on: {error:#}");
+        }
+        result
+    }
+
     pub fn print_summary(&self) {
         let width = self
             .done
@@ -167,6 +188,7 @@ impl Steps {
             let result = match outcome {
                 Outcome::Passed => "ok",
                 Outcome::Failed => "FAILED",
+                Outcome::Tolerated => "warn",
             };
             println!("{name:<width$}  {result:<6}  {:>8.1}s", took.as_secs_f64());
         }

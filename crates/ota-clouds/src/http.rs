@@ -141,6 +141,7 @@ impl RawResponse {
 /// Sends a request and reads the whole answer. Transport failures become [`ApiError`]s here; the status is
 /// left for the caller, who may find a vendor code in the body first.
 pub async fn send(request: reqwest::RequestBuilder, host: &str) -> Result<RawResponse, ApiError> {
+    crate::ratelimit::acquire(host).await;
     let mut response = request
         .send()
         .await

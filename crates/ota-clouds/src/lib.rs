@@ -9,9 +9,13 @@ pub mod http;
 mod lenient;
 pub mod onenet;
 pub mod quectel;
+pub mod ratelimit;
 pub mod retry;
 pub mod sandbox;
 pub mod vicohome;
+
+#[cfg(test)]
+mod fuzz_tests;
 
 pub use connector::CloudConnector;
 pub use http::HttpConfig;

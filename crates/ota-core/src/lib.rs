@@ -7,8 +7,10 @@ pub mod error;
 pub mod jobs;
 pub mod model;
 pub mod net;
+pub mod onenet;
 pub mod paths;
 pub mod progress;
+pub mod quectel;
 pub mod secrets;
 pub mod store;
 

@@ -1,5 +1,6 @@
 //! The test-only admin API under `/_sim/`: fleet, accounts, faults, call log, device patches and the
-//! simulated clock. These calls are not cloud calls: no faults, no log lines.
+//! simulated clock. These calls are not cloud calls: no faults, no log lines. OneNET's upgrade tasks
+//! and products are managed under `/_sim/onenet/` (see `onenet_device::admin`).
 
 use std::sync::Arc;
 use std::time::Duration;

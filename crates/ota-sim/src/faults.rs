@@ -11,7 +11,8 @@ use crate::SimError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FaultKind {
-    /// The device reports offline; calls about it fail as "device offline".
+    /// The device reports offline; calls about it fail as "device offline". OneNET device side: the
+    /// download-token check and progress answer errno 17 and the download the one-byte `3`.
     Offline,
     /// The device reports 10 % battery and not charging.
     LowBattery,
@@ -23,7 +24,8 @@ pub enum FaultKind {
     Http5xx,
     /// HTTP 200 whose body is not JSON.
     MalformedBody,
-    /// HTTP 200 with the real body cut in half.
+    /// HTTP 200 with the real body cut in half (a OneNET package: the body ends halfway through its
+    /// range, short of its Content-Length).
     TruncatedBody,
     /// Vicohome result -1.
     VicoGeneralError,
@@ -39,6 +41,14 @@ pub enum FaultKind {
     TokenExpired,
     /// A Quectel upgrade plan fails halfway on the device (deviceStatus 3); used up once per upgrade start.
     QuectelUpgradeFail,
+    /// A OneNET package download drops its connection (the body ends in an error, not cleanly) once
+    /// the package's midpoint (size/2) has been sent in that response; a response starting at or past
+    /// the midpoint is cut after half of its own bytes, one ending before it is served whole and
+    /// leaves the fault armed. One count per cut; once unless a count is given.
+    DownloadCut,
+    /// A OneNET package response has one byte flipped (the middle byte of the range served), so the
+    /// package's MD5 does not match the task's; one count per response, until cleared by default.
+    CorruptPackage,
 }
 
 const NAMES: &[(FaultKind, &str)] = &[
@@ -56,6 +66,8 @@ const NAMES: &[(FaultKind, &str)] = &[
     (FaultKind::InstallFail, "install_fail"),
     (FaultKind::TokenExpired, "token_expired"),
     (FaultKind::QuectelUpgradeFail, "quectel_upgrade_fail"),
+    (FaultKind::DownloadCut, "download_cut"),
+    (FaultKind::CorruptPackage, "corrupt_package"),
 ];
 
 impl FaultKind {
@@ -214,9 +226,10 @@ pub struct FaultBook {
 impl FaultBook {
     pub fn add(&mut self, spec: FaultSpec) -> ActiveFault {
         self.next_id += 1;
-        // A forced expiry that never stopped would expire every new token too: once unless told.
+        // A forced expiry that never stopped would expire every new token too, and a cut that never
+        // stopped would keep a resuming download from ever finishing: once unless told.
         let count = match (spec.kind, spec.count) {
-            (FaultKind::TokenExpired, None) => Some(1),
+            (FaultKind::TokenExpired | FaultKind::DownloadCut, None) => Some(1),
             (_, count) => count,
         };
         let fault = ActiveFault {
@@ -345,6 +358,10 @@ mod tests {
         assert_eq!(book.clear(), 1);
         let expiry = book.add(FaultSpec::new(FaultKind::TokenExpired, "*"));
         assert_eq!(expiry.count, Some(1));
+        let cut = book.add(FaultSpec::new(FaultKind::DownloadCut, "*"));
+        assert_eq!(cut.count, Some(1));
+        let corrupt = book.add(FaultSpec::new(FaultKind::CorruptPackage, "*"));
+        assert_eq!(corrupt.count, None);
     }
 
     #[test]

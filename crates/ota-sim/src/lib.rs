@@ -1,5 +1,8 @@
 //! `ota-sim`: one HTTP server that plays the Vicohome, OneNET and Quectel clouds for OTA Console's
 //! sandbox and tests, over a deterministic fleet, with switchable faults and a log of every call.
+//! OneNET's device-side OTA API (check, token check, ranged download, progress, report, versions) and
+//! its `/_sim/onenet/tasks` management live in [`onenet_device`]. Served over HTTP/1.1 with title-case
+//! header names, as OneNET's strict embedded clients expect.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), ota_sim::SimError> {
@@ -17,6 +20,7 @@ mod gateway;
 pub mod log;
 mod onenet;
 pub mod onenet_auth;
+pub mod onenet_device;
 mod quectel;
 mod quectel_ota;
 pub mod vicohome;
@@ -100,6 +104,7 @@ pub fn router(config: &SimConfig) -> Result<Router, SimError> {
         .merge(quectel::routes())
         .merge(quectel_ota::routes())
         .merge(onenet::routes())
+        .merge(onenet_device::routes())
         .merge(admin::routes())
         .with_state(sim))
 }
@@ -164,20 +169,75 @@ pub async fn spawn(config: SimConfig, listen: SocketAddr) -> Result<SimHandle, S
         source,
     })?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(err) = served {
-            tracing::error!(error = %err, "the simulator stopped serving");
-        }
-    });
+    let task = tokio::spawn(serve(listener, app, stopped));
     tracing::info!(%addr, devices = config.devices, seed = config.seed, time_scale = config.time_scale, "ota-sim listening");
     Ok(SimHandle {
         addr,
         stop: Some(stop),
         task: Some(task),
     })
+}
+
+/// The address a request's connection was accepted on (a request extension set by [`spawn`]'s
+/// server; absent when the router is embedded elsewhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalAddr(pub SocketAddr);
+
+/// Serves HTTP/1.1 (and HTTP/2) with title-case response header names (`Content-Length`,
+/// `Content-Range`): OneNET's embedded device SDKs compare header names case-sensitively, and the real
+/// service answers them this way. Stops accepting when `stopped` fires; open connections finish.
+async fn serve(listener: tokio::net::TcpListener, app: Router, mut stopped: oneshot::Receiver<()>) {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
+
+    // Closes idle keep-alive connections at shutdown (or when this task is dropped), so a stopped
+    // simulator is really gone for its clients.
+    let graceful = GracefulShutdown::new();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder.http1().title_case_headers(true);
+    let builder = Arc::new(builder);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stopped => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(err) => {
+                // Too many open files and the like: wait a moment rather than spin.
+                tracing::warn!(error = %err, "the simulator could not accept a connection");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        // Handlers that must name the server's own address (OneNET's `ipPort`) find it here.
+        let local = stream.local_addr().ok().map(LocalAddr);
+        let service = TowerToHyperService::new(app.clone().map_request(
+            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                if let Some(local) = local {
+                    request.extensions_mut().insert(local);
+                }
+                request
+            },
+        ));
+        let builder = builder.clone();
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(err) = conn.await {
+                tracing::debug!(error = %err, "a simulator connection ended with an error");
+            }
+        });
+    }
+    if tokio::time::timeout(Duration::from_secs(2), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::debug!("simulator connections still open after 2 s; leaving them");
+    }
 }

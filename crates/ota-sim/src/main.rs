@@ -29,6 +29,10 @@ struct Args {
     #[arg(long, default_value_t = 1.0)]
     time_scale: f64,
     /// A fault switched on from the start: KIND[:ID[:COUNT]] (ID "*" = every device). Repeatable.
+    /// Kinds: offline, low_battery, slow, http_429, http_5xx, malformed_body, truncated_body,
+    /// vico_general_error, vico_invalid_params, vico_no_update, download_fail, install_fail,
+    /// token_expired, quectel_upgrade_fail, download_cut (a OneNET package download drops at the
+    /// package's midpoint; once unless COUNT), corrupt_package (a OneNET package with one byte flipped).
     #[arg(long = "fault", value_name = "KIND:ID")]
     faults: Vec<FaultSpec>,
     /// Session token lifetime in simulated seconds.

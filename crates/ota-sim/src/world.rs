@@ -44,6 +44,10 @@ pub struct World {
     pub vico: vicohome::VicoState,
     pub quectel: quectel::QuectelState,
     pub mint: TokenMint,
+    /// OneNET upgrade tasks and packages.
+    pub onenet: crate::onenet_device::OnenetState,
+    /// The fleet's seed, for deterministic packages.
+    pub seed: u64,
     /// Session token lifetime in simulated ms.
     pub token_ttl_ms: f64,
 }
@@ -61,7 +65,7 @@ impl World {
         for spec in &config.faults {
             faults.add(spec.clone());
         }
-        Self {
+        let mut world = Self {
             fleet,
             index,
             clock: SimClock::new(config.time_scale),
@@ -70,8 +74,12 @@ impl World {
             vico: vicohome::VicoState::default(),
             quectel: quectel::QuectelState::default(),
             mint: TokenMint::new(config.seed),
+            onenet: Default::default(),
+            seed: config.seed,
             token_ttl_ms: config.token_ttl.as_secs_f64() * 1000.0,
-        }
+        };
+        crate::onenet_device::seed_default_tasks(&mut world, config.seed);
+        world
     }
 
     pub fn now_ms(&self) -> f64 {

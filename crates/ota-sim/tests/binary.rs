@@ -109,3 +109,15 @@ fn refuses_an_unknown_fault() {
     assert!(output.stdout.is_empty());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown fault kind"));
 }
+
+#[test]
+fn help_names_every_fault_kind() {
+    let help = Command::new(env!("CARGO_BIN_EXE_ota-sim"))
+        .arg("--help")
+        .output()
+        .expect("ota-sim --help runs");
+    let help = String::from_utf8_lossy(&help.stdout);
+    for kind in ota_sim::FaultKind::all() {
+        assert!(help.contains(kind.as_str()), "--help lacks {kind}");
+    }
+}

@@ -3,6 +3,7 @@
 mod accounts;
 mod context;
 mod devices;
+mod onenet;
 mod output;
 mod quectel;
 mod vicohome;
@@ -49,6 +50,9 @@ enum Command {
     /// Quectel upgrade plans, auto-upgrade and Bluetooth updates.
     #[command(subcommand)]
     Quectel(quectel::QuectelCommand),
+    /// OneNET device-side OTA: token, task check, package fetch, result reports.
+    #[command(subcommand)]
+    Onenet(onenet::OnenetCommand),
 }
 
 fn main() -> ExitCode {
@@ -80,11 +84,17 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, ota_core::ApiError> {
+    if let Command::Onenet(cmd) = &cli.command {
+        if let Some(done) = onenet::run_local(cmd) {
+            return done;
+        }
+    }
     let ctx = context::Context::open(&cli).await?;
     match cli.command {
         Command::Accounts(cmd) => accounts::run(&ctx, cmd),
         Command::Devices(cmd) => devices::run(&ctx, cmd).await,
         Command::Vicohome(cmd) => vicohome::run(&ctx, cmd).await,
         Command::Quectel(cmd) => quectel::run(&ctx, cmd).await,
+        Command::Onenet(cmd) => onenet::run(&ctx, cmd).await,
     }
 }

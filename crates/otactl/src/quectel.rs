@@ -1,18 +1,17 @@
 //! `otactl quectel ...`: Quectel upgrade plans (confirm, appoint, cancel, retry, details), the auto-upgrade
 //! switch and the Bluetooth flow. Devices are named by deviceKey; their productKey and account come from
-//! the cached fleet (refreshed once when a device is not in it).
+//! the cached fleet (refreshed once when a device is not in it). `ota_clouds::quectel::service` does the
+//! work (the window runs the same code); this module parses arguments and prints.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Subcommand;
-use ota_clouds::quectel::plans::{confirm_status, device_status, BatchOutcome};
-use ota_clouds::quectel::{BleReportStatus, PlanTarget, QuectelClient, UpgradePlan};
-use ota_core::cloud::CloudSession;
-use ota_core::store::CachedPlan;
-use ota_core::{Account, ApiError, Cloud};
+use ota_clouds::quectel::plans::{confirm_status, device_status};
+use ota_clouds::quectel::service::{self, AutoUpgradeChange, BleDownloadOptions, FleetRefresh};
+use ota_clouds::quectel::{BleReportStatus, UpgradePlan};
+use ota_core::quectel::{QuectelPlanAction, QuectelPlanItem, QuectelWindow};
+use ota_core::ApiError;
 
 use crate::context::Context;
 use crate::output::print_json;
@@ -140,76 +139,6 @@ pub enum BleCommand {
     },
 }
 
-/// A device as the commands need it: where it lives and its productKey.
-struct Located {
-    account: Account,
-    product_key: String,
-    device_key: String,
-}
-
-fn quectel_accounts(ctx: &Context) -> Result<Vec<Account>, ApiError> {
-    let accounts: Vec<Account> = ctx
-        .scope
-        .iter()
-        .filter(|a| a.cloud == Cloud::Quectel)
-        .cloned()
-        .collect();
-    if accounts.is_empty() {
-        return Err(
-            ApiError::not_found("No Quectel account is configured.").with_hint(
-                "Add one with `otactl accounts add --cloud quectel ...`, or use --sandbox.",
-            ),
-        );
-    }
-    Ok(accounts)
-}
-
-/// The account and productKey of a deviceKey, from the cache (refreshed once when it is missing).
-async fn locate(ctx: &Context, device_key: &str) -> Result<Located, ApiError> {
-    let accounts = quectel_accounts(ctx)?;
-    for attempt in 0..2 {
-        let cached = ctx
-            .console
-            .store()
-            .find_device(Cloud::Quectel, device_key)?;
-        for device in cached {
-            if let Some(account) = accounts.iter().find(|a| a.id == device.account_id) {
-                let product_key = device.product_key.clone().ok_or_else(|| {
-                    ApiError::not_found(format!("The cloud gave no productKey for {device_key}."))
-                })?;
-                return Ok(Located {
-                    account: account.clone(),
-                    product_key,
-                    device_key: device_key.to_string(),
-                });
-            }
-        }
-        if attempt == 0 {
-            ctx.console.refresh_accounts(&accounts).await?;
-        }
-    }
-    Err(
-        ApiError::not_found(format!("No Quectel account lists the device {device_key}."))
-            .with_hint("Check the deviceKey, or name the account with --account."),
-    )
-}
-
-/// Keeps the session alive while its client is borrowed.
-struct Session(Arc<dyn CloudSession>);
-
-impl Session {
-    fn open(ctx: &Context, account: &Account) -> Result<Self, ApiError> {
-        Ok(Self(ctx.console.session(account)?))
-    }
-
-    fn client(&self) -> Result<&QuectelClient, ApiError> {
-        self.0
-            .as_any()
-            .and_then(|any| any.downcast_ref::<QuectelClient>())
-            .ok_or_else(|| ApiError::internal("no Quectel client for this account"))
-    }
-}
-
 fn parse_time(label: &str, text: &str) -> Result<i64, ApiError> {
     chrono::DateTime::parse_from_rfc3339(text.trim())
         .map(|t| t.timestamp_millis())
@@ -249,124 +178,43 @@ fn plan_line(device_key: &str, plan: &UpgradePlan) -> String {
     line
 }
 
-/// Keeps the plans read in the store, for the window and for showing them offline. A cache that cannot
-/// be written does not fail the command.
-fn remember(ctx: &Context, account_id: i64, plans: &[&UpgradePlan]) {
-    let now = ota_core::now_ms();
-    let rows: Vec<CachedPlan> = plans
+fn items(devices: &[String], plan_id: i64) -> Vec<QuectelPlanItem> {
+    devices
         .iter()
-        .filter_map(|p| {
-            Some(CachedPlan {
-                account_id,
-                device_id: p.device_key.clone()?,
-                plan_id: p.plan_id?,
-                plan_name: p.plan_name.clone().unwrap_or_default(),
-                target_version: p.target_version().unwrap_or_default().to_string(),
-                plan_start: p.plan_start_time,
-                plan_end: p.plan_end_time,
-                appoint_start: p.appoint_start_time,
-                appoint_end: p.appoint_end_time,
-                device_status: p.device_status.unwrap_or(device_status::NOT_UPGRADED),
-                user_confirm_status: p.user_confirm_status.unwrap_or(confirm_status::UNCONFIRMED),
-                progress: p.upgrade_progress.unwrap_or(0.0),
-                refreshed_at: now,
-            })
+        .map(|device_key| QuectelPlanItem {
+            device_key: device_key.clone(),
+            plan_id,
         })
-        .collect();
-    if let Err(err) = ctx.console.store().save_upgrade_plans(&rows) {
-        tracing::warn!(error = %err, "could not cache the upgrade plans");
-    }
-}
-
-/// Resolves devices and groups them by account, as plan targets.
-async fn targets_by_account(
-    ctx: &Context,
-    devices: &[String],
-    plan_id: i64,
-) -> Result<BTreeMap<i64, (Account, Vec<PlanTarget>)>, ApiError> {
-    let mut groups: BTreeMap<i64, (Account, Vec<PlanTarget>)> = BTreeMap::new();
-    for device_key in devices {
-        let located = locate(ctx, device_key).await?;
-        groups
-            .entry(located.account.id)
-            .or_insert_with(|| (located.account.clone(), Vec::new()))
-            .1
-            .push(PlanTarget {
-                product_key: located.product_key,
-                device_key: located.device_key,
-                plan_id,
-            });
-    }
-    Ok(groups)
-}
-
-#[derive(Clone, Copy)]
-enum Decision {
-    Confirm,
-    Cancel,
-    Retry,
-    Appoint { start_ms: i64, end_ms: i64 },
+        .collect()
 }
 
 async fn decide(
     ctx: &Context,
     devices: &[String],
     plan_id: i64,
-    decision: Decision,
+    action: QuectelPlanAction,
+    window: Option<QuectelWindow>,
     json: bool,
 ) -> Result<ExitCode, ApiError> {
-    let mut all = BatchOutcome::default();
-    for (_, (account, targets)) in targets_by_account(ctx, devices, plan_id).await? {
-        let session = Session::open(ctx, &account)?;
-        let client = session.client()?;
-        let outcome = match decision {
-            Decision::Confirm => client.confirm_upgrade(&targets).await?,
-            Decision::Cancel => client.cancel_upgrade(&targets).await?,
-            Decision::Retry => client.retry_upgrade(&targets).await?,
-            Decision::Appoint { start_ms, end_ms } => {
-                client.appoint_upgrade(&targets, start_ms, end_ms).await?
-            }
-        };
-        let action = match decision {
-            Decision::Confirm => "quectel.plan.confirm",
-            Decision::Cancel => "quectel.plan.cancel",
-            Decision::Retry => "quectel.plan.retry",
-            Decision::Appoint { .. } => "quectel.plan.appoint",
-        };
-        for ok in &outcome.success_list {
-            ctx.console.audit(
-                action,
-                Some(Cloud::Quectel),
-                ok.device_key.as_deref(),
-                &Ok(()),
-            );
-        }
-        for failed in &outcome.fail_list {
-            ctx.console.audit(
-                action,
-                Some(Cloud::Quectel),
-                failed.device_key.as_deref(),
-                &Err(failed.error()),
-            );
-        }
-        all.success_list.extend(outcome.success_list);
-        all.fail_list.extend(outcome.fail_list);
-    }
+    let decision = service::decide(
+        &ctx.console,
+        &ctx.scope,
+        &items(devices, plan_id),
+        action,
+        window,
+    )
+    .await?;
     if json {
-        print_json(&all)?;
+        print_json(&decision.outcome)?;
     } else {
-        for ok in &all.success_list {
-            println!("{}  ok", ok.device_key.as_deref().unwrap_or("?"));
-        }
-        for failed in &all.fail_list {
-            println!(
-                "{}  failed: {}",
-                failed.device_key.as_deref().unwrap_or("?"),
-                failed.error().display_line()
-            );
+        for result in &decision.results {
+            match &result.error {
+                None => println!("{}  ok", result.device_key),
+                Some(error) => println!("{}  failed: {}", result.device_key, error.display_line()),
+            }
         }
     }
-    Ok(if all.fail_list.is_empty() {
+    Ok(if decision.all_succeeded() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -375,42 +223,13 @@ async fn decide(
 
 async fn plans(ctx: &Context, device: Option<String>, json: bool) -> Result<ExitCode, ApiError> {
     let located = match device {
-        Some(device_key) => vec![locate(ctx, &device_key).await?],
-        None => {
-            let accounts = quectel_accounts(ctx)?;
-            ctx.console.refresh_accounts(&accounts).await?;
-            let mut all = Vec::new();
-            for account in &accounts {
-                let query = ota_core::DeviceQuery {
-                    cloud: Some(Cloud::Quectel),
-                    limit: 100_000,
-                    ..Default::default()
-                };
-                for d in ctx.console.devices(&query)?.rows {
-                    if d.account_id == account.id {
-                        if let Some(product_key) = d.product_key.clone() {
-                            all.push(Located {
-                                account: account.clone(),
-                                product_key,
-                                device_key: d.id.clone(),
-                            });
-                        }
-                    }
-                }
-            }
-            all
-        }
+        Some(device_key) => vec![service::locate(&ctx.console, &ctx.scope, &device_key).await?],
+        None => service::cached_devices(&ctx.console, &ctx.scope, FleetRefresh::Always).await?,
     };
     let mut found = Vec::new();
-    for device in &located {
-        let session = Session::open(ctx, &device.account)?;
-        if let Some(plan) = session
-            .client()?
-            .get_plan(&device.product_key, &device.device_key)
-            .await?
-        {
-            remember(ctx, device.account.id, &[&plan]);
-            found.push((device.device_key.clone(), plan));
+    for (device, result) in service::read_plans(&ctx.console, located).await {
+        if let Some(plan) = result? {
+            found.push((device.device_key, plan));
         }
     }
     if json {
@@ -433,41 +252,20 @@ async fn details(
     json: bool,
 ) -> Result<ExitCode, ApiError> {
     let devices = if devices.is_empty() {
-        let accounts = quectel_accounts(ctx)?;
-        let query = ota_core::DeviceQuery {
-            cloud: Some(Cloud::Quectel),
-            limit: 100_000,
-            ..Default::default()
-        };
-        let mut cached: Vec<String> = ctx
-            .console
-            .devices(&query)?
-            .rows
+        service::cached_devices(&ctx.console, &ctx.scope, FleetRefresh::IfEmpty)
+            .await?
             .into_iter()
-            .filter(|d| accounts.iter().any(|a| a.id == d.account_id))
-            .map(|d| d.id)
-            .collect();
-        if cached.is_empty() {
-            ctx.console.refresh_accounts(&accounts).await?;
-            cached = ctx
-                .console
-                .devices(&query)?
-                .rows
-                .into_iter()
-                .map(|d| d.id)
-                .collect();
-        }
-        cached
+            .map(|d| d.device_key)
+            .collect()
     } else {
         devices
     };
-    let mut found = Vec::new();
-    for (_, (account, targets)) in targets_by_account(ctx, &devices, plan_id).await? {
-        let session = Session::open(ctx, &account)?;
-        let plans = session.client()?.batch_details(&targets).await?;
-        remember(ctx, account.id, &plans.iter().collect::<Vec<_>>());
-        found.extend(plans);
-    }
+    let found: Vec<UpgradePlan> =
+        service::plan_details_of(&ctx.console, &ctx.scope, &items(&devices, plan_id))
+            .await?
+            .into_iter()
+            .map(|(_, plan)| plan)
+            .collect();
     if json {
         print_json(&found)?;
     } else if found.is_empty() {
@@ -484,71 +282,36 @@ async fn details(
 }
 
 async fn auto_upgrade(ctx: &Context, cmd: AutoCommand) -> Result<ExitCode, ApiError> {
-    let device = match &cmd {
-        AutoCommand::Get { device, .. }
-        | AutoCommand::On { device }
-        | AutoCommand::Off { device }
-        | AutoCommand::Delete { device } => device.clone(),
-    };
-    let located = locate(ctx, &device).await?;
-    let session = Session::open(ctx, &located.account)?;
-    let client = session.client()?;
-    let (pk, dk) = (&located.product_key, &located.device_key);
-    match cmd {
-        AutoCommand::Get { json, .. } => {
-            let on = client.get_auto_upgrade(pk, dk).await?;
+    let (device, change, done) = match cmd {
+        AutoCommand::Get { device, json } => {
+            let state = service::auto_upgrade(&ctx.console, &ctx.scope, &device).await?;
+            let dk = &state.device_key;
             if json {
-                print_json(&serde_json::json!({"deviceKey": dk, "autoUpgrade": on}))?;
+                print_json(&serde_json::json!({"deviceKey": dk, "autoUpgrade": state.on}))?;
             } else {
-                println!("{dk}  auto-upgrade {}", if on { "on" } else { "off" });
+                println!("{dk}  auto-upgrade {}", if state.on { "on" } else { "off" });
             }
+            return Ok(ExitCode::SUCCESS);
         }
-        AutoCommand::On { .. } | AutoCommand::Off { .. } | AutoCommand::Delete { .. } => {
-            let (action, result, done) = match cmd {
-                AutoCommand::On { .. } => (
-                    "quectel.auto_upgrade.on",
-                    client.set_auto_upgrade(pk, dk, true).await,
-                    "auto-upgrade on",
-                ),
-                AutoCommand::Off { .. } => (
-                    "quectel.auto_upgrade.off",
-                    client.set_auto_upgrade(pk, dk, false).await,
-                    "auto-upgrade off",
-                ),
-                _ => (
-                    "quectel.auto_upgrade.delete",
-                    client.delete_auto_upgrade(pk, dk).await,
-                    "auto-upgrade setting deleted (off)",
-                ),
-            };
-            ctx.console
-                .audit(action, Some(Cloud::Quectel), Some(dk), &result);
-            result?;
-            println!("{dk}  {done}");
-        }
-    }
+        AutoCommand::On { device } => (device, AutoUpgradeChange::On, "auto-upgrade on"),
+        AutoCommand::Off { device } => (device, AutoUpgradeChange::Off, "auto-upgrade off"),
+        AutoCommand::Delete { device } => (
+            device,
+            AutoUpgradeChange::Delete,
+            "auto-upgrade setting deleted (off)",
+        ),
+    };
+    let located = service::change_auto_upgrade(&ctx.console, &ctx.scope, &device, change).await?;
+    println!("{}  {done}", located.device_key);
     Ok(ExitCode::SUCCESS)
 }
 
-fn no_ble_plan(device_key: &str) -> ApiError {
-    ApiError::not_found(format!(
-        "Quectel has no open Bluetooth plan for {device_key}."
-    ))
-}
-
 async fn ble(ctx: &Context, cmd: BleCommand) -> Result<ExitCode, ApiError> {
-    let device = match &cmd {
-        BleCommand::Fetch { device, .. }
-        | BleCommand::Report { device, .. }
-        | BleCommand::Download { device, .. } => device.clone(),
-    };
-    let located = locate(ctx, &device).await?;
-    let session = Session::open(ctx, &located.account)?;
-    let client = session.client()?;
-    let (pk, dk) = (&located.product_key, &located.device_key);
     match cmd {
-        BleCommand::Fetch { json, .. } => {
-            let plan = client.fetch_plan(pk, dk).await?;
+        BleCommand::Fetch { device, json } => {
+            let (located, plan) =
+                service::ble_fetch_plan(&ctx.console, &ctx.scope, &device).await?;
+            let dk = &located.device_key;
             if json {
                 print_json(&plan)?;
             } else if let Some(plan) = plan {
@@ -566,7 +329,9 @@ async fn ble(ctx: &Context, cmd: BleCommand) -> Result<ExitCode, ApiError> {
             }
         }
         BleCommand::Report {
-            status, component, ..
+            device,
+            status,
+            component,
         } => {
             let status = BleReportStatus::parse(&status).ok_or_else(|| {
                 let names: Vec<&str> = BleReportStatus::all().map(|s| s.name()).collect();
@@ -575,38 +340,36 @@ async fn ble(ctx: &Context, cmd: BleCommand) -> Result<ExitCode, ApiError> {
                     names.join(", ")
                 ))
             })?;
-            let component = match component {
-                Some(c) => c,
-                None => client
-                    .fetch_plan(pk, dk)
-                    .await?
-                    .and_then(|p| p.component_no)
-                    .ok_or_else(|| no_ble_plan(dk))?,
-            };
-            client.report_status(pk, dk, &component, status).await?;
+            let reported =
+                service::ble_report(&ctx.console, &ctx.scope, &device, status, component).await?;
             println!(
-                "{dk}  reported {} ({}: {})",
+                "{}  reported {} ({}: {})",
+                reported.device_key,
                 status.name(),
                 status.code(),
                 status.meaning()
             );
         }
-        BleCommand::Download { dir, json, .. } => {
-            let plan = client
-                .fetch_plan(pk, dk)
-                .await?
-                .ok_or_else(|| no_ble_plan(dk))?;
-            let package = client.download_package(&plan, &dir).await?;
+        BleCommand::Download { device, dir, json } => {
+            let package = service::ble_download(
+                &ctx.console,
+                &ctx.scope,
+                &device,
+                &dir,
+                BleDownloadOptions::default(),
+                &mut |_| {},
+            )
+            .await?;
             if json {
                 print_json(&serde_json::json!({
-                    "deviceKey": dk,
+                    "deviceKey": device,
                     "path": package.path,
                     "size": package.size,
                     "sha256": package.sha256,
                 }))?;
             } else {
                 println!(
-                    "{dk}  {} ({} bytes, SHA-256 verified {})",
+                    "{device}  {} ({} bytes, SHA-256 verified {})",
                     package.path.display(),
                     package.size,
                     package.sha256
@@ -624,17 +387,17 @@ pub async fn run(ctx: &Context, cmd: QuectelCommand) -> Result<ExitCode, ApiErro
             devices,
             plan,
             json,
-        } => decide(ctx, &devices, plan, Decision::Confirm, json).await,
+        } => decide(ctx, &devices, plan, QuectelPlanAction::Confirm, None, json).await,
         QuectelCommand::Cancel {
             devices,
             plan,
             json,
-        } => decide(ctx, &devices, plan, Decision::Cancel, json).await,
+        } => decide(ctx, &devices, plan, QuectelPlanAction::Cancel, None, json).await,
         QuectelCommand::Retry {
             devices,
             plan,
             json,
-        } => decide(ctx, &devices, plan, Decision::Retry, json).await,
+        } => decide(ctx, &devices, plan, QuectelPlanAction::Retry, None, json).await,
         QuectelCommand::Appoint {
             devices,
             plan,
@@ -644,11 +407,13 @@ pub async fn run(ctx: &Context, cmd: QuectelCommand) -> Result<ExitCode, ApiErro
         } => {
             let start_ms = parse_time("start", &start)?;
             let end_ms = parse_time("end", &end)?;
+            let window = QuectelWindow { start_ms, end_ms };
             decide(
                 ctx,
                 &devices,
                 plan,
-                Decision::Appoint { start_ms, end_ms },
+                QuectelPlanAction::Appoint,
+                Some(window),
                 json,
             )
             .await

@@ -45,11 +45,11 @@ export async function startTauriDriver({ env = {}, name = 'tauri-driver' } = {})
 
 /**
  * Launches the app with its own data folder and opens a WebDriver session on its window.
- * `simUrl` points the app's sandbox at a running ota-sim; `env` adds more variables.
+ * `simUrl` points the app's sandbox at a running ota-sim (without it the app starts its built-in one);
+ * `env` adds more variables; `application` is the binary to start (default: the cargo build).
  * Returns { browser, dataDir, close() }; close() never throws and never hangs.
  */
-export async function launchApp({ dataDir: givenDataDir, simUrl, env = {}, name = 'app' } = {}) {
-  const application = appBinary();
+export async function launchApp({ application = appBinary(), dataDir: givenDataDir, simUrl, env = {}, name = 'app' } = {}) {
   if (!fs.existsSync(application)) {
     throw new Error(`${application} does not exist: build it with cargo build -p ota-console`);
   }

@@ -6,13 +6,15 @@ interface Props {
   title: string;
   body: string;
   confirmLabel: string;
+  /** The safe choice's label; "Cancel" unless given. */
+  cancelLabel?: string;
   busy?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }
 
 /** A modal question. Focus starts on Cancel (the safe choice), stays inside, and Escape cancels. */
-export function ConfirmDialog({ title, body, confirmLabel, busy = false, onConfirm, onCancel }: Props) {
+export function ConfirmDialog({ title, body, confirmLabel, cancelLabel, busy = false, onConfirm, onCancel }: Props) {
   const cancelRef = useRef<HTMLButtonElement>(null);
   const dialogRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -56,7 +58,7 @@ export function ConfirmDialog({ title, body, confirmLabel, busy = false, onConfi
         <p id="confirm-body">{body}</p>
         <div className="modal-actions">
           <button ref={cancelRef} type="button" className="button" onClick={onCancel}>
-            {t("settings.cancel")}
+            {cancelLabel ?? t("settings.cancel")}
           </button>
           <button type="button" className="button danger" onClick={onConfirm} disabled={busy} aria-busy={busy}>
             {confirmLabel}

@@ -27,7 +27,7 @@ describe("device details", () => {
     const progress = screen.getByRole("group", { name: "Update progress" });
     expect(within(progress).getByRole("progressbar").getAttribute("aria-valuenow")).toBe("37");
     expect(progress.textContent).toContain("6.3 / 15.0 MiB");
-    expect(screen.getByRole("button", { name: "Update firmware" })).toHaveProperty("disabled", true);
+    expect(screen.getByRole("button", { name: "Update firmware" }).getAttribute("aria-disabled")).toBe("true");
 
     act(() =>
       channel.onmessage(
@@ -43,7 +43,30 @@ describe("device details", () => {
     renderWithQueries(<DeviceDetail device={makeDevice(1)} onClose={() => {}} />);
     const progress = await screen.findByRole("group", { name: "Update progress" });
     expect(within(progress).getByRole("progressbar").getAttribute("aria-valuenow")).toBe("52");
-    expect(screen.getByRole("button", { name: "Update firmware" })).toHaveProperty("disabled", true);
+    expect(screen.getByRole("button", { name: "Update firmware" }).getAttribute("aria-disabled")).toBe("true");
+  });
+
+  it("keeps the keyboard focus on Update firmware while it runs, so Escape still closes and Enter starts no second one", async () => {
+    const user = userEvent.setup();
+    const onClose = vi.fn();
+    mockCommands({ start_vicohome_update: () => makeJob({ state: "running", percent: 5, updatedAt: 1 }) });
+    renderWithQueries(<DeviceDetail device={makeDevice(1)} onClose={onClose} />);
+    const button = screen.getByRole("button", { name: "Update firmware" });
+
+    await user.tab();
+    expect(document.activeElement).toBe(button);
+    await user.keyboard("{Enter}");
+    await screen.findByRole("group", { name: "Update progress" });
+    expect(button.getAttribute("aria-disabled")).toBe("true");
+    // Not `disabled`: a browser moves the focus off a disabled button (jsdom does not, so check the property).
+    expect((button as HTMLButtonElement).disabled).toBe(false);
+    expect(document.activeElement).toBe(button);
+
+    await user.keyboard("{Enter}");
+    await user.keyboard(" ");
+    expect(callsOf("start_vicohome_update").length).toBe(1);
+    await user.keyboard("{Escape}");
+    expect(onClose).toHaveBeenCalledOnce();
   });
 
   it("explains why an update could not start", async () => {

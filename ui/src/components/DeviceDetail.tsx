@@ -6,6 +6,7 @@ import { useVicohomeUpdate } from "../hooks/useVicohomeUpdate";
 import { t } from "../i18n";
 import { cloudLabel, formatBytesProgress, formatDateTime } from "../lib/format";
 import { ErrorMessage } from "./ErrorMessage";
+import { OnenetUpdate } from "./OnenetUpdate";
 import { ProgressBar } from "./ProgressBar";
 import { Spinner } from "./Spinner";
 
@@ -73,6 +74,7 @@ export function DeviceDetail({ device, accountName, onClose }: Props) {
         <Field label={t("detail.refreshedAt")}>{formatDateTime(device.refreshedAt)}</Field>
       </dl>
       {device.cloud === "vicohome" ? <VicohomeUpdate device={device} /> : null}
+      {device.cloud === "onenet" ? <OnenetUpdate device={device} /> : null}
     </aside>
   );
 }
@@ -96,14 +98,19 @@ function VicohomeUpdate({ device }: { device: Device }) {
   const job = update.job ?? earlier ?? null;
   const running = job !== null && (job.state === "starting" || job.state === "running");
   const failed = job !== null && (job.state === "failed" || job.state === "cancelled");
+  const busy = update.starting || running;
   return (
     <section className="detail-update" aria-label={t("detail.updateFirmware")}>
       <p className="muted">{t("detail.updateNote")}</p>
+      {/* aria-disabled, not disabled: disabling the focused button would drop the keyboard focus to the page,
+          out of the details, where Escape and Tab no longer reach them. */}
       <button
         type="button"
         className="button primary"
-        onClick={() => void update.start()}
-        disabled={update.starting || running}
+        onClick={() => {
+          if (!busy) void update.start();
+        }}
+        aria-disabled={busy}
         aria-busy={update.starting}
       >
         {update.starting ? <Spinner /> : null}

@@ -1,9 +1,10 @@
 import { t } from "../i18n";
 
-export type View = "devices" | "jobs" | "settings";
+export type View = "devices" | "plans" | "jobs" | "settings";
 
-const VIEWS: ReadonlyArray<{ view: View; label: "nav.devices" | "nav.jobs" | "nav.settings"; icon: string }> = [
+const VIEWS: ReadonlyArray<{ view: View; label: "nav.devices" | "nav.plans" | "nav.jobs" | "nav.settings"; icon: string }> = [
   { view: "devices", label: "nav.devices", icon: "▦" },
+  { view: "plans", label: "nav.plans", icon: "☷" },
   { view: "jobs", label: "nav.jobs", icon: "⇅" },
   { view: "settings", label: "nav.settings", icon: "⚙" },
 ];

@@ -11,6 +11,15 @@ export function formatMiB(bytes: number): string {
   return `${(Math.max(0, bytes) / MIB).toFixed(1)} MiB`;
 }
 
+/** "22 B", "256.0 KiB", "64.0 MiB": a size in the unit that reads best. */
+export function formatSize(bytes: number): string {
+  const b = Math.max(0, bytes);
+  if (b < 1024) return `${Math.round(b)} B`;
+  if (b < MIB) return `${(b / 1024).toFixed(1)} KiB`;
+  if (b < 1024 * MIB) return `${(b / MIB).toFixed(1)} MiB`;
+  return `${(b / (1024 * MIB)).toFixed(2)} GiB`;
+}
+
 /** "6.3 / 15.0 MiB", the bytes beside a progress bar (same text as the CLI). */
 export function formatBytesProgress(transferred: number, total: number): string {
   const mib = (b: number) => (Math.max(0, b) / MIB).toFixed(1);

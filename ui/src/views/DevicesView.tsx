@@ -7,6 +7,7 @@ import type { Device } from "../bindings/Device";
 import type { DeviceSort } from "../bindings/DeviceSort";
 import type { StatusFilter } from "../bindings/StatusFilter";
 import { DeviceDetail } from "../components/DeviceDetail";
+import { useLatestDevice } from "../hooks/useLatestDevice";
 import { DeviceTable } from "../components/DeviceTable";
 import { DeviceToolbar, type CloudChoice } from "../components/DeviceToolbar";
 import { ErrorMessage } from "../components/ErrorMessage";
@@ -79,6 +80,7 @@ export function DevicesView() {
     [allShown, setMany, queryClient, filter, filterKey],
   );
 
+  const shownDevice = useLatestDevice(openDevice);
   const accountName = openDevice ? accounts.data?.find((a) => a.id === openDevice.accountId)?.name : undefined;
 
   return (
@@ -139,7 +141,7 @@ export function DevicesView() {
       {openDevice ? (
         <DeviceDetail
           key={`${openDevice.accountId}:${openDevice.id}`}
-          device={openDevice}
+          device={shownDevice ?? openDevice}
           accountName={accountName}
           onClose={closeDetail}
         />

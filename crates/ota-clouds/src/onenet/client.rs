@@ -16,13 +16,13 @@ const SANDBOX_DEVICES: &str = "/_sim/onenet/devices";
 
 /// One OneNET product, reached with its product access key.
 pub struct OnenetClient {
-    http: reqwest::Client,
-    base: BaseUrl,
-    host: String,
+    pub(super) http: reqwest::Client,
+    pub(super) base: BaseUrl,
+    pub(super) host: String,
     product_id: String,
     access_key: Secret,
     method: TokenMethod,
-    retry: RetryPolicy,
+    pub(super) retry: RetryPolicy,
 }
 
 fn token_error(err: TokenError) -> ApiError {
@@ -113,7 +113,10 @@ impl OnenetClient {
 }
 
 /// `data` of a successful answer; the errno's error otherwise.
-fn data_of(raw: &RawResponse, host: &str) -> Result<Option<serde_json::Value>, ApiError> {
+pub(crate) fn data_of(
+    raw: &RawResponse,
+    host: &str,
+) -> Result<Option<serde_json::Value>, ApiError> {
     if raw.may_carry_envelope() {
         if let Ok(envelope) = serde_json::from_slice::<Envelope>(&raw.body) {
             match envelope.errno {
@@ -129,7 +132,11 @@ fn data_of(raw: &RawResponse, host: &str) -> Result<Option<serde_json::Value>, A
     }
 }
 
-fn device_from(entry: DeviceEntry, product_id: &str, refreshed_at: i64) -> Option<Device> {
+pub(crate) fn device_from(
+    entry: DeviceEntry,
+    product_id: &str,
+    refreshed_at: i64,
+) -> Option<Device> {
     let id = entry.dev_id.filter(|d| !d.trim().is_empty())?;
     Some(Device {
         account_id: 0,
@@ -156,6 +163,10 @@ fn device_from(entry: DeviceEntry, product_id: &str, refreshed_at: i64) -> Optio
 impl CloudSession for OnenetClient {
     async fn list_devices(&self) -> Result<Vec<Device>, ApiError> {
         OnenetClient::list_devices(self).await
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 

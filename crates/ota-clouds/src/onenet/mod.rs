@@ -1,7 +1,12 @@
-//! OneNET (China Mobile): security-authentication tokens, wire types and the client.
+//! OneNET (China Mobile): security-authentication tokens, wire types, the client, device-side OTA
+//! (check, resumable MD5-verified fetch, result reports).
 
 pub mod client;
 pub mod errors;
+pub mod fetch;
+pub mod ota;
+pub mod results;
+pub mod service;
 pub mod token;
 pub mod wire;
 

@@ -1,5 +1,6 @@
-//! OneNET wire format: the `{errno, error, data}` envelope (HTTP 200 even for errors) and the sandbox
-//! device listing.
+//! OneNET wire format: the `{errno, error, data}` envelope (HTTP 200 even for errors), the device-side
+//! OTA calls (check, token check, report) as the seed and OneNET's SDK notes describe them, and the
+//! sandbox device listing.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -66,11 +67,137 @@ pub struct DeviceEntry {
     pub signal: Option<i64>,
 }
 
+/// `GET /ota/south/check` and `GET /ota/south/tasking`. manuf/model are left out when unknown, as the
+/// module SDK does.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckQuery<'a> {
+    pub dev_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manuf: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<&'a str>,
+    /// 1 = module (FOTA), 2 = application (SOTA).
+    #[serde(rename = "type")]
+    pub task_type: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'a str>,
+    pub cdn: bool,
+}
+
+/// `data` of a check: `{target, token, size, md5, signal, power, retry, interval, type}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CheckData {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub target: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub token: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub size: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub md5: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub signal: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub power: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub retry: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub interval: Option<i64>,
+    /// 1 = full package, 2 = difference package.
+    #[serde(rename = "type", default, deserialize_with = "lenient::opt_i64")]
+    pub package_type: Option<i64>,
+}
+
+/// `?dev_id=` alone (token check, version).
+#[derive(Debug, Clone, Serialize)]
+pub struct DevQuery<'a> {
+    pub dev_id: &'a str,
+}
+
+/// `POST /ota/south/report?dev_id=&token=`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportQuery<'a> {
+    pub dev_id: &'a str,
+    pub token: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportBody {
+    pub result: u16,
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn the_seeds_check_answer_decodes() {
+        // The seed's example, byte for byte.
+        let body = r#"{
+    "errno": 0,
+    "error": "succ",
+    "data": {
+        "target": "V1",
+        "token": "ota_iF0hnXrq2CxLrP8vZ39l",
+        "size": 22,
+        "md5": "ad2f4e4ea2a27eace7e4913139f8f01a",
+        "signal": 10,
+        "power": 50,
+        "retry": 0,
+        "interval": 0,
+        "type": 1
+    }
+}"#;
+        let envelope: Envelope = serde_json::from_str(body).unwrap();
+        assert_eq!(envelope.errno, Some(0));
+        let data = CheckData::deserialize(envelope.data().unwrap()).unwrap();
+        assert_eq!(data.target.as_deref(), Some("V1"));
+        assert_eq!(data.token.as_deref(), Some("ota_iF0hnXrq2CxLrP8vZ39l"));
+        assert_eq!(data.size, Some(22));
+        assert_eq!(
+            data.md5.as_deref(),
+            Some("ad2f4e4ea2a27eace7e4913139f8f01a")
+        );
+        assert_eq!((data.signal, data.power), (Some(10), Some(50)));
+        assert_eq!((data.retry, data.interval), (Some(0), Some(0)));
+        assert_eq!(data.package_type, Some(1));
+    }
+
+    #[test]
+    fn the_seeds_check_query_and_report_body_encode() {
+        let query = CheckQuery {
+            dev_id: "527776559",
+            manuf: Some("102"),
+            model: Some("10201"),
+            task_type: 2,
+            version: Some("V1"),
+            cdn: false,
+        };
+        let url = reqwest::Url::parse_with_params(
+            "http://ota.heclouds.com/ota/south/check",
+            &[("x", "y")],
+        )
+        .unwrap();
+        let mut url = url;
+        url.set_query(Some(&serde_urlencoded_like(&query)));
+        assert_eq!(
+            url.as_str(),
+            "http://ota.heclouds.com/ota/south/check?dev_id=527776559&manuf=102&model=10201&type=2&version=V1&cdn=false"
+        );
+        assert_eq!(
+            serde_json::to_string(&ReportBody { result: 201 }).unwrap(),
+            r#"{"result":201}"#
+        );
+    }
+
+    /// The query string reqwest's `.query()` makes (it uses serde_urlencoded).
+    fn serde_urlencoded_like(query: &CheckQuery<'_>) -> String {
+        let client = reqwest::Client::new();
+        let request = client.get("http://h/").query(query).build().unwrap();
+        request.url().query().unwrap_or_default().to_string()
+    }
 
     #[test]
     fn listing_decodes_tolerantly() {

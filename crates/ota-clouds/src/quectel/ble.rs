@@ -281,6 +281,18 @@ impl QuectelClient {
         plan: &BlePlan,
         dir: &Path,
     ) -> Result<VerifiedPackage, ApiError> {
+        self.download_package_with_progress(plan, dir, &mut |_| {})
+            .await
+    }
+
+    /// [`QuectelClient::download_package`], calling `progress` with the bytes received so far after
+    /// every chunk.
+    pub async fn download_package_with_progress(
+        &self,
+        plan: &BlePlan,
+        dir: &Path,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<VerifiedPackage, ApiError> {
         let raw_url = plan
             .file_url
             .as_deref()
@@ -313,6 +325,7 @@ impl QuectelClient {
         let path = dir.join(&name);
         let partial = dir.join(format!("{name}.part"));
 
+        crate::ratelimit::acquire(&host).await;
         let mut response = self
             .http
             .get(&url)
@@ -337,6 +350,7 @@ impl QuectelClient {
                 hasher.update(&chunk);
                 size += chunk.len() as u64;
                 file.write_all(&chunk).await.map_err(io_error)?;
+                progress(size);
             }
             file.flush().await.map_err(io_error)?;
             Ok(())

@@ -275,7 +275,7 @@ impl QuectelClient {
 }
 
 /// The envelope in an answer, if the answer is one; otherwise what its HTTP status says.
-fn envelope_of(raw: &RawResponse, host: &str) -> Result<Envelope, ApiError> {
+pub(crate) fn envelope_of(raw: &RawResponse, host: &str) -> Result<Envelope, ApiError> {
     if raw.may_carry_envelope() {
         if let Ok(envelope) = serde_json::from_slice::<Envelope>(&raw.body) {
             if envelope.code.is_some() {

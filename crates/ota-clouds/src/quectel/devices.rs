@@ -55,7 +55,7 @@ pub async fn list_devices(client: &QuectelClient) -> Result<Vec<Device>, ApiErro
 }
 
 /// The model's view of a listed device; entries without a deviceKey cannot be acted on and are skipped.
-fn device_from(entry: DeviceEntry, refreshed_at: i64) -> Option<Device> {
+pub(crate) fn device_from(entry: DeviceEntry, refreshed_at: i64) -> Option<Device> {
     let id = entry.device_key.filter(|k| !k.trim().is_empty())?;
     Some(Device {
         account_id: 0,

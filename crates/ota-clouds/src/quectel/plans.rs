@@ -327,7 +327,7 @@ fn iso(ms: i64) -> String {
     )
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(data: &Value) -> Result<T, ApiError> {
+pub(crate) fn decode<T: for<'de> Deserialize<'de>>(data: &Value) -> Result<T, ApiError> {
     T::deserialize(data).map_err(|_| http::unreadable_answer())
 }
 

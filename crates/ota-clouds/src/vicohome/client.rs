@@ -209,7 +209,7 @@ fn is_http_unauthorized(err: &ApiError) -> bool {
 }
 
 /// The envelope in an answer, if the answer is one; otherwise what its HTTP status says.
-fn envelope_of(raw: &RawResponse, host: &str) -> Result<Envelope, ApiError> {
+pub(crate) fn envelope_of(raw: &RawResponse, host: &str) -> Result<Envelope, ApiError> {
     if raw.may_carry_envelope() {
         if let Ok(envelope) = serde_json::from_slice::<Envelope>(&raw.body) {
             if envelope.outcome().is_some() {
@@ -224,7 +224,7 @@ fn envelope_of(raw: &RawResponse, host: &str) -> Result<Envelope, ApiError> {
 }
 
 /// The model's view of a listed camera; entries without a serial number cannot be acted on and are skipped.
-fn device_from(info: DeviceInfo, refreshed_at: i64) -> Option<Device> {
+pub(crate) fn device_from(info: DeviceInfo, refreshed_at: i64) -> Option<Device> {
     let id = info.serial_number.filter(|s| !s.trim().is_empty())?;
     Some(Device {
         account_id: 0,
@@ -248,7 +248,7 @@ fn device_from(info: DeviceInfo, refreshed_at: i64) -> Option<Device> {
 }
 
 /// The engine's status from an otastart/otastatus `data`.
-fn status_from(serial: &str, data: &OtaStatusData) -> VicohomeOtaStatus {
+pub(crate) fn status_from(serial: &str, data: &OtaStatusData) -> VicohomeOtaStatus {
     let ota_status = data
         .ota_status
         .unwrap_or(0)

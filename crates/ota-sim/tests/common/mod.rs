@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: a simulator on a free port and small HTTP wrappers.
 #![allow(dead_code)]
 
+pub mod onenet;
+
 use serde_json::{json, Value};
 
 pub use ota_sim::{SimConfig, SimHandle};

@@ -1,0 +1,432 @@
+//! OneNET device-side OTA: the client against the simulator on loopback — check, resumable ranged
+//! download with MD5, reports and their refusals.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use md5::{Digest, Md5};
+use ota_clouds::onenet::fetch::{self, pause_switch, FetchEnd, FetchOptions, PauseSignal};
+use ota_clouds::onenet::OnenetClient;
+use ota_clouds::{sandbox_accounts, RetryPolicy};
+use ota_core::cloud::Credentials;
+use ota_core::onenet::{OnenetDeviceRef, OnenetDownloadProgress, OnenetTask, OnenetTaskType};
+use ota_core::{ApiError, Cloud, ErrorKind, Secret};
+use ota_sim::{SimConfig, SimHandle};
+use serde_json::{json, Value};
+
+const MIB: u64 = 1024 * 1024;
+
+async fn start_sim() -> SimHandle {
+    let config = SimConfig {
+        devices: 60,
+        seed: 5,
+        ..SimConfig::default()
+    };
+    ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+async fn get(url: String) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+async fn post(url: String, body: Value) -> Value {
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    response.json().await.unwrap_or(Value::Null)
+}
+
+/// A sandbox OneNET product's credentials and one of its devices (dev_id, manuf, model, version).
+struct Product {
+    credentials: Credentials,
+    device: OnenetDeviceRef,
+}
+
+async fn product(sim: &SimHandle) -> Product {
+    let account = sandbox_accounts(&sim.url())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.cloud == Cloud::Onenet)
+        .unwrap();
+    let product_id = account.credentials.username.clone().unwrap();
+    let fleet = get(format!("{}/_sim/devices", sim.url())).await;
+    let device = fleet
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["cloud"] == "onenet" && d["product_key"] == product_id.as_str())
+        .expect("a OneNET device of the product");
+    Product {
+        credentials: account.credentials,
+        device: OnenetDeviceRef {
+            dev_id: device["id"].as_str().unwrap().to_string(),
+            manuf: device["manufacturer"].as_str().map(str::to_string),
+            model: device["model"].as_str().map(str::to_string),
+            version: device["firmware"].as_str().unwrap().to_string(),
+            task_type: OnenetTaskType::Application,
+        },
+    }
+}
+
+fn client(sim: &SimHandle, credentials: Credentials) -> OnenetClient {
+    OnenetClient::new(
+        ota_clouds::http::build_client(&Default::default()).unwrap(),
+        ota_clouds::http::BaseUrl::parse(&sim.url()).unwrap(),
+        credentials,
+        RetryPolicy::none(),
+    )
+    .unwrap()
+}
+
+/// Creates a type-2 full task for the device through the simulator's management endpoint.
+async fn create_task(sim: &SimHandle, dev_id: &str, size: u64) -> Value {
+    post(
+        format!("{}/_sim/onenet/tasks", sim.url()),
+        json!({"dev_id": dev_id, "target": "V9.1", "size": size, "type": 2}),
+    )
+    .await
+}
+
+async fn sim_task(sim: &SimHandle, task_id: &Value) -> Value {
+    get(format!("{}/_sim/onenet/tasks/{}", sim.url(), task_id)).await
+}
+
+async fn fault(sim: &SimHandle, kind: &str, target: &str) {
+    post(
+        format!("{}/_sim/faults", sim.url()),
+        json!({"kind": kind, "target": target, "count": 1}),
+    )
+    .await;
+}
+
+fn md5_of(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    Md5::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+async fn checked(client: &OnenetClient, device: &OnenetDeviceRef) -> OnenetTask {
+    client
+        .check_task(device)
+        .await
+        .unwrap()
+        .expect("the check finds the task")
+}
+
+fn quiet() -> impl FnMut(OnenetDownloadProgress) + Send {
+    |_| {}
+}
+
+fn done(end: FetchEnd) -> ota_core::onenet::OnenetFetchOutcome {
+    match end {
+        FetchEnd::Done { outcome } => outcome,
+        FetchEnd::Paused { progress } => panic!("paused at {}", progress.received),
+    }
+}
+
+#[tokio::test]
+async fn a_64_mib_package_cut_at_half_resumes_with_only_the_rest_and_reports_101_then_201() {
+    let sim = start_sim().await;
+    let product = product(&sim).await;
+    let client = client(&sim, product.credentials.clone());
+    let size = 64 * MIB;
+    let created = create_task(&sim, &product.device.dev_id, size).await;
+    let task = checked(&client, &product.device).await;
+    assert_eq!(task.size, size);
+    assert_eq!(task.target_version, "V9.1");
+    assert_eq!(task.md5, created["md5"].as_str().unwrap());
+
+    fault(&sim, "download_cut", &product.device.dev_id).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fw.bin");
+    // 6 MiB chunks do not end on the midpoint, so the fault cuts exactly there.
+    let no_retry = FetchOptions {
+        max_retries: Some(0),
+        chunk_size: 6 * MIB,
+        ..FetchOptions::default()
+    };
+    let cut = fetch::fetch(
+        &client,
+        &task,
+        &out,
+        &no_retry,
+        PauseSignal::never(),
+        &mut quiet(),
+    )
+    .await
+    .unwrap_err();
+    assert!(cut.message.contains("stopped at"), "{}", cut.message);
+    assert!(
+        !out.exists(),
+        "nothing carries the real name before it is verified"
+    );
+    let saved = fetch::saved_offset(&out, &task);
+    assert!(
+        saved >= size / 2 - MIB && saved <= size / 2,
+        "the cut came at half way: {saved}"
+    );
+    let served_before = sim_task(&sim, &created["task_id"]).await["bytes_served"]
+        .as_u64()
+        .unwrap();
+
+    // The next fetch (a new run, as after closing the app) resumes.
+    let outcome = done(
+        fetch::fetch(
+            &client,
+            &task,
+            &out,
+            &FetchOptions::default(),
+            PauseSignal::never(),
+            &mut quiet(),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(outcome.resumed_from, saved);
+    assert_eq!(outcome.bytes_transferred, size - saved);
+    assert_eq!(md5_of(&out), task.md5);
+    assert_eq!(outcome.md5, task.md5);
+    assert!(outcome.report.accepted, "{}", outcome.report.message);
+    assert_eq!(outcome.report.code, 101);
+
+    let after = sim_task(&sim, &created["task_id"]).await;
+    let served = after["bytes_served"].as_u64().unwrap();
+    assert!(
+        served - served_before <= (size - saved) + size / 100,
+        "the resume sent only the rest: {} after {served_before}",
+        served - served_before
+    );
+    assert!(
+        served <= size + size / 100,
+        "under 1 % extra bytes in all: {served}"
+    );
+    assert_eq!(after["state"], "upgrading");
+    assert!(!fetch::partial_paths(&out).0.exists());
+    assert!(!fetch::partial_paths(&out).1.exists());
+
+    let answer = client.report(&task.dev_id, &task.token, 201).await.unwrap();
+    assert_eq!(answer.message, "OneNET recorded 201: Upgrade succeeded.");
+    assert_eq!(
+        sim_task(&sim, &created["task_id"]).await["state"],
+        "succeeded"
+    );
+
+    let again = client
+        .report(&task.dev_id, &task.token, 201)
+        .await
+        .unwrap_err();
+    assert_eq!(again.code, ErrorKind::Conflict);
+    assert_eq!(again.message, "The update task has already finished");
+    assert_eq!(again.vendor_code.as_deref(), Some("errno 20"));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_corrupted_package_reports_205_and_leaves_nothing_that_looks_valid() {
+    let sim = start_sim().await;
+    let product = product(&sim).await;
+    let client = client(&sim, product.credentials.clone());
+    let created = create_task(&sim, &product.device.dev_id, 3 * MIB + 17).await;
+    let task = checked(&client, &product.device).await;
+    fault(&sim, "corrupt_package", &product.device.dev_id).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fw.bin");
+    let err = fetch::fetch(
+        &client,
+        &task,
+        &out,
+        &FetchOptions::default(),
+        PauseSignal::never(),
+        &mut quiet(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, ErrorKind::Device);
+    assert!(err.message.contains("205"), "{}", err.message);
+    assert!(err.message.contains("deleted"), "{}", err.message);
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "no file left behind: {left:?}");
+    let after = sim_task(&sim, &created["task_id"]).await;
+    assert_eq!(after["last_result"], 205);
+    assert_eq!(after["state"], "failed");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_report_on_a_cancelled_task_says_so_in_words() {
+    let sim = start_sim().await;
+    let product = product(&sim).await;
+    let client = client(&sim, product.credentials.clone());
+    let created = create_task(&sim, &product.device.dev_id, 4096).await;
+    let task = checked(&client, &product.device).await;
+    post(
+        format!(
+            "{}/_sim/onenet/tasks/{}/cancel",
+            sim.url(),
+            created["task_id"]
+        ),
+        json!({}),
+    )
+    .await;
+    let err = client
+        .report(&task.dev_id, &task.token, 201)
+        .await
+        .unwrap_err();
+    assert_eq!(err.message, "The update task was cancelled");
+    assert_eq!(err.vendor_code.as_deref(), Some("errno 22"));
+    let unknown = client
+        .report(&task.dev_id, &task.token, 299)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        unknown.code,
+        ErrorKind::Validation,
+        "refused before sending"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn pause_keeps_the_partial_file_and_resume_finishes_it() {
+    let sim = start_sim().await;
+    let product = product(&sim).await;
+    let client = client(&sim, product.credentials.clone());
+    create_task(&sim, &product.device.dev_id, 24 * MIB).await;
+    let task = checked(&client, &product.device).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nested").join("fw.bin");
+    let options = FetchOptions {
+        chunk_size: MIB,
+        ..FetchOptions::default()
+    };
+    let (switch, signal) = pause_switch();
+    let seen = Arc::new(Mutex::new(Vec::<OnenetDownloadProgress>::new()));
+    let log = seen.clone();
+    let mut on_progress = move |p: OnenetDownloadProgress| {
+        if p.received >= 5 * MIB {
+            switch.pause();
+        }
+        log.lock().unwrap().push(p);
+    };
+    let paused = match fetch::fetch(&client, &task, &out, &options, signal, &mut on_progress)
+        .await
+        .unwrap()
+    {
+        FetchEnd::Paused { progress } => progress,
+        FetchEnd::Done { .. } => panic!("the pause was ignored"),
+    };
+    assert!(paused.received >= 5 * MIB && paused.received < 24 * MIB);
+    assert_eq!(fetch::saved_offset(&out, &task), paused.received);
+    {
+        let seen = seen.lock().unwrap();
+        assert!(
+            seen.windows(2).all(|w| w[0].received <= w[1].received),
+            "never backwards"
+        );
+        assert!(
+            seen.iter().any(|p| p.bytes_per_sec.is_some()),
+            "a rate was measured"
+        );
+    }
+    let outcome = done(
+        fetch::fetch(
+            &client,
+            &task,
+            &out,
+            &options,
+            PauseSignal::never(),
+            &mut quiet(),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(outcome.resumed_from, paused.received);
+    assert_eq!(md5_of(&out), task.md5);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_fetch_dropped_mid_way_like_a_closed_app_resumes_from_its_last_chunk() {
+    let sim = start_sim().await;
+    let product = product(&sim).await;
+    let client = client(&sim, product.credentials.clone());
+    create_task(&sim, &product.device.dev_id, 32 * MIB).await;
+    let task = checked(&client, &product.device).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fw.bin");
+    let options = FetchOptions {
+        chunk_size: MIB,
+        ..FetchOptions::default()
+    };
+    let (switch, signal) = pause_switch();
+    // Dropping the future is what closing the app does to it; the signal only says when.
+    let mut on_progress = move |p: OnenetDownloadProgress| {
+        if p.received >= 6 * MIB {
+            switch.pause();
+        }
+    };
+    let mut watch = signal.clone();
+    let run = fetch::fetch(&client, &task, &out, &options, signal, &mut on_progress);
+    tokio::select! {
+        _ = run => panic!("the download ended before it was dropped"),
+        () = watch.wait_paused() => {}
+    }
+    let saved = fetch::saved_offset(&out, &task);
+    assert!(saved >= 5 * MIB, "chunks before the drop are kept: {saved}");
+    let outcome = done(
+        fetch::fetch(
+            &client,
+            &task,
+            &out,
+            &options,
+            PauseSignal::never(),
+            &mut quiet(),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(outcome.resumed_from, saved);
+    assert_eq!(md5_of(&out), task.md5);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn no_task_is_none_and_a_wrong_key_is_an_auth_error() {
+    let sim = start_sim().await;
+    let product = product(&sim).await;
+    let client = client(&sim, product.credentials.clone());
+    let module = OnenetDeviceRef {
+        task_type: OnenetTaskType::Module,
+        ..product.device.clone()
+    };
+    assert_eq!(client.check_task(&module).await.unwrap(), None);
+
+    let wrong = Credentials {
+        username: product.credentials.username.clone(),
+        secret: Secret::new("d3Jvbmcga2V5IHdyb25nIGtleQ=="),
+    };
+    let err: ApiError = check_with(&sim, wrong, &product.device).await;
+    assert_eq!(err.code, ErrorKind::Auth);
+    assert_eq!(err.vendor_code.as_deref(), Some("errno 1"));
+    sim.shutdown().await;
+}
+
+async fn check_with(
+    sim: &SimHandle,
+    credentials: Credentials,
+    device: &OnenetDeviceRef,
+) -> ApiError {
+    client(sim, credentials)
+        .check_task(device)
+        .await
+        .unwrap_err()
+}

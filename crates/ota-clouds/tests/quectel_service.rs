@@ -1,0 +1,471 @@
+//! The Quectel plan workflow as the window and `otactl` run it (`ota_clouds::quectel::service`): a Console
+//! on a real store, the sandbox accounts of a simulator on loopback.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ota_clouds::quectel::service::{self, AutoUpgradeChange, BleDownloadOptions};
+use ota_clouds::CloudConnector;
+use ota_core::quectel::{
+    QuectelBlePhase, QuectelBleProgress, QuectelPlanAction, QuectelPlanItem, QuectelPlanRow,
+    QuectelPlanState, QuectelWindow,
+};
+use ota_core::{Account, ApiError, Cloud, Console, ErrorKind, Keychain, Store};
+use ota_sim::{SimConfig, SimHandle};
+use serde_json::{json, Value};
+
+const TARGET: &str = "9.9.9";
+const HOUR: i64 = 3_600_000;
+
+struct Setup {
+    sim: SimHandle,
+    _data: tempfile::TempDir,
+    console: Arc<Console>,
+    accounts: Vec<Account>,
+}
+
+/// 100 simulated seconds per real second: an upgrade (60 s simulated) takes 0.6 s.
+async fn setup() -> Setup {
+    let config = SimConfig {
+        devices: 90,
+        seed: 11,
+        time_scale: 100.0,
+        ..SimConfig::default()
+    };
+    let sim = ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let console = Arc::new(Console::new(
+        Store::open_in(data.path()).unwrap(),
+        // Sandbox accounts never touch the keychain; this only satisfies the constructor.
+        Arc::new(Keychain::new("ota-console-test")),
+        Arc::new(CloudConnector::default()),
+    ));
+    let accounts = ota_clouds::sandbox::attach(&console, &sim.url())
+        .await
+        .unwrap();
+    console.refresh_fleet().await.unwrap();
+    Setup {
+        sim,
+        _data: data,
+        console,
+        accounts,
+    }
+}
+
+async fn get(url: String) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+async fn post(url: String, body: Value) -> Value {
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    response.json().await.unwrap()
+}
+
+/// (productKey, deviceKeys) of a Quectel product with at least `n` devices of this transport.
+async fn product_with(sim: &SimHandle, transport: &str, n: usize) -> (String, Vec<String>) {
+    let fleet = get(format!("{}/_sim/devices", sim.url())).await;
+    let mut by_product: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for d in fleet.as_array().unwrap() {
+        if d["cloud"] == "quectel" && d["transport"] == transport {
+            by_product
+                .entry(d["product_key"].as_str().unwrap().to_string())
+                .or_default()
+                .push(d["id"].as_str().unwrap().to_string());
+        }
+    }
+    by_product
+        .into_iter()
+        .find(|(_, devices)| devices.len() >= n)
+        .expect("a product with enough devices")
+}
+
+/// Creates a plan; (planId, the simulator's wall clock in ms).
+async fn create_plan(sim: &SimHandle, pk: &str, devices: &[String]) -> (i64, i64) {
+    let made = post(
+        format!("{}/_sim/quectel/plans", sim.url()),
+        json!({"planName": "Spring update", "targetVersion": TARGET, "productKey": pk, "deviceKeys": devices}),
+    )
+    .await;
+    (
+        made["planId"].as_i64().unwrap(),
+        made["nowMs"].as_i64().unwrap(),
+    )
+}
+
+async fn batch_calls(sim: &SimHandle) -> usize {
+    get(format!("{}/_sim/log", sim.url()))
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["endpoint"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("userBatchConfirmUpgrade"))
+        })
+        .count()
+}
+
+fn item(device_key: &str, plan_id: i64) -> QuectelPlanItem {
+    QuectelPlanItem {
+        device_key: device_key.to_string(),
+        plan_id,
+    }
+}
+
+fn row_of<'a>(rows: &'a [QuectelPlanRow], device_key: &str) -> &'a QuectelPlanRow {
+    rows.iter()
+        .find(|r| r.device_key == device_key)
+        .unwrap_or_else(|| panic!("no row for {device_key} in {rows:?}"))
+}
+
+/// Polls the plan's details (as the window does every 3 s) until the row is in `state`.
+async fn wait_for(s: &Setup, it: &QuectelPlanItem, state: QuectelPlanState) -> QuectelPlanRow {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let rows = service::plan_details(&s.console, &s.accounts, std::slice::from_ref(it))
+            .await
+            .unwrap();
+        if let Some(row) = rows.first().filter(|r| r.state == state) {
+            return row.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never reached {state:?}: {rows:?}",
+            it.device_key
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plans_are_listed_appointed_cancelled_and_confirmed_with_an_answer_per_device() {
+    let s = setup().await;
+    let (pk, devices) = product_with(&s.sim, "mqtt", 3).await;
+    let (a, b, c) = (&devices[0], &devices[1], &devices[2]);
+    let (plan_id, now) = create_plan(&s.sim, &pk, &devices[..3]).await;
+
+    // Nothing cached yet; the live list has exactly the three devices of the plan.
+    let cached = service::cached_plan_list(&s.console, &s.accounts)
+        .await
+        .unwrap();
+    assert!(cached.rows.is_empty() && !cached.live);
+    let list = service::plan_list(&s.console, &s.accounts).await.unwrap();
+    assert!(list.live, "{:?}", list.errors);
+    assert!(list.devices >= 3);
+    assert_eq!(list.rows.len(), 3, "{:?}", list.rows);
+    let first = row_of(&list.rows, a);
+    assert_eq!(first.plan_id, plan_id);
+    assert_eq!(first.product_key, pk);
+    assert_eq!(first.target_version, TARGET);
+    assert_eq!(first.state, QuectelPlanState::Waiting);
+    assert!(first.actions.confirm && first.actions.appoint && first.actions.cancel);
+    assert!(!first.actions.retry && !first.bluetooth && !first.cached);
+    assert!(first.plan_start.unwrap() <= now && first.plan_end.unwrap() > now);
+    assert_ne!(first.device_name, "");
+    // The store now paints the same rows without asking.
+    let cached = service::cached_plan_list(&s.console, &s.accounts)
+        .await
+        .unwrap();
+    assert_eq!(cached.rows.len(), 3);
+    assert!(cached.rows.iter().all(|r| r.cached));
+
+    // 59 minutes: refused before anything is sent, saying which rule.
+    let sent_before = batch_calls(&s.sim).await;
+    let short = service::act(
+        &s.console,
+        &s.accounts,
+        &[item(a, plan_id)],
+        QuectelPlanAction::Appoint,
+        Some(QuectelWindow {
+            start_ms: now + 2 * HOUR,
+            end_ms: now + 3 * HOUR - 60_000,
+        }),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(short.code, ErrorKind::Validation);
+    assert!(
+        short.message.contains("at least 1 hour"),
+        "{}",
+        short.message
+    );
+    let outside = service::act(
+        &s.console,
+        &s.accounts,
+        &[item(a, plan_id)],
+        QuectelPlanAction::Appoint,
+        Some(QuectelWindow {
+            start_ms: now - 3 * HOUR,
+            end_ms: now,
+        }),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        outside.message.contains("inside the plan period"),
+        "{}",
+        outside.message
+    );
+    let missing: ApiError = service::act(
+        &s.console,
+        &s.accounts,
+        &[item(a, plan_id)],
+        QuectelPlanAction::Appoint,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(missing.code, ErrorKind::Validation);
+    assert_eq!(batch_calls(&s.sim).await, sent_before);
+
+    // A valid window: appointed, with the window in the row.
+    let window = QuectelWindow {
+        start_ms: now + 2 * HOUR,
+        end_ms: now + 4 * HOUR,
+    };
+    let appointed = service::act(
+        &s.console,
+        &s.accounts,
+        &[item(a, plan_id)],
+        QuectelPlanAction::Appoint,
+        Some(window),
+    )
+    .await
+    .unwrap();
+    assert!(appointed.results[0].ok, "{:?}", appointed.results);
+    let row = row_of(&appointed.rows, a);
+    assert_eq!(row.state, QuectelPlanState::Appointed);
+    assert_eq!(
+        (row.appoint_start, row.appoint_end),
+        (Some(window.start_ms), Some(window.end_ms))
+    );
+
+    // Cancel ends the plan as failed, without retry.
+    let cancelled = service::act(
+        &s.console,
+        &s.accounts,
+        &[item(b, plan_id)],
+        QuectelPlanAction::Cancel,
+        None,
+    )
+    .await
+    .unwrap();
+    let row = row_of(&cancelled.rows, b);
+    assert_eq!(row.state, QuectelPlanState::Cancelled);
+    assert_eq!(row.device_status, 3);
+    assert!(!row.actions.retry && !row.actions.confirm);
+
+    // A batch: one device takes it, the cancelled one is refused with the cloud's reason.
+    let batch = service::act(
+        &s.console,
+        &s.accounts,
+        &[item(c, plan_id), item(b, plan_id)],
+        QuectelPlanAction::Confirm,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(batch.results.len(), 2);
+    assert!(batch.results[0].ok && batch.results[0].device_key == *c);
+    let refused = &batch.results[1];
+    assert!(!refused.ok);
+    let error = refused.error.as_ref().unwrap();
+    assert_eq!(error.code, ErrorKind::Conflict);
+    assert_eq!(error.vendor_code.as_deref(), Some("409"));
+    let done = wait_for(&s, &item(c, plan_id), QuectelPlanState::Succeeded).await;
+    assert_eq!(done.percent, 100);
+
+    // Every decision is in the audit log, per device.
+    let audit = s.console.store().audit_entries(100).unwrap();
+    let confirms: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "quectel.plan.confirm")
+        .collect();
+    assert_eq!(confirms.len(), 2);
+    assert!(confirms
+        .iter()
+        .any(|e| e.target.as_deref() == Some(b.as_str()) && e.result == "error"));
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "quectel.plan.appoint" && e.result == "ok"));
+
+    let unknown = service::locate(&s.console, &s.accounts, "no-such-device")
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code, ErrorKind::NotFound);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_upgrade_can_be_retried() {
+    let s = setup().await;
+    let (pk, devices) = product_with(&s.sim, "mqtt", 1).await;
+    let dk = &devices[0];
+    let (plan_id, _) = create_plan(&s.sim, &pk, &devices[..1]).await;
+    post(
+        format!("{}/_sim/faults", s.sim.url()),
+        json!({"kind": "quectel_upgrade_fail", "target": dk, "count": 1}),
+    )
+    .await;
+    let it = item(dk, plan_id);
+    let confirmed = service::act(
+        &s.console,
+        &s.accounts,
+        std::slice::from_ref(&it),
+        QuectelPlanAction::Confirm,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(confirmed.results[0].ok);
+    let failed = wait_for(&s, &it, QuectelPlanState::Failed).await;
+    assert!(failed.actions.retry && !failed.actions.cancel);
+    assert!(failed.percent < 100);
+
+    let retried = service::act(
+        &s.console,
+        &s.accounts,
+        std::slice::from_ref(&it),
+        QuectelPlanAction::Retry,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(retried.results[0].ok, "{:?}", retried.results);
+    wait_for(&s, &it, QuectelPlanState::Succeeded).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_auto_upgrade_switch_is_read_back_from_the_cloud() {
+    let s = setup().await;
+    let (_, devices) = product_with(&s.sim, "mqtt", 1).await;
+    let dk = devices[0].as_str();
+    let read = |s: &Setup| {
+        let (console, accounts) = (s.console.clone(), s.accounts.clone());
+        async move {
+            service::auto_upgrade(&console, &accounts, dk)
+                .await
+                .unwrap()
+                .on
+        }
+    };
+    assert!(!read(&s).await);
+    let on =
+        service::change_and_read_auto_upgrade(&s.console, &s.accounts, dk, AutoUpgradeChange::On)
+            .await
+            .unwrap();
+    assert!(on.on && on.device_key == dk);
+    assert!(read(&s).await);
+    let off = service::change_and_read_auto_upgrade(
+        &s.console,
+        &s.accounts,
+        dk,
+        AutoUpgradeChange::Delete,
+    )
+    .await
+    .unwrap();
+    assert!(!off.on);
+    let audit = s.console.store().audit_entries(10).unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "quectel.auto_upgrade.on" && e.target.as_deref() == Some(dk)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bluetooth_fetch_confirm_download_with_progress_and_report_the_outcome() {
+    let s = setup().await;
+    let (pk, devices) = product_with(&s.sim, "ble", 1).await;
+    let dk = devices[0].as_str();
+    let (plan_id, _) = create_plan(&s.sim, &pk, &devices[..1]).await;
+
+    let list = service::plan_list(&s.console, &s.accounts).await.unwrap();
+    let row = row_of(&list.rows, dk);
+    assert!(row.bluetooth);
+    assert_eq!(row.actions, Default::default());
+
+    let plan = service::ble_fetch(&s.console, &s.accounts, dk)
+        .await
+        .unwrap()
+        .expect("a Bluetooth plan");
+    assert_eq!(plan.plan_id, Some(plan_id));
+    let sign = plan.file_sign.clone().unwrap();
+    let size = plan.file_size.unwrap() as u64;
+
+    let confirmed = service::ble_report(
+        &s.console,
+        &s.accounts,
+        dk,
+        service::ble_status(0).unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(confirmed.status.name, "confirmed");
+    assert!(
+        confirmed.message.contains("the user confirmed"),
+        "{}",
+        confirmed.message
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let seen: Arc<Mutex<Vec<QuectelBleProgress>>> = Arc::default();
+    let sink = seen.clone();
+    let package = service::ble_download(
+        &s.console,
+        &s.accounts,
+        dk,
+        dir.path(),
+        BleDownloadOptions { report_steps: true },
+        &mut move |p| sink.lock().unwrap().push(p),
+    )
+    .await
+    .unwrap();
+    assert_eq!(package.sha256, sign);
+    assert_eq!(package.size, size);
+    assert!(package.path.is_file());
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.first().unwrap().phase, QuectelBlePhase::Downloading);
+    let last = seen.last().unwrap();
+    assert_eq!(
+        (last.phase, last.percent, last.received),
+        (QuectelBlePhase::Done, 100, size)
+    );
+    assert!(seen.windows(2).all(|w| w[0].received <= w[1].received));
+    // "downloaded" was reported: the device is upgrading in the cloud's eyes, and still not a batch target.
+    let it = item(dk, plan_id);
+    let upgrading = wait_for(&s, &it, QuectelPlanState::Upgrading).await;
+    assert!(upgrading.bluetooth && upgrading.percent > 0);
+
+    let done = service::ble_report(
+        &s.console,
+        &s.accounts,
+        dk,
+        service::ble_status(4).unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(done.status.outcome && !done.status.failure);
+    wait_for(&s, &it, QuectelPlanState::Succeeded).await;
+    // The fleet was read again: the cached device shows the new firmware.
+    let device = s.console.store().find_device(Cloud::Quectel, dk).unwrap();
+    assert_eq!(device[0].firmware, TARGET);
+
+    let audit = s.console.store().audit_entries(20).unwrap();
+    for action in [
+        "quectel.ble.report confirmed",
+        "quectel.ble.report downloading",
+        "quectel.ble.report downloaded",
+        "quectel.ble.report succeeded",
+    ] {
+        assert!(audit.iter().any(|e| e.action == action), "{action} missing");
+    }
+}
