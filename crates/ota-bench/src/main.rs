@@ -16,16 +16,26 @@ async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut out = PathBuf::from("bench/RESULTS.md");
     let mut quick = false;
+    let mut only: Option<String> = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--out" => out = PathBuf::from(args.next().unwrap_or_default()),
             "--quick" => quick = true,
-            other => anyhow::bail!("unknown argument {other} (use --out FILE, --quick)"),
+            // For profiling one part: `--only cache` or `--only download`.
+            "--only" => only = args.next(),
+            other => {
+                anyhow::bail!("unknown argument {other} (use --out FILE, --quick, --only PART)")
+            }
         }
     }
     let mut report = Report::new();
-    cache::run(&mut report, quick).await?;
-    download::run(&mut report, quick).await?;
+    let wants = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    if wants("cache") {
+        cache::run(&mut report, quick).await?;
+    }
+    if wants("download") {
+        download::run(&mut report, quick).await?;
+    }
     report.not_measured(
         "Campaign: 10 000 devices, concurrency 256",
         "campaigns (issue 6) are not built yet",

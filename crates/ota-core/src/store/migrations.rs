@@ -8,6 +8,10 @@ use crate::error::{CoreError, CoreResult};
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_manual_devices.sql")),
+    (
+        3,
+        include_str!("../../migrations/0003_bulk_search_and_count.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> CoreResult<()> {
