@@ -45,43 +45,22 @@ const ROW: &str =
     "d.account_id, d.cloud, d.device_id, d.product_key, d.name, d.model, d.manufacturer, \
      d.transport, d.firmware, d.newest_firmware, d.online, d.battery, d.signal, d.refreshed_at";
 
-type RawRow = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-);
+/// A list row as owned values: what the window needs of a device.
+struct RawRow {
+    _text: Vec<Option<String>>,
+    _numbers: Vec<Option<i64>>,
+}
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
-    let _: (
-        Option<String>,
-        String,
-        Option<String>,
-        bool,
-        Option<i64>,
-        Option<i64>,
-        i64,
-    ) = (
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-        r.get(11)?,
-        r.get(12)?,
-        r.get(13)?,
-    );
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-    ))
+    const TEXT: [usize; 9] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const NUMBERS: [usize; 5] = [0, 10, 11, 12, 13];
+    Ok(RawRow {
+        _text: TEXT.iter().map(|&i| r.get(i)).collect::<Result<_, _>>()?,
+        _numbers: NUMBERS
+            .iter()
+            .map(|&i| r.get(i))
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 /// The first page the way a person would write it by hand: the trigram index, the order, 100 rows.
