@@ -69,7 +69,9 @@ impl Flow {
     fn touched_by(self, fault: FaultKind) -> bool {
         use FaultKind::*;
         match fault {
-            Slow | Http429 | Http5xx | MalformedBody | TruncatedBody | Offline | LowBattery => true,
+            Slow | Http429 | Http5xx | MalformedBody | TruncatedBody | OversizedBody | Offline
+            | LowBattery => true,
+            ClockSkew => self.cloud() == Cloud::Onenet,
             VicoGeneralError | VicoInvalidParams | TokenExpired => self.cloud() == Cloud::Vicohome,
             VicoNoUpdate | DownloadFail | InstallFail => self == Flow::VicohomeJob,
             QuectelUpgradeFail => matches!(self, Flow::QuectelConfirm | Flow::QuectelPlan),
@@ -104,7 +106,8 @@ fn expected_code(fault: FaultKind, flow: Flow) -> Option<&'static [ErrorKind]> {
     }
     Some(match fault {
         Http429 => &[ErrorKind::RateLimited],
-        Http5xx | MalformedBody => &[ErrorKind::Retryable],
+        Http5xx | MalformedBody | OversizedBody => &[ErrorKind::Retryable],
+        ClockSkew => &[ErrorKind::Auth],
         TruncatedBody => &[ErrorKind::Retryable, ErrorKind::Offline],
         Slow => &[ErrorKind::Offline, ErrorKind::Retryable],
         _ => return None,
@@ -406,6 +409,12 @@ async fn run(suite: &Suite, p: &Prepared) -> Result<(), ApiError> {
     }
 }
 
+/// What a repeated action answers when the first one went through although its answer was lost: a
+/// conflict ("already upgrading"), or for a camera that finished meanwhile, "no update" (-102).
+fn already_done(err: &ApiError) -> bool {
+    err.code == ErrorKind::Conflict || err.vendor_code.as_deref() == Some("-102")
+}
+
 async fn wait_for_job_end(console: &Console, job_id: i64) -> ota_core::store::JobView {
     loop {
         let job = console
@@ -557,7 +566,7 @@ async fn every_fault_against_every_flow_it_touches() {
                 match tokio::time::timeout(CASE_DEADLINE, run(&suite, &prepared)).await {
                     // The action went through although its answer was lost (malformed, cut, late):
                     // repeating it is rightly refused as done, and the state read shows it.
-                    Ok(Err(e)) if flow.changes_state() && e.code == ErrorKind::Conflict => {
+                    Ok(Err(e)) if flow.changes_state() && already_done(&e) => {
                         tokio::time::timeout(CASE_DEADLINE, run(&suite, &read)).await
                     }
                     other => other,

@@ -131,3 +131,96 @@ fn a_restarted_app_resumes_watching_without_a_second_start() {
     assert_eq!(starts.len(), 1, "exactly one start was sent: {starts:?}");
     drop(sim);
 }
+
+/// The start reached the camera but its answer was lost (unreadable): the job follows the update the
+/// camera is running instead of failing — and the start is not sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_whose_answer_was_lost_is_followed_not_failed_or_repeated() {
+    let config = ota_sim::SimConfig {
+        devices: 30,
+        seed: 19,
+        time_scale: TIME_SCALE * 10.0,
+        ..Default::default()
+    };
+    let sim = ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let url = sim.url();
+    let fleet = get(format!("{url}/_sim/devices")).await;
+    let camera = fleet
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["cloud"] == "vicohome" && d["firmware"] != d["newest_firmware"])
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let http = reqwest::Client::new();
+    http.post(format!("{url}/_sim/devices/{camera}"))
+        .json(&json!({"online": true, "battery": 90}))
+        .send()
+        .await
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let console = Arc::new(
+        Console::new(
+            Store::open_in(data.path()).unwrap(),
+            Arc::new(Keychain::new("ota-console-test")),
+            Arc::new(CloudConnector::default()),
+        )
+        .with_job_options(JobOptions::scaled(TIME_SCALE * 10.0)),
+    );
+    let accounts = ota_clouds::sandbox::attach(&console, &url).await.unwrap();
+    let account = accounts
+        .iter()
+        .find(|a| a.cloud == Cloud::Vicohome)
+        .unwrap();
+    console.refresh_fleet().await.unwrap();
+    // The camera's next four answers are spoiled: the status check before the start (all three of the
+    // client's attempts) and the start itself.
+    http.post(format!("{url}/_sim/faults"))
+        .json(&json!({"kind": "malformed_body", "target": camera, "count": 4}))
+        .send()
+        .await
+        .unwrap();
+    let job = start_vicohome_update(console.clone(), account.id, &camera)
+        .await
+        .expect("the job follows the update instead of failing");
+    let finished = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let now = console.store().job(job.id).unwrap();
+            if !now.state.is_active() {
+                return now;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the job ends");
+    assert_eq!(finished.state, JobState::Succeeded, "{:?}", finished.error);
+    let log = get(format!("{url}/_sim/log")).await;
+    let starts: Vec<_> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["target"] == camera.as_str()
+                && e["endpoint"].as_str().unwrap_or("").contains("otastart")
+        })
+        .map(|e| e["outcome"].as_str().unwrap_or("").to_string())
+        .collect();
+    let calls: Vec<String> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"] == camera.as_str())
+        .map(|e| format!("{} {}", e["endpoint"], e["outcome"]))
+        .collect();
+    assert_eq!(
+        starts,
+        ["malformed_body"],
+        "one start, its answer spoiled: {calls:?}"
+    );
+    sim.shutdown().await;
+}

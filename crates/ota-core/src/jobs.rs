@@ -114,7 +114,19 @@ pub async fn start_vicohome_update(
     let first = if already_running {
         Ok(None)
     } else {
-        ota.start_ota(serial).await.map(Some)
+        match ota.start_ota(serial).await {
+            // A lost answer (timeout, unreadable body, 5xx) does not say the start failed: if the camera
+            // is updating now, the start went through and the job follows it instead of failing.
+            Err(err) if err.code.is_transient() => match ota.ota_status(serial).await {
+                Ok(status) if status.in_progress && (0..=2).contains(&status.ota_status) => {
+                    tracing::info!(serial, error = %err.display_line(),
+                        "the start's answer was lost but the camera is updating; following it");
+                    Ok(None)
+                }
+                _ => Err(err),
+            },
+            other => other.map(Some),
+        }
     };
     let result: Result<(), ApiError> = first.as_ref().map(|_| ()).map_err(Clone::clone);
     console.audit("ota.start", Some(Cloud::Vicohome), Some(serial), &result);

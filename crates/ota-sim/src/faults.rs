@@ -49,6 +49,12 @@ pub enum FaultKind {
     /// A OneNET package response has one byte flipped (the middle byte of the range served), so the
     /// package's MD5 does not match the task's; one count per response, until cleared by default.
     CorruptPackage,
+    /// HTTP 200 whose JSON is valid but padded with 33 MiB of whitespace: a client must refuse to read
+    /// an answer that large rather than buffer it.
+    OversizedBody,
+    /// OneNET's clock runs two hours ahead of the caller's: tokens that expire within two hours are
+    /// refused as expired (errno 1). A condition, not an event: it lasts until cleared.
+    ClockSkew,
 }
 
 const NAMES: &[(FaultKind, &str)] = &[
@@ -68,6 +74,8 @@ const NAMES: &[(FaultKind, &str)] = &[
     (FaultKind::QuectelUpgradeFail, "quectel_upgrade_fail"),
     (FaultKind::DownloadCut, "download_cut"),
     (FaultKind::CorruptPackage, "corrupt_package"),
+    (FaultKind::OversizedBody, "oversized_body"),
+    (FaultKind::ClockSkew, "clock_skew"),
 ];
 
 impl FaultKind {

@@ -14,6 +14,9 @@ use crate::world::{Sim, World};
 pub const MALFORMED_BODY: &[u8] =
     b"{\"result\":0,\"msg\":\"success\",\"data\":{\"inProgress\":tru<!-- upstream -->";
 
+/// What `oversized_body` adds to an answer: past any client's sane limit (OTA Console's is 32 MiB).
+pub const OVERSIZE_PADDING: usize = 33 * 1024 * 1024;
+
 /// What a cloud handler answers.
 #[derive(Debug, Clone)]
 pub struct CloudReply {
@@ -50,6 +53,7 @@ enum Spoiler {
     Unavailable,
     Malformed,
     Truncated,
+    Oversized,
 }
 
 const SPOILERS: &[(FaultKind, Spoiler)] = &[
@@ -57,6 +61,7 @@ const SPOILERS: &[(FaultKind, Spoiler)] = &[
     (FaultKind::Http5xx, Spoiler::Unavailable),
     (FaultKind::MalformedBody, Spoiler::Malformed),
     (FaultKind::TruncatedBody, Spoiler::Truncated),
+    (FaultKind::OversizedBody, Spoiler::Oversized),
 ];
 
 /// Serves one cloud call. `handler` runs under the world lock; it is skipped when a 429/503 fault
@@ -101,6 +106,11 @@ where
             Some(Spoiler::Malformed) => {
                 reply.body = MALFORMED_BODY.to_vec();
                 reply.outcome = Outcome::MalformedBody;
+            }
+            Some(Spoiler::Oversized) => {
+                // JSON allows trailing whitespace: the answer stays valid, only its size is wrong.
+                reply.body.resize(reply.body.len() + OVERSIZE_PADDING, b' ');
+                reply.outcome = Outcome::OversizedBody;
             }
             Some(Spoiler::Truncated) => {
                 reply.body.truncate(reply.body.len() / 2);

@@ -23,6 +23,8 @@ pub enum Outcome {
     Http(u16),
     MalformedBody,
     TruncatedBody,
+    /// A valid answer padded past what any client should read.
+    OversizedBody,
 }
 
 impl fmt::Display for Outcome {
@@ -34,6 +36,7 @@ impl fmt::Display for Outcome {
             Outcome::Http(status) => write!(f, "http_{status}"),
             Outcome::MalformedBody => f.write_str("malformed_body"),
             Outcome::TruncatedBody => f.write_str("truncated_body"),
+            Outcome::OversizedBody => f.write_str("oversized_body"),
         }
     }
 }

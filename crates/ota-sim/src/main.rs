@@ -32,7 +32,9 @@ struct Args {
     /// Kinds: offline, low_battery, slow, http_429, http_5xx, malformed_body, truncated_body,
     /// vico_general_error, vico_invalid_params, vico_no_update, download_fail, install_fail,
     /// token_expired, quectel_upgrade_fail, download_cut (a OneNET package download drops at the
-    /// package's midpoint; once unless COUNT), corrupt_package (a OneNET package with one byte flipped).
+    /// package's midpoint; once unless COUNT), corrupt_package (a OneNET package with one byte flipped),
+    /// oversized_body (valid JSON padded past 32 MiB), clock_skew (OneNET's clock 2 h ahead: tokens
+    /// look expired).
     #[arg(long = "fault", value_name = "KIND:ID")]
     faults: Vec<FaultSpec>,
     /// Session token lifetime in simulated seconds.

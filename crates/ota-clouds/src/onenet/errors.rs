@@ -15,7 +15,7 @@ pub const CATALOGUE: &[CatalogueEntry] = &[
         errno: 1,
         kind: ErrorKind::Auth,
         message: "OneNET rejected the access key or token",
-        hint: "Check the product id and its access key in Settings (the key is on the product's page in the OneNET console).",
+        hint: "Check the product id and its access key in Settings (the key is on the product's page in the OneNET console). If they are right, check this computer's date and time: OneNET tokens carry an expiry time, and a clock that is off by an hour makes them look expired.",
     },
     CatalogueEntry {
         errno: 2,

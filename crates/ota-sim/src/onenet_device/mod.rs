@@ -169,7 +169,7 @@ fn authorize(world: &World, dev_id: &str, auth: Option<&str>) -> Result<Device, 
     let product_id = device.product_key.as_deref().ok_or(errno::AUTH)?;
     let product = world.fleet.onenet_product(product_id).ok_or(errno::AUTH)?;
     let token = auth.ok_or(errno::AUTH)?;
-    let now = crate::clock::unix_secs();
+    let now = crate::clock::unix_secs() + crate::onenet::clock_skew_secs(world, Some(dev_id));
     let product_res = format!("products/{product_id}");
     let device_res = format!("{product_res}/devices/{}", device.name);
     let accepted = [product_res, device_res]
