@@ -139,7 +139,7 @@ describe("OneNET update panel", () => {
     mockCommands({ onenet_check: () => ({ task: null, savedBytes: 0, downloadPath: null }) });
     renderWithQueries(<DeviceDetail device={device} onClose={() => {}} />);
     await user.click(screen.getByRole("button", { name: "Check for update" }));
-    expect(await screen.findByText("No upgrade task of this type for this device.")).toBeTruthy();
+    expect(await screen.findByText("No upgrade task of this type for this device. Upgrade tasks are created in the OneNET console.")).toBeTruthy();
     expect(screen.queryByRole("button", { name: "Download package" })).toBeNull();
   });
 });

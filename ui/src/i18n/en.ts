@@ -214,7 +214,7 @@ export const en = {
   "onenet.typeModule": "Module firmware (FOTA)",
   "onenet.check": "Check for update",
   "onenet.checking": "Checking…",
-  "onenet.noTask": "No upgrade task of this type for this device.",
+  "onenet.noTask": "No upgrade task of this type for this device. Upgrade tasks are created in the OneNET console.",
   "onenet.task": "Upgrade task",
   "onenet.target": "Target version",
   "onenet.size": "Size",
