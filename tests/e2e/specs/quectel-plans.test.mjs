@@ -96,6 +96,18 @@ async function clickLabelled(browser, label) {
   await button.click();
 }
 
+/**
+ * Waits until nothing matches `selector`, reading the DOM directly: a WebDriver element handle on a dialog
+ * that React is removing can go stale mid-request.
+ */
+async function waitGone(browser, selector, timeout) {
+  await browser.waitUntil(() => browser.execute((s) => document.querySelector(s) === null, selector), {
+    timeout,
+    interval: 100,
+    timeoutMsg: `${selector} did not close`,
+  });
+}
+
 /** Clicks a button found by its visible text inside `scope` (a CSS selector). */
 async function clickText(browser, scope, text) {
   const button = await browser.$(scope).$(`button*=${text}`);
@@ -175,7 +187,7 @@ test('plans: appoint with the picker, cancel another, upgrade live, toggle auto-
   const batchesBefore = (await simLog()).filter((e) => e.endpoint.endsWith('userBatchConfirmUpgrade')).length;
   assert.equal(batchesBefore, 0, 'nothing was sent while the window broke a rule');
   await submit.click();
-  await browser.$(dialog).waitForExist({ reverse: true, timeout: 15_000 });
+  await waitGone(browser, dialog, 15_000);
   await waitForState(browser, appointed, 'Appointed');
   const windowText = await textOf(browser, `${rowSelector(appointed)} .plan-window`);
   assert.ok(windowText?.startsWith('Window '), `the row shows the appointed window: ${windowText}`);
@@ -188,7 +200,7 @@ test('plans: appoint with the picker, cancel another, upgrade live, toggle auto-
   assert.ok(questionText.includes(`Cancel the upgrade plan for ${cancelled.name}?`), questionText);
   assert.ok(questionText.includes('“upgrade failed”'), questionText);
   await clickText(browser, question, 'Cancel plan');
-  await browser.$(question).waitForExist({ reverse: true, timeout: 15_000 });
+  await waitGone(browser, question, 15_000);
   await waitForState(browser, cancelled, 'Cancelled (upgrade failed)');
   assert.equal(await browser.$(`${rowSelector(cancelled)} button[aria-label^="Retry"]`).isExisting(), false);
 
