@@ -17,7 +17,7 @@ use axum::response::Response;
 
 use super::tasks::{valid_version, TaskState, DIFF, TOKEN_TTL_MS};
 use super::{
-    authorize, call, complete_if_on_target, dev_id_of, errno, fail, ok_reply, param, task_data,
+    call, caller, complete_if_on_target, dev_id_of, errno, fail, ok_reply, param, task_data,
     task_type_of, Params, CHECK, TASKING,
 };
 use crate::gateway::{self, CloudReply};
@@ -58,12 +58,10 @@ pub async fn check(
     let dev_id = dev_id_of(&params);
     let ip_port = ip_port(&params, local, &headers);
     gateway::serve(&sim, call(CHECK, dev_id.as_deref()), |world| {
-        let Some(dev_id) = dev_id else {
-            return fail(errno::PARAMS);
+        let dev_id = match caller(world, dev_id.as_deref(), auth.as_deref()) {
+            Ok(device) => device.id,
+            Err(refusal) => return refusal,
         };
-        if let Err(code) = authorize(world, &dev_id, auth.as_deref()) {
-            return fail(code);
-        }
         let Some(task_type) = task_type_of(&params, None) else {
             return fail(errno::PARAMS);
         };
@@ -150,12 +148,10 @@ pub async fn tasking(
     let dev_id = dev_id_of(&params);
     let ip_port = ip_port(&params, local, &headers);
     gateway::serve(&sim, call(TASKING, dev_id.as_deref()), |world| {
-        let Some(dev_id) = dev_id else {
-            return fail(errno::PARAMS);
+        let dev_id = match caller(world, dev_id.as_deref(), auth.as_deref()) {
+            Ok(device) => device.id,
+            Err(refusal) => return refusal,
         };
-        if let Err(code) = authorize(world, &dev_id, auth.as_deref()) {
-            return fail(code);
-        }
         let Some(task_type) = task_type_of(&params, Some(super::APPLICATION)) else {
             return fail(errno::PARAMS);
         };

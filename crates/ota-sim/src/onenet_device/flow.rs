@@ -23,8 +23,8 @@ use serde_json::Value;
 
 use super::tasks::{known_result, Task, TaskState, TokenProblem};
 use super::{
-    authorize, call, dev_id_of, errno, fail, finished_errno, ok_reply, on_success, param, Params,
-    PROGRESS, REPORT, TOKEN_CHECK,
+    authorize, call, caller, dev_id_of, errno, fail, finished_errno, ok_reply, on_success, param,
+    Params, PROGRESS, REPORT, TOKEN_CHECK,
 };
 use crate::faults::FaultKind;
 use crate::gateway;
@@ -89,12 +89,10 @@ pub async fn token_check(
     let auth = gateway::authorization(&headers);
     let dev_id = dev_id_of(&params);
     gateway::serve(&sim, call(TOKEN_CHECK, dev_id.as_deref()), |world| {
-        let Some(dev_id) = dev_id else {
-            return fail(errno::PARAMS);
+        let dev_id = match caller(world, dev_id.as_deref(), auth.as_deref()) {
+            Ok(device) => device.id,
+            Err(refusal) => return refusal,
         };
-        if let Err(code) = authorize(world, &dev_id, auth.as_deref()) {
-            return fail(code);
-        }
         let now = world.now_ms();
         let id = match world.onenet.for_token(&token, &dev_id, now) {
             Ok(id) => id,
@@ -132,12 +130,10 @@ pub async fn progress(
     let auth = gateway::authorization(&headers);
     let dev_id = dev_id_of(&params);
     gateway::serve(&sim, call(PROGRESS, dev_id.as_deref()), |world| {
-        let Some(dev_id) = dev_id else {
-            return fail(errno::PARAMS);
+        let dev_id = match caller(world, dev_id.as_deref(), auth.as_deref()) {
+            Ok(device) => device.id,
+            Err(refusal) => return refusal,
         };
-        if let Err(code) = authorize(world, &dev_id, auth.as_deref()) {
-            return fail(code);
-        }
         let Some(step) = int_field(&body, "step").filter(|s| *s >= 0) else {
             return fail(errno::BAD_RESULT);
         };

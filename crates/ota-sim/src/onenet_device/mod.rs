@@ -161,6 +161,13 @@ fn call(endpoint: &'static str, dev_id: Option<&str>) -> CallInfo {
 /// The OneNET device `dev_id`, when `auth` is a valid token of its product (`res=products/{pid}`,
 /// or `products/{pid}/devices/{device name}` signed with the product key). Errno 1 otherwise: unknown
 /// device, missing, tampered, expired or misdirected token.
+/// The calling device, for a call that must name one (`dev_id`, errno 2 otherwise) and carry a valid
+/// token of its product (errno 1 otherwise); the refusal is the answer to send.
+fn caller(world: &World, dev_id: Option<&str>, auth: Option<&str>) -> Result<Device, CloudReply> {
+    let dev_id = dev_id.ok_or_else(|| fail(errno::PARAMS))?;
+    authorize(world, dev_id, auth).map_err(fail)
+}
+
 fn authorize(world: &World, dev_id: &str, auth: Option<&str>) -> Result<Device, i64> {
     let device = world
         .device(dev_id)

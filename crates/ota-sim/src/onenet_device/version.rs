@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::tasks::{valid_version, APPLICATION, MODULE};
 use super::{
-    authorize, call, complete_if_on_target, dev_id_of, errno, fail, ok_reply, set_version, Params,
+    call, caller, complete_if_on_target, dev_id_of, errno, fail, ok_reply, set_version, Params,
     VERSION,
 };
 use crate::gateway;
@@ -38,13 +38,11 @@ pub async fn read(
     let auth = gateway::authorization(&headers);
     let dev_id = dev_id_of(&params);
     gateway::serve(&sim, call(VERSION, dev_id.as_deref()), |world| {
-        let Some(dev_id) = dev_id else {
-            return fail(errno::PARAMS);
+        let device = match caller(world, dev_id.as_deref(), auth.as_deref()) {
+            Ok(device) => device,
+            Err(refusal) => return refusal,
         };
-        let device = match authorize(world, &dev_id, auth.as_deref()) {
-            Ok(d) => d,
-            Err(code) => return fail(code),
-        };
+        let dev_id = device.id.clone();
         ok_reply(Some(VersionData {
             f_version: world.onenet.module_versions.get(&dev_id).cloned(),
             s_version: device.firmware,
@@ -62,12 +60,10 @@ pub async fn write(
     let auth = gateway::authorization(&headers);
     let dev_id = dev_id_of(&params);
     gateway::serve(&sim, call(VERSION, dev_id.as_deref()), |world| {
-        let Some(dev_id) = dev_id else {
-            return fail(errno::PARAMS);
+        let dev_id = match caller(world, dev_id.as_deref(), auth.as_deref()) {
+            Ok(device) => device.id,
+            Err(refusal) => return refusal,
         };
-        if let Err(code) = authorize(world, &dev_id, auth.as_deref()) {
-            return fail(code);
-        }
         let Ok(value) = serde_json::from_slice::<Value>(&body) else {
             return fail(errno::PARAMS);
         };
