@@ -126,6 +126,27 @@ fn quiet() -> impl FnMut(OnenetDownloadProgress) + Send {
     |_| {}
 }
 
+/// A fetch that must end verified (no pause, no error).
+async fn fetch_to_the_end(
+    client: &OnenetClient,
+    task: &OnenetTask,
+    out: &Path,
+    options: &FetchOptions,
+) -> ota_core::onenet::OnenetFetchOutcome {
+    done(
+        fetch::fetch(
+            client,
+            task,
+            out,
+            options,
+            PauseSignal::never(),
+            &mut quiet(),
+        )
+        .await
+        .unwrap(),
+    )
+}
+
 fn done(end: FetchEnd) -> ota_core::onenet::OnenetFetchOutcome {
     match end {
         FetchEnd::Done { outcome } => outcome,
@@ -337,18 +358,7 @@ async fn pause_keeps_the_partial_file_and_resume_finishes_it() {
             "a rate was measured"
         );
     }
-    let outcome = done(
-        fetch::fetch(
-            &client,
-            &task,
-            &out,
-            &options,
-            PauseSignal::never(),
-            &mut quiet(),
-        )
-        .await
-        .unwrap(),
-    );
+    let outcome = fetch_to_the_end(&client, &task, &out, &options).await;
     assert_eq!(outcome.resumed_from, paused.received);
     assert_eq!(md5_of(&out), task.md5);
     sim.shutdown().await;
@@ -382,18 +392,7 @@ async fn a_fetch_dropped_mid_way_like_a_closed_app_resumes_from_its_last_chunk()
     }
     let saved = fetch::saved_offset(&out, &task);
     assert!(saved >= 5 * MIB, "chunks before the drop are kept: {saved}");
-    let outcome = done(
-        fetch::fetch(
-            &client,
-            &task,
-            &out,
-            &options,
-            PauseSignal::never(),
-            &mut quiet(),
-        )
-        .await
-        .unwrap(),
-    );
+    let outcome = fetch_to_the_end(&client, &task, &out, &options).await;
     assert_eq!(outcome.resumed_from, saved);
     assert_eq!(md5_of(&out), task.md5);
     sim.shutdown().await;
