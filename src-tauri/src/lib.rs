@@ -2,6 +2,7 @@
 //! window. Commands only adapt; everything that decides lives in the engine crates.
 
 mod bindings;
+mod campaign_commands;
 mod commands;
 mod error;
 mod logging;
@@ -49,6 +50,7 @@ pub fn run() {
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .manage(onenet_commands::OnenetDownloads::default())
         .manage(AppState {
             console: console.clone(),
@@ -67,6 +69,13 @@ pub fn run() {
                     Ok(n) => tracing::info!(jobs = n, "resumed watching unfinished jobs"),
                     Err(err) => {
                         tracing::error!(error = %err.display_line(), "could not resume jobs")
+                    }
+                }
+                match ota_core::campaign::resume_running(&console) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(campaigns = n, "resumed running campaigns"),
+                    Err(err) => {
+                        tracing::error!(error = %err.display_line(), "could not resume campaigns")
                     }
                 }
                 background_refresh(console).await;
@@ -103,6 +112,23 @@ pub fn run() {
             quectel_commands::quectel_ble_fetch,
             quectel_commands::quectel_ble_report,
             quectel_commands::quectel_ble_download,
+            campaign_commands::list_firmware,
+            campaign_commands::add_firmware,
+            campaign_commands::delete_firmware,
+            campaign_commands::publish_firmware,
+            campaign_commands::campaign_preflight,
+            campaign_commands::create_campaign,
+            campaign_commands::list_campaigns,
+            campaign_commands::campaign_dashboard,
+            campaign_commands::campaign_devices,
+            campaign_commands::start_campaign,
+            campaign_commands::pause_campaign,
+            campaign_commands::resume_campaign,
+            campaign_commands::cancel_campaign,
+            campaign_commands::retry_failed_devices,
+            campaign_commands::delete_campaign,
+            campaign_commands::list_audit,
+            campaign_commands::export_audit,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

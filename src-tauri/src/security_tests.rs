@@ -12,6 +12,9 @@ const ALLOWED_PERMISSIONS: &[&str] = &[
     "notification:allow-is-permission-granted",
     "notification:allow-request-permission",
     "notification:allow-notify",
+    // Choosing a firmware file for the library, and where to save an audit export.
+    "dialog:allow-open",
+    "dialog:allow-save",
 ];
 
 fn json(path: &str) -> serde_json::Value {

@@ -42,7 +42,15 @@ pub fn ensure_drivers() -> Result<()> {
 pub fn build_binaries() -> Result<()> {
     util::run(
         util::cargo()
-            .args(["build", "-p", "ota-console", "-p", "ota-sim"])
+            .args([
+                "build",
+                "-p",
+                "ota-console",
+                "-p",
+                "ota-sim",
+                "-p",
+                "otactl",
+            ])
             .current_dir(repo_root()),
     )
 }

@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 use ota_core::cloud::{CloudSession, Connector, Credentials, SessionCache};
 use ota_core::{Account, ApiError, Cloud};
 
+use crate::fleet_updates::{OnenetUpdates, QuectelUpdates, SimAdmin, VicohomeUpdates, WithUpdates};
 use crate::http::{self, BaseUrl, HttpConfig};
 use crate::onenet::OnenetClient;
 use crate::quectel::QuectelClient;
@@ -57,29 +58,53 @@ impl Connector for CloudConnector {
     ) -> Result<Arc<dyn CloudSession>, ApiError> {
         let base = BaseUrl::parse(&account.base_url)?;
         let http = self.http()?;
-        Ok(match account.cloud {
-            Cloud::Vicohome => Arc::new(VicohomeClient::new(
-                http,
-                base,
-                credentials,
-                session,
-                self.vicohome.clone(),
-            )?),
-            Cloud::Quectel => Arc::new(QuectelClient::new(
-                http,
-                base,
-                credentials,
-                session,
-                self.retry.clone(),
-            )?),
+        // Sandbox accounts point at the simulator, whose management endpoints stand in for the clouds'
+        // (unknown or non-public) publishing APIs.
+        let admin = account
+            .sandbox
+            .then(|| SimAdmin::new(http.clone(), base.clone()));
+        let session: WithUpdates = match account.cloud {
+            Cloud::Vicohome => {
+                let client = Arc::new(VicohomeClient::new(
+                    http,
+                    base,
+                    credentials,
+                    session,
+                    self.vicohome.clone(),
+                )?);
+                WithUpdates {
+                    inner: client.clone(),
+                    updates: Box::new(VicohomeUpdates { client, admin }),
+                }
+            }
+            Cloud::Quectel => {
+                let client = Arc::new(QuectelClient::new(
+                    http,
+                    base,
+                    credentials,
+                    session,
+                    self.retry.clone(),
+                )?);
+                WithUpdates {
+                    inner: client.clone(),
+                    updates: Box::new(QuectelUpdates { client, admin }),
+                }
+            }
             // OneNET signs every call with the access key; it has no session to keep.
-            Cloud::Onenet => Arc::new(OnenetClient::new(
-                http,
-                base,
-                credentials,
-                self.retry.clone(),
-            )?),
-        })
+            Cloud::Onenet => {
+                let client = Arc::new(OnenetClient::new(
+                    http,
+                    base,
+                    credentials,
+                    self.retry.clone(),
+                )?);
+                WithUpdates {
+                    inner: client.clone(),
+                    updates: Box::new(OnenetUpdates { client, admin }),
+                }
+            }
+        };
+        Ok(Arc::new(session))
     }
 }
 

@@ -5,6 +5,7 @@
 //! decode tolerantly (unknown fields ignored, documented alternatives accepted) and encode exactly.
 
 pub mod connector;
+pub mod fleet_updates;
 pub mod http;
 mod lenient;
 pub mod onenet;

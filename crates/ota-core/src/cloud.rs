@@ -100,11 +100,83 @@ pub trait CloudSession: Send + Sync {
         None
     }
 
+    /// How campaigns and the firmware library drive this cloud: its own per-device update mechanism and,
+    /// where the cloud allows, publishing a package.
+    fn fleet_updates(&self) -> Option<&dyn FleetUpdates> {
+        None
+    }
+
     /// The concrete client, for adapters that use a cloud's own API beyond these traits (e.g. Quectel
     /// upgrade plans); downcast with `downcast_ref`.
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
     }
+}
+
+/// One device a campaign updates, with what it needs to address it on its cloud.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateTarget {
+    pub device_id: String,
+    /// Quectel productKey, OneNET product id.
+    pub product_key: Option<String>,
+    pub model: String,
+    /// The firmware version the campaign installs.
+    pub version: String,
+    /// Package size in bytes (a OneNET task announces it).
+    pub size: u64,
+    pub md5: String,
+}
+
+/// A device's update as its cloud reports it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteUpdate {
+    /// Nothing running for the campaign's version (never started, or the cloud forgot a finished one).
+    Idle,
+    /// Accepted and moving: `percent` is the cloud's own figure (0–100), `state` its words for the step.
+    Updating { percent: u8, state: String },
+    /// The device runs the campaign's version.
+    Succeeded,
+    /// The cloud reports that this device's update failed.
+    Failed(ApiError),
+}
+
+/// What publishing a package did on a cloud, in words (plan id, task count, models offered it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishReceipt {
+    pub detail: String,
+}
+
+/// A package to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishRequest {
+    pub version: String,
+    /// `None`: every model of the account.
+    pub model: Option<String>,
+    pub size: u64,
+    pub md5: String,
+    pub sha256: String,
+    /// Product keys of the account's devices of that model (Quectel plans are per product).
+    pub product_keys: Vec<String>,
+}
+
+/// A cloud's own mechanism for updating one device, as campaigns use it. Implemented per cloud in
+/// `ota-clouds` (Vicohome start + status, Quectel plan confirm + plan status, OneNET tasks).
+#[async_trait]
+pub trait FleetUpdates: Send + Sync {
+    /// Why this account cannot update `target` in a campaign (e.g. a Bluetooth device, or a cloud with
+    /// no public API for it); `None` when it can.
+    fn unsupported(&self, target: &UpdateTarget, transport: Option<&str>) -> Option<String>;
+
+    /// The device's update now. Read before every start (so a device already updating is followed, not
+    /// started again) and then to follow it.
+    async fn observe(&self, target: &UpdateTarget) -> Result<RemoteUpdate, ApiError>;
+
+    /// Sends the cloud's "update this device" action once.
+    async fn start(&self, target: &UpdateTarget) -> Result<RemoteUpdate, ApiError>;
+
+    /// Makes the package the update the cloud offers to matching devices, where the cloud allows it.
+    /// A cloud whose upload API is not known answers with an error that says so and where to do it.
+    async fn publish(&self, package: &PublishRequest) -> Result<PublishReceipt, ApiError>;
 }
 
 /// Builds sessions from accounts. Implemented by `ota-clouds`.

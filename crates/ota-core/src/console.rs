@@ -20,6 +20,8 @@ pub enum DataKind {
     Devices,
     Jobs,
     Audit,
+    Library,
+    Campaigns,
 }
 
 pub struct Console {
@@ -34,6 +36,8 @@ pub struct Console {
     job_updates: broadcast::Sender<crate::store::JobView>,
     /// Jobs whose cloud status is being polled by this process, so one job never gets two pollers.
     watched_jobs: Mutex<std::collections::HashSet<i64>>,
+    /// Campaigns this process runs, so one campaign never gets two runners here.
+    running_campaigns: Mutex<std::collections::HashSet<i64>>,
     job_options: crate::jobs::JobOptions,
     /// Serializes whole-fleet refreshes; callers that waited behind one reuse its result.
     refresh_lock: tokio::sync::Mutex<()>,
@@ -54,6 +58,7 @@ impl Console {
             changes,
             job_updates,
             watched_jobs: Mutex::default(),
+            running_campaigns: Mutex::default(),
             job_options: crate::jobs::JobOptions::default(),
             refresh_lock: tokio::sync::Mutex::new(()),
             last_refresh_finished: std::sync::atomic::AtomicI64::new(0),
@@ -91,6 +96,29 @@ impl Console {
         if let Ok(mut set) = self.watched_jobs.lock() {
             set.remove(&job_id);
         }
+    }
+
+    /// Marks a campaign as run by this process; false when it already was.
+    pub(crate) fn claim_campaign(&self, id: i64) -> bool {
+        self.running_campaigns
+            .lock()
+            .map(|mut set| set.insert(id))
+            .unwrap_or(false)
+    }
+
+    pub(crate) fn release_campaign(&self, id: i64) {
+        if let Ok(mut set) = self.running_campaigns.lock() {
+            set.remove(&id);
+        }
+    }
+
+    /// The data folder (where the database and the firmware library live).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.store
+            .path()
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default()
     }
 
     pub fn store(&self) -> &Store {

@@ -290,7 +290,7 @@ async fn watch_vicohome(console: &Arc<Console>, mut job: JobView) -> Result<(), 
     }
 }
 
-fn jitter(max: Duration) -> Duration {
+pub(crate) fn jitter(max: Duration) -> Duration {
     if max.is_zero() {
         return Duration::ZERO;
     }

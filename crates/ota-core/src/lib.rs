@@ -1,10 +1,13 @@
 //! OTA Console engine: domain model, SQLite store, keychain secrets, progress model and the services the
 //! window and the CLI share. No Tauri here: this crate is tested on its own.
 
+pub mod audit_export;
+pub mod campaign;
 pub mod cloud;
 pub mod console;
 pub mod error;
 pub mod jobs;
+pub mod library;
 pub mod model;
 pub mod net;
 pub mod onenet;

@@ -21,6 +21,7 @@ pub mod log;
 mod onenet;
 pub mod onenet_auth;
 pub mod onenet_device;
+mod publish;
 mod quectel;
 mod quectel_ota;
 pub mod vicohome;
@@ -106,6 +107,7 @@ pub fn router(config: &SimConfig) -> Result<Router, SimError> {
         .merge(onenet::routes())
         .merge(onenet_device::routes())
         .merge(admin::routes())
+        .merge(publish::routes())
         .with_state(sim))
 }
 

@@ -542,7 +542,10 @@ async fn batch_confirm(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: By
             fail_list: Vec::new(),
         };
         let World {
-            quectel, faults, ..
+            quectel,
+            faults,
+            starts,
+            ..
         } = world;
         for raw in items {
             let item = match ConfirmItem::deserialize(&raw) {
@@ -571,6 +574,9 @@ async fn batch_confirm(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: By
                 msg,
             };
             if outcome.is_ok() {
+                if matches!(item.oper_type, OPER_NOW | OPER_APPOINT | OPER_RETRY) {
+                    starts.count(Cloud::Quectel, &entry.device_key);
+                }
                 result.success_list.push(entry);
             } else {
                 result.fail_list.push(entry);

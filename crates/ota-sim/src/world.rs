@@ -46,6 +46,8 @@ pub struct World {
     pub mint: TokenMint,
     /// OneNET upgrade tasks and packages.
     pub onenet: crate::onenet_device::OnenetState,
+    /// Accepted update starts per device (`GET /_sim/starts`).
+    pub starts: crate::publish::StartRecord,
     /// The fleet's seed, for deterministic packages.
     pub seed: u64,
     /// Session token lifetime in simulated ms.
@@ -75,6 +77,7 @@ impl World {
             quectel: quectel::QuectelState::default(),
             mint: TokenMint::new(config.seed),
             onenet: Default::default(),
+            starts: Default::default(),
             seed: config.seed,
             token_ttl_ms: config.token_ttl.as_secs_f64() * 1000.0,
         };
@@ -134,6 +137,7 @@ impl World {
             }
         }
         crate::quectel_ota::settle(self, now);
+        crate::onenet_device::settle_autonomous(self, now);
     }
 }
 

@@ -642,9 +642,11 @@ async fn management_endpoints() {
         .create_task(json!({"target": "V2", "size": 1000, "signal": 3, "power": 20, "retry": 2, "interval": 30}))
         .await;
     let expected_keys = [
+        "autonomous",
         "bytes_served",
         "created_ms",
         "dev_id",
+        "error",
         "from_version",
         "interval",
         "last_result",
@@ -654,6 +656,7 @@ async fn management_endpoints() {
         "package",
         "power",
         "product_id",
+        "progress",
         "retry",
         "signal",
         "size",

@@ -1,8 +1,11 @@
 //! `otactl`: OTA Console on the command line. It opens the same store and keychain as the window.
 
 mod accounts;
+mod audit;
+mod campaign;
 mod context;
 mod devices;
+mod firmware;
 mod onenet;
 mod output;
 mod quectel;
@@ -53,6 +56,15 @@ enum Command {
     /// OneNET device-side OTA: token, task check, package fetch, result reports.
     #[command(subcommand)]
     Onenet(onenet::OnenetCommand),
+    /// The firmware library: add, list, delete, publish.
+    #[command(subcommand)]
+    Firmware(firmware::FirmwareCommand),
+    /// Fleet campaigns: waves, concurrency, failure threshold, maintenance window, retries.
+    #[command(subcommand)]
+    Campaign(campaign::CampaignCommand),
+    /// The audit log of every change made to a cloud or the library.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -96,5 +108,8 @@ async fn run(cli: Cli) -> Result<ExitCode, ota_core::ApiError> {
         Command::Vicohome(cmd) => vicohome::run(&ctx, cmd).await,
         Command::Quectel(cmd) => quectel::run(&ctx, cmd).await,
         Command::Onenet(cmd) => onenet::run(&ctx, cmd).await,
+        Command::Firmware(cmd) => firmware::run(&ctx, cmd).await,
+        Command::Campaign(cmd) => campaign::run(&ctx, cmd).await,
+        Command::Audit(cmd) => audit::run(&ctx, cmd),
     }
 }

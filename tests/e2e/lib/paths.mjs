@@ -23,6 +23,11 @@ export function simBinary() {
   return path.resolve(process.env.OTA_E2E_SIM ?? path.join(targetDir(), 'debug', `ota-sim${exe}`));
 }
 
+/** The CLI, for checks a test makes from outside the window (e.g. the audit export). */
+export function otactlBinary() {
+  return path.resolve(process.env.OTA_E2E_OTACTL ?? path.join(targetDir(), 'debug', `otactl${exe}`));
+}
+
 export const screenshotsDir = path.join(e2eDir, 'screenshots');
 export const docsScreenshotsDir = path.join(repoRoot, 'docs', 'screenshots');
 export const logsDir = path.join(e2eDir, 'logs');

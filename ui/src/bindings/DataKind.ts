@@ -3,4 +3,4 @@
 /**
  * What changed, so views can refetch (the window batches these into events).
  */
-export type DataKind = "accounts" | "devices" | "jobs" | "audit";
+export type DataKind = "accounts" | "devices" | "jobs" | "audit" | "library" | "campaigns";

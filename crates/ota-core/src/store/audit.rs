@@ -34,22 +34,7 @@ pub struct AuditEntry {
 
 impl Store {
     pub fn audit(&self, record: &AuditRecord<'_>) -> CoreResult<()> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO audit_log (at, actor, action, cloud, target, result, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    now_ms(),
-                    record.actor,
-                    record.action,
-                    record.cloud.map(Cloud::as_str),
-                    record.target,
-                    record.result,
-                    record.detail
-                ],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| insert_audit(tx, std::slice::from_ref(record)))
     }
 
     /// Newest first.
@@ -72,6 +57,122 @@ impl Store {
                     detail: row.get(7)?,
                 })
             })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+}
+
+/// Which audit entries to show or export. Empty fields do not filter.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AuditQuery {
+    /// Actions starting with this (e.g. "campaign." or "firmware.add").
+    #[ts(optional)]
+    pub action: Option<String>,
+    #[ts(optional)]
+    pub cloud: Option<Cloud>,
+    /// "ok" or "error".
+    #[ts(optional)]
+    pub result: Option<String>,
+    /// Substring of the target, actor or detail.
+    #[ts(optional)]
+    pub text: Option<String>,
+    /// From this time (Unix ms), inclusive.
+    #[ts(optional, type = "number")]
+    pub since: Option<i64>,
+    /// Until this time (Unix ms), exclusive.
+    #[ts(optional, type = "number")]
+    pub until: Option<i64>,
+    /// 0 = every matching entry.
+    pub limit: u32,
+}
+
+/// Appends records inside the caller's transaction (so a change and its record land together).
+pub(crate) fn insert_audit(
+    tx: &rusqlite::Transaction<'_>,
+    records: &[AuditRecord<'_>],
+) -> CoreResult<()> {
+    let at = now_ms();
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO audit_log (at, actor, action, cloud, target, result, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for record in records {
+        stmt.execute(params![
+            at,
+            record.actor,
+            record.action,
+            record.cloud.map(Cloud::as_str),
+            record.target,
+            record.result,
+            record.detail
+        ])?;
+    }
+    Ok(())
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+impl Store {
+    /// Matching entries, newest first.
+    pub fn audit_query(&self, query: &AuditQuery) -> CoreResult<Vec<AuditEntry>> {
+        let action = query
+            .action
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| format!("{}%", escape_like(a)));
+        let text = query
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| format!("%{}%", escape_like(t)));
+        let limit = if query.limit == 0 {
+            -1
+        } else {
+            i64::from(query.limit)
+        };
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, at, actor, action, cloud, target, result, detail FROM audit_log
+                 WHERE (?1 IS NULL OR action LIKE ?1 ESCAPE '\\')
+                   AND (?2 IS NULL OR cloud = ?2)
+                   AND (?3 IS NULL OR result = ?3)
+                   AND (?4 IS NULL OR target LIKE ?4 ESCAPE '\\' OR actor LIKE ?4 ESCAPE '\\'
+                        OR detail LIKE ?4 ESCAPE '\\')
+                   AND (?5 IS NULL OR at >= ?5)
+                   AND (?6 IS NULL OR at < ?6)
+                 ORDER BY id DESC LIMIT ?7",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    action,
+                    query.cloud.map(Cloud::as_str),
+                    query.result.as_deref().filter(|r| !r.is_empty()),
+                    text,
+                    query.since,
+                    query.until,
+                    limit
+                ],
+                |row| {
+                    let cloud: Option<String> = row.get(4)?;
+                    Ok(AuditEntry {
+                        id: row.get(0)?,
+                        at: row.get(1)?,
+                        actor: row.get(2)?,
+                        action: row.get(3)?,
+                        cloud: cloud.as_deref().and_then(Cloud::parse),
+                        target: row.get(5)?,
+                        result: row.get(6)?,
+                        detail: row.get(7)?,
+                    })
+                },
+            )?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }

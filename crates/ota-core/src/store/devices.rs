@@ -158,6 +158,17 @@ impl Store {
         })
     }
 
+    /// Every cached device with this id, whatever its cloud or account.
+    pub fn find_device_any(&self, device_id: &str) -> CoreResult<Vec<Device>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {COLUMNS} FROM devices d WHERE d.device_id = ?1"
+            ))?;
+            let rows = stmt.query_map(params![device_id], device_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
     pub fn query_devices(&self, query: &DeviceQuery) -> CoreResult<DevicePage> {
         let limit = match query.limit {
             0 => DEFAULT_PAGE_SIZE,

@@ -12,6 +12,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         3,
         include_str!("../../migrations/0003_bulk_search_and_count.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/0004_library_and_campaigns.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> CoreResult<()> {

@@ -5,7 +5,9 @@
 
 mod accounts;
 mod audit;
+mod campaigns;
 mod devices;
+mod firmware;
 mod jobs;
 mod manual;
 mod migrations;
@@ -19,7 +21,8 @@ use rusqlite::Connection;
 
 use crate::error::{CoreError, CoreResult};
 
-pub use audit::{AuditEntry, AuditRecord};
+pub use audit::{AuditEntry, AuditQuery, AuditRecord};
+pub use campaigns::{ClaimedDevice, DeviceUpdate, NewCampaignDevice, NewCampaignRow};
 pub use devices::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use jobs::{JobEvent, JobSample, JobState, JobView, NewJob};
 pub use manual::{parse_device_csv, ManualDevice};

@@ -7,6 +7,8 @@
 //!   "retry"? (0), "interval"? (0), "manuf"?, "model"? (the device's)}` → 201 with the task. The
 //!   download token is minted here, so `token` is never null. A device's unfinished task of the same
 //!   type is cancelled by the new one.
+//!   `"autonomous": true` makes the simulated device carry the task out by itself (see `autonomous`);
+//!   the view then has `autonomous`, `progress` (0–100), `last_result` and `error` when it failed.
 //! - `GET /_sim/onenet/tasks[?dev_id=]`, `GET /_sim/onenet/tasks/{id}`.
 //! - `POST /_sim/onenet/tasks/{id}/cancel` (any unfinished state), `/pause` (pending or downloading),
 //!   `/resume` (paused → the state it was paused in).
@@ -54,7 +56,8 @@ struct ListQuery {
 }
 
 async fn list(State(sim): State<Arc<Sim>>, Query(query): Query<ListQuery>) -> Response {
-    let world = sim.lock();
+    let mut world = sim.lock();
+    world.settle();
     let views: Vec<TaskView> = world
         .onenet
         .tasks
@@ -66,7 +69,9 @@ async fn list(State(sim): State<Arc<Sim>>, Query(query): Query<ListQuery>) -> Re
 }
 
 async fn one(State(sim): State<Arc<Sim>>, Path(id): Path<u64>) -> Response {
-    match sim.lock().onenet.task(id) {
+    let mut world = sim.lock();
+    world.settle();
+    match world.onenet.task(id) {
         Some(task) => Json(task.view()).into_response(),
         None => refuse(StatusCode::NOT_FOUND, format!("no task {id}")),
     }
@@ -93,6 +98,9 @@ struct NewTask {
     interval: i64,
     manuf: Option<String>,
     model: Option<String>,
+    /// The simulated device carries the task out by itself (see `autonomous`).
+    #[serde(default)]
+    autonomous: bool,
 }
 
 fn default_size() -> u64 {
@@ -186,11 +194,21 @@ async fn create(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         Ok(package) => Arc::new(package),
         Err(err) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("package: {err}")),
     };
+    let autonomous = new.autonomous;
     let spec = spec_of(new, device, package_kind);
     let mut world = sim.lock();
+    world.settle();
     let now = world.now_ms();
     let token = format!("ota_{}", world.mint.mint(20));
-    let view = world.onenet.add(id, spec, package, token, now);
+    let dev_id = spec.dev_id.clone();
+    let mut view = world.onenet.add(id, spec, package, token, now);
+    if autonomous {
+        if let Some(task) = world.onenet.task_mut(id) {
+            task.auto = Some(super::autonomous::AutoRun::new(now));
+            view = task.view();
+        }
+    }
+    world.starts.count(Cloud::Onenet, &dev_id);
     (StatusCode::CREATED, Json(view)).into_response()
 }
 

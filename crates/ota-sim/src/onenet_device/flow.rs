@@ -238,6 +238,7 @@ mod tests {
             served: Default::default(),
             created_ms: 0.0,
             updated_ms: 0.0,
+            auto: None,
         }
     }
 

@@ -9,6 +9,7 @@
 //! no `Content-Length` and the one-byte body `1` (nothing to serve) or `3` (invalid token).
 
 mod admin;
+mod autonomous;
 mod check;
 mod download;
 mod flow;
@@ -32,6 +33,7 @@ use crate::onenet_auth;
 use crate::world::{Sim, World};
 use tasks::{Task, TaskState, APPLICATION, MODULE};
 
+pub(crate) use autonomous::settle as settle_autonomous;
 pub(crate) use sandbox::seed_default_tasks;
 pub use tasks::OnenetState;
 

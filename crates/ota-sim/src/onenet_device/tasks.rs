@@ -112,6 +112,8 @@ pub struct Task {
     pub served: Arc<AtomicU64>,
     pub created_ms: f64,
     pub updated_ms: f64,
+    /// Carried out by the simulated device itself (`"autonomous": true`).
+    pub auto: Option<super::autonomous::AutoRun>,
 }
 
 impl Task {
@@ -157,6 +159,13 @@ impl Task {
             bytes_served: self.served.load(Ordering::Relaxed),
             created_ms: self.created_ms.max(0.0) as u64,
             updated_ms: self.updated_ms.max(0.0) as u64,
+            autonomous: self.auto.is_some(),
+            progress: match &self.auto {
+                Some(_) if self.state == TaskState::Succeeded => 100,
+                Some(run) => super::autonomous::progress(run, self.size()),
+                None => self.step,
+            },
+            error: self.auto.as_ref().and_then(|r| r.error).map(str::to_string),
         }
     }
 }
@@ -188,6 +197,12 @@ pub struct TaskView {
     /// Simulated ms.
     pub created_ms: u64,
     pub updated_ms: u64,
+    /// Carried out by the simulated device on its own.
+    pub autonomous: bool,
+    /// 0–100: an autonomous task's progress through download and upgrade; else the last reported step.
+    pub progress: u8,
+    /// Why an autonomous task failed (its result code is `last_result`).
+    pub error: Option<String>,
 }
 
 /// Why a download token does not serve the calling device.
@@ -263,6 +278,7 @@ impl OnenetState {
             served: Default::default(),
             created_ms: now,
             updated_ms: now,
+            auto: None,
         };
         let view = task.view();
         self.tasks.push(task);

@@ -322,6 +322,7 @@ fn start(world: &mut World, serial: &str) -> CloudReply {
     }
     let data = status_data(serial, &run, now, false);
     world.vico.runs.insert(serial.to_string(), run);
+    world.starts.count(crate::fleet::Cloud::Vicohome, serial);
     success(data, Outcome::Ok)
 }
 

@@ -1,0 +1,554 @@
+//! Fleet campaigns: a firmware from the library rolled out to many devices in waves, with a concurrency
+//! cap, a request-rate cap, a failure threshold per wave, an optional start time and maintenance window,
+//! automatic retries, pause / resume / cancel, and a pre-flight check that says which devices will not
+//! take it and why. Each cloud's own mechanism does the per-device work ([`crate::cloud::FleetUpdates`]).
+
+pub mod model;
+pub mod rules;
+pub mod runner;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::cloud::UpdateTarget;
+use crate::console::{Console, DataKind};
+use crate::error::{ApiError, ErrorKind};
+use crate::library::FirmwareEntry;
+use crate::model::{now_ms, Cloud, Device};
+use crate::store::{NewCampaignDevice, NewCampaignRow};
+use model::*;
+
+/// Most exclusions listed by a pre-flight answer (all are counted).
+const LISTED_EXCLUSIONS: usize = 500;
+
+/// The devices a campaign targets, resolved against the cached fleet.
+fn resolve_targets(
+    console: &Console,
+    targets: &CampaignTargets,
+) -> Result<Vec<Result<Device, DeviceKey>>, ApiError> {
+    let store = console.store();
+    Ok(match targets {
+        CampaignTargets::Filter { query } => {
+            store.matching_devices(query)?.into_iter().map(Ok).collect()
+        }
+        CampaignTargets::Devices { devices } => {
+            let mut seen = std::collections::HashSet::new();
+            let mut out = Vec::with_capacity(devices.len());
+            for key in devices {
+                if !seen.insert(key.clone()) {
+                    continue;
+                }
+                out.push(
+                    store
+                        .device(key.account_id, &key.device_id)?
+                        .ok_or_else(|| key.clone()),
+                );
+            }
+            out
+        }
+    })
+}
+
+/// Why `device` will not take `firmware`, if it will not.
+fn exclusion(
+    console: &Console,
+    firmware: &FirmwareEntry,
+    settings: &CampaignSettings,
+    device: &Device,
+    busy: &std::collections::HashSet<(i64, String)>,
+    unsupported: &mut HashMap<i64, Result<Arc<dyn crate::cloud::CloudSession>, ApiError>>,
+) -> Option<(SkipReason, String)> {
+    let version = &firmware.version;
+    if device.cloud != firmware.cloud {
+        return Some((
+            SkipReason::WrongCloud,
+            format!(
+                "A {} device; the firmware is for {}.",
+                device.cloud.label(),
+                firmware.cloud.label()
+            ),
+        ));
+    }
+    if let Some(model) = &firmware.model {
+        if &device.model != model {
+            return Some((
+                SkipReason::WrongModel,
+                format!("Model {}; the firmware is for {model}.", device.model),
+            ));
+        }
+    }
+    if device.firmware == *version {
+        return Some((
+            SkipReason::AlreadyOnTarget,
+            format!("Already runs {version}."),
+        ));
+    }
+    if busy.contains(&(device.account_id, device.id.clone())) {
+        return Some((
+            SkipReason::Busy,
+            "Another update or campaign is working on it.".to_string(),
+        ));
+    }
+    if !device.online {
+        return Some((
+            SkipReason::Offline,
+            "Offline at the last refresh.".to_string(),
+        ));
+    }
+    if let Some(battery) = device.battery {
+        if battery < settings.min_battery {
+            return Some((
+                SkipReason::LowBattery,
+                format!(
+                    "Battery {battery} %, below the campaign's {} %.",
+                    settings.min_battery
+                ),
+            ));
+        }
+    }
+    if device.cloud == Cloud::Vicohome
+        && device.newest_firmware.as_deref() != Some(version.as_str())
+    {
+        return Some((
+            SkipReason::NotOffered,
+            format!(
+                "The cloud offers {} to this camera, not {version}: publish the firmware first.",
+                device.newest_firmware.as_deref().unwrap_or("no update")
+            ),
+        ));
+    }
+    let session = unsupported.entry(device.account_id).or_insert_with(|| {
+        let account = console.store().account(device.account_id)?;
+        console.session(&account)
+    });
+    let target = UpdateTarget {
+        device_id: device.id.clone(),
+        product_key: device.product_key.clone(),
+        model: device.model.clone(),
+        version: version.clone(),
+        size: firmware.size,
+        md5: firmware.md5.clone(),
+    };
+    match session {
+        Err(err) => Some((SkipReason::Unsupported, err.display_line())),
+        Ok(session) => match session.fleet_updates() {
+            None => Some((
+                SkipReason::Unsupported,
+                format!(
+                    "{} devices cannot be updated by a campaign.",
+                    device.cloud.label()
+                ),
+            )),
+            Some(updates) => updates
+                .unsupported(&target, device.transport.as_deref())
+                .map(|why| (SkipReason::Unsupported, why)),
+        },
+    }
+}
+
+struct Plan {
+    preflight: Preflight,
+    firmware: FirmwareEntry,
+    /// Every target with its wave (None = left out, with why).
+    rows: Vec<(Device, Option<u32>, Option<String>)>,
+}
+
+fn plan(console: &Console, new: &NewCampaign) -> Result<Plan, ApiError> {
+    rules::validate(&new.settings)?;
+    let firmware = console.store().firmware(new.firmware_id)?;
+    let targets = resolve_targets(console, &new.targets)?;
+    if targets.is_empty() {
+        return Err(ApiError::validation(
+            "No devices match: choose devices or a filter that lists some.",
+        ));
+    }
+    let busy = console.store().busy_devices()?;
+    let mut sessions = HashMap::new();
+    let mut excluded = Vec::new();
+    let mut by_reason: BTreeMap<SkipReason, u32> = BTreeMap::new();
+    let mut eligible = Vec::new();
+    let mut rows = Vec::new();
+    for target in targets {
+        match target {
+            Err(key) => {
+                *by_reason.entry(SkipReason::Unknown).or_default() += 1;
+                if excluded.len() < LISTED_EXCLUSIONS {
+                    excluded.push(PreflightExclusion {
+                        account_id: key.account_id,
+                        device_id: key.device_id.clone(),
+                        name: String::new(),
+                        model: String::new(),
+                        reason: SkipReason::Unknown,
+                        detail: "Not in the device list; refresh the fleet.".into(),
+                    });
+                }
+            }
+            Ok(device) => match exclusion(
+                console,
+                &firmware,
+                &new.settings,
+                &device,
+                &busy,
+                &mut sessions,
+            ) {
+                Some((reason, detail)) => {
+                    *by_reason.entry(reason).or_default() += 1;
+                    if excluded.len() < LISTED_EXCLUSIONS {
+                        excluded.push(PreflightExclusion {
+                            account_id: device.account_id,
+                            device_id: device.id.clone(),
+                            name: device.name.clone(),
+                            model: device.model.clone(),
+                            reason,
+                            detail: detail.clone(),
+                        });
+                    }
+                    // Another cloud's devices are not the campaign's at all; the rest are listed as skipped.
+                    if reason != SkipReason::WrongCloud {
+                        rows.push((device, None, Some(format!("{}: {detail}", reason.label()))));
+                    }
+                }
+                None => eligible.push(device),
+            },
+        }
+    }
+    let wave_sizes = rules::wave_sizes(eligible.len() as u32, &new.settings.waves);
+    let mut eligible = eligible.into_iter();
+    for (wave, size) in wave_sizes.iter().enumerate() {
+        for device in eligible.by_ref().take(*size as usize) {
+            rows.push((device, Some(wave as u32), None));
+        }
+    }
+    let total = rows.len() as u32
+        + by_reason.get(&SkipReason::WrongCloud).copied().unwrap_or(0)
+        + by_reason.get(&SkipReason::Unknown).copied().unwrap_or(0);
+    let preflight = Preflight {
+        targets: total,
+        eligible: wave_sizes.iter().sum(),
+        wave_sizes,
+        by_reason: by_reason
+            .into_iter()
+            .map(|(reason, count)| ReasonCount {
+                reason,
+                label: reason.label().to_string(),
+                count,
+            })
+            .collect(),
+        excluded,
+    };
+    Ok(Plan {
+        preflight,
+        firmware,
+        rows,
+    })
+}
+
+/// What a campaign would do: how many devices take it, in which waves, and which will not and why.
+pub fn preflight(console: &Console, new: &NewCampaign) -> Result<Preflight, ApiError> {
+    Ok(plan(console, new)?.preflight)
+}
+
+/// Creates a campaign (not started): the pre-flight check decides each device's wave or why it is left
+/// out. All rows are written in one transaction. Audited.
+pub fn create(console: &Console, new: &NewCampaign) -> Result<CampaignView, ApiError> {
+    let name = new.name.trim();
+    let result = (|| {
+        if name.is_empty() || name.chars().count() > 120 {
+            return Err(ApiError::validation(
+                "Give the campaign a name (up to 120 characters).",
+            ));
+        }
+        let plan = plan(console, new)?;
+        if plan.preflight.eligible == 0 {
+            return Err(ApiError::validation(format!(
+                "None of the {} devices can take {} {}: {}.",
+                plan.preflight.targets,
+                plan.firmware.file_name,
+                plan.firmware.version,
+                plan.preflight
+                    .by_reason
+                    .iter()
+                    .map(|r| format!("{} {}", r.count, r.label.to_lowercase()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .with_hint("Publish the firmware, refresh the fleet or choose other devices."));
+        }
+        let filter = match &new.targets {
+            CampaignTargets::Filter { query } => Some(query),
+            CampaignTargets::Devices { .. } => None,
+        };
+        let devices: Vec<NewCampaignDevice<'_>> = plan
+            .rows
+            .iter()
+            .map(|(device, wave, skip)| NewCampaignDevice {
+                device,
+                wave: *wave,
+                skip: skip.clone(),
+            })
+            .collect();
+        let id = console.store().create_campaign(
+            &NewCampaignRow {
+                name,
+                firmware_id: new.firmware_id,
+                settings: &new.settings,
+                target_filter: filter,
+                wave_count: new.settings.waves.len() as u32,
+                created_by: console.actor(),
+            },
+            &devices,
+        )?;
+        Ok(console.store().campaign_view(id)?)
+    })();
+    console.audit(
+        "campaign.create",
+        result.as_ref().ok().map(|v| v.cloud),
+        Some(&match &result {
+            Ok(v) => format!(
+                "campaign #{} {name} ({} devices)",
+                v.id,
+                v.counts.total - v.counts.skipped
+            ),
+            Err(_) => format!("campaign {name}"),
+        }),
+        &result.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    if result.is_ok() {
+        console.notify(DataKind::Campaigns);
+        console.notify(DataKind::Library);
+    }
+    result
+}
+
+fn change(
+    console: &Console,
+    id: i64,
+    action: &str,
+    from: &[CampaignState],
+    to: CampaignState,
+) -> Result<CampaignView, ApiError> {
+    let result = console
+        .store()
+        .set_campaign_state(id, from, to, None)
+        .map_err(ApiError::from);
+    let view = console.store().campaign_view(id).ok();
+    console.audit(
+        action,
+        view.as_ref().map(|v| v.cloud),
+        Some(&match &view {
+            Some(v) => format!("campaign #{id} {}", v.name),
+            None => format!("campaign #{id}"),
+        }),
+        &result.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    console.notify(DataKind::Campaigns);
+    result
+}
+
+/// Starts a ready campaign (or resumes a paused one). Run it with [`spawn`] or [`runner::run`].
+pub fn start(console: &Console, id: i64) -> Result<CampaignView, ApiError> {
+    change(
+        console,
+        id,
+        "campaign.start",
+        &[CampaignState::Ready, CampaignState::Paused],
+        CampaignState::Running,
+    )
+}
+
+pub fn pause(console: &Console, id: i64) -> Result<CampaignView, ApiError> {
+    change(
+        console,
+        id,
+        "campaign.pause",
+        &[CampaignState::Running],
+        CampaignState::Paused,
+    )
+}
+
+pub fn resume(console: &Console, id: i64) -> Result<CampaignView, ApiError> {
+    change(
+        console,
+        id,
+        "campaign.resume",
+        &[CampaignState::Paused],
+        CampaignState::Running,
+    )
+}
+
+/// Nothing new starts; devices already updating are followed to their end.
+pub fn cancel(console: &Console, id: i64) -> Result<CampaignView, ApiError> {
+    change(
+        console,
+        id,
+        "campaign.cancel",
+        &[
+            CampaignState::Ready,
+            CampaignState::Running,
+            CampaignState::Paused,
+        ],
+        CampaignState::Cancelled,
+    )
+}
+
+/// Puts the failed devices back in the queue and runs the campaign again from the earliest wave that has
+/// any. Audited.
+pub fn retry_failed(console: &Console, id: i64) -> Result<CampaignView, ApiError> {
+    let result = (|| {
+        let view = console.store().campaign_view(id)?;
+        if view.state == CampaignState::Cancelled {
+            return Err(ApiError::new(
+                ErrorKind::Conflict,
+                format!("Campaign #{id} was cancelled; create a new one for these devices."),
+            ));
+        }
+        if view.counts.failed == 0 {
+            return Err(ApiError::new(
+                ErrorKind::Conflict,
+                format!("Campaign #{id} has no failed devices."),
+            ));
+        }
+        let n = console.store().requeue_failed(id)?;
+        if let Some(wave) = console.store().lowest_open_wave(id)? {
+            if wave < view.current_wave {
+                console.store().set_current_wave(id, wave)?;
+            }
+        }
+        if view.state != CampaignState::Running {
+            console
+                .store()
+                .set_campaign_state(id, &[view.state], CampaignState::Running, None)?;
+        }
+        Ok((console.store().campaign_view(id)?, n))
+    })();
+    console.audit(
+        "campaign.retry_failed",
+        result.as_ref().ok().map(|(v, _)| v.cloud),
+        Some(&match &result {
+            Ok((v, n)) => format!("campaign #{id} {} ({n} devices)", v.name),
+            Err(_) => format!("campaign #{id}"),
+        }),
+        &result.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    console.notify(DataKind::Campaigns);
+    result.map(|(v, _)| v)
+}
+
+pub fn delete(console: &Console, id: i64) -> Result<CampaignView, ApiError> {
+    let result = console.store().delete_campaign(id).map_err(ApiError::from);
+    console.audit(
+        "campaign.delete",
+        result.as_ref().ok().map(|v| v.cloud),
+        Some(&format!("campaign #{id}")),
+        &result.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    console.notify(DataKind::Campaigns);
+    console.notify(DataKind::Library);
+    result
+}
+
+pub fn list(console: &Console) -> Result<Vec<CampaignView>, ApiError> {
+    Ok(console.store().campaign_views()?)
+}
+
+/// Counts, waves, pace and failures for the dashboard.
+pub fn dashboard(console: &Console, id: i64) -> Result<CampaignDashboard, ApiError> {
+    let store = console.store();
+    let campaign = store.campaign_view(id)?;
+    let waves = store.wave_summaries(id, campaign.wave_count)?;
+    let history = store.campaign_history(id, 240)?;
+    let c = &campaign.counts;
+    let done = c.succeeded + c.failed;
+    let success_percent = if done == 0 {
+        0.0
+    } else {
+        f64::from(c.succeeded) * 100.0 / f64::from(done)
+    };
+    // Pace over the last five minutes of samples (or since the start).
+    let per_minute = match (
+        history.last(),
+        history.iter().find(|p| {
+            history
+                .last()
+                .is_some_and(|last| last.at - p.at <= 5 * 60_000)
+        }),
+    ) {
+        (Some(last), Some(first)) if last.at > first.at => {
+            let finished = |p: &ProgressPoint| f64::from(p.succeeded + p.failed);
+            (finished(last) - finished(first)) * 60_000.0 / (last.at - first.at) as f64
+        }
+        _ => 0.0,
+    };
+    let eta_secs = (per_minute > 0.0 && !campaign.state.is_finished())
+        .then(|| (f64::from(c.open()) / per_minute * 60.0).ceil() as u64);
+    let window_opens_at = campaign
+        .settings
+        .window
+        .as_ref()
+        .filter(|_| campaign.state == CampaignState::Running)
+        .and_then(|w| rules::next_opening(w, now_ms()))
+        .filter(|&at| at > now_ms());
+    Ok(CampaignDashboard {
+        failures: store.failure_groups(id)?,
+        campaign,
+        waves,
+        success_percent,
+        per_minute,
+        eta_secs,
+        window_opens_at,
+        history,
+    })
+}
+
+pub fn devices(
+    console: &Console,
+    id: i64,
+    query: &CampaignDeviceQuery,
+) -> Result<CampaignDevicePage, ApiError> {
+    Ok(console.store().campaign_devices(id, query)?)
+}
+
+/// Runs a campaign in the background unless this process already does.
+pub fn spawn(console: Arc<Console>, id: i64) {
+    if !console.claim_campaign(id) {
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            match runner::run(console.clone(), id).await {
+                Err(err) => {
+                    tracing::error!(campaign = id, error = %err.display_line(), "campaign runner stopped");
+                    console.audit(
+                        "campaign.runner",
+                        None,
+                        Some(&format!("campaign #{id}")),
+                        &Err(err),
+                    );
+                    break;
+                }
+                Ok(view) => {
+                    console.release_campaign(id);
+                    // Resumed while this runner was winding down: it would otherwise have no runner.
+                    let resumed = console.store().campaign_header(id).is_ok_and(|v| {
+                        v.state == CampaignState::Running && view.state != CampaignState::Running
+                    });
+                    if !resumed || !console.claim_campaign(id) {
+                        console.notify(DataKind::Campaigns);
+                        return;
+                    }
+                }
+            }
+        }
+        console.release_campaign(id);
+        console.notify(DataKind::Campaigns);
+    });
+}
+
+/// After a restart: runs every campaign that was running or has devices in flight.
+pub fn resume_running(console: &Arc<Console>) -> Result<usize, ApiError> {
+    let ids = console.store().running_campaigns()?;
+    for id in &ids {
+        spawn(console.clone(), *id);
+    }
+    Ok(ids.len())
+}

@@ -1,0 +1,263 @@
+//! The campaign's rules as pure functions: wave sizes, settings checks, the maintenance window, retry
+//! backoff and the wave threshold. Tested without a clock or a cloud.
+
+use super::model::{CampaignSettings, MaintenanceWindow, RetryPolicy};
+use crate::error::{ApiError, ErrorKind};
+
+const MINUTE_MS: i64 = 60_000;
+const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
+
+/// Checks what a user entered; the message names the field.
+pub fn validate(settings: &CampaignSettings) -> Result<(), ApiError> {
+    let waves = &settings.waves;
+    if waves.is_empty() || waves.len() > 10 {
+        return Err(ApiError::validation(
+            "A campaign has 1 to 10 waves (e.g. 1 %, 10 %, 100 %).",
+        ));
+    }
+    let mut previous = 0.0;
+    for (i, &p) in waves.iter().enumerate() {
+        if !p.is_finite() || p <= previous || p > 100.0 {
+            return Err(ApiError::validation(format!(
+                "Wave {} must cover more than wave {} did and at most 100 % (got {p} %).",
+                i + 1,
+                i
+            )));
+        }
+        previous = p;
+    }
+    if (previous - 100.0).abs() > f64::EPSILON {
+        return Err(ApiError::validation(
+            "The last wave must reach 100 % of the devices.",
+        ));
+    }
+    if settings.concurrency == 0 || settings.concurrency > 2_000 {
+        return Err(ApiError::validation(
+            "Concurrency is the number of devices updating at once: 1 to 2000.",
+        ));
+    }
+    if !settings.requests_per_second.is_finite()
+        || settings.requests_per_second < 0.1
+        || settings.requests_per_second > 10_000.0
+    {
+        return Err(ApiError::validation(
+            "The request rate must be between 0.1 and 10000 requests a second.",
+        ));
+    }
+    if !settings.failure_threshold_percent.is_finite()
+        || !(0.0..=100.0).contains(&settings.failure_threshold_percent)
+    {
+        return Err(ApiError::validation(
+            "The failure threshold is a percentage from 0 to 100.",
+        ));
+    }
+    if settings.retry.max_retries > 10 {
+        return Err(ApiError::validation("At most 10 automatic retries."));
+    }
+    if settings.min_battery > 100 {
+        return Err(ApiError::validation("The minimum battery is a percentage."));
+    }
+    if let Some(window) = &settings.window {
+        if window.days.iter().any(|d| *d > 6) {
+            return Err(ApiError::validation(
+                "Window days are 0 (Monday) to 6 (Sunday).",
+            ));
+        }
+        if window.start_minute >= 1440 || window.end_minute >= 1440 {
+            return Err(ApiError::validation(
+                "Window times are within a day (00:00–23:59).",
+            ));
+        }
+        if window.start_minute == window.end_minute {
+            return Err(ApiError::validation(
+                "The maintenance window opens and closes at the same time; it would never be open.",
+            ));
+        }
+        if window.utc_offset_minutes.abs() > 14 * 60 {
+            return Err(ApiError::validation(
+                "The window's UTC offset is off the clock.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How many of `eligible` devices each wave gets (cumulative percentages, rounded up, at least one
+/// device in a wave while any are left).
+pub fn wave_sizes(eligible: u32, waves: &[f64]) -> Vec<u32> {
+    let mut sizes = Vec::with_capacity(waves.len());
+    let mut assigned = 0u32;
+    for (i, &p) in waves.iter().enumerate() {
+        let mut upto = if i + 1 == waves.len() {
+            eligible
+        } else {
+            ((f64::from(eligible) * p / 100.0).ceil() as u32).min(eligible)
+        };
+        if upto <= assigned && assigned < eligible {
+            upto = assigned + 1;
+        }
+        sizes.push(upto - assigned);
+        assigned = upto;
+    }
+    sizes
+}
+
+fn local_ms(window: &MaintenanceWindow, utc_ms: i64) -> i64 {
+    utc_ms + i64::from(window.utc_offset_minutes) * MINUTE_MS
+}
+
+/// 0 = Monday (1970-01-01 was a Thursday).
+fn weekday(local_ms: i64) -> u8 {
+    ((local_ms.div_euclid(DAY_MS) + 3).rem_euclid(7)) as u8
+}
+
+/// Whether the window is open at `utc_ms`. A window crossing midnight belongs to the day it opens.
+pub fn window_open(window: &MaintenanceWindow, utc_ms: i64) -> bool {
+    let local = local_ms(window, utc_ms);
+    let minute = (local.rem_euclid(DAY_MS) / MINUTE_MS) as u16;
+    let day = weekday(local);
+    let day_allowed = |d: u8| window.days.is_empty() || window.days.contains(&d);
+    let (start, end) = (window.start_minute, window.end_minute);
+    if start < end {
+        day_allowed(day) && (start..end).contains(&minute)
+    } else {
+        (minute >= start && day_allowed(day)) || (minute < end && day_allowed((day + 6) % 7))
+    }
+}
+
+/// When the window next opens at or after `utc_ms` (itself when open now); searched minute by minute's
+/// boundaries over the next eight days.
+pub fn next_opening(window: &MaintenanceWindow, utc_ms: i64) -> Option<i64> {
+    if window_open(window, utc_ms) {
+        return Some(utc_ms);
+    }
+    let local = local_ms(window, utc_ms);
+    let day_start_local = local - local.rem_euclid(DAY_MS);
+    (0..9)
+        .map(|d| day_start_local + d * DAY_MS + i64::from(window.start_minute) * MINUTE_MS)
+        .map(|local_open| local_open - i64::from(window.utc_offset_minutes) * MINUTE_MS)
+        .find(|&utc| utc > utc_ms && window_open(window, utc))
+}
+
+/// When a device that failed its `attempts`-th attempt with `kind` should try again; `None` when the
+/// policy says it stays failed.
+pub fn retry_at(policy: &RetryPolicy, attempts: u32, kind: ErrorKind, now_ms: i64) -> Option<i64> {
+    if attempts > policy.max_retries || !policy.retry_on.contains(&kind) {
+        return None;
+    }
+    let doublings = attempts.saturating_sub(1).min(16);
+    let wait_ms = i64::from(policy.backoff_secs) * 1000 * (1i64 << doublings);
+    Some(now_ms + wait_ms)
+}
+
+/// Whether a finished wave passed: its failed share of the finished devices is at most the threshold.
+pub fn wave_passed(succeeded: u32, failed: u32, threshold_percent: f64) -> bool {
+    failure_percent(succeeded, failed) <= threshold_percent + 1e-9
+}
+
+pub fn failure_percent(succeeded: u32, failed: u32) -> f64 {
+    let done = succeeded + failed;
+    if done == 0 {
+        0.0
+    } else {
+        f64::from(failed) * 100.0 / f64::from(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waves_split_every_device_once() {
+        assert_eq!(wave_sizes(2000, &[1.0, 10.0, 100.0]), vec![20, 180, 1800]);
+        assert_eq!(wave_sizes(10, &[1.0, 10.0, 100.0]), vec![1, 1, 8]);
+        assert_eq!(wave_sizes(2, &[1.0, 10.0, 100.0]), vec![1, 1, 0]);
+        assert_eq!(wave_sizes(0, &[50.0, 100.0]), vec![0, 0]);
+        assert_eq!(wave_sizes(7, &[100.0]), vec![7]);
+        for n in [1u32, 3, 99, 101, 12345] {
+            assert_eq!(
+                wave_sizes(n, &[1.0, 5.0, 50.0, 100.0]).iter().sum::<u32>(),
+                n
+            );
+        }
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        assert!(validate(&CampaignSettings::default()).is_ok());
+        let mut s = CampaignSettings {
+            waves: vec![10.0, 5.0, 100.0],
+            ..Default::default()
+        };
+        assert!(validate(&s).is_err());
+        s.waves = vec![10.0, 50.0];
+        assert!(validate(&s).is_err(), "must end at 100");
+        s.waves = vec![100.0];
+        s.concurrency = 0;
+        assert!(validate(&s).is_err());
+    }
+
+    fn window(days: Vec<u8>, start: u16, end: u16, offset: i32) -> MaintenanceWindow {
+        MaintenanceWindow {
+            days,
+            start_minute: start,
+            end_minute: end,
+            utc_offset_minutes: offset,
+        }
+    }
+
+    // 2026-11-30 is a Monday.
+    const MONDAY_UTC_MIDNIGHT: i64 = 1_795_996_800_000;
+
+    #[test]
+    fn windows_open_and_close() {
+        let h = 3_600_000;
+        assert_eq!(weekday(MONDAY_UTC_MIDNIGHT), 0);
+        let nightly = window(vec![], 22 * 60, 4 * 60, 0);
+        assert!(!window_open(&nightly, MONDAY_UTC_MIDNIGHT + 12 * h));
+        assert!(window_open(&nightly, MONDAY_UTC_MIDNIGHT + 23 * h));
+        assert!(window_open(&nightly, MONDAY_UTC_MIDNIGHT + 2 * h));
+        assert_eq!(
+            next_opening(&nightly, MONDAY_UTC_MIDNIGHT + 12 * h),
+            Some(MONDAY_UTC_MIDNIGHT + 22 * h)
+        );
+        // Weekends only, 09:00–17:00 at UTC+2.
+        let weekend = window(vec![5, 6], 9 * 60, 17 * 60, 120);
+        assert!(!window_open(&weekend, MONDAY_UTC_MIDNIGHT + 10 * h));
+        let saturday_10_local = MONDAY_UTC_MIDNIGHT + 5 * 24 * h + 8 * h;
+        assert!(window_open(&weekend, saturday_10_local));
+        assert_eq!(
+            next_opening(&weekend, MONDAY_UTC_MIDNIGHT),
+            Some(MONDAY_UTC_MIDNIGHT + 5 * 24 * h + 7 * h)
+        );
+        // Friday-night window crossing into Saturday belongs to Friday.
+        let friday_night = window(vec![4], 23 * 60, 60, 0);
+        assert!(window_open(
+            &friday_night,
+            MONDAY_UTC_MIDNIGHT + 5 * 24 * h + h / 2
+        ));
+        assert!(!window_open(&friday_night, MONDAY_UTC_MIDNIGHT + h / 2));
+    }
+
+    #[test]
+    fn retries_back_off_and_respect_the_policy() {
+        let policy = RetryPolicy {
+            max_retries: 2,
+            backoff_secs: 10,
+            retry_on: vec![ErrorKind::Offline],
+        };
+        assert_eq!(retry_at(&policy, 1, ErrorKind::Offline, 0), Some(10_000));
+        assert_eq!(retry_at(&policy, 2, ErrorKind::Offline, 0), Some(20_000));
+        assert_eq!(retry_at(&policy, 3, ErrorKind::Offline, 0), None);
+        assert_eq!(retry_at(&policy, 1, ErrorKind::Device, 0), None);
+    }
+
+    #[test]
+    fn thresholds() {
+        assert!(wave_passed(98, 2, 5.0));
+        assert!(!wave_passed(80, 20, 5.0));
+        assert!(wave_passed(95, 5, 5.0));
+        assert!(wave_passed(0, 0, 0.0));
+    }
+}

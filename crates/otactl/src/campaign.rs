@@ -1,0 +1,433 @@
+//! `otactl campaign`: create (with a pre-flight check), start / pause / resume / cancel, follow, retry the
+//! failed devices, and read the dashboard. `start`, `resume` and `retry-failed` run the campaign in the
+//! foreground until it ends or pauses; killed, the next `start` continues it where it stopped.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Subcommand;
+use ota_core::campaign::model::{
+    CampaignDashboard, CampaignSettings, CampaignState, CampaignTargets, CampaignView, DeviceKey,
+    MaintenanceWindow, NewCampaign, Preflight, RetryPolicy, ThresholdAction,
+};
+use ota_core::campaign::{self, runner};
+use ota_core::{ApiError, Cloud, DeviceQuery, ErrorKind, StatusFilter};
+
+use crate::context::Context;
+use crate::output::{print_json, print_json_line};
+
+#[derive(Debug, clap::Args)]
+pub struct Spec {
+    /// The library entry to roll out (`otactl firmware list`).
+    #[arg(long)]
+    firmware: i64,
+    /// Explicit devices (ids, comma-separated); otherwise the filter below selects them.
+    #[arg(long, value_delimiter = ',')]
+    devices: Vec<String>,
+    /// Filter: substring of id, name or model.
+    #[arg(long, default_value = "")]
+    search: String,
+    /// Filter: one cloud only.
+    #[arg(long, value_parser = crate::accounts::parse_cloud)]
+    cloud: Option<Cloud>,
+    /// Filter: online devices only.
+    #[arg(long)]
+    online: bool,
+    /// Cumulative percentages after each wave.
+    #[arg(long, value_delimiter = ',', default_value = "1,10,100")]
+    waves: Vec<f64>,
+    /// Devices updating at once, at most.
+    #[arg(long, default_value_t = 50)]
+    concurrency: u32,
+    /// Requests a second to each cloud, at most.
+    #[arg(long, default_value_t = 20.0)]
+    rate: f64,
+    /// A wave whose failed share exceeds this percentage stops the campaign.
+    #[arg(long, default_value_t = 10.0)]
+    threshold: f64,
+    /// What a wave over the threshold does.
+    #[arg(long, value_parser = ["abort", "pause"], default_value = "abort")]
+    on_threshold: String,
+    /// Automatic retries of a failed device.
+    #[arg(long, default_value_t = 0)]
+    max_retries: u32,
+    /// Seconds before the first retry (doubled after each).
+    #[arg(long, default_value_t = 60)]
+    backoff: u32,
+    /// Failure kinds worth retrying.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "offline,rate_limited,retryable"
+    )]
+    retry_on: Vec<String>,
+    /// Maintenance window, local time: HH:MM-HH:MM (may cross midnight).
+    #[arg(long)]
+    window: Option<String>,
+    /// Days the window opens: 0 = Monday … 6 = Sunday (default: every day).
+    #[arg(long, value_delimiter = ',')]
+    window_days: Vec<u8>,
+    /// The window's offset from UTC in minutes.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    utc_offset: i32,
+    /// Nothing starts before this time (RFC 3339).
+    #[arg(long, value_parser = crate::audit::parse_time)]
+    start_at: Option<i64>,
+    /// Leave out devices whose battery is below this percentage.
+    #[arg(long, default_value_t = 20)]
+    min_battery: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// What a campaign would do: devices per wave and those left out, with why.
+    Preflight {
+        #[command(flatten)]
+        spec: Spec,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a campaign (checked first; not started).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        spec: Spec,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start (or continue) a campaign and follow it until it ends or pauses.
+    Start {
+        id: i64,
+        /// Print a JSON line per second instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Nothing new starts; devices already updating are followed.
+    Pause { id: i64 },
+    /// Resume a paused campaign and follow it.
+    Resume {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel: devices not started yet will not be.
+    Cancel { id: i64 },
+    /// Put the failed devices back in the queue and follow the campaign again.
+    RetryFailed {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts per state and wave, pace, and failures grouped by reason.
+    Status {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every campaign, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_hhmm(raw: &str) -> Result<u16, ApiError> {
+    let bad = || ApiError::validation(format!("“{raw}” is not a time of day (HH:MM)."));
+    let (h, m) = raw.trim().split_once(':').ok_or_else(bad)?;
+    let (h, m): (u16, u16) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 23 || m > 59 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+fn new_campaign(ctx: &Context, name: String, spec: Spec) -> Result<NewCampaign, ApiError> {
+    let targets = if spec.devices.is_empty() {
+        CampaignTargets::Filter {
+            query: DeviceQuery {
+                search: spec.search,
+                cloud: spec.cloud,
+                status: if spec.online {
+                    StatusFilter::Online
+                } else {
+                    StatusFilter::All
+                },
+                ..Default::default()
+            },
+        }
+    } else {
+        let mut keys = Vec::new();
+        for id in &spec.devices {
+            let id = id.trim();
+            let found = ctx
+                .console
+                .store()
+                .find_device_any(id)?
+                .into_iter()
+                .filter(|d| ctx.scope.iter().any(|a| a.id == d.account_id))
+                .collect::<Vec<_>>();
+            match found.as_slice() {
+                [one] => keys.push(DeviceKey {
+                    account_id: one.account_id,
+                    device_id: one.id.clone(),
+                }),
+                [] => {
+                    return Err(ApiError::not_found(format!("No cached device {id}."))
+                        .with_hint("`otactl devices list` refreshes and lists the fleet."))
+                }
+                _ => {
+                    return Err(ApiError::validation(format!(
+                        "Several accounts list {id}: name one with --account."
+                    )))
+                }
+            }
+        }
+        CampaignTargets::Devices { devices: keys }
+    };
+    let window = match spec.window {
+        None => None,
+        Some(raw) => {
+            let (a, b) = raw.split_once('-').ok_or_else(|| {
+                ApiError::validation("The window is HH:MM-HH:MM, e.g. 22:00-04:00.")
+            })?;
+            Some(MaintenanceWindow {
+                days: spec.window_days,
+                start_minute: parse_hhmm(a)?,
+                end_minute: parse_hhmm(b)?,
+                utc_offset_minutes: spec.utc_offset,
+            })
+        }
+    };
+    let mut retry_on = Vec::new();
+    for kind in &spec.retry_on {
+        retry_on.push(ErrorKind::parse(kind.trim()).ok_or_else(|| {
+            ApiError::validation(format!(
+                "“{kind}” is not a failure kind (offline, rate_limited, retryable, device, …)."
+            ))
+        })?);
+    }
+    Ok(NewCampaign {
+        name,
+        firmware_id: spec.firmware,
+        targets,
+        settings: CampaignSettings {
+            waves: spec.waves,
+            concurrency: spec.concurrency,
+            requests_per_second: spec.rate,
+            failure_threshold_percent: spec.threshold,
+            on_threshold: if spec.on_threshold == "pause" {
+                ThresholdAction::Pause
+            } else {
+                ThresholdAction::Abort
+            },
+            retry: RetryPolicy {
+                max_retries: spec.max_retries,
+                backoff_secs: spec.backoff,
+                retry_on,
+            },
+            window,
+            start_at: spec.start_at,
+            min_battery: spec.min_battery,
+        },
+    })
+}
+
+fn print_preflight(p: &Preflight) {
+    println!(
+        "{} of {} devices take it; waves: {}",
+        p.eligible,
+        p.targets,
+        p.wave_sizes
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(" → ")
+    );
+    for r in &p.by_reason {
+        println!("  left out: {:>6}  {}", r.count, r.label);
+    }
+    for e in p.excluded.iter().take(20) {
+        println!("    {:<24} {}", e.device_id, e.detail);
+    }
+    if p.excluded.len() > 20 {
+        println!("    … and {} more", p.excluded.len() - 20);
+    }
+}
+
+fn summary_line(v: &CampaignView) -> String {
+    let c = &v.counts;
+    format!(
+        "#{} {} [{}] wave {}/{} · {} succeeded · {} failed · {} updating · {} pending · {} skipped",
+        v.id,
+        v.name,
+        v.state.as_str(),
+        (v.current_wave + 1).min(v.wave_count),
+        v.wave_count,
+        c.succeeded,
+        c.failed,
+        c.in_flight,
+        c.pending,
+        c.skipped
+    )
+}
+
+fn print_dashboard(d: &CampaignDashboard) {
+    println!("{}", summary_line(&d.campaign));
+    println!(
+        "firmware {} ({}) · success {:.1} % · {:.1} devices/min{}",
+        d.campaign.firmware_version,
+        d.campaign.firmware_file,
+        d.success_percent,
+        d.per_minute,
+        d.eta_secs
+            .map(|s| format!(" · about {} min left", s.div_ceil(60)))
+            .unwrap_or_default()
+    );
+    if let Some(reason) = &d.campaign.reason {
+        println!("reason: {reason}");
+    }
+    for w in &d.waves {
+        println!(
+            "  wave {}: {} devices · {} succeeded · {} failed ({:.1} %) · {} open",
+            w.index + 1,
+            w.counts.total,
+            w.counts.succeeded,
+            w.counts.failed,
+            w.failure_percent,
+            w.counts.open()
+        );
+    }
+    for f in &d.failures {
+        println!(
+            "  {:>5} × {}{}{}",
+            f.count,
+            f.message,
+            f.vendor_code
+                .as_deref()
+                .map(|c| format!(" [{c}]"))
+                .unwrap_or_default(),
+            f.hint
+                .as_deref()
+                .map(|h| format!(" — {h}"))
+                .unwrap_or_default()
+        );
+    }
+}
+
+/// Runs the campaign here until it stops, printing progress every second.
+async fn follow(ctx: &Context, id: i64, json: bool) -> Result<ExitCode, ApiError> {
+    let console = ctx.console.clone();
+    let handle = tokio::spawn(runner::run(console.clone(), id));
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    let mut last = String::new();
+    while !handle.is_finished() {
+        ticker.tick().await;
+        let view = console.store().campaign_view(id)?;
+        if json {
+            print_json_line(&view)?;
+        } else {
+            let line = summary_line(&view);
+            if line != last {
+                println!("{line}");
+                last = line;
+            }
+        }
+    }
+    let view = handle
+        .await
+        .map_err(|e| ApiError::internal(format!("the campaign runner stopped: {e}")))??;
+    let dashboard = campaign::dashboard(&console, id)?;
+    if json {
+        print_json_line(&dashboard)?;
+    } else {
+        print_dashboard(&dashboard);
+    }
+    Ok(match view.state {
+        CampaignState::Completed | CampaignState::Paused => ExitCode::SUCCESS,
+        _ => ExitCode::from(3),
+    })
+}
+
+pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiError> {
+    let console = &ctx.console;
+    match cmd {
+        CampaignCommand::Preflight { spec, json } => {
+            let new = new_campaign(ctx, String::new(), spec)?;
+            let p = campaign::preflight(console, &new)?;
+            if json {
+                print_json(&p)?;
+            } else {
+                print_preflight(&p);
+            }
+        }
+        CampaignCommand::Create { name, spec, json } => {
+            let new = new_campaign(ctx, name, spec)?;
+            let p = campaign::preflight(console, &new)?;
+            let view = campaign::create(console, &new)?;
+            if json {
+                print_json(&view)?;
+            } else {
+                print_preflight(&p);
+                println!("created {}", summary_line(&view));
+            }
+        }
+        CampaignCommand::Start { id, json } => {
+            let view = console.store().campaign_view(id)?;
+            if view.state.is_finished() {
+                // E.g. run again after a kill that came after the end: say where it stands.
+                eprintln!("campaign #{id} is already {}", view.state.as_str());
+                let dashboard = campaign::dashboard(console, id)?;
+                if json {
+                    print_json_line(&dashboard)?;
+                } else {
+                    print_dashboard(&dashboard);
+                }
+                return Ok(if view.state == CampaignState::Completed {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(3)
+                });
+            }
+            if view.state != CampaignState::Running {
+                campaign::start(console, id)?;
+            }
+            return follow(ctx, id, json).await;
+        }
+        CampaignCommand::Pause { id } => {
+            println!("{}", summary_line(&campaign::pause(console, id)?));
+        }
+        CampaignCommand::Resume { id, json } => {
+            campaign::resume(console, id)?;
+            return follow(ctx, id, json).await;
+        }
+        CampaignCommand::Cancel { id } => {
+            println!("{}", summary_line(&campaign::cancel(console, id)?));
+        }
+        CampaignCommand::RetryFailed { id, json } => {
+            campaign::retry_failed(console, id)?;
+            return follow(ctx, id, json).await;
+        }
+        CampaignCommand::Status { id, json } => {
+            let d = campaign::dashboard(console, id)?;
+            if json {
+                print_json(&d)?;
+            } else {
+                print_dashboard(&d);
+            }
+        }
+        CampaignCommand::List { json } => {
+            let list = campaign::list(console)?;
+            if json {
+                print_json(&list)?;
+            } else if list.is_empty() {
+                println!("No campaigns yet: `otactl campaign create --name N --firmware ID ...`.");
+            } else {
+                for v in &list {
+                    println!("{}", summary_line(v));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

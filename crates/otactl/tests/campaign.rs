@@ -1,0 +1,224 @@
+//! The campaign runner survives being killed: `otactl campaign start` is SIGKILLed at random points
+//! several times during a campaign; every restart continues it, it completes, and the simulator's own
+//! record shows every device started exactly once. The audit export then lists every action taken.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+const TIME_SCALE: &str = "300";
+const KILLS: usize = 5;
+
+/// splitmix64, seeded from the clock and printed, so a failing run can be replayed with OTA_KILL_SEED.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_str(&stdout(out))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(out), stderr(out)))
+}
+
+async fn starts(url: &str) -> BTreeMap<String, u64> {
+    let all = get_json(&format!("{url}/_sim/starts")).await;
+    all["vicohome"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn integrity(data: &std::path::Path) -> String {
+    let conn = rusqlite::Connection::open(ota_core::paths::database_path(data)).unwrap();
+    conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_campaign_killed_at_random_points_completes_without_starting_a_device_twice() {
+    let sim = sim_at(1_500, 71, 300.0).await;
+    let url = sim.url();
+    let data = tempfile::tempdir().unwrap();
+    let env = [("OTA_CONSOLE_TIME_SCALE", TIME_SCALE)];
+    let run = |args: &[&str]| {
+        let mut full = vec!["--sim-url", url.as_str()];
+        full.extend_from_slice(args);
+        otactl_with_env(data.path(), &full, None, &env)
+    };
+
+    let listed = run(&["devices", "list", "--json"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let file = data.path().join("camera-9.9.0.bin");
+    std::fs::write(&file, vec![42u8; 300 * 1024]).unwrap();
+    let added = run(&[
+        "firmware",
+        "add",
+        file.to_str().unwrap(),
+        "--version",
+        "9.9.0",
+        "--cloud",
+        "vicohome",
+        "--json",
+    ]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let firmware_id = json_of(&added)["entry"]["id"].as_i64().unwrap().to_string();
+    let published = run(&["firmware", "publish", &firmware_id]);
+    assert!(published.status.success(), "{}", stderr(&published));
+    assert!(
+        stdout(&published).contains("offered to"),
+        "{}",
+        stdout(&published)
+    );
+
+    let created = run(&[
+        "campaign",
+        "create",
+        "--name",
+        "Kill test",
+        "--firmware",
+        &firmware_id,
+        "--cloud",
+        "vicohome",
+        "--online",
+        "--waves",
+        "10,40,100",
+        "--concurrency",
+        "12",
+        "--rate",
+        "150",
+        "--json",
+    ]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let campaign = json_of(&created);
+    let id = campaign["id"].as_i64().unwrap().to_string();
+    let eligible = campaign["counts"]["pending"].as_u64().unwrap();
+    assert!(
+        eligible >= 100,
+        "enough cameras to be killed mid-way: {eligible}"
+    );
+
+    let seed = std::env::var("OTA_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    eprintln!("kill points from OTA_KILL_SEED={seed}");
+    let mut rng = Rng(seed);
+    for kill in 0..KILLS {
+        let mut child = otactl_command(
+            data.path(),
+            &["--sim-url", &url, "campaign", "start", &id],
+            &env,
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+        let after = Duration::from_millis(400 + rng.next() % 1_600);
+        let started = Instant::now();
+        while started.elapsed() < after {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let finished_first = child.try_wait().unwrap().is_some();
+        child.kill().ok(); // SIGKILL on Unix
+        child.wait().unwrap();
+        assert_eq!(integrity(data.path()), "ok", "after kill {kill}");
+        let now = starts(&url).await;
+        assert!(
+            now.values().all(|&n| n == 1),
+            "after kill {kill} at {after:?}, a device was started twice: {:?}",
+            now.iter().filter(|(_, &n)| n > 1).collect::<Vec<_>>()
+        );
+        eprintln!(
+            "kill {kill} after {after:?}: {} cameras started so far{}",
+            now.len(),
+            if finished_first {
+                " (it had finished)"
+            } else {
+                ""
+            }
+        );
+    }
+    let progress_before_last = starts(&url).await.len() as u64;
+    assert!(progress_before_last > 0, "the killed runs made progress");
+
+    let last = run(&["campaign", "start", &id]);
+    assert!(
+        last.status.success(),
+        "{}\n{}",
+        stdout(&last),
+        stderr(&last)
+    );
+    let status = run(&["campaign", "status", &id, "--json"]);
+    let dashboard = json_of(&status);
+    let counts = &dashboard["campaign"]["counts"];
+    assert_eq!(dashboard["campaign"]["state"], "completed");
+    assert_eq!(
+        counts["succeeded"].as_u64().unwrap(),
+        eligible,
+        "no device forgotten"
+    );
+    assert_eq!(counts["failed"], 0);
+    let started = starts(&url).await;
+    assert_eq!(started.len() as u64, eligible);
+    assert!(started.values().all(|&n| n == 1), "no device started twice");
+
+    // Every action of this test is in the audit export.
+    let csv = run(&["audit", "export", "--format", "csv"]);
+    assert!(csv.status.success(), "{}", stderr(&csv));
+    let text = stdout(&csv);
+    for action in [
+        ",firmware.add,",
+        ",firmware.publish,",
+        ",campaign.create,",
+        ",campaign.start,",
+        ",campaign.complete,",
+    ] {
+        assert!(text.contains(action), "{action} missing from the export");
+    }
+    let device_starts = text
+        .lines()
+        .filter(|l| l.contains(",campaign.device.start,"))
+        .count();
+    assert!(
+        device_starts as u64 >= eligible,
+        "{device_starts} device starts audited"
+    );
+    let json = run(&[
+        "audit",
+        "export",
+        "--format",
+        "json",
+        "--action",
+        "campaign.",
+    ]);
+    let entries = json_of(&json);
+    assert!(entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["action"].as_str().unwrap().starts_with("campaign.")));
+}

@@ -1,0 +1,205 @@
+// Issue 6 in the real window: add a firmware file to the library, publish it to the sandbox, check and
+// create a small campaign, start it and watch the dashboard reach "Completed"; then `otactl audit export
+// --format csv` on the same data folder lists every action the test took.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { launchApp, removeDataDir } from '../lib/app.mjs';
+import { otactlBinary } from '../lib/paths.mjs';
+import { screenshot } from '../lib/screenshot.mjs';
+import { startSim } from '../lib/sim.mjs';
+import { textOf } from '../lib/ui.mjs';
+
+// 20x: a camera update (about 23 s simulated) takes about a second.
+const TIME_SCALE = 20;
+const VERSION = '7.7.7';
+let sim;
+let app;
+let model;
+let cameras;
+let packageDir;
+let packagePath;
+
+async function simPost(pathname, body) {
+  const response = await fetch(new URL(pathname, sim.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.ok(response.ok, `POST ${pathname} -> HTTP ${response.status}`);
+  return response.json();
+}
+
+before(async () => {
+  sim = await startSim({ devices: 40, seed: 42, timeScale: TIME_SCALE, name: 'campaign-sim' });
+  const fleet = await sim.devices();
+  const byModel = new Map();
+  for (const d of fleet.filter((d) => d.cloud === 'vicohome')) {
+    byModel.set(d.model, [...(byModel.get(d.model) ?? []), d]);
+  }
+  [model, cameras] = [...byModel.entries()].sort((a, b) => b[1].length - a[1].length)[0];
+  assert.ok(cameras.length >= 2, `a camera model with at least two cameras (${model}: ${cameras.length})`);
+  // Every camera of the model can take it: online and charged.
+  for (const camera of cameras) {
+    await simPost(`/_sim/devices/${camera.id}`, { online: true, battery: 90 });
+  }
+  packageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-e2e-fw-'));
+  packagePath = path.join(packageDir, `camera-${VERSION}.bin`);
+  fs.writeFileSync(packagePath, Buffer.alloc(96 * 1024, 7));
+  app = await launchApp({ simUrl: sim.url, name: 'campaign', env: { OTA_CONSOLE_TIME_SCALE: String(TIME_SCALE) } });
+}, { timeout: 120_000 });
+
+after(async () => {
+  await app?.close();
+  await sim?.stop();
+  removeDataDir(app?.dataDir);
+  if (packageDir) fs.rmSync(packageDir, { recursive: true, force: true });
+}, { timeout: 60_000 });
+
+/** Clicks a nav entry by its visible text. */
+async function openView(browser, label) {
+  const button = await browser.$('nav[aria-label="Main"]').$(`button*=${label}`);
+  await button.waitForClickable({ timeout: 30_000 });
+  await button.click();
+}
+
+/** The form control whose <label> reads `label` exactly, inside `scope`. */
+async function control(browser, label, scope = 'body') {
+  const id = await browser.execute((labelText, scopeSelector) => {
+    const root = document.querySelector(scopeSelector) ?? document;
+    const labelEl = Array.from(root.querySelectorAll('label')).find((l) => l.textContent.trim() === labelText);
+    if (labelEl?.htmlFor) return labelEl.htmlFor;
+    const byAria = root.querySelector(`[aria-label="${labelText}"]`);
+    if (byAria) {
+      if (!byAria.id) byAria.id = `e2e-${Math.random().toString(36).slice(2)}`;
+      return byAria.id;
+    }
+    const nested = labelEl?.querySelector('input, select, textarea');
+    if (nested) {
+      if (!nested.id) nested.id = `e2e-${Math.random().toString(36).slice(2)}`;
+      return nested.id;
+    }
+    return null;
+  }, label, scope);
+  assert.ok(id, `a control labelled "${label}"`);
+  return browser.$(`[id="${id}"]`);
+}
+
+/** Sets a text/number input the way typing does (the native setter + input event). */
+async function fill(browser, label, value, scope = 'body') {
+  const input = await control(browser, label, scope);
+  await input.waitForExist({ timeout: 10_000 });
+  await browser.execute((el, newValue) => {
+    const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+    Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, newValue);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  }, input, value);
+}
+
+async function choose(browser, label, predicate, scope = 'body') {
+  const select = await control(browser, label, scope);
+  await select.waitForExist({ timeout: 10_000 });
+  const chosen = await browser.execute((el, source) => {
+    const matches = new Function('text', 'value', `return (${source})(text, value);`);
+    const option = Array.from(el.options).find((o) => matches(o.textContent, o.value));
+    if (!option) return null;
+    Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set.call(el, option.value);
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+    return option.textContent;
+  }, select, predicate.toString());
+  assert.ok(chosen, `an option of "${label}" matching ${predicate}`);
+  return chosen;
+}
+
+async function clickButton(browser, name, scope = 'body') {
+  const button = await browser.$(scope).$(`button=${name}`);
+  const found = (await button.isExisting()) ? button : await browser.$(`${scope} button[aria-label="${name}"]`);
+  await found.waitForClickable({ timeout: 15_000 });
+  await found.click();
+}
+
+async function waitForText(browser, selector, pattern, timeout = 30_000) {
+  let last = null;
+  try {
+    await browser.waitUntil(async () => {
+      last = await textOf(browser, selector);
+      return last !== null && pattern.test(last);
+    }, { timeout, interval: 200 });
+  } catch {
+    throw new Error(`${selector} never matched ${pattern} within ${timeout} ms (it says "${last}")`);
+  }
+  return last;
+}
+
+test('a firmware file goes from the library to a completed campaign, and every action is audited', { timeout: 300_000 }, async () => {
+  const { browser } = app;
+
+  // Library: add the file by its path.
+  await openView(browser, 'Firmware');
+  await clickButton(browser, 'Add firmware');
+  const dialog = '[role="dialog"]';
+  await browser.$(dialog).waitForDisplayed({ timeout: 10_000 });
+  await fill(browser, 'Firmware file', packagePath, dialog);
+  await fill(browser, 'Version', VERSION, dialog);
+  await choose(browser, 'Cloud', (_text, value) => value === 'vicohome', dialog);
+  await fill(browser, 'Model (optional)', model, dialog);
+  await clickButton(browser, 'Add to library', dialog);
+  const fileName = path.basename(packagePath);
+  await waitForText(browser, 'main', new RegExp(`${fileName.replace('.', '\\.')}`));
+
+  // Publish it to the sandbox Vicohome account.
+  await clickButton(browser, `Publish ${fileName} ${VERSION}`);
+  await browser.$(dialog).waitForDisplayed({ timeout: 10_000 });
+  await choose(browser, 'Account', (text) => /Sandbox/.test(text), dialog);
+  await clickButton(browser, 'Publish', dialog);
+  await waitForText(browser, 'main', /offered to \d+ cameras/);
+  await screenshot(browser, 'firmware-library.png');
+
+  // Campaign: every camera of the model, one wave.
+  await openView(browser, 'Campaigns');
+  await clickButton(browser, 'New campaign');
+  await fill(browser, 'Campaign name', `${model} to ${VERSION}`);
+  await choose(browser, 'Firmware', (text) => text.includes(VERSION));
+  await fill(browser, 'Waves (%)', '100');
+  await fill(browser, 'Search devices', model);
+  await clickButton(browser, 'Check devices');
+  const preflight = await waitForText(browser, '[aria-label="Pre-flight check"]', new RegExp(`${cameras.length} of \\d+`));
+  assert.ok(preflight.includes(`${cameras.length} of`), preflight);
+  await screenshot(browser, 'campaign-preflight.png');
+  await clickButton(browser, 'Create campaign');
+
+  const state = '[role="status"][aria-label="Campaign state"]';
+  await waitForText(browser, state, /^Ready$/);
+  await clickButton(browser, 'Start campaign');
+  await waitForText(browser, state, /^(Running|Completed)$/);
+  await waitForText(browser, state, /^Completed$/, 120_000);
+  const page = await textOf(browser, 'main');
+  assert.ok(page.includes(`${cameras.length}`), page);
+  await screenshot(browser, 'campaign-dashboard.png');
+
+  // The simulator's own record: each camera started once, and each runs the new version.
+  const starts = await (await fetch(new URL('/_sim/starts', sim.url))).json();
+  for (const camera of cameras) assert.equal(starts.vicohome[camera.id], 1, `${camera.id} started once`);
+  const fleet = await sim.devices();
+  for (const camera of cameras) {
+    assert.equal(fleet.find((d) => d.id === camera.id).firmware, VERSION, `${camera.id} runs ${VERSION}`);
+  }
+
+  // Done-when 4: the CLI's CSV export lists every action of this test.
+  const csv = execFileSync(otactlBinary(), ['--data-dir', app.dataDir, 'audit', 'export', '--format', 'csv'], {
+    encoding: 'utf8',
+  });
+  for (const action of ['firmware.add', 'firmware.publish', 'campaign.create', 'campaign.start', 'campaign.complete']) {
+    assert.ok(csv.includes(`,${action},`), `${action} is in the export`);
+  }
+  for (const camera of cameras) {
+    assert.ok(
+      csv.split('\n').some((line) => line.includes(',campaign.device.start,') && line.includes(camera.id)),
+      `the start of ${camera.id} is in the export`,
+    );
+  }
+});
