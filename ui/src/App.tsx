@@ -4,7 +4,10 @@ import { Header } from "./components/Header";
 import { Nav, type View } from "./components/Nav";
 import { useDataChangedInvalidation } from "./hooks/useDataChanged";
 import { useAutoRefresh, useFleetRefresh } from "./hooks/useFleetRefresh";
+import { AuditView } from "./views/AuditView";
+import { CampaignsView } from "./views/CampaignsView";
 import { DevicesView } from "./views/DevicesView";
+import { FirmwareView } from "./views/FirmwareView";
 import { JobsView } from "./views/JobsView";
 import { PlansView } from "./views/PlansView";
 import { SettingsView } from "./views/SettingsView";
@@ -23,6 +26,9 @@ export function App() {
         {view === "devices" ? <DevicesView /> : null}
         {view === "plans" ? <PlansView /> : null}
         {view === "jobs" ? <JobsView /> : null}
+        {view === "firmware" ? <FirmwareView /> : null}
+        {view === "campaigns" ? <CampaignsView /> : null}
+        {view === "audit" ? <AuditView /> : null}
         {view === "settings" ? <SettingsView /> : null}
       </main>
     </div>

@@ -5,6 +5,18 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type { Account } from "./bindings/Account";
+import type { AuditEntry } from "./bindings/AuditEntry";
+import type { AuditFormat } from "./bindings/AuditFormat";
+import type { AuditQuery } from "./bindings/AuditQuery";
+import type { CampaignDashboard } from "./bindings/CampaignDashboard";
+import type { CampaignDevicePage } from "./bindings/CampaignDevicePage";
+import type { CampaignDeviceQuery } from "./bindings/CampaignDeviceQuery";
+import type { CampaignView } from "./bindings/CampaignView";
+import type { FirmwareAdded } from "./bindings/FirmwareAdded";
+import type { FirmwareEntry } from "./bindings/FirmwareEntry";
+import type { NewCampaign } from "./bindings/NewCampaign";
+import type { NewFirmware } from "./bindings/NewFirmware";
+import type { Preflight } from "./bindings/Preflight";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { DataChanged } from "./bindings/DataChanged";
 import type { DevicePage } from "./bindings/DevicePage";
@@ -193,4 +205,71 @@ export function quectelBleDownload(
 /** Batched "these kinds of data changed" notices from the Rust side. */
 export function onDataChanged(handler: (change: DataChanged) => void): Promise<UnlistenFn> {
   return listen<DataChanged>("data-changed", (event) => handler(event.payload));
+}
+
+// Firmware library.
+
+export function listFirmware(): Promise<FirmwareEntry[]> {
+  return call("list_firmware");
+}
+
+export function addFirmware(firmware: NewFirmware): Promise<FirmwareAdded> {
+  return call("add_firmware", { firmware });
+}
+
+export function deleteFirmware(id: number): Promise<FirmwareEntry> {
+  return call("delete_firmware", { id });
+}
+
+/** Rejects with a plain explanation for a real cloud whose upload API is not known. */
+export function publishFirmware(firmwareId: number, accountId: number): Promise<FirmwareEntry> {
+  return call("publish_firmware", { firmwareId, accountId });
+}
+
+// Campaigns.
+
+export function campaignPreflight(campaign: NewCampaign): Promise<Preflight> {
+  return call("campaign_preflight", { campaign });
+}
+
+export function createCampaign(campaign: NewCampaign): Promise<CampaignView> {
+  return call("create_campaign", { campaign });
+}
+
+export function listCampaigns(): Promise<CampaignView[]> {
+  return call("list_campaigns");
+}
+
+export function campaignDashboard(id: number): Promise<CampaignDashboard> {
+  return call("campaign_dashboard", { id });
+}
+
+export function campaignDevices(id: number, query: CampaignDeviceQuery): Promise<CampaignDevicePage> {
+  return call("campaign_devices", { id, query });
+}
+
+export type CampaignAction = "start" | "pause" | "resume" | "cancel" | "retry_failed" | "delete";
+
+const CAMPAIGN_COMMANDS: Record<CampaignAction, string> = {
+  start: "start_campaign",
+  pause: "pause_campaign",
+  resume: "resume_campaign",
+  cancel: "cancel_campaign",
+  retry_failed: "retry_failed_devices",
+  delete: "delete_campaign",
+};
+
+export function actOnCampaign(id: number, action: CampaignAction): Promise<CampaignView> {
+  return call(CAMPAIGN_COMMANDS[action], { id });
+}
+
+// Audit log.
+
+export function listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+  return call("list_audit", { query });
+}
+
+/** Writes the matching entries to `path`; answers how many. */
+export function exportAudit(query: AuditQuery, format: AuditFormat, path: string): Promise<number> {
+  return call("export_audit", { query, format, path });
 }

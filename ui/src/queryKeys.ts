@@ -16,6 +16,11 @@ export const queryKeys = {
   jobList: (limit: number) => ["jobs", "list", limit] as const,
   jobEvents: (jobId: number) => ["jobs", "events", jobId] as const,
   audit: ["audit"] as const,
+  auditList: (query: string) => ["audit", "list", query] as const,
+  library: ["library"] as const,
+  campaigns: ["campaigns"] as const,
+  campaignDashboard: (id: number) => ["campaigns", "dashboard", id] as const,
+  campaignDevices: (id: number, query: string) => ["campaigns", "devices", id, query] as const,
   onenetResultCodes: ["onenet", "resultCodes"] as const,
   quectelPlans: ["quectel", "plans"] as const,
   quectelPlanList: (cached: boolean) => ["quectel", "plans", cached ? "cached" : "live"] as const,
@@ -35,5 +40,9 @@ export function keysForKind(kind: DataKind): ReadonlyArray<readonly string[]> {
       return [queryKeys.jobs];
     case "audit":
       return [queryKeys.audit];
+    case "library":
+      return [queryKeys.library];
+    case "campaigns":
+      return [queryKeys.campaigns, queryKeys.library];
   }
 }

@@ -1,6 +1,21 @@
 //! The test-only admin API under `/_sim/`: fleet, accounts, faults, call log, device patches and the
-//! simulated clock. These calls are not cloud calls: no faults, no log lines. OneNET's upgrade tasks
-//! and products are managed under `/_sim/onenet/` (see `onenet_device::admin`).
+//! simulated clock. These calls are not cloud calls: no faults, no log lines.
+//!
+//! - `GET /_sim/devices`, `GET /_sim/devices/{id}`; `POST /_sim/devices/{id}` `{"online"?, "battery"?,
+//!   "is_charging"?, "firmware"?}` changes what a device reports.
+//! - `GET /_sim/accounts`.
+//! - `GET|POST|DELETE /_sim/faults` (`{"kind", "target"? ("*"), "count"?}` → 201), `DELETE
+//!   /_sim/faults/{id}`.
+//! - `GET|DELETE /_sim/log`.
+//! - `GET /_sim/clock`, `POST /_sim/clock` `{"advance_ms"}` → `{"sim_ms", "time_scale"}`.
+//!
+//! Elsewhere: `POST /_sim/vicohome/firmware` (publish a Vicohome version) and `GET|DELETE /_sim/starts`
+//! (accepted update starts per device) in `publish`; Quectel plans `POST /_sim/quectel/plans` in
+//! `quectel_ota`; OneNET tasks (`/_sim/onenet/tasks`, optionally `"autonomous": true`) and products in
+//! `onenet_device::admin`.
+//!
+//! Runs are evaluated lazily on the simulated clock, so every call that changes what a run depends on
+//! (a device patch, a fault switched on or off) first settles the world as of now.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -127,17 +142,23 @@ async fn add_fault(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     if let Err(err) = spec.validate() {
         return bad_request(err.to_string());
     }
-    let fault = sim.lock().faults.add(spec);
+    let mut world = sim.lock();
+    world.settle();
+    let fault = world.faults.add(spec);
     (StatusCode::CREATED, Json(fault)).into_response()
 }
 
 async fn clear_faults(State(sim): State<Arc<Sim>>) -> Response {
-    let cleared = sim.lock().faults.clear();
+    let mut world = sim.lock();
+    world.settle();
+    let cleared = world.faults.clear();
     Json(json!({ "cleared": cleared })).into_response()
 }
 
 async fn remove_fault(State(sim): State<Arc<Sim>>, Path(id): Path<u64>) -> Response {
-    if sim.lock().faults.remove(id) {
+    let mut world = sim.lock();
+    world.settle();
+    if world.faults.remove(id) {
         Json(json!({ "cleared": 1 })).into_response()
     } else {
         not_found(format!("no fault {id}"))

@@ -1,15 +1,28 @@
-//! What stands in for the clouds' release systems, and the simulator's own record of update starts:
+//! What stands in for the clouds' release systems, and the simulator's own record of update starts.
+//! Test-only admin calls like those in `admin`: no faults, no call log; errors are `{"error": "..."}`.
 //!
-//! - `POST /_sim/vicohome/firmware` `{"version", "model"? (absent = every model), "size"? (bytes)}` → 201
-//!   `{"version", "models": [...], "devices": n}`: the version becomes the newest firmware of the model(s)
-//!   and of their cameras, so `otastart` updates them to it. 400 for a bad version, 404 for an unknown
-//!   model. A camera already updating keeps its run's target.
-//! - `GET /_sim/starts` → `{"vicohome": {serial: n}, "quectel": {deviceKey: n}, "onenet": {dev_id: n}}`:
-//!   accepted starts per device — otastart calls that began a new run, accepted userBatchConfirmUpgrade
-//!   items with operType 1, 2 or 5, and OneNET tasks created through `/_sim/onenet/tasks`. Tests reconcile
-//!   a client's counts against it. `DELETE /_sim/starts` clears it.
+//! - `POST /_sim/vicohome/firmware` `{"version": "2.0.0", "model"?: "CG1" (absent = every Vicohome
+//!   model), "size"?: bytes (absent = keep the model's package size)}` → 201 `{"version", "models":
+//!   ["CG1", ...], "devices": n}`. The version becomes the newest firmware of the model(s)
+//!   (`vicohome_models`) and of each of their cameras (`newest_firmware`), so `selectsingledevice` and
+//!   `listuserdevices` offer it (`newestFirmwareId`) and `otastart` updates to it, with a package of
+//!   `size` bytes. `devices` counts the cameras now offered it (those of the model(s) not already
+//!   running it). A camera already updating keeps its run's target. 400 for a body that is not that
+//!   JSON, a version not matching `[A-Za-z0-9_.-]{1,32}` (empty included) or a size of 0; 404 for an
+//!   unknown model.
+//! - `GET /_sim/starts` → `{"vicohome": {"<serial>": n}, "quectel": {"<deviceKey>": n}, "onenet":
+//!   {"<dev_id>": n}}`: accepted update starts per device, devices with none left out —
+//!   - Vicohome: `/device/otastart/` calls that began a new OTA run (not the idempotent "already in
+//!     progress" answer, not errors);
+//!   - Quectel: `userBatchConfirmUpgrade` items with operType 1 (upgrade now), 2 (appoint) or 5
+//!     (retry) that were accepted (in `successList`);
+//!   - OneNET: tasks made through `POST /_sim/onenet/tasks` (autonomous or not).
 //!
-//! Quectel plans and OneNET tasks have their own management endpoints (`quectel_ota`, `onenet_device`).
+//!   Tests reconcile a client's own counts against it. `DELETE /_sim/starts` clears it → `{"cleared":
+//!   true}`.
+//!
+//! Quectel plans and OneNET tasks have their own management endpoints (`quectel_ota`,
+//! `onenet_device::admin`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -106,6 +119,8 @@ async fn publish_vicohome(State(sim): State<Arc<Sim>>, body: Bytes) -> Response 
         }
         models.push(model.model.clone());
     }
+    // Cameras offered it: those of the model(s) not already running it. A camera mid-update keeps its
+    // run's target (the run holds it) and is offered this one once that run is over.
     let mut devices = 0u64;
     for device in world
         .fleet
@@ -114,7 +129,9 @@ async fn publish_vicohome(State(sim): State<Arc<Sim>>, body: Bytes) -> Response 
         .filter(|d| d.cloud == Cloud::Vicohome && wanted(&d.model))
     {
         device.newest_firmware = new.version.clone();
-        devices += 1;
+        if device.firmware != new.version {
+            devices += 1;
+        }
     }
     (
         StatusCode::CREATED,

@@ -100,18 +100,22 @@ async function fill(browser, label, value, scope = 'body') {
   }, input, value);
 }
 
-async function choose(browser, label, predicate, scope = 'body') {
+/** Picks the option whose value is `match.value`, or whose text contains `match.text`. */
+async function choose(browser, label, match, scope = 'body') {
   const select = await control(browser, label, scope);
   await select.waitForExist({ timeout: 10_000 });
-  const chosen = await browser.execute((el, source) => {
-    const matches = new Function('text', 'value', `return (${source})(text, value);`);
-    const option = Array.from(el.options).find((o) => matches(o.textContent, o.value));
-    if (!option) return null;
-    Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set.call(el, option.value);
-    el.dispatchEvent(new Event('change', { bubbles: true }));
-    return option.textContent;
-  }, select, predicate.toString());
-  assert.ok(chosen, `an option of "${label}" matching ${predicate}`);
+  let chosen = null;
+  await browser.waitUntil(async () => {
+    chosen = await browser.execute((el, value, text) => {
+      const option = Array.from(el.options).find((o) =>
+        value !== null ? o.value === value : o.textContent.includes(text));
+      if (!option) return null;
+      Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set.call(el, option.value);
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+      return option.textContent;
+    }, select, match.value ?? null, match.text ?? null);
+    return chosen !== null;
+  }, { timeout: 15_000, interval: 200, timeoutMsg: `no option of "${label}" matches ${JSON.stringify(match)}` });
   return chosen;
 }
 
@@ -120,6 +124,15 @@ async function clickButton(browser, name, scope = 'body') {
   const found = (await button.isExisting()) ? button : await browser.$(`${scope} button[aria-label="${name}"]`);
   await found.waitForClickable({ timeout: 15_000 });
   await found.click();
+}
+
+/** Waits until nothing matches `selector` (read from the DOM: a handle on a closing dialog can go stale). */
+async function waitGone(browser, selector, timeout = 15_000) {
+  await browser.waitUntil(() => browser.execute((s) => document.querySelector(s) === null, selector), {
+    timeout,
+    interval: 100,
+    timeoutMsg: `${selector} did not close`,
+  });
 }
 
 async function waitForText(browser, selector, pattern, timeout = 30_000) {
@@ -145,25 +158,31 @@ test('a firmware file goes from the library to a completed campaign, and every a
   await browser.$(dialog).waitForDisplayed({ timeout: 10_000 });
   await fill(browser, 'Firmware file', packagePath, dialog);
   await fill(browser, 'Version', VERSION, dialog);
-  await choose(browser, 'Cloud', (_text, value) => value === 'vicohome', dialog);
+  await choose(browser, 'Cloud', { value: 'vicohome' }, dialog);
   await fill(browser, 'Model (optional)', model, dialog);
   await clickButton(browser, 'Add to library', dialog);
   const fileName = path.basename(packagePath);
-  await waitForText(browser, 'main', new RegExp(`${fileName.replace('.', '\\.')}`));
+  await waitForText(browser, `${dialog} [role="status"]`, /^Added /);
+  await clickButton(browser, 'Close', dialog);
+  await waitGone(browser, dialog);
+  await waitForText(browser, 'table[aria-label="Firmware library"]', new RegExp(fileName.replaceAll('.', '\\.')));
 
   // Publish it to the sandbox Vicohome account.
   await clickButton(browser, `Publish ${fileName} ${VERSION}`);
   await browser.$(dialog).waitForDisplayed({ timeout: 10_000 });
-  await choose(browser, 'Account', (text) => /Sandbox/.test(text), dialog);
+  await choose(browser, 'Account', { text: 'Sandbox' }, dialog);
   await clickButton(browser, 'Publish', dialog);
-  await waitForText(browser, 'main', /offered to \d+ cameras/);
+  await waitForText(browser, `${dialog} [role="status"]`, /offered to \d+ cameras/);
+  await clickButton(browser, 'Close', dialog);
+  await waitGone(browser, dialog);
+  await waitForText(browser, 'table[aria-label="Firmware library"]', /Sandbox Vicohome: offered to/);
   await screenshot(browser, 'firmware-library.png');
 
   // Campaign: every camera of the model, one wave.
   await openView(browser, 'Campaigns');
   await clickButton(browser, 'New campaign');
   await fill(browser, 'Campaign name', `${model} to ${VERSION}`);
-  await choose(browser, 'Firmware', (text) => text.includes(VERSION));
+  await choose(browser, 'Firmware', { text: VERSION });
   await fill(browser, 'Waves (%)', '100');
   await fill(browser, 'Search devices', model);
   await clickButton(browser, 'Check devices');

@@ -1,11 +1,14 @@
-import { t } from "../i18n";
+import { t, type MessageKey } from "../i18n";
 
-export type View = "devices" | "plans" | "jobs" | "settings";
+export type View = "devices" | "plans" | "jobs" | "firmware" | "campaigns" | "audit" | "settings";
 
-const VIEWS: ReadonlyArray<{ view: View; label: "nav.devices" | "nav.plans" | "nav.jobs" | "nav.settings"; icon: string }> = [
+const VIEWS: ReadonlyArray<{ view: View; label: MessageKey; icon: string }> = [
   { view: "devices", label: "nav.devices", icon: "▦" },
   { view: "plans", label: "nav.plans", icon: "☷" },
   { view: "jobs", label: "nav.jobs", icon: "⇅" },
+  { view: "firmware", label: "nav.firmware", icon: "⬒" },
+  { view: "campaigns", label: "nav.campaigns", icon: "⚑" },
+  { view: "audit", label: "nav.audit", icon: "☰" },
   { view: "settings", label: "nav.settings", icon: "⚙" },
 ];
 

@@ -23,6 +23,15 @@ vi.mock("@tauri-apps/plugin-notification", () => ({
   sendNotification: vi.fn(),
 }));
 
+vi.mock("@tauri-apps/plugin-dialog", () => ({
+  open: vi.fn(async () => null),
+  save: vi.fn(async () => null),
+}));
+
+vi.mock("@tauri-apps/api/webview", () => ({
+  getCurrentWebview: () => ({ onDragDropEvent: vi.fn(async () => () => {}) }),
+}));
+
 Object.defineProperty(HTMLElement.prototype, "clientHeight", { configurable: true, get: () => 720 });
 Object.defineProperty(HTMLElement.prototype, "clientWidth", { configurable: true, get: () => 1000 });
 Object.defineProperty(HTMLElement.prototype, "offsetHeight", { configurable: true, get: () => 36 });

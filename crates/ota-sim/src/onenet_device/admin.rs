@@ -7,11 +7,20 @@
 //!   "retry"? (0), "interval"? (0), "manuf"?, "model"? (the device's)}` → 201 with the task. The
 //!   download token is minted here, so `token` is never null. A device's unfinished task of the same
 //!   type is cancelled by the new one.
-//!   `"autonomous": true` makes the simulated device carry the task out by itself (see `autonomous`);
-//!   the view then has `autonomous`, `progress` (0–100), `last_result` and `error` when it failed.
+//!   `"autonomous"? (false)`: true makes the simulated device carry the task out by itself on the
+//!   simulated clock (see `autonomous`: download at 1 MiB/s, at least 2 s, then 10 s upgrading; held
+//!   while the device is offline; `download_fail` → failed with 107, `install_fail` → failed with 206).
+//!   Every task made here counts as one start of its device in `GET /_sim/starts`.
+//! - The task view: `{"task_id", "dev_id", "product_id", "target", "type", "package", "from_version",
+//!   "manuf", "model", "size", "md5", "signal", "power", "retry", "interval", "state" (pending |
+//!   downloading | upgrading | succeeded | failed | cancelled | paused), "token", "last_result" (the last
+//!   result code, or null), "step" (download percent last reported), "bytes_served", "created_ms",
+//!   "updated_ms" (simulated ms), "autonomous", "progress" (0–100: an autonomous task's way through
+//!   download and upgrade, else `step`), "error" (why an autonomous task failed, else null)}`.
 //! - `GET /_sim/onenet/tasks[?dev_id=]`, `GET /_sim/onenet/tasks/{id}`.
-//! - `POST /_sim/onenet/tasks/{id}/cancel` (any unfinished state), `/pause` (pending or downloading),
-//!   `/resume` (paused → the state it was paused in).
+//! - `POST /_sim/onenet/tasks/{id}/cancel` (any unfinished state; an autonomous task stops where it
+//!   is), `/pause` (pending or downloading; an autonomous device stops working on it), `/resume`
+//!   (paused → the state it was paused in).
 //! - `GET /_sim/onenet/products` → `[{"product_id", "access_key"}]`.
 
 use std::sync::Arc;
@@ -215,6 +224,8 @@ async fn create(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
 /// Moves task `id` with `step` (which answers the new state, or None when the move is not allowed).
 fn change(sim: &Sim, id: u64, step: impl FnOnce(&Task) -> Option<TaskState>) -> Response {
     let mut world = sim.lock();
+    // An autonomous task may have moved on (or finished) since it was last looked at.
+    world.settle();
     let now = world.now_ms();
     let Some(task) = world.onenet.task_mut(id) else {
         return refuse(StatusCode::NOT_FOUND, format!("no task {id}"));

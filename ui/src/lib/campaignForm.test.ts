@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+
+import { formatOffset, initialForm, minutesOf, parseWaves, toNewCampaign } from "./campaignForm";
+
+describe("campaign form", () => {
+  it("parses cumulative waves that rise to 100", () => {
+    expect(parseWaves("1, 10, 100")).toEqual([1, 10, 100]);
+    expect(parseWaves("5%,50 %,100")).toEqual([5, 50, 100]);
+    expect(parseWaves("100")).toEqual([100]);
+    for (const bad of ["", "10, 5, 100", "10, 50", "0, 100", "a, 100", "50, 120"]) {
+      expect(parseWaves(bad), bad).toBeNull();
+    }
+  });
+
+  it("builds the NewCampaign the engine checks: filter on the firmware's cloud, window in minutes", () => {
+    const form = {
+      ...initialForm(),
+      name: " CG6 rollout ",
+      firmwareId: 4,
+      cloud: "vicohome" as const,
+      search: "CG6",
+      onlineOnly: true,
+      waves: "5, 100",
+      concurrency: "16",
+      maxRetries: "2",
+      useWindow: true,
+      windowDays: [4, 0],
+      windowOpens: "22:30",
+      windowCloses: "04:15",
+    };
+    const campaign = toNewCampaign(form, 60);
+    expect(campaign).toEqual({
+      name: "CG6 rollout",
+      firmwareId: 4,
+      targets: {
+        kind: "filter",
+        query: { search: "CG6", cloud: "vicohome", status: "online", sort: "name", descending: false, offset: 0, limit: 0 },
+      },
+      settings: {
+        waves: [5, 100],
+        concurrency: 16,
+        requestsPerSecond: 20,
+        failureThresholdPercent: 10,
+        onThreshold: "abort",
+        retry: { maxRetries: 2, backoffSecs: 60, retryOn: ["offline", "rate_limited", "retryable"] },
+        window: { days: [0, 4], startMinute: 1350, endMinute: 255, utcOffsetMinutes: 60 },
+        minBattery: 20,
+      },
+    });
+    expect(toNewCampaign({ ...form, waves: "50" })).toBeNull();
+    expect(toNewCampaign({ ...form, firmwareId: null })).toBeNull();
+  });
+
+  it("formats times and offsets", () => {
+    expect(minutesOf("07:05")).toBe(425);
+    expect(formatOffset(330)).toBe("+05:30");
+    expect(formatOffset(-300)).toBe("−05:00");
+  });
+});

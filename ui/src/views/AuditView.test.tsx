@@ -1,0 +1,40 @@
+import { screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { save } from "@tauri-apps/plugin-dialog";
+import { describe, expect, it, vi } from "vitest";
+
+import { renderWithQueries } from "../test/render";
+import { callsOf, mockCommands } from "../test/tauri";
+import { AuditView } from "./AuditView";
+
+const entry = (id: number, action: string, result = "ok") => ({
+  id, at: 1_795_996_800_000 + id, actor: "ana", action, cloud: "vicohome", target: `campaign #${id}`, result,
+  detail: result === "ok" ? null : "The camera is offline.",
+});
+
+describe("audit log", () => {
+  it("filters and exports what it shows, in the chosen format, to the path from the save dialog", async () => {
+    mockCommands({
+      list_audit: ({ query }) =>
+        (query as { action?: string }).action === "campaign."
+          ? [entry(2, "campaign.start")]
+          : [entry(2, "campaign.start"), entry(1, "firmware.add", "error")],
+      export_audit: () => 2,
+    });
+    vi.mocked(save).mockResolvedValueOnce("/tmp/audit.csv");
+    renderWithQueries(<AuditView />);
+    const table = await screen.findByRole("table", { name: "Audit log" });
+    expect(table.textContent).toContain("firmware.add");
+    expect(table.textContent).toContain("The camera is offline.");
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText("Action"), "campaign.");
+    await user.selectOptions(screen.getByLabelText("Result"), "ok");
+    await vi.waitFor(() => expect(screen.getByRole("table", { name: "Audit log" }).textContent).not.toContain("firmware.add"));
+    await user.click(screen.getByRole("button", { name: "Export CSV" }));
+    expect(await screen.findByText("2 entries exported to /tmp/audit.csv")).toBeTruthy();
+    expect(callsOf("export_audit")).toEqual([
+      { query: { action: "campaign.", result: "ok", limit: 0 }, format: "csv", path: "/tmp/audit.csv" },
+    ]);
+    expect(vi.mocked(save).mock.calls[0]![0]!.defaultPath).toMatch(/^ota-console-audit-\d{4}-\d{2}-\d{2}\.csv$/);
+  });
+});

@@ -1,0 +1,56 @@
+import { screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+
+import { makeCampaign, makeDashboard, makeFirmware } from "../test/campaignFixtures";
+import { renderWithQueries } from "../test/render";
+import { callsOf, mockCommands } from "../test/tauri";
+import { CampaignsView } from "./CampaignsView";
+
+describe("campaigns view", () => {
+  it("checks devices before creating, then opens the new campaign's dashboard", async () => {
+    mockCommands({
+      list_campaigns: () => [],
+      list_firmware: () => [makeFirmware({ id: 4, fileName: "cam.bin", version: "7.7.7", cloud: "vicohome" })],
+      campaign_preflight: () => ({
+        targets: 5,
+        eligible: 3,
+        waveSizes: [1, 2],
+        byReason: [{ reason: "offline", label: "Offline", count: 2 }],
+        excluded: [
+          { accountId: 1, deviceId: "SN-9", name: "Garage", model: "CG6", reason: "offline", detail: "Offline at the last refresh." },
+        ],
+      }),
+      create_campaign: () => makeCampaign({ id: 8, state: "ready" }),
+      campaign_dashboard: () => makeDashboard(makeCampaign({ id: 8, state: "ready" })),
+      campaign_devices: () => ({ matching: 0, rows: [] }),
+    });
+    renderWithQueries(<CampaignsView />);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "New campaign" }));
+    await user.type(screen.getByLabelText("Campaign name"), "CG6 rollout");
+    await screen.findByRole("option", { name: "cam.bin 7.7.7 (Vicohome)" });
+    await user.selectOptions(screen.getByLabelText("Firmware"), "4");
+    await user.type(screen.getByLabelText("Search devices"), "CG6");
+    const waves = screen.getByLabelText("Waves (%)");
+    await user.clear(waves);
+    await user.type(waves, "50, 100");
+    await user.click(screen.getByRole("button", { name: "Check devices" }));
+    const report = await screen.findByRole("region", { name: "Pre-flight check" });
+    expect(report.textContent).toContain("3 of 5 devices take it.");
+    expect(report.textContent).toContain("Devices per wave: 1 → 2");
+    expect(within(report).getByText("Offline at the last refresh.")).toBeTruthy();
+    const [checked] = callsOf("campaign_preflight");
+    const sent = checked!.campaign as { targets: unknown; settings: { waves: number[] } };
+    expect(sent.targets).toEqual({
+      kind: "filter",
+      query: { search: "CG6", cloud: "vicohome", status: "all", sort: "name", descending: false, offset: 0, limit: 0 },
+    });
+    expect(sent.settings.waves).toEqual([50, 100]);
+
+    await user.click(screen.getByRole("button", { name: "Create campaign" }));
+    const state = await screen.findByRole("status", { name: "Campaign state" });
+    expect(state.textContent).toBe("Ready");
+    expect(screen.getByRole("button", { name: "Start campaign" })).toBeTruthy();
+  });
+});

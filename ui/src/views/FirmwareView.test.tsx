@@ -1,0 +1,84 @@
+import { screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { open } from "@tauri-apps/plugin-dialog";
+import { describe, expect, it, vi } from "vitest";
+
+import { makeFirmware } from "../test/campaignFixtures";
+import { renderWithQueries } from "../test/render";
+import { callsOf, mockCommands } from "../test/tauri";
+import { FirmwareView } from "./FirmwareView";
+
+const realAccount = { id: 9, name: "Field team", cloud: "vicohome", baseUrl: "https://api-us.vicohome.io", region: null, username: "a@b.c", sandbox: false, createdAt: 0 };
+const sandboxAccount = { ...realAccount, id: 1, name: "Sandbox Vicohome", baseUrl: "http://127.0.0.1:1", sandbox: true };
+
+describe("firmware library", () => {
+  it("adds a file chosen in the file dialog with its version, cloud, model and notes", async () => {
+    const entries = [makeFirmware({ id: 1, fileName: "old.bin", version: "1.0.0", campaigns: 2 })];
+    mockCommands({
+      list_firmware: () => entries,
+      add_firmware: ({ firmware }) => {
+        const f = firmware as { path: string; version: string };
+        return { entry: makeFirmware({ id: 2, fileName: "fw.bin", version: f.version }), created: true, deduplicated: true };
+      },
+    });
+    vi.mocked(open).mockResolvedValueOnce("/home/ana/fw.bin");
+    renderWithQueries(<FirmwareView />);
+    const table = await screen.findByRole("table", { name: "Firmware library" });
+    expect(table.textContent).toContain("old.bin");
+    // In use by campaigns: delete is visibly unavailable, with the reason.
+    const del = within(table).getByRole("button", { name: "Delete old.bin 1.0.0" });
+    expect(del.getAttribute("aria-disabled")).toBe("true");
+    expect(del.getAttribute("title")).toContain("2 campaign");
+
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "Add firmware" }));
+    const dialog = screen.getByRole("dialog", { name: "Add firmware" });
+    await user.click(within(dialog).getByRole("button", { name: "Choose file…" }));
+    expect((within(dialog).getByLabelText("Firmware file") as HTMLInputElement).value).toBe("/home/ana/fw.bin");
+    await user.type(within(dialog).getByLabelText("Version"), "2.4.1");
+    await user.selectOptions(within(dialog).getByLabelText("Cloud"), "quectel");
+    await user.type(within(dialog).getByLabelText("Model (optional)"), "Smart Plug");
+    await user.type(within(dialog).getByLabelText("Notes"), "night build");
+    await user.click(within(dialog).getByRole("button", { name: "Add to library" }));
+    expect(await within(dialog).findByText(/same bytes were already stored/)).toBeTruthy();
+    expect(callsOf("add_firmware")).toEqual([
+      { firmware: { path: "/home/ana/fw.bin", version: "2.4.1", cloud: "quectel", model: "Smart Plug", notes: "night build" } },
+    ]);
+  });
+
+  it("shows why a real cloud cannot be published to, and publishes to the sandbox", async () => {
+    let published = false;
+    mockCommands({
+      list_firmware: () => [makeFirmware({ fileName: "cam.bin", version: "7.7.7" })],
+      list_accounts: () => [realAccount, sandboxAccount],
+      publish_firmware: ({ accountId }) => {
+        if (accountId === 9) {
+          throw {
+            code: "validation",
+            message: "Vicohome publishes no API for uploading firmware, so OTA Console cannot publish it there.",
+            hint: "Vicohome releases firmware through its own release process.",
+          };
+        }
+        published = true;
+        return makeFirmware({
+          publications: [{ accountId: 1, accountName: "Sandbox Vicohome", publishedAt: 0, detail: "offered to 3 cameras" }],
+        });
+      },
+    });
+    renderWithQueries(<FirmwareView />);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Publish cam.bin 7.7.7" }));
+    const dialog = screen.getByRole("dialog", { name: "Publish cam.bin 7.7.7" });
+    const account = (await within(dialog).findByLabelText("Account")) as HTMLSelectElement;
+    expect(Array.from(account.options).map((o) => o.textContent)).toEqual(["Sandbox Vicohome (sandbox)", "Field team"]);
+    await user.selectOptions(account, "9");
+    await user.click(within(dialog).getByRole("button", { name: "Publish" }));
+    const alert = await within(dialog).findByRole("alert");
+    expect(alert.textContent).toContain("publishes no API for uploading firmware");
+    expect(alert.textContent).toContain("its own release process");
+    await user.selectOptions(account, "1");
+    await user.click(within(dialog).getByRole("button", { name: "Publish" }));
+    expect(await within(dialog).findByText("Published to Sandbox Vicohome: offered to 3 cameras")).toBeTruthy();
+    expect(published).toBe(true);
+  });
+});
