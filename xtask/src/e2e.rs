@@ -55,6 +55,18 @@ pub fn build_binaries() -> Result<()> {
     )
 }
 
+/// The window figures of `cargo xtask bench` (first paint, search, idle memory) into `out` (JSON).
+pub fn run_window_bench(out: &std::path::Path, quick: bool) -> Result<()> {
+    let dir = e2e_dir();
+    ui::install_if_stale(&dir)?;
+    let mut bench = Command::new("node");
+    bench.arg("bench/window.mjs").arg(out).current_dir(&dir);
+    if quick {
+        bench.env("OTA_BENCH_WINDOW_DEVICES", "5000");
+    }
+    run_with_window(&mut bench)
+}
+
 /// `npm ci` then `npm test` in tests/e2e; on Linux under a virtual display and inside a private keychain.
 pub fn run_tests() -> Result<()> {
     let dir = e2e_dir();

@@ -151,7 +151,21 @@ fn test(skip_e2e: bool, only: Option<Group>) -> Result<()> {
 fn bench(quick: bool) -> Result<()> {
     let root = repo_root();
     let mut steps = Steps::default();
+    let window_json = root.join("target").join("window-bench.json");
     let result = (|| {
+        // The window figures need the app; they are measured first, in the debug build the e2e tests use.
+        let _ = std::fs::remove_file(&window_json);
+        if cfg!(target_os = "linux") {
+            steps.run("ui: install + build", || {
+                ui::install_if_stale(&ui::ui_dir())?;
+                ui::npm_run("build")
+            })?;
+            steps.run("e2e: tauri-driver + WebDriver", e2e::ensure_drivers)?;
+            steps.run("build app + simulator (debug)", e2e::build_binaries)?;
+            steps.run("window: first paint, search, idle memory", || {
+                e2e::run_window_bench(&window_json, quick)
+            })?;
+        }
         steps.run("build ota-bench (release)", || {
             util::run(
                 util::cargo()
@@ -164,6 +178,8 @@ fn bench(quick: bool) -> Result<()> {
                 std::process::Command::new(root.join("target").join("release").join("ota-bench"));
             command
                 .args(["--out", "bench/RESULTS.md"])
+                .arg("--window")
+                .arg(&window_json)
                 .current_dir(&root);
             if quick {
                 command.arg("--quick");

@@ -7,6 +7,7 @@ mod campaign;
 mod download;
 mod report;
 mod sys;
+mod window;
 
 use std::path::PathBuf;
 
@@ -25,12 +26,15 @@ async fn main() -> anyhow::Result<()> {
     let mut out = PathBuf::from("bench/RESULTS.md");
     let mut quick = false;
     let mut only: Option<String> = None;
+    let mut window: Option<PathBuf> = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--out" => out = PathBuf::from(args.next().unwrap_or_default()),
             "--quick" => quick = true,
             // For profiling one part: `--only cache` or `--only download`.
             "--only" => only = args.next(),
+            // The window figures `cargo xtask bench` measured over WebDriver just before (JSON).
+            "--window" => window = args.next().map(PathBuf::from),
             other => {
                 anyhow::bail!("unknown argument {other} (use --out FILE, --quick, --only PART)")
             }
@@ -47,10 +51,9 @@ async fn main() -> anyhow::Result<()> {
     if wants("campaign") {
         campaign::run(&mut report, quick).await?;
     }
-    report.not_measured(
-        "Window: first paint / search at 100 000 devices",
-        "measured over WebDriver by the e2e harness, not yet wired into the bench",
-    );
+    if wants("window") {
+        window::add(&mut report, window.as_deref());
+    }
     report.print();
     report.write(&out)?;
     println!("\nwritten to {}", out.display());

@@ -4,6 +4,16 @@
 //! its `/_sim/onenet/tasks` management live in [`onenet_device`]. Served over HTTP/1.1 with title-case
 //! header names, as OneNET's strict embedded clients expect.
 //!
+//! The test-only admin API, under `/_sim/` (not cloud calls: no faults, no call log):
+//! - fleet, accounts, faults, call log, device patches, clock: `/_sim/devices[/{id}]`, `/_sim/accounts`,
+//!   `/_sim/faults[/{id}]`, `/_sim/log`, `/_sim/clock` (see `admin`);
+//! - publishing: `POST /_sim/vicohome/firmware` `{"version", "model"?, "size"?}` makes a version the
+//!   newest of a Vicohome model (or all) and its cameras; Quectel plans `POST /_sim/quectel/plans`;
+//!   OneNET tasks `/_sim/onenet/tasks` (with `"autonomous": true` the simulated device runs the task by
+//!   itself on the simulated clock) and `/_sim/onenet/products`;
+//! - `GET /_sim/starts` → `{"vicohome": {serial: n}, "quectel": {deviceKey: n}, "onenet": {dev_id: n}}`,
+//!   the accepted update starts per device; `DELETE /_sim/starts` clears it (see `publish`).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), ota_sim::SimError> {
 //! let sim = ota_sim::spawn(ota_sim::SimConfig::default(), "127.0.0.1:0".parse().unwrap()).await?;

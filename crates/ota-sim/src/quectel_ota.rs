@@ -7,6 +7,9 @@
 //! appointed one starts when its window opens; the `quectel_upgrade_fail` fault makes it fail halfway.
 //! Plan times are milliseconds since the Unix epoch on the simulator's own wall clock (the real time it
 //! started plus simulated time), so `POST /_sim/clock` moves them too.
+//!
+//! Every accepted `userBatchConfirmUpgrade` item with operType 1, 2 or 5 (in `successList`) counts as one
+//! start of its device in `GET /_sim/starts`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;

@@ -357,7 +357,7 @@ impl Store {
                 "SELECT account_id, device_id, product_key, model, wave, attempts FROM campaign_devices
                  WHERE campaign_id = ?1 AND state = 'pending' AND wave <= ?2
                    AND (next_attempt_at IS NULL OR next_attempt_at <= ?3)
-                 ORDER BY wave, next_attempt_at IS NOT NULL, device_id LIMIT ?4",
+                 ORDER BY wave, device_id LIMIT ?4",
             )?;
             let candidates = select
                 .query_map(params![id, max_wave, now, limit], |r| {

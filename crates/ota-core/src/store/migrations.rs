@@ -16,6 +16,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         4,
         include_str!("../../migrations/0004_library_and_campaigns.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/0005_campaign_claim_order.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> CoreResult<()> {

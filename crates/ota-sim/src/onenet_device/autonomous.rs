@@ -166,7 +166,9 @@ fn step(world: &mut World, id: u64, now: f64) {
             run.elapsed_ms = doom.at_ms;
             (TaskState::Failed, doom.at_ms)
         }
-        _ if run.elapsed_ms >= download + UPGRADE_MS => (TaskState::Succeeded, download + UPGRADE_MS),
+        _ if run.elapsed_ms >= download + UPGRADE_MS => {
+            (TaskState::Succeeded, download + UPGRADE_MS)
+        }
         _ if run.elapsed_ms >= download => (TaskState::Upgrading, download),
         _ if run.elapsed_ms > 0.0 => (TaskState::Downloading, 0.0),
         _ => (TaskState::Pending, 0.0),

@@ -2,7 +2,8 @@
 //! shared notes, never from the client: task check, tasking, download-token check, ranged package
 //! download, download progress, result report and device versions, every call authorised by a real
 //! OneNET token of the device's product; plus the simulator's own task management under
-//! `/_sim/onenet/` (OneNET publishes no "north" API) and the sandbox's default tasks.
+//! `/_sim/onenet/` (OneNET publishes no "north" API), the sandbox's default tasks and autonomous devices
+//! that carry a task out by themselves on the simulated clock (`"autonomous": true`, see `autonomous`).
 //!
 //! JSON answers: envelope `{"errno", "error", "data"}`, HTTP 200 even for errors, through
 //! `gateway::serve` (faults, call log with target = dev_id). Download errors are a 200 with

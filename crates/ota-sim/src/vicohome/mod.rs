@@ -1,4 +1,8 @@
 //! The Vicohome (ADDX) camera cloud: sign-in, device list, one device, OTA start and status.
+//!
+//! Each `otastart` that begins a new run counts as one start of the camera in `GET /_sim/starts`; the
+//! run's target is the camera's `newest_firmware` at that moment (`POST /_sim/vicohome/firmware` changes
+//! it for later starts).
 
 pub mod ota;
 pub mod wire;
