@@ -461,3 +461,97 @@ async fn a_onenet_campaign_creates_one_task_per_device_and_follows_the_devices_t
     assert_eq!(starts.len(), targets.len());
     assert!(starts.values().all(|&n| n == 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_starts_outside_the_maintenance_window_and_failed_devices_are_retried_by_policy() {
+    let sb = sandbox(400, 66).await;
+    let firmware = sb.firmware(Cloud::Vicohome, "9.2.0", None).await;
+    let targets = sb.eligible(Cloud::Vicohome, "9.2.0", 6);
+    assert_eq!(targets.len(), 6);
+    // A window that opened and closed an hour ago (UTC): closed now, whatever the day.
+    let now_minute = (ota_core::now_ms() / 60_000 % 1_440) as u16;
+    let closed = ota_core::campaign::model::MaintenanceWindow {
+        days: vec![],
+        start_minute: (now_minute + 1_440 - 120) % 1_440,
+        end_minute: (now_minute + 1_440 - 60) % 1_440,
+        utc_offset_minutes: 0,
+    };
+    let mut settings = settings(6, 50.0);
+    settings.waves = vec![100.0];
+    settings.window = Some(closed);
+    let waiting = campaign::create(
+        &sb.console,
+        &NewCampaign {
+            name: "Night only".into(),
+            firmware_id: firmware,
+            targets: CampaignTargets::Devices {
+                devices: targets.clone(),
+            },
+            settings,
+        },
+    )
+    .unwrap();
+    campaign::start(&sb.console, waiting.id).unwrap();
+    let runner = tokio::spawn(runner::run(sb.console.clone(), waiting.id));
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert!(
+        sb.starts("vicohome").await.is_empty(),
+        "nothing started outside the window"
+    );
+    let dashboard = campaign::dashboard(&sb.console, waiting.id).unwrap();
+    let opens = dashboard
+        .window_opens_at
+        .expect("the dashboard says when it opens");
+    assert!(
+        opens > ota_core::now_ms() + 20 * 3_600_000,
+        "opens tomorrow: {opens}"
+    );
+    let cancelled = campaign::cancel(&sb.console, waiting.id).unwrap();
+    assert_eq!(cancelled.counts.cancelled, 6);
+    let ended = runner.await.unwrap().unwrap();
+    assert_eq!(ended.state, CampaignState::Cancelled);
+
+    // Retry policy: a device whose install fails once is retried (device errors included) and succeeds.
+    let doomed = &targets[0];
+    sb.fail_installs(&[doomed]).await;
+    let mut settings = settings_for_retry();
+    settings.retry.max_retries = 1;
+    settings.retry.backoff_secs = 0;
+    settings.retry.retry_on = vec![ErrorKind::Device];
+    let retried = campaign::create(
+        &sb.console,
+        &NewCampaign {
+            name: "Retries".into(),
+            firmware_id: firmware,
+            targets: CampaignTargets::Devices {
+                devices: targets.clone(),
+            },
+            settings,
+        },
+    )
+    .unwrap();
+    campaign::start(&sb.console, retried.id).unwrap();
+    let done = runner::run(sb.console.clone(), retried.id).await.unwrap();
+    assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
+    assert_eq!((done.counts.succeeded, done.counts.failed), (6, 0));
+    let starts = sb.starts("vicohome").await;
+    assert_eq!(starts[&doomed.device_id], 2, "one retry after the failure");
+    assert!(targets[1..].iter().all(|d| starts[&d.device_id] == 1));
+    let page = campaign::devices(&sb.console, retried.id, &CampaignDeviceQuery::default()).unwrap();
+    let row = page
+        .rows
+        .iter()
+        .find(|r| r.device_id == doomed.device_id)
+        .unwrap();
+    assert_eq!(row.attempts, 2);
+}
+
+fn settings_for_retry() -> CampaignSettings {
+    CampaignSettings {
+        waves: vec![100.0],
+        concurrency: 6,
+        requests_per_second: 500.0,
+        failure_threshold_percent: 50.0,
+        ..Default::default()
+    }
+}

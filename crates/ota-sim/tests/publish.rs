@@ -115,6 +115,57 @@ async fn a_published_vicohome_version_is_offered_and_installed_and_each_start_is
 }
 
 #[tokio::test]
+async fn publishing_2_0_0_to_cg1_offers_it_to_a_cg1_camera_and_otastart_installs_it_at_a_fast_time_scale(
+) {
+    // 500 simulated seconds per real second: a whole Vicohome run takes a fraction of a real second.
+    let sim = sim(60, 31, 500.0).await;
+    let cg1 = camera(&sim, |d| {
+        d["model"] == "CG1"
+            && d["online"] == true
+            && d["battery"].as_u64().unwrap() >= 20
+            && d["firmware"] != "2.0.0"
+    })
+    .await;
+    let serial = cg1["id"].as_str().unwrap();
+    let published = publish(&sim, json!({"version": "2.0.0", "model": "CG1"})).await;
+    assert_eq!(published.status(), 201);
+    let published: Value = published.json().await.unwrap();
+    assert_eq!(published["version"], "2.0.0");
+    assert_eq!(published["models"], json!(["CG1"]));
+    assert!(published["devices"].as_u64().unwrap() >= 1, "{published}");
+
+    let vico = Vico::login(&sim).await;
+    let listed = vico.list().await;
+    let row = listed.iter().find(|d| d["serialNumber"] == serial).unwrap();
+    assert_eq!(row["newestFirmwareId"], "2.0.0", "{row}");
+    assert!(listed
+        .iter()
+        .filter(|d| d["modelNo"] != "CG1")
+        .all(|d| d["newestFirmwareId"] != "2.0.0"));
+
+    assert_eq!(vico.start(serial).await["result"], 0);
+    // Still running: the idempotent answer, not a second start.
+    let again = vico.start(serial).await;
+    assert_eq!(again["result"], 0, "{again}");
+    assert_eq!(starts(&sim).await["vicohome"], json!({ serial: 1 }));
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        status = vico.status(serial).await;
+        if status["data"]["otaStatus"] == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status["data"]["otaStatus"], 3, "{status}");
+    assert_eq!(fleet_device(&sim, serial).await["firmware"], "2.0.0");
+    assert_eq!(select(&vico, serial).await["firmwareId"], "2.0.0");
+    assert_eq!(
+        starts(&sim).await,
+        json!({"vicohome": { serial: 1 }, "quectel": {}, "onenet": {}})
+    );
+}
+
+#[tokio::test]
 async fn publishing_to_every_model_leaves_a_running_update_on_its_target() {
     let sim = sim(60, 24, 1.0).await;
     let camera = updatable_camera(&sim).await;
@@ -358,6 +409,9 @@ async fn an_autonomous_onenet_task_runs_on_the_device_to_its_target() {
         .create_task(json!({"target": "V77", "size": 1_048_576, "autonomous": true}))
         .await;
     assert_eq!(task["autonomous"], true);
+    assert_eq!(task["id"], task["task_id"]);
+    assert_eq!(task["target"], "V77");
+    assert_eq!(task["result"], Value::Null);
     assert_eq!(task["state"], "pending");
     assert_eq!(task["progress"], 0);
     assert_eq!(task["error"], Value::Null);
@@ -375,6 +429,8 @@ async fn an_autonomous_onenet_task_runs_on_the_device_to_its_target() {
     let done = until_state(&device, &sim, &id, "succeeded").await;
     assert_eq!(done["progress"], 100);
     assert_eq!(done["last_result"], 201);
+    // `result` is a failure's code only.
+    assert_eq!(done["result"], Value::Null);
     assert_eq!(done["error"], Value::Null);
     assert_eq!(fleet_device(&sim, &device.dev_id).await["firmware"], "V77");
     // What the device reports through OneNET's version endpoint, too.
@@ -447,6 +503,7 @@ async fn faults_fail_autonomous_tasks_and_an_offline_device_holds_its_task() {
         .await;
     let failed = until_state(&failing, &sim, &doomed["task_id"], "failed").await;
     assert_eq!(failed["last_result"], 206);
+    assert_eq!(failed["result"], 206);
     assert!(failed["error"].as_str().unwrap().contains("install"));
     let p = failed["progress"].as_u64().unwrap();
     assert!(p > 0 && p < 100, "{failed}");
@@ -501,6 +558,7 @@ async fn download_fail_stops_an_autonomous_download_and_the_offline_fault_holds_
     let failed = failing.task(&doomed["task_id"]).await;
     assert_eq!(failed["state"], "failed", "{failed}");
     assert_eq!(failed["last_result"], 107);
+    assert_eq!(failed["result"], 107);
     assert!(failed["error"].as_str().unwrap().contains("download"));
     assert_eq!(failed["step"], 40, "{failed}");
     assert!(failed["progress"].as_u64().unwrap() < 15, "{failed}");

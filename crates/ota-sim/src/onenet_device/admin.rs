@@ -11,10 +11,10 @@
 //!   simulated clock (see `autonomous`: download at 1 MiB/s, at least 2 s, then 10 s upgrading; held
 //!   while the device is offline; `download_fail` → failed with 107, `install_fail` → failed with 206).
 //!   Every task made here counts as one start of its device in `GET /_sim/starts`.
-//! - The task view: `{"task_id", "dev_id", "product_id", "target", "type", "package", "from_version",
+//! - The task view: `{"id", "task_id" (the same), "dev_id", "product_id", "target", "type", "package", "from_version",
 //!   "manuf", "model", "size", "md5", "signal", "power", "retry", "interval", "state" (pending |
 //!   downloading | upgrading | succeeded | failed | cancelled | paused), "token", "last_result" (the last
-//!   result code, or null), "step" (download percent last reported), "bytes_served", "created_ms",
+//!   result code, or null), "result" (a failed task's result code, else null), "step" (download percent last reported), "bytes_served", "created_ms",
 //!   "updated_ms" (simulated ms), "autonomous", "progress" (0–100: an autonomous task's way through
 //!   download and upgrade, else `step`), "error" (why an autonomous task failed, else null)}`.
 //! - `GET /_sim/onenet/tasks[?dev_id=]`, `GET /_sim/onenet/tasks/{id}`.

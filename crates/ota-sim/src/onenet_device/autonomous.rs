@@ -13,13 +13,15 @@
 //!   is back. A paused task does not advance either; a cancelled one is over.
 //! - Faults decide a run's fate once, when the device first works on it (online, nothing done yet), and
 //!   each doomed task uses up one count of its fault:
-//!   - `download_fail` → failed at 40 % of the download, `last_result` [`DOWNLOAD_FAILED`] = 107
+//!   - `download_fail` → failed at 40 % of the download, `result` (and `last_result`)
+//!     [`DOWNLOAD_FAILED`] = 107
 //!     (the seed's "download failed, unknown exception"), `error` "the device could not download the
 //!     package";
-//!   - `install_fail` → failed halfway through upgrading, `last_result` [`UPGRADE_FAILED`] = 206
+//!   - `install_fail` → failed halfway through upgrading, `result` (and `last_result`)
+//!     [`UPGRADE_FAILED`] = 206
 //!     (the seed's "upgrade failed, unknown exception"), `error` "the device could not install the
 //!     package".
-//! - A success records `last_result` 201 (the seed's "upgrade success").
+//! - A success records `last_result` 201 (the seed's "upgrade success"); `result` stays null.
 //!
 //! A task's `updated_ms` is the simulated instant of its last change, even when it is looked at later.
 

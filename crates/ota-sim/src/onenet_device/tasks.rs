@@ -133,6 +133,7 @@ impl Task {
     pub fn view(&self) -> TaskView {
         let spec = &self.spec;
         TaskView {
+            id: self.id,
             task_id: self.id,
             dev_id: spec.dev_id.clone(),
             product_id: spec.product_id.clone(),
@@ -155,6 +156,9 @@ impl Task {
             state: self.state,
             token: self.token.clone(),
             last_result: self.last_result,
+            result: (self.state == TaskState::Failed)
+                .then_some(self.last_result)
+                .flatten(),
             step: self.step,
             bytes_served: self.served.load(Ordering::Relaxed),
             created_ms: self.created_ms.max(0.0) as u64,
@@ -173,6 +177,8 @@ impl Task {
 /// A task as `/_sim/onenet/tasks` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskView {
+    /// The task's id (`task_id` too, for older clients).
+    pub id: u64,
     pub task_id: u64,
     pub dev_id: String,
     pub product_id: String,
@@ -192,6 +198,8 @@ pub struct TaskView {
     pub state: TaskState,
     pub token: String,
     pub last_result: Option<u16>,
+    /// The result code of a failed task (why it failed), else null.
+    pub result: Option<u16>,
     pub step: u8,
     pub bytes_served: u64,
     /// Simulated ms.
@@ -201,7 +209,7 @@ pub struct TaskView {
     pub autonomous: bool,
     /// 0–100: an autonomous task's progress through download and upgrade; else the last reported step.
     pub progress: u8,
-    /// Why an autonomous task failed (its result code is `last_result`).
+    /// Why an autonomous task failed (its result code is `result`).
     pub error: Option<String>,
 }
 
