@@ -31,6 +31,9 @@ pub use plans::CachedPlan;
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    /// Reads go through their own connection: in WAL mode they see the last commit and never wait behind a
+    /// long write (a 100 000-device import must not hold up the first page of the list).
+    reader: Arc<Mutex<Connection>>,
     path: PathBuf,
 }
 
@@ -54,8 +57,12 @@ impl Store {
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         migrations::run(&mut conn)?;
+        let reader = Connection::open(path)?;
+        configure(&reader)?;
+        reader.pragma_update(None, "query_only", true)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            reader: Arc::new(Mutex::new(reader)),
             path: path.to_path_buf(),
         })
     }
@@ -85,7 +92,10 @@ impl Store {
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> CoreResult<T>) -> CoreResult<T> {
-        let conn = self.lock();
+        let conn = self
+            .reader
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&conn)
     }
 }
