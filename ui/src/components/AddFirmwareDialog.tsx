@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { open } from "@tauri-apps/plugin-dialog";
 import { useState, type FormEvent } from "react";
 
-import { addFirmware } from "../api";
+import { addFirmware, toApiError } from "../api";
 import type { ApiError } from "../bindings/ApiError";
 import type { Cloud } from "../bindings/Cloud";
 import type { FirmwareAdded } from "../bindings/FirmwareAdded";
@@ -34,6 +34,7 @@ export function AddFirmwareDialog({ initialPath = "", onClose }: Props) {
   const [cloud, setCloud] = useState<Cloud>("vicohome");
   const [model, setModel] = useState("");
   const [notes, setNotes] = useState("");
+  const [chooseError, setChooseError] = useState<ApiError | null>(null);
   const add = useMutation<FirmwareAdded, ApiError>({
     mutationFn: () =>
       addFirmware({
@@ -47,8 +48,13 @@ export function AddFirmwareDialog({ initialPath = "", onClose }: Props) {
   });
 
   const choose = async () => {
-    const chosen = await open({ multiple: false, directory: false, title: t("add.title") });
-    if (typeof chosen === "string") setPath(chosen);
+    setChooseError(null);
+    try {
+      const chosen = await open({ multiple: false, directory: false, title: t("add.title") });
+      if (typeof chosen === "string") setPath(chosen);
+    } catch (err) {
+      setChooseError(toApiError(err));
+    }
   };
 
   const submit = (event: FormEvent) => {
@@ -77,6 +83,7 @@ export function AddFirmwareDialog({ initialPath = "", onClose }: Props) {
           <TextField label={t("add.model")} value={model} onChange={setModel} />
           <TextField label={t("add.notes")} value={notes} onChange={setNotes} />
         </div>
+        {chooseError ? <ErrorMessage error={chooseError} /> : null}
         {add.error ? <ErrorMessage error={add.error} /> : null}
         {add.data ? (
           <p role="status" className="success-note">

@@ -6,15 +6,21 @@ import type { ApiError } from "../bindings/ApiError";
 import type { CampaignState } from "../bindings/CampaignState";
 import type { CampaignView } from "../bindings/CampaignView";
 import { isLive, useCampaignDashboard } from "../hooks/useLibrary";
+import { useNow } from "../hooks/useNow";
 import { t, type MessageKey } from "../i18n";
 import { cloudLabel, formatDateTime, formatDuration } from "../lib/format";
 import { queryKeys } from "../queryKeys";
 import { CampaignDevices } from "./CampaignDevices";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { ErrorMessage } from "./ErrorMessage";
+import { FailureGroups } from "./FailureGroups";
 import { ProgressChart } from "./ProgressChart";
+import { Tile } from "./Tile";
+import { WaveTable } from "./WaveTable";
 
 export const campaignStateLabel = (state: CampaignState) => t(`campaignState.${state}` as MessageKey);
+
+const isFinished = (state: CampaignState) => state === "completed" || state === "aborted" || state === "cancelled";
 
 /** Which actions a campaign in `state` offers, in the order they are shown. */
 export function actionsFor(campaign: Pick<CampaignView, "state" | "counts">): CampaignAction[] {
@@ -37,19 +43,11 @@ const ACTION_LABELS: Record<CampaignAction, MessageKey> = {
   delete: "dashboard.delete",
 };
 
-function Tile({ label, value }: { label: string; value: string | number }) {
-  return (
-    <div className="tile">
-      <span className="tile-label">{label}</span>
-      <span className="tile-value">{value}</span>
-    </div>
-  );
-}
-
 /** Everything about one campaign: state and actions, counts, pace, waves, chart, failures, devices. */
 export function CampaignDashboard({ id, onBack }: { id: number; onBack: () => void }) {
   const queryClient = useQueryClient();
   const dashboard = useCampaignDashboard(id);
+  const now = useNow(15_000);
   const [confirming, setConfirming] = useState<"cancel" | "delete" | null>(null);
   const act = useMutation<CampaignView, ApiError, CampaignAction>({
     mutationFn: (action) => actOnCampaign(id, action),
@@ -95,6 +93,9 @@ export function CampaignDashboard({ id, onBack }: { id: number; onBack: () => vo
         {t("dashboard.firmware", { file: c.firmwareFile, version: c.firmwareVersion, cloud: cloudLabel(c.cloud) })}
       </p>
       {c.reason ? <p className="campaign-reason">{c.reason}</p> : null}
+      {c.settings.startAt !== undefined && c.settings.startAt > now && !isFinished(c.state) ? (
+        <p className="muted">{t("dashboard.startsAt", { time: formatDateTime(c.settings.startAt) })}</p>
+      ) : null}
       <div className="action-row">
         {actionsFor(c).map((action) => (
           <button
@@ -127,55 +128,13 @@ export function CampaignDashboard({ id, onBack }: { id: number; onBack: () => vo
       </div>
 
       <h3>{t("dashboard.waves")}</h3>
-      <table className="data-table compact" aria-label={t("dashboard.waves")}>
-        <thead>
-          <tr>
-            <th scope="col">{t("dashboard.wave")}</th>
-            <th scope="col">{t("dashboard.devices")}</th>
-            <th scope="col">{t("dashboard.succeeded")}</th>
-            <th scope="col">{t("dashboard.failed")}</th>
-            <th scope="col">{t("dashboard.failurePercent")}</th>
-            <th scope="col">{t("dashboard.open")}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {data.waves.map((w) => {
-            const current = w.index === c.currentWave && !["completed", "cancelled"].includes(c.state);
-            return (
-              <tr key={w.index} aria-current={current ? "step" : undefined} className={current ? "current-wave" : undefined}>
-                <td>
-                  {t("dashboard.waveN", { n: w.index + 1 })}
-                  {current ? ` (${t("dashboard.current")})` : ""}
-                </td>
-                <td>{w.counts.total}</td>
-                <td>{w.counts.succeeded}</td>
-                <td>{w.counts.failed}</td>
-                <td>{w.failurePercent.toFixed(1)} %</td>
-                <td>{w.counts.pending + w.counts.inFlight}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <WaveTable waves={data.waves} campaign={c} />
 
       <h3>{t("dashboard.chart")}</h3>
       <ProgressChart history={data.history} />
 
       <h3>{t("dashboard.failures")}</h3>
-      {data.failures.length === 0 ? (
-        <p className="muted">{t("dashboard.noFailures")}</p>
-      ) : (
-        <ul className="failure-groups" aria-label={t("dashboard.failures")}>
-          {data.failures.map((f) => (
-            <li key={`${f.code}/${f.vendorCode ?? ""}/${f.message}`}>
-              <strong>{t("dashboard.failureCount", { n: f.count })}</strong> — {f.message}
-              {f.vendorCode ? <span className="error-code"> ({f.vendorCode})</span> : null}
-              {f.hint ? <div className="error-hint">{f.hint}</div> : null}
-              <div className="muted mono">{f.devices.join(", ")}</div>
-            </li>
-          ))}
-        </ul>
-      )}
+      <FailureGroups failures={data.failures} />
 
       <CampaignDevices campaignId={id} live={isLive(c.state)} />
 

@@ -4,7 +4,7 @@ import type { CampaignDeviceState } from "../bindings/CampaignDeviceState";
 import { useCampaignDevices } from "../hooks/useLibrary";
 import { useNow } from "../hooks/useNow";
 import { t, type MessageKey } from "../i18n";
-import { formatAge } from "../lib/format";
+import { formatAge, formatTime } from "../lib/format";
 import { ErrorMessage } from "./ErrorMessage";
 import { SelectField } from "./Field";
 import { ProgressBar } from "./ProgressBar";
@@ -72,6 +72,7 @@ export function CampaignDevices({ campaignId, live }: { campaignId: number; live
           <thead>
             <tr>
               <th scope="col">{t("dashboard.device")}</th>
+              <th scope="col">{t("dashboard.name")}</th>
               <th scope="col">{t("dashboard.model")}</th>
               <th scope="col">{t("dashboard.wave")}</th>
               <th scope="col">{t("campaigns.state")}</th>
@@ -84,9 +85,8 @@ export function CampaignDevices({ campaignId, live }: { campaignId: number; live
           <tbody>
             {rows.map((d) => (
               <tr key={`${d.accountId}/${d.deviceId}`} data-device-id={d.deviceId} className={`device-${d.state}`}>
-                <td>
-                  <span className="mono">{d.deviceId}</span> <span className="muted">{d.name}</span>
-                </td>
+                <td className="mono">{d.deviceId}</td>
+                <td>{d.name}</td>
                 <td>{d.model}</td>
                 <td>{d.wave === null ? "—" : d.wave + 1}</td>
                 <td>{deviceStateLabel(d.state)}</td>
@@ -102,8 +102,16 @@ export function CampaignDevices({ campaignId, live }: { campaignId: number; live
                     ? t("dashboard.notReported")
                     : t("dashboard.reportedAge", { state: d.remoteState ?? "", age: reportAge(d.reportedAt, now) })}
                 </td>
-                <td>{d.attempts}</td>
-                <td>{d.error ? d.error.message : ""}</td>
+                <td>
+                  {d.attempts}
+                  {d.nextAttemptAt !== null && d.nextAttemptAt > now ? (
+                    <span className="muted"> · {t("dashboard.nextAttempt", { time: formatTime(d.nextAttemptAt) })}</span>
+                  ) : null}
+                </td>
+                <td title={d.error?.hint ?? undefined}>
+                  {d.error ? d.error.message : ""}
+                  {d.error?.vendorCode ? <span className="error-code"> ({t("error.vendorCode", { code: d.error.vendorCode })})</span> : null}
+                </td>
               </tr>
             ))}
           </tbody>

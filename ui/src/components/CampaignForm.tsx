@@ -10,20 +10,21 @@ import type { Preflight } from "../bindings/Preflight";
 import { useFirmwareList } from "../hooks/useLibrary";
 import { t, type MessageKey } from "../i18n";
 import {
-  formatOffset,
   initialForm,
   localUtcOffset,
+  numberProblem,
   parseWaves,
   toNewCampaign,
+  windowIncomplete,
   type CampaignFormState,
 } from "../lib/campaignForm";
 import { cloudLabel } from "../lib/format";
 import { ErrorMessage } from "./ErrorMessage";
 import { CheckField, SelectField, TextField } from "./Field";
 import { PreflightReport } from "./PreflightReport";
+import { ScheduleFields } from "./ScheduleFields";
 
 const RETRY_KINDS: ErrorKind[] = ["offline", "rate_limited", "retryable", "device"];
-const DAYS = [0, 1, 2, 3, 4, 5, 6];
 
 interface Props {
   onCreated: (campaign: CampaignView) => void;
@@ -34,13 +35,16 @@ interface Props {
 export function CampaignForm({ onCreated, onCancel }: Props) {
   const firmware = useFirmwareList();
   const [form, setForm] = useState<CampaignFormState>(initialForm);
-  const set = <K extends keyof CampaignFormState>(key: K, value: CampaignFormState[K]) =>
-    setForm((f) => ({ ...f, [key]: value }));
-  const campaign: NewCampaign | null = toNewCampaign(form, localUtcOffset());
-  const wavesBad = parseWaves(form.waves) === null;
-
   const check = useMutation<Preflight, ApiError, NewCampaign>({ mutationFn: campaignPreflight });
   const create = useMutation<CampaignView, ApiError, NewCampaign>({ mutationFn: createCampaign, onSuccess: onCreated });
+  // A pre-flight answer describes the form as it was checked: any change makes it stale.
+  const set = <K extends keyof CampaignFormState>(key: K, value: CampaignFormState[K]) => {
+    setForm((f) => ({ ...f, [key]: value }));
+    check.reset();
+  };
+  const campaign: NewCampaign | null = toNewCampaign(form, localUtcOffset());
+  const wavesBad = parseWaves(form.waves) === null;
+  const problem = numberProblem(form);
 
   const chooseFirmware = (value: string) => {
     const entry = firmware.data?.find((f) => f.id === Number(value));
@@ -67,6 +71,7 @@ export function CampaignForm({ onCreated, onCancel }: Props) {
           ))}
         </SelectField>
       </div>
+      {firmware.error ? <ErrorMessage error={firmware.error} onRetry={() => void firmware.refetch()} /> : null}
 
       <fieldset>
         <legend>{t("form.targets")}</legend>
@@ -81,7 +86,7 @@ export function CampaignForm({ onCreated, onCancel }: Props) {
         <legend>{t("form.rollout")}</legend>
         <div className="form-grid">
           <TextField label={t("form.waves")} value={form.waves} onChange={(v) => set("waves", v)} />
-          <TextField label={t("form.concurrency")} value={form.concurrency} onChange={(v) => set("concurrency", v)} type="number" min={1} />
+          <TextField label={t("form.concurrency")} value={form.concurrency} onChange={(v) => set("concurrency", v)} type="number" min={1} max={2000} />
           <TextField label={t("form.rate")} value={form.rate} onChange={(v) => set("rate", v)} type="number" min={0.1} step={0.1} />
           <TextField label={t("form.threshold")} value={form.threshold} onChange={(v) => set("threshold", v)} type="number" min={0} max={100} />
           <SelectField
@@ -96,7 +101,12 @@ export function CampaignForm({ onCreated, onCancel }: Props) {
           <TextField label={t("form.retries")} value={form.maxRetries} onChange={(v) => set("maxRetries", v)} type="number" min={0} max={10} />
           <TextField label={t("form.backoff")} value={form.backoff} onChange={(v) => set("backoff", v)} type="number" min={0} />
         </div>
-        <p className="muted">{wavesBad ? t("form.badWaves") : t("form.wavesHint")}</p>
+        <p className={wavesBad ? "field-problem" : "muted"}>{wavesBad ? t("form.badWaves") : t("form.wavesHint")}</p>
+        {problem ? (
+          <p className="field-problem">
+            {t(problem.whole ? "form.badWhole" : "form.badNumber", { field: t(problem.field), min: problem.min, max: problem.max })}
+          </p>
+        ) : null}
         <div className="check-row" role="group" aria-label={t("form.retryOn")}>
           <span>{t("form.retryOn")}</span>
           {RETRY_KINDS.map((kind) => (
@@ -110,34 +120,8 @@ export function CampaignForm({ onCreated, onCancel }: Props) {
         </div>
       </fieldset>
 
-      <fieldset>
-        <legend>{t("form.schedule")}</legend>
-        <div className="form-grid">
-          <TextField label={t("form.startAt")} value={form.startAt} onChange={(v) => set("startAt", v)} type="datetime-local" />
-        </div>
-        <CheckField label={t("form.useWindow")} checked={form.useWindow} onChange={(v) => set("useWindow", v)} />
-        {form.useWindow ? (
-          <>
-            <div className="check-row" role="group" aria-label={t("form.windowDays")}>
-              {DAYS.map((day) => (
-                <CheckField
-                  key={day}
-                  label={t(`day.${day}` as MessageKey)}
-                  checked={form.windowDays.includes(day)}
-                  onChange={(on) =>
-                    set("windowDays", on ? [...form.windowDays, day] : form.windowDays.filter((d) => d !== day))
-                  }
-                />
-              ))}
-            </div>
-            <div className="form-grid">
-              <TextField label={t("form.windowOpens")} value={form.windowOpens} onChange={(v) => set("windowOpens", v)} type="time" />
-              <TextField label={t("form.windowCloses")} value={form.windowCloses} onChange={(v) => set("windowCloses", v)} type="time" />
-            </div>
-            <p className="muted">{t("form.utcOffset", { offset: formatOffset(localUtcOffset()) })}</p>
-          </>
-        ) : null}
-      </fieldset>
+      <ScheduleFields form={form} set={set} />
+      {windowIncomplete(form) ? <p className="field-problem">{t("form.badWindow")}</p> : null}
 
       {form.firmwareId === null ? <p className="muted">{t("form.noFirmware")}</p> : null}
       {check.error ? <ErrorMessage error={check.error} /> : null}

@@ -1,16 +1,15 @@
 import type { Preflight } from "../bindings/Preflight";
 import { t } from "../i18n";
 
-const LISTED = 50;
-
 /** What a campaign would do: how many devices take it, per wave, and those left out with why. */
 export function PreflightReport({ preflight }: { preflight: Preflight }) {
+  const leftOut = preflight.byReason.reduce((sum, r) => sum + r.count, 0);
   return (
     <section className="preflight" aria-label={t("preflight.label")}>
       <h3>{t("preflight.label")}</h3>
       <p>
         <strong>{t("preflight.summary", { eligible: preflight.eligible, targets: preflight.targets })}</strong>{" "}
-        {t("preflight.waves", { sizes: preflight.waveSizes.join(" → ") })}
+        {preflight.waveSizes.length > 0 ? t("preflight.waves", { sizes: preflight.waveSizes.join(" → ") }) : null}
       </p>
       {preflight.byReason.length > 0 ? (
         <>
@@ -22,19 +21,30 @@ export function PreflightReport({ preflight }: { preflight: Preflight }) {
               </li>
             ))}
           </ul>
-          <table className="data-table compact" aria-label={t("preflight.excluded")}>
-            <tbody>
-              {preflight.excluded.slice(0, LISTED).map((e) => (
-                <tr key={`${e.accountId}/${e.deviceId}`}>
-                  <td className="mono">{e.deviceId}</td>
-                  <td>{e.name}</td>
-                  <td>{e.detail}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {preflight.excluded.length > LISTED ? (
-            <p className="muted">{t("preflight.more", { n: preflight.excluded.length - LISTED })}</p>
+          {preflight.excluded.length > 0 ? (
+            <div className="table-scroll preflight-excluded">
+              <table className="data-table compact" aria-label={t("preflight.excluded")}>
+                <thead>
+                  <tr>
+                    <th scope="col">{t("preflight.device")}</th>
+                    <th scope="col">{t("preflight.name")}</th>
+                    <th scope="col">{t("preflight.reason")}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {preflight.excluded.map((e) => (
+                    <tr key={`${e.accountId}/${e.deviceId}`}>
+                      <td className="mono">{e.deviceId}</td>
+                      <td>{e.name}</td>
+                      <td>{e.detail}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ) : null}
+          {leftOut > preflight.excluded.length ? (
+            <p className="muted">{t("preflight.listed", { listed: preflight.excluded.length, n: leftOut })}</p>
           ) : null}
         </>
       ) : null}

@@ -50,7 +50,14 @@ export function PublishDialog({ firmware, onClose }: Props) {
         {candidates.length === 0 && accounts.data ? (
           <p>{t("publish.noAccounts", { cloud: cloudLabel(firmware.cloud) })}</p>
         ) : (
-          <SelectField label={t("publish.account")} value={String(accountId || "")} onChange={setChosen}>
+          <SelectField
+            label={t("publish.account")}
+            value={String(accountId || "")}
+            onChange={(value) => {
+              setChosen(value);
+              publish.reset();
+            }}
+          >
             {candidates.map((a) => (
               <option key={a.id} value={a.id}>
                 {a.sandbox ? t("publish.sandbox", { name: a.name }) : a.name}
@@ -58,6 +65,7 @@ export function PublishDialog({ firmware, onClose }: Props) {
             ))}
           </SelectField>
         )}
+        {accounts.error ? <ErrorMessage error={accounts.error} onRetry={() => void accounts.refetch()} /> : null}
         {publish.error ? <ErrorMessage error={publish.error} /> : null}
         {done && account ? (
           <p role="status" className="success-note">

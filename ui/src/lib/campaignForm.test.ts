@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 
-import { formatOffset, initialForm, minutesOf, parseWaves, toNewCampaign } from "./campaignForm";
+import {
+  formatOffset,
+  initialForm,
+  minutesOf,
+  numberProblem,
+  parseWaves,
+  toNewCampaign,
+  windowIncomplete,
+} from "./campaignForm";
 
 describe("campaign form", () => {
   it("parses cumulative waves that rise to 100", () => {
@@ -55,5 +63,27 @@ describe("campaign form", () => {
     expect(minutesOf("07:05")).toBe(425);
     expect(formatOffset(330)).toBe("+05:30");
     expect(formatOffset(-300)).toBe("−05:00");
+  });
+
+  it("holds back numbers the engine could not read, naming the field and its range", () => {
+    const form = { ...initialForm(), firmwareId: 4 };
+    expect(numberProblem(form)).toBeNull();
+    expect(toNewCampaign(form)).not.toBeNull();
+    for (const [key, value, field] of [
+      ["concurrency", "0", "form.concurrency"],
+      ["concurrency", "2.5", "form.concurrency"],
+      ["minBattery", "300", "form.minBattery"],
+      ["minBattery", "", "form.minBattery"],
+      ["maxRetries", "-1", "form.retries"],
+      ["rate", "0", "form.rate"],
+      ["threshold", "101", "form.threshold"],
+    ] as const) {
+      const bad = { ...form, [key]: value };
+      expect(numberProblem(bad)?.field, `${key}=${value}`).toBe(field);
+      expect(toNewCampaign(bad), `${key}=${value}`).toBeNull();
+    }
+    expect(numberProblem({ ...form, rate: "2.5" })).toBeNull();
+    expect(windowIncomplete({ ...form, useWindow: true, windowCloses: "" })).toBe(true);
+    expect(toNewCampaign({ ...form, useWindow: true, windowCloses: "" })).toBeNull();
   });
 });

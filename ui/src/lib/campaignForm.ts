@@ -3,6 +3,7 @@
 import type { Cloud } from "../bindings/Cloud";
 import type { ErrorKind } from "../bindings/ErrorKind";
 import type { NewCampaign } from "../bindings/NewCampaign";
+import type { MessageKey } from "../i18n";
 
 export interface CampaignFormState {
   name: string;
@@ -79,15 +80,51 @@ export function formatOffset(minutes: number): string {
   return `${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
 }
 
-const num = (text: string, fallback: number) => {
-  const n = Number(text);
-  return Number.isFinite(n) ? n : fallback;
-};
+/** A number field the engine could not read (it takes whole, unsigned numbers where the type says so). */
+export interface NumberProblem {
+  /** The field's label. */
+  field: MessageKey;
+  min: number;
+  max: number;
+  whole: boolean;
+}
 
-/** The NewCampaign for the form; null when the waves do not parse (the form says why). */
+const NUMBER_FIELDS: ReadonlyArray<{
+  key: "concurrency" | "rate" | "threshold" | "maxRetries" | "backoff" | "minBattery";
+  field: MessageKey;
+  min: number;
+  max: number;
+  whole: boolean;
+}> = [
+  { key: "concurrency", field: "form.concurrency", min: 1, max: 2_000, whole: true },
+  { key: "rate", field: "form.rate", min: 0.1, max: 10_000, whole: false },
+  { key: "threshold", field: "form.threshold", min: 0, max: 100, whole: false },
+  { key: "maxRetries", field: "form.retries", min: 0, max: 10, whole: true },
+  { key: "backoff", field: "form.backoff", min: 0, max: 86_400, whole: true },
+  { key: "minBattery", field: "form.minBattery", min: 0, max: 100, whole: true },
+];
+
+/** The first number field that is empty, not a number, fractional where it must be whole, or out of range. */
+export function numberProblem(form: CampaignFormState): NumberProblem | null {
+  for (const { key, ...rule } of NUMBER_FIELDS) {
+    const text = form[key].trim();
+    const n = Number(text);
+    const bad = text === "" || !Number.isFinite(n) || (rule.whole && !Number.isInteger(n)) || n < rule.min || n > rule.max;
+    if (bad) return rule;
+  }
+  return null;
+}
+
+/** True when the window is on but one of its times is missing. */
+export function windowIncomplete(form: CampaignFormState): boolean {
+  return form.useWindow && (form.windowOpens === "" || form.windowCloses === "");
+}
+
+/** The NewCampaign for the form; null while a field cannot be sent as it is (the form says which). */
 export function toNewCampaign(form: CampaignFormState, utcOffset = localUtcOffset()): NewCampaign | null {
   const waves = parseWaves(form.waves);
-  if (!waves || form.firmwareId === null) return null;
+  if (!waves || form.firmwareId === null || numberProblem(form) || windowIncomplete(form)) return null;
+  const num = (text: string) => Number(text.trim());
   const startAt = form.startAt ? new Date(form.startAt).getTime() : NaN;
   return {
     name: form.name.trim(),
@@ -106,13 +143,13 @@ export function toNewCampaign(form: CampaignFormState, utcOffset = localUtcOffse
     },
     settings: {
       waves,
-      concurrency: Math.round(num(form.concurrency, 50)),
-      requestsPerSecond: num(form.rate, 20),
-      failureThresholdPercent: num(form.threshold, 10),
+      concurrency: num(form.concurrency),
+      requestsPerSecond: num(form.rate),
+      failureThresholdPercent: num(form.threshold),
       onThreshold: form.onThreshold,
       retry: {
-        maxRetries: Math.round(num(form.maxRetries, 0)),
-        backoffSecs: Math.round(num(form.backoff, 60)),
+        maxRetries: num(form.maxRetries),
+        backoffSecs: num(form.backoff),
         retryOn: form.retryOn,
       },
       ...(form.useWindow
@@ -126,7 +163,7 @@ export function toNewCampaign(form: CampaignFormState, utcOffset = localUtcOffse
           }
         : {}),
       ...(Number.isFinite(startAt) ? { startAt } : {}),
-      minBattery: Math.round(num(form.minBattery, 20)),
+      minBattery: num(form.minBattery),
     },
   };
 }

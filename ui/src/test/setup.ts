@@ -28,9 +28,10 @@ vi.mock("@tauri-apps/plugin-dialog", () => ({
   save: vi.fn(async () => null),
 }));
 
-vi.mock("@tauri-apps/api/webview", () => ({
-  getCurrentWebview: () => ({ onDragDropEvent: vi.fn(async () => () => {}) }),
-}));
+vi.mock("@tauri-apps/api/webview", async () => {
+  const { onDragDropEvent } = await import("./webview");
+  return { getCurrentWebview: () => ({ onDragDropEvent }) };
+});
 
 Object.defineProperty(HTMLElement.prototype, "clientHeight", { configurable: true, get: () => 720 });
 Object.defineProperty(HTMLElement.prototype, "clientWidth", { configurable: true, get: () => 1000 });

@@ -37,4 +37,22 @@ describe("audit log", () => {
     ]);
     expect(vi.mocked(save).mock.calls[0]![0]!.defaultPath).toMatch(/^ota-console-audit-\d{4}-\d{2}-\d{2}\.csv$/);
   });
+
+  it("exports JSON with the cloud filter, and writes nothing when the save dialog is closed", async () => {
+    mockCommands({ list_audit: () => [entry(3, "firmware.publish")], export_audit: () => 1 });
+    renderWithQueries(<AuditView />);
+    await screen.findByRole("table", { name: "Audit log" });
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText("Cloud"), "quectel");
+    await user.click(screen.getByRole("button", { name: "Export JSON" }));
+    await vi.waitFor(() => expect(vi.mocked(save)).toHaveBeenCalledTimes(1));
+    expect(vi.mocked(save).mock.calls[0]![0]!.defaultPath).toMatch(/^ota-console-audit-\d{4}-\d{2}-\d{2}\.json$/);
+    expect(callsOf("export_audit")).toEqual([]);
+
+    vi.mocked(save).mockResolvedValueOnce("/tmp/audit.json");
+    await user.click(screen.getByRole("button", { name: "Export JSON" }));
+    expect(await screen.findByText("1 entries exported to /tmp/audit.json")).toBeTruthy();
+    expect(callsOf("export_audit")).toEqual([{ query: { cloud: "quectel", limit: 0 }, format: "json", path: "/tmp/audit.json" }]);
+  });
 });
+

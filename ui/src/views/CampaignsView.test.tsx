@@ -1,4 +1,4 @@
-import { screen, within } from "@testing-library/react";
+import { fireEvent, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
@@ -52,5 +52,54 @@ describe("campaigns view", () => {
     const state = await screen.findByRole("status", { name: "Campaign state" });
     expect(state.textContent).toBe("Ready");
     expect(screen.getByRole("button", { name: "Start campaign" })).toBeTruthy();
+  });
+
+  it("sends online-only targets and a maintenance window in minutes, and shows the engine's validation error", async () => {
+    let attempts = 0;
+    mockCommands({
+      list_campaigns: () => [],
+      list_firmware: () => [makeFirmware({ id: 6, fileName: "plug.bin", version: "2.0", cloud: "quectel" })],
+      create_campaign: () => {
+        attempts += 1;
+        if (attempts === 1) throw { code: "validation", message: "A campaign named Plugs already exists.", field: "name" };
+        return makeCampaign({ id: 9, state: "ready" });
+      },
+      campaign_dashboard: () => makeDashboard(makeCampaign({ id: 9, state: "ready" })),
+      campaign_devices: () => ({ matching: 0, rows: [] }),
+    });
+    renderWithQueries(<CampaignsView />);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "New campaign" }));
+    await user.type(screen.getByLabelText("Campaign name"), "Plugs");
+    await screen.findByRole("option", { name: "plug.bin 2.0 (Quectel)" });
+    await user.selectOptions(screen.getByLabelText("Firmware"), "6");
+    await user.click(screen.getByLabelText("Only online devices"));
+    await user.click(screen.getByLabelText("Device errors"));
+    await user.click(screen.getByLabelText("Only inside a maintenance window"));
+    await user.click(screen.getByLabelText("Mon"));
+    await user.click(screen.getByLabelText("Fri"));
+    fireEvent.change(screen.getByLabelText("Window opens"), { target: { value: "23:15" } });
+    fireEvent.change(screen.getByLabelText("Window closes"), { target: { value: "02:00" } });
+
+    await user.click(screen.getByRole("button", { name: "Create campaign" }));
+    expect((await screen.findByRole("alert")).textContent).toContain("A campaign named Plugs already exists.");
+    const [first] = callsOf("create_campaign");
+    const sent = first!.campaign as {
+      targets: { kind: string; query: { cloud: string; status: string } };
+      settings: { window: unknown; retry: { retryOn: string[] } };
+    };
+    expect(sent.targets.kind).toBe("filter");
+    expect(sent.targets.query.cloud).toBe("quectel");
+    expect(sent.targets.query.status).toBe("online");
+    expect(sent.settings.retry.retryOn).toEqual(["offline", "rate_limited", "retryable", "device"]);
+    expect(sent.settings.window).toEqual({
+      days: [0, 4],
+      startMinute: 23 * 60 + 15,
+      endMinute: 120,
+      utcOffsetMinutes: -new Date().getTimezoneOffset(),
+    });
+
+    await user.click(screen.getByRole("button", { name: "Create campaign" }));
+    expect((await screen.findByRole("status", { name: "Campaign state" })).textContent).toBe("Ready");
   });
 });

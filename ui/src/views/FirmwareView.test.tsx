@@ -1,4 +1,4 @@
-import { screen, within } from "@testing-library/react";
+import { act, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { open } from "@tauri-apps/plugin-dialog";
 import { describe, expect, it, vi } from "vitest";
@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from "vitest";
 import { makeFirmware } from "../test/campaignFixtures";
 import { renderWithQueries } from "../test/render";
 import { callsOf, mockCommands } from "../test/tauri";
+import { emitDragDrop } from "../test/webview";
 import { FirmwareView } from "./FirmwareView";
 
 const realAccount = { id: 9, name: "Field team", cloud: "vicohome", baseUrl: "https://api-us.vicohome.io", region: null, username: "a@b.c", sandbox: false, createdAt: 0 };
@@ -40,7 +41,7 @@ describe("firmware library", () => {
     await user.type(within(dialog).getByLabelText("Model (optional)"), "Smart Plug");
     await user.type(within(dialog).getByLabelText("Notes"), "night build");
     await user.click(within(dialog).getByRole("button", { name: "Add to library" }));
-    expect(await within(dialog).findByText(/same bytes were already stored/)).toBeTruthy();
+    expect(await within(dialog).findByText(/Same bytes already stored/)).toBeTruthy();
     expect(callsOf("add_firmware")).toEqual([
       { firmware: { path: "/home/ana/fw.bin", version: "2.4.1", cloud: "quectel", model: "Smart Plug", notes: "night build" } },
     ]);
@@ -80,5 +81,36 @@ describe("firmware library", () => {
     await user.click(within(dialog).getByRole("button", { name: "Publish" }));
     expect(await within(dialog).findByText("Published to Sandbox Vicohome: offered to 3 cameras")).toBeTruthy();
     expect(published).toBe(true);
+  });
+
+  it("hints while a file is dragged over the window and opens the add dialog with the dropped path", async () => {
+    mockCommands({
+      list_firmware: () => [],
+      add_firmware: ({ firmware }) => ({
+        entry: makeFirmware({ fileName: "drop.bin", version: (firmware as { version: string }).version }),
+        created: false,
+        deduplicated: false,
+      }),
+    });
+    renderWithQueries(<FirmwareView />);
+    await screen.findByText(/The library is empty/);
+    const position = { x: 10, y: 10 };
+    act(() => emitDragDrop({ type: "enter", paths: ["/tmp/drop.bin"], position }));
+    expect(screen.getByText("Drop the firmware file to add it to the library")).toBeTruthy();
+    act(() => emitDragDrop({ type: "drop", paths: ["/tmp/drop.bin"], position }));
+    expect(screen.queryByText("Drop the firmware file to add it to the library")).toBeNull();
+    let dialog = screen.getByRole("dialog", { name: "Add firmware" });
+    expect((within(dialog).getByLabelText("Firmware file") as HTMLInputElement).value).toBe("/tmp/drop.bin");
+
+    // A second file dropped while the dialog is open replaces the path.
+    act(() => emitDragDrop({ type: "drop", paths: ["/tmp/other.bin"], position }));
+    dialog = screen.getByRole("dialog", { name: "Add firmware" });
+    expect((within(dialog).getByLabelText("Firmware file") as HTMLInputElement).value).toBe("/tmp/other.bin");
+
+    const user = userEvent.setup();
+    await user.type(within(dialog).getByLabelText("Version"), "1.2.3");
+    await user.click(within(dialog).getByRole("button", { name: "Add to library" }));
+    expect(await within(dialog).findByText(/Already in the library/i)).toBeTruthy();
+    expect(callsOf("add_firmware")).toEqual([{ firmware: { path: "/tmp/other.bin", version: "1.2.3", cloud: "vicohome" } }]);
   });
 });
