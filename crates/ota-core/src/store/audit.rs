@@ -39,25 +39,9 @@ impl Store {
 
     /// Newest first.
     pub fn audit_entries(&self, limit: u32) -> CoreResult<Vec<AuditEntry>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT id, at, actor, action, cloud, target, result, detail
-                 FROM audit_log ORDER BY id DESC LIMIT ?1",
-            )?;
-            let rows = stmt.query_map([limit], |row| {
-                let cloud: Option<String> = row.get(4)?;
-                Ok(AuditEntry {
-                    id: row.get(0)?,
-                    at: row.get(1)?,
-                    actor: row.get(2)?,
-                    action: row.get(3)?,
-                    cloud: cloud.as_deref().and_then(Cloud::parse),
-                    target: row.get(5)?,
-                    result: row.get(6)?,
-                    detail: row.get(7)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        self.audit_query(&AuditQuery {
+            limit: limit.max(1),
+            ..AuditQuery::default()
         })
     }
 }
