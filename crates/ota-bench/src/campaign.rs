@@ -46,27 +46,6 @@ pub async fn serve_sim(devices: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// User + system CPU time of this process.
-fn cpu_time() -> Duration {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return Duration::ZERO;
-    };
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    // utime and stime are fields 14 and 15 (1-based), i.e. 11 and 12 after the state field.
-    let total = ticks(11) + ticks(12);
-    Duration::from_secs_f64(total as f64 / 100.0)
-}
-
 pub async fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
     let wanted: usize = if quick { 1_000 } else { 10_000 };
     // 4 in 10 devices are cameras and about 3 in 4 of those are online and charged.
@@ -168,11 +147,11 @@ pub async fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
     };
     let rss_before = sys::rss_mib().unwrap_or(0.0);
     campaign::start(&console, created.id)?;
-    let cpu_before = cpu_time();
+    let cpu_before = sys::cpu_time();
     let started = Instant::now();
     let done = runner::run(console.clone(), created.id).await?;
     let wall = started.elapsed();
-    let cpu = cpu_time().saturating_sub(cpu_before);
+    let cpu = sys::cpu_time().saturating_sub(cpu_before);
     sampler.abort();
     anyhow::ensure!(
         done.state == CampaignState::Completed,

@@ -4,6 +4,27 @@ pub fn rss_mib() -> Option<f64> {
     status_kib("VmRSS:").map(|k| k as f64 / 1024.0)
 }
 
+/// User + system CPU time of this process.
+pub fn cpu_time() -> std::time::Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return std::time::Duration::ZERO;
+    };
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 (1-based), i.e. 11 and 12 after the state field.
+    let total = ticks(11) + ticks(12);
+    std::time::Duration::from_secs_f64(total as f64 / 100.0)
+}
+
 pub fn peak_rss_mib() -> Option<f64> {
     status_kib("VmHWM:").map(|k| k as f64 / 1024.0)
 }

@@ -37,10 +37,14 @@ impl SimAdmin {
         &self,
         method: reqwest::Method,
         path: &str,
+        query: &[(&str, &str)],
         body: Option<Value>,
     ) -> Result<Value, ApiError> {
         let host = self.base.host_label();
-        let mut request = self.http.request(method, self.base.endpoint(path));
+        let mut request = self
+            .http
+            .request(method, self.base.endpoint(path))
+            .query(query);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -69,11 +73,12 @@ impl SimAdmin {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Result<Value, ApiError> {
-        self.call(reqwest::Method::POST, path, Some(body)).await
+        self.call(reqwest::Method::POST, path, &[], Some(body))
+            .await
     }
 
-    pub async fn get(&self, path: &str) -> Result<Value, ApiError> {
-        self.call(reqwest::Method::GET, path, None).await
+    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, ApiError> {
+        self.call(reqwest::Method::GET, path, query, None).await
     }
 }
 
@@ -438,10 +443,10 @@ impl FleetUpdates for OnenetUpdates {
     async fn observe(&self, target: &UpdateTarget) -> Result<RemoteUpdate, ApiError> {
         let admin = self.admin()?;
         let answer = admin
-            .get(&format!(
-                "/_sim/onenet/tasks?dev_id={}",
-                urlencode(&target.device_id)
-            ))
+            .get(
+                "/_sim/onenet/tasks",
+                &[("dev_id", target.device_id.as_str())],
+            )
             .await?;
         let tasks: Vec<SimTask> =
             serde_json::from_value(answer).map_err(|_| http::unreadable_answer())?;
@@ -481,10 +486,6 @@ impl FleetUpdates for OnenetUpdates {
             ),
         })
     }
-}
-
-fn urlencode(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod campaign;
 pub mod cloud;
 pub mod console;
 pub mod error;
+pub mod hex;
 pub mod jobs;
 pub mod library;
 pub mod model;

@@ -14,6 +14,7 @@ use ts_rs::TS;
 use crate::cloud::PublishRequest;
 use crate::console::{Console, DataKind};
 use crate::error::{ApiError, CoreError, ErrorKind};
+use crate::hex::lower_hex as hex;
 use crate::model::Cloud;
 
 /// Where a firmware was published.
@@ -185,10 +186,6 @@ fn hash_and_copy(source: &Path, dir: &Path) -> Result<Hashed, ApiError> {
         size,
         temp,
     })
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Adds a file to the library (hashing while copying; identical bytes are stored once). Audited.

@@ -14,19 +14,6 @@ use serde_json::Value;
 const TIME_SCALE: &str = "300";
 const KILLS: usize = 5;
 
-/// splitmix64, seeded from the clock and printed, so a failing run can be replayed with OTA_KILL_SEED.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
 fn json_of(out: &std::process::Output) -> Value {
     serde_json::from_str(&stdout(out))
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(out), stderr(out)))
@@ -123,7 +110,8 @@ async fn a_campaign_killed_at_random_points_completes_without_starting_a_device_
                 .as_nanos() as u64
         });
     eprintln!("kill points from OTA_KILL_SEED={seed}");
-    let mut rng = Rng(seed);
+    // The simulator's own PRNG, seeded from the clock (printed, so a failing run can be replayed).
+    let mut rng = ota_sim::fleet::SplitMix64::new(seed);
     for kill in 0..KILLS {
         let mut child = otactl_command(
             data.path(),
@@ -134,7 +122,7 @@ async fn a_campaign_killed_at_random_points_completes_without_starting_a_device_
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-        let after = Duration::from_millis(400 + rng.next() % 1_600);
+        let after = Duration::from_millis(400 + rng.below(1_600));
         let started = Instant::now();
         while started.elapsed() < after {
             if child.try_wait().unwrap().is_some() {

@@ -73,3 +73,15 @@ export async function searchDevices(browser, text) {
   await box.waitForDisplayed();
   await box.setValue(text);
 }
+
+/**
+ * Waits until nothing matches `selector`, reading the DOM directly: a WebDriver element handle on a dialog
+ * that React is removing can go stale mid-request.
+ */
+export async function waitGone(browser, selector, timeout = 15_000) {
+  await browser.waitUntil(() => browser.execute((s) => document.querySelector(s) === null, selector), {
+    timeout,
+    interval: 100,
+    timeoutMsg: `${selector} did not close`,
+  });
+}

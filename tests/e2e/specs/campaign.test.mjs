@@ -11,7 +11,7 @@ import { launchApp, removeDataDir } from '../lib/app.mjs';
 import { otactlBinary } from '../lib/paths.mjs';
 import { screenshot } from '../lib/screenshot.mjs';
 import { startSim } from '../lib/sim.mjs';
-import { textOf } from '../lib/ui.mjs';
+import { textOf, waitGone } from '../lib/ui.mjs';
 
 // 20x: a camera update (about 23 s simulated) takes about a second.
 const TIME_SCALE = 20;
@@ -124,15 +124,6 @@ async function clickButton(browser, name, scope = 'body') {
   const found = (await button.isExisting()) ? button : await browser.$(`${scope} button[aria-label="${name}"]`);
   await found.waitForClickable({ timeout: 15_000 });
   await found.click();
-}
-
-/** Waits until nothing matches `selector` (read from the DOM: a handle on a closing dialog can go stale). */
-async function waitGone(browser, selector, timeout = 15_000) {
-  await browser.waitUntil(() => browser.execute((s) => document.querySelector(s) === null, selector), {
-    timeout,
-    interval: 100,
-    timeoutMsg: `${selector} did not close`,
-  });
 }
 
 async function waitForText(browser, selector, pattern, timeout = 30_000) {

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { launchApp, removeDataDir } from '../lib/app.mjs';
 import { screenshot } from '../lib/screenshot.mjs';
 import { startSim } from '../lib/sim.mjs';
-import { textOf } from '../lib/ui.mjs';
+import { textOf, waitGone } from '../lib/ui.mjs';
 
 // 10x: an MQTT upgrade (60 s simulated) takes 6 s, so the 3 s poll shows it Upgrading before Succeeded.
 const TIME_SCALE = 10;
@@ -94,18 +94,6 @@ async function clickLabelled(browser, label) {
   const button = await browser.$(`button[aria-label="${label}"]`);
   await button.waitForClickable({ timeout: 15_000 });
   await button.click();
-}
-
-/**
- * Waits until nothing matches `selector`, reading the DOM directly: a WebDriver element handle on a dialog
- * that React is removing can go stale mid-request.
- */
-async function waitGone(browser, selector, timeout) {
-  await browser.waitUntil(() => browser.execute((s) => document.querySelector(s) === null, selector), {
-    timeout,
-    interval: 100,
-    timeoutMsg: `${selector} did not close`,
-  });
 }
 
 /** Clicks a button found by its visible text inside `scope` (a CSS selector). */

@@ -657,10 +657,6 @@ impl Fetcher<'_> {
     }
 }
 
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn answer_or_refusal(
     result: Result<OnenetReportAnswer, ApiError>,
     code: u16,
@@ -808,7 +804,7 @@ pub async fn fetch(
     }
     let (file, digest, length) = finished.map_err(|e| local_error("write", &e, &part_path))?;
     drop(file);
-    let md5 = hex(&digest);
+    let md5 = ota_core::hex::lower_hex(&digest);
     if length != task.size || md5 != task.md5 {
         let _ = fs::remove_file(&part_path);
         let _ = fs::remove_file(&meta_path);

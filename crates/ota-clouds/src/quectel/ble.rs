@@ -228,10 +228,6 @@ fn plan_of(data: &Value) -> Option<BlePlan> {
         .filter(|p| p.file_url.is_some() || p.plan_id.is_some())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn download_error(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKind::Retryable, message).with_hint("Retry the download.")
 }
@@ -358,7 +354,7 @@ impl QuectelClient {
         .await;
         drop(file);
         let verdict = streamed.and_then(|()| {
-            let actual = hex(&hasher.finalize());
+            let actual = ota_core::hex::lower_hex(&hasher.finalize());
             if let Some(want) = plan.file_size.filter(|s| *s >= 0) {
                 if want as u64 != size {
                     return Err(download_error(format!(

@@ -49,6 +49,23 @@ fn resolve_targets(
     })
 }
 
+/// What a cloud needs to update one device to `firmware` (pre-flight and runner alike).
+pub(crate) fn update_target(
+    device_id: &str,
+    product_key: Option<&str>,
+    model: &str,
+    firmware: &FirmwareEntry,
+) -> UpdateTarget {
+    UpdateTarget {
+        device_id: device_id.to_string(),
+        product_key: product_key.map(str::to_string),
+        model: model.to_string(),
+        version: firmware.version.clone(),
+        size: firmware.size,
+        md5: firmware.md5.clone(),
+    }
+}
+
 /// Why `device` will not take `firmware`, if it will not.
 fn exclusion(
     console: &Console,
@@ -121,14 +138,12 @@ fn exclusion(
         let account = console.store().account(device.account_id)?;
         console.session(&account)
     });
-    let target = UpdateTarget {
-        device_id: device.id.clone(),
-        product_key: device.product_key.clone(),
-        model: device.model.clone(),
-        version: version.clone(),
-        size: firmware.size,
-        md5: firmware.md5.clone(),
-    };
+    let target = update_target(
+        &device.id,
+        device.product_key.as_deref(),
+        &device.model,
+        firmware,
+    );
     match session {
         Err(err) => Some((SkipReason::Unsupported, err.display_line())),
         Ok(session) => match session.fleet_updates() {

@@ -73,10 +73,7 @@ struct DeviceCtx {
     limiter: Arc<RateLimiter>,
     options: JobOptions,
     reports: mpsc::UnboundedSender<Report>,
-    version: String,
-    size: u64,
-    md5: String,
-    cloud: Cloud,
+    firmware: Arc<FirmwareEntry>,
 }
 
 /// Transient errors while reading a status are retried this many times before the device counts as
@@ -123,21 +120,19 @@ async fn drive(ctx: Arc<DeviceCtx>, device: ClaimedDevice) -> Result<(), ApiErro
         .session
         .fleet_updates()
         .ok_or_else(|| ApiError::internal("no update mechanism for this cloud"))?;
-    let target = UpdateTarget {
-        device_id: device.device_id.clone(),
-        product_key: device.product_key.clone(),
-        model: device.model.clone(),
-        version: ctx.version.clone(),
-        size: ctx.size,
-        md5: ctx.md5.clone(),
-    };
+    let target = super::update_target(
+        &device.device_id,
+        device.product_key.as_deref(),
+        &device.model,
+        &ctx.firmware,
+    );
     let recovering = device.previous != super::model::CampaignDeviceState::Pending;
     let first = observe(&ctx, &target).await?;
     // A start sent by a runner that was killed before it could record the answer: record it now.
     if device.previous == super::model::CampaignDeviceState::Starting && first != RemoteUpdate::Idle
     {
         let _ = ctx.reports.send(Report::Started {
-            cloud: ctx.cloud,
+            cloud: ctx.firmware.cloud,
             device_id: device.device_id.clone(),
             result: match &first {
                 RemoteUpdate::Failed(err) => Err(err.clone()),
@@ -157,7 +152,7 @@ async fn drive(ctx: Arc<DeviceCtx>, device: ClaimedDevice) -> Result<(), ApiErro
             ctx.limiter.acquire().await;
             let sent = updates.start(&target).await;
             let _ = ctx.reports.send(Report::Started {
-                cloud: ctx.cloud,
+                cloud: ctx.firmware.cloud,
                 device_id: device.device_id.clone(),
                 result: sent.as_ref().map(|_| ()).map_err(Clone::clone),
                 recovered: false,
@@ -241,7 +236,7 @@ async fn follow(
 pub async fn run(console: Arc<Console>, id: i64) -> Result<CampaignView, ApiError> {
     let store = console.store().clone();
     let view = store.campaign_view(id)?;
-    let firmware: FirmwareEntry = store.firmware(view.firmware_id)?;
+    let firmware = Arc::new(store.firmware(view.firmware_id)?);
     let settings = view.settings.clone();
     let limiter = Arc::new(RateLimiter::new(settings.requests_per_second));
     let options = console.job_options().clone();
@@ -271,10 +266,7 @@ pub async fn run(console: Arc<Console>, id: i64) -> Result<CampaignView, ApiErro
             limiter: limiter.clone(),
             options: options.clone(),
             reports: reports_tx.clone(),
-            version: firmware.version.clone(),
-            size: firmware.size,
-            md5: firmware.md5.clone(),
-            cloud: firmware.cloud,
+            firmware: firmware.clone(),
         });
         tasks.spawn(async move {
             let result = drive(ctx, device.clone()).await;
@@ -338,10 +330,11 @@ pub async fn run(console: Arc<Console>, id: i64) -> Result<CampaignView, ApiErro
         }
 
         let view = store.campaign_header(id)?;
-        let mut state = view.state;
-        if state == CampaignState::Running {
-            state = advance(&console, &view)?;
-        }
+        let (state, current_wave) = if view.state == CampaignState::Running {
+            advance(&console, &view)?
+        } else {
+            (view.state, view.current_wave)
+        };
         let starts_allowed = state == CampaignState::Running
             && settings.start_at.is_none_or(|at| now_ms() >= at)
             && settings
@@ -350,8 +343,7 @@ pub async fn run(console: Arc<Console>, id: i64) -> Result<CampaignView, ApiErro
                 .is_none_or(|w| rules::window_open(w, now_ms()));
         if starts_allowed {
             let free = settings.concurrency.saturating_sub(tasks.len() as u32);
-            let current = store.campaign_header(id)?.current_wave;
-            for device in store.claim_devices(id, current, free)? {
+            for device in store.claim_devices(id, current_wave, free)? {
                 launch(device, &mut tasks, &mut sessions)?;
                 dirty = true;
             }
@@ -388,17 +380,18 @@ pub async fn run(console: Arc<Console>, id: i64) -> Result<CampaignView, ApiErro
 }
 
 /// Moves a running campaign past a finished wave: the next wave, completed, or stopped by the threshold.
-fn advance(console: &Console, view: &CampaignView) -> Result<CampaignState, ApiError> {
+/// Answers the campaign's state and current wave afterwards.
+fn advance(console: &Console, view: &CampaignView) -> Result<(CampaignState, u32), ApiError> {
     let store = console.store();
     let mut wave = view.current_wave;
     loop {
         let lowest_open = store.lowest_open_wave(view.id)?;
         if lowest_open.is_some_and(|w| w <= wave) {
-            return Ok(CampaignState::Running);
+            return Ok((CampaignState::Running, wave));
         }
         let summaries = store.wave_summaries(view.id, view.wave_count)?;
         let Some(summary) = summaries.get(wave as usize) else {
-            return Ok(CampaignState::Running);
+            return Ok((CampaignState::Running, wave));
         };
         let c = &summary.counts;
         let last = wave + 1 >= view.wave_count;
@@ -440,7 +433,7 @@ fn advance(console: &Console, view: &CampaignView) -> Result<CampaignState, ApiE
                 Some(&format!("campaign #{} {}", view.id, view.name)),
                 &Err(ApiError::new(ErrorKind::Device, reason)),
             );
-            return Ok(to);
+            return Ok((to, wave));
         }
         if last {
             store.set_campaign_state(
@@ -455,7 +448,7 @@ fn advance(console: &Console, view: &CampaignView) -> Result<CampaignState, ApiE
                 Some(&format!("campaign #{} {}", view.id, view.name)),
                 &Ok(()),
             );
-            return Ok(CampaignState::Completed);
+            return Ok((CampaignState::Completed, wave));
         }
         wave += 1;
         store.set_current_wave(view.id, wave)?;
