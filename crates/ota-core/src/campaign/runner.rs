@@ -330,11 +330,10 @@ pub async fn run(console: Arc<Console>, id: i64) -> Result<CampaignView, ApiErro
         }
 
         let view = store.campaign_header(id)?;
-        let (state, current_wave) = if view.state == CampaignState::Running {
-            advance(&console, &view)?
-        } else {
-            (view.state, view.current_wave)
-        };
+        let mut state = view.state;
+        if state == CampaignState::Running {
+            state = advance(&console, &view)?;
+        }
         let starts_allowed = state == CampaignState::Running
             && settings.start_at.is_none_or(|at| now_ms() >= at)
             && settings
@@ -343,7 +342,8 @@ pub async fn run(console: Arc<Console>, id: i64) -> Result<CampaignView, ApiErro
                 .is_none_or(|w| rules::window_open(w, now_ms()));
         if starts_allowed {
             let free = settings.concurrency.saturating_sub(tasks.len() as u32);
-            for device in store.claim_devices(id, current_wave, free)? {
+            let current = store.campaign_header(id)?.current_wave;
+            for device in store.claim_devices(id, current, free)? {
                 launch(device, &mut tasks, &mut sessions)?;
                 dirty = true;
             }
@@ -380,18 +380,17 @@ pub async fn run(console: Arc<Console>, id: i64) -> Result<CampaignView, ApiErro
 }
 
 /// Moves a running campaign past a finished wave: the next wave, completed, or stopped by the threshold.
-/// Answers the campaign's state and current wave afterwards.
-fn advance(console: &Console, view: &CampaignView) -> Result<(CampaignState, u32), ApiError> {
+fn advance(console: &Console, view: &CampaignView) -> Result<CampaignState, ApiError> {
     let store = console.store();
     let mut wave = view.current_wave;
     loop {
         let lowest_open = store.lowest_open_wave(view.id)?;
         if lowest_open.is_some_and(|w| w <= wave) {
-            return Ok((CampaignState::Running, wave));
+            return Ok(CampaignState::Running);
         }
         let summaries = store.wave_summaries(view.id, view.wave_count)?;
         let Some(summary) = summaries.get(wave as usize) else {
-            return Ok((CampaignState::Running, wave));
+            return Ok(CampaignState::Running);
         };
         let c = &summary.counts;
         let last = wave + 1 >= view.wave_count;
@@ -433,7 +432,7 @@ fn advance(console: &Console, view: &CampaignView) -> Result<(CampaignState, u32
                 Some(&format!("campaign #{} {}", view.id, view.name)),
                 &Err(ApiError::new(ErrorKind::Device, reason)),
             );
-            return Ok((to, wave));
+            return Ok(to);
         }
         if last {
             store.set_campaign_state(
@@ -448,7 +447,7 @@ fn advance(console: &Console, view: &CampaignView) -> Result<(CampaignState, u32
                 Some(&format!("campaign #{} {}", view.id, view.name)),
                 &Ok(()),
             );
-            return Ok((CampaignState::Completed, wave));
+            return Ok(CampaignState::Completed);
         }
         wave += 1;
         store.set_current_wave(view.id, wave)?;
