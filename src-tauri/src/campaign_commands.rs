@@ -1,15 +1,13 @@
 //! Command adapters for the firmware library, campaigns and the audit log. No business logic here: each
 //! command is one engine call (campaign commands that start work also hand the campaign to a runner).
 
-use ota_core::audit_export::{self, AuditFormat};
 use ota_core::campaign;
 use ota_core::campaign::model::{
     CampaignDashboard, CampaignDevicePage, CampaignDeviceQuery, CampaignView, NewCampaign,
     Preflight,
 };
-use ota_core::library::{self, FirmwareAdded, FirmwareEntry, NewFirmware};
+use ota_core::library::{self, FirmwareEntry};
 use ota_core::store::{AuditEntry, AuditQuery};
-use ota_core::ApiError;
 use tauri::State;
 
 use crate::error::IpcResult;
@@ -18,20 +16,6 @@ use crate::state::AppState;
 #[tauri::command]
 pub async fn list_firmware(state: State<'_, AppState>) -> IpcResult<Vec<FirmwareEntry>> {
     Ok(library::list_firmware(&state.console)?)
-}
-
-/// Hashing and copying a large file runs off the async runtime.
-#[tauri::command]
-pub async fn add_firmware(
-    state: State<'_, AppState>,
-    firmware: NewFirmware,
-) -> IpcResult<FirmwareAdded> {
-    let console = state.console.clone();
-    Ok(
-        tokio::task::spawn_blocking(move || library::add_firmware(&console, &firmware))
-            .await
-            .map_err(|e| ApiError::internal(format!("adding the file stopped: {e}")))??,
-    )
 }
 
 #[tauri::command]
@@ -134,18 +118,4 @@ pub async fn list_audit(
         query.limit = 5_000;
     }
     Ok(state.console.store().audit_query(&query)?)
-}
-
-/// Writes the matching entries to `path` (chosen by the user in a save dialog); returns how many.
-#[tauri::command]
-pub async fn export_audit(
-    state: State<'_, AppState>,
-    query: AuditQuery,
-    format: AuditFormat,
-    path: String,
-) -> IpcResult<usize> {
-    let (text, count) = audit_export::export(&state.console, &query, format)?;
-    std::fs::write(&path, text)
-        .map_err(|e| ApiError::validation(format!("Cannot write {path}: {e}.")))?;
-    Ok(count)
 }

@@ -1,7 +1,7 @@
 //! Command adapters: argument in, one engine call, answer out. No business logic here.
 
 use ota_core::store::{JobEvent, JobView};
-use ota_core::{Account, DevicePage, DeviceQuery, FleetFreshness, NewAccount, Secret};
+use ota_core::{Account, ApiError, DevicePage, DeviceQuery, FleetFreshness, NewAccount, Secret};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -19,6 +19,9 @@ pub struct AppInfo {
     pub sandbox: bool,
     pub sim_url: Option<String>,
 }
+
+/// Devices one import adds at most.
+pub const MAX_IMPORTED_DEVICES: usize = 10_000;
 
 #[tauri::command]
 pub async fn app_info(state: State<'_, AppState>) -> IpcResult<AppInfo> {
@@ -59,7 +62,12 @@ pub async fn add_account(
     account: NewAccount,
     secret: String,
 ) -> IpcResult<Account> {
-    Ok(state.console.add_account(&account, Secret::new(secret))?)
+    // The window always signs in first: a wrong password is shown in the form, not later.
+    let added = state
+        .console
+        .add_account(&account, Secret::new(secret), true)
+        .await?;
+    Ok(added.account)
 }
 
 #[tauri::command]
@@ -73,8 +81,31 @@ pub async fn import_devices(
     account_id: i64,
     csv: String,
 ) -> IpcResult<usize> {
-    let devices = ota_core::store::parse_device_csv(&csv)?;
+    let devices = parse_device_list(&csv)?;
     Ok(state.console.add_manual_devices(account_id, &devices)?)
+}
+
+/// The devices of a pasted or chosen list, within limits so one import cannot tie up the store: the size
+/// a chosen file may have, and more devices than anyone lists by hand.
+fn parse_device_list(csv: &str) -> Result<Vec<ota_core::store::ManualDevice>, ApiError> {
+    let cap = crate::file_commands::MAX_DEVICE_CSV_BYTES;
+    if csv.len() as u64 > cap {
+        return Err(ApiError::validation(format!(
+            "The device list is {}; at most {} is imported at once.",
+            ota_core::library::describe_size(csv.len() as u64),
+            ota_core::library::describe_size(cap)
+        ))
+        .with_hint("Split it into smaller lists."));
+    }
+    let devices = ota_core::store::parse_device_csv(csv)?;
+    if devices.len() > MAX_IMPORTED_DEVICES {
+        return Err(ApiError::validation(format!(
+            "The list has {} devices; at most {MAX_IMPORTED_DEVICES} are imported at once.",
+            devices.len()
+        ))
+        .with_hint("Split it into smaller lists."));
+    }
+    Ok(devices)
 }
 
 #[tauri::command]
@@ -111,4 +142,27 @@ pub async fn list_jobs(state: State<'_, AppState>, limit: u32) -> IpcResult<Vec<
 #[tauri::command]
 pub async fn job_events(state: State<'_, AppState>, job_id: i64) -> IpcResult<Vec<JobEvent>> {
     Ok(state.console.store().job_events(job_id)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_list_over_the_limits_is_refused_whole() {
+        let many: String = (0..=MAX_IMPORTED_DEVICES)
+            .map(|n| format!("{}\n", 100_000_000 + n))
+            .collect();
+        let err = parse_device_list(&many).unwrap_err();
+        assert_eq!(
+            err.message,
+            "The list has 10001 devices; at most 10000 are imported at once."
+        );
+        let long = format!("527776559,{}\n", "x".repeat(1 << 20));
+        assert!(parse_device_list(&long)
+            .unwrap_err()
+            .message
+            .starts_with("The device list is 1.0 MiB; at most 1 MiB"));
+        assert_eq!(parse_device_list("527776559,Pump 1\n").unwrap().len(), 1);
+    }
 }

@@ -3,8 +3,12 @@
 
 mod bindings;
 mod campaign_commands;
+mod chosen_files;
 mod commands;
+mod dialogs;
 mod error;
+mod file_commands;
+mod instance;
 mod logging;
 mod onenet_commands;
 mod progress;
@@ -13,54 +17,73 @@ mod sandbox;
 #[cfg(test)]
 mod security_tests;
 mod state;
+mod window_state;
 
 use std::sync::Arc;
 
+use ota_core::folder_lock::FolderLockError;
 use ota_core::{Console, Keychain, Store};
+use tauri::Manager;
 
 use crate::state::{AppState, SandboxStatus};
 
 pub fn run() {
-    let data_dir = ota_core::paths::data_dir();
-    logging::init(&data_dir);
-    tracing::info!(data_dir = %data_dir.display(), "starting OTA Console");
-
-    let store = match Store::open_in(&data_dir) {
-        Ok(store) => store,
+    let data_dir = match ota_core::paths::data_dir() {
+        Ok(dir) => dir,
         Err(err) => {
-            tracing::error!(error = %err, "cannot open the local database");
-            eprintln!(
-                "OTA Console cannot open its database in {}: {err}",
-                data_dir.display()
-            );
+            eprintln!("OTA Console cannot start: {}", err.display_line());
             std::process::exit(1);
         }
     };
+    logging::init(&data_dir);
+    tracing::info!(data_dir = %data_dir.display(), "starting OTA Console");
+    instance::announce_hand_over(&data_dir);
+
+    let context = tauri::generate_context!();
     let settings = sandbox::SandboxSettings::from_env();
-    let console = Arc::new(
-        Console::new(
-            store,
-            Arc::new(Keychain::default()),
-            Arc::new(ota_clouds::CloudConnector::default()),
-        )
-        .with_job_options(ota_core::jobs::JobOptions::scaled(settings.time_scale)),
-    );
     let (ready_tx, ready_rx) = tokio::sync::watch::channel(false);
     let sandbox_status = Arc::new(std::sync::Mutex::new(SandboxStatus::default()));
 
-    let result = tauri::Builder::default()
+    let mut builder = tauri::Builder::default();
+    // First: a second launch on this folder is handed over to its window before anything else starts.
+    if let Some(plugin) = instance::single_instance_plugin(&data_dir, &context.config().identifier)
+    {
+        builder = builder.plugin(plugin);
+    }
+    let result = builder
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(window_state::plugin(&data_dir))
         .manage(onenet_commands::OnenetDownloads::default())
-        .manage(AppState {
-            console: console.clone(),
-            data_dir: data_dir.clone(),
-            ready: ready_rx,
-            sandbox: sandbox_status.clone(),
-        })
+        .manage(chosen_files::ChosenFiles::default())
         .setup(move |app| {
+            // Before the store is opened: one window per data folder.
+            let folder_lock = match instance::claim_folder(&data_dir) {
+                Ok(lock) => lock,
+                Err(err @ FolderLockError::InUse { .. }) => {
+                    instance::refuse_in_use(app.handle(), &err);
+                    return Ok(());
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot lock the data folder");
+                    eprintln!("OTA Console cannot start: {err}");
+                    std::process::exit(1);
+                }
+            };
+            // Held for as long as the app runs; the OS releases it however the process ends.
+            app.manage(folder_lock);
+            let console = open_console(&data_dir, &settings);
+            app.manage(AppState {
+                console: console.clone(),
+                data_dir: data_dir.clone(),
+                ready: ready_rx,
+                sandbox: sandbox_status.clone(),
+            });
             progress::forward_data_changes(app.handle().clone(), console.clone());
-            let console = console.clone();
+            if let Some(window) = app.get_webview_window("main") {
+                window_state::save_when_changed(&window);
+                chosen_files::hand_out_dropped_files(&window);
+            }
             tauri::async_runtime::spawn(async move {
                 let sim = sandbox::start(&console, &settings, &sandbox_status).await;
                 let _ = ready_tx.send(true);
@@ -113,7 +136,9 @@ pub fn run() {
             quectel_commands::quectel_ble_report,
             quectel_commands::quectel_ble_download,
             campaign_commands::list_firmware,
-            campaign_commands::add_firmware,
+            file_commands::choose_firmware_file,
+            file_commands::add_firmware,
+            file_commands::choose_device_csv,
             campaign_commands::delete_firmware,
             campaign_commands::publish_firmware,
             campaign_commands::campaign_preflight,
@@ -128,14 +153,37 @@ pub fn run() {
             campaign_commands::retry_failed_devices,
             campaign_commands::delete_campaign,
             campaign_commands::list_audit,
-            campaign_commands::export_audit,
+            file_commands::export_audit,
         ])
-        .run(tauri::generate_context!());
+        .run(context);
     if let Err(err) = result {
         tracing::error!(error = %err, "the window could not start");
         eprintln!("OTA Console could not start its window: {err}");
         std::process::exit(1);
     }
+}
+
+/// The engine over the folder's store; the app cannot run without it, so a failure ends the process.
+fn open_console(data_dir: &std::path::Path, settings: &sandbox::SandboxSettings) -> Arc<Console> {
+    let store = match Store::open_in(data_dir) {
+        Ok(store) => store,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot open the local database");
+            eprintln!(
+                "OTA Console cannot open its database in {}: {err}",
+                data_dir.display()
+            );
+            std::process::exit(1);
+        }
+    };
+    Arc::new(
+        Console::new(
+            store,
+            Arc::new(Keychain::default()),
+            Arc::new(ota_clouds::CloudConnector::default()),
+        )
+        .with_job_options(ota_core::jobs::JobOptions::scaled(settings.time_scale)),
+    )
 }
 
 /// Refreshes the fleet now and then every minute, so the list stays live without the window asking.

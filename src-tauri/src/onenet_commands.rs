@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use ota_clouds::onenet::fetch::{pause_switch, FetchOptions, PauseSwitch};
-use ota_clouds::onenet::results;
 use ota_clouds::onenet::service::{self, DeviceOverrides};
+use ota_clouds::onenet::{ids, results};
 use ota_core::onenet::{
     OnenetCheck, OnenetDownloadProgress, OnenetFetchEnd, OnenetReportAnswer, OnenetResultCode,
-    OnenetTask, OnenetTaskType,
+    OnenetTaskType,
 };
 use ota_core::{ApiError, ErrorKind};
 use tauri::ipc::Channel;
@@ -72,33 +72,39 @@ pub async fn onenet_check(
     Ok(service::check_saved(&target, &device, &state.data_dir).await?)
 }
 
+/// Downloads the package of the task the core last checked for this device (or finds now): the
+/// window names the device and the task type, never the task — its token, size, MD5 and file name are
+/// what OneNET told the core.
 #[tauri::command]
 pub async fn onenet_fetch(
     state: State<'_, AppState>,
     downloads: State<'_, OnenetDownloads>,
-    task: OnenetTask,
+    dev_id: String,
+    task_type: OnenetTaskType,
     on_progress: Channel<OnenetDownloadProgress>,
 ) -> IpcResult<OnenetFetchEnd> {
+    let dev_id = ids::dev_id(dev_id.trim())?.to_string();
+    state.wait_ready().await;
     let accounts = state.console.accounts()?;
-    let target = service::locate(&state.console, &accounts, &task.dev_id).await?;
-    let out = service::download_path(&state.data_dir, &task);
-    let pause = downloads.start(&task.dev_id)?;
+    let target = service::locate(&state.console, &accounts, &dev_id).await?;
+    let pause = downloads.start(&dev_id)?;
     let mut send = |p: OnenetDownloadProgress| {
         if let Err(err) = on_progress.send(p) {
             tracing::debug!(error = %err, "the window stopped listening to a download");
         }
     };
-    let result = service::fetch(
+    let result = service::fetch_checked(
         &state.console,
         &target,
-        &task,
-        &out,
+        &dev_id,
+        task_type,
+        &state.data_dir,
         &FetchOptions::default(),
         pause,
         &mut send,
     )
     .await;
-    downloads.finish(&task.dev_id);
+    downloads.finish(&dev_id);
     Ok(result?)
 }
 

@@ -12,9 +12,7 @@ const ALLOWED_PERMISSIONS: &[&str] = &[
     "notification:allow-is-permission-granted",
     "notification:allow-request-permission",
     "notification:allow-notify",
-    // Choosing a firmware file for the library, and where to save an audit export.
-    "dialog:allow-open",
-    "dialog:allow-save",
+    // No dialog permission: Rust opens the file dialogs and keeps the chosen paths (file_commands.rs).
 ];
 
 fn json(path: &str) -> serde_json::Value {
@@ -54,7 +52,7 @@ fn capabilities_grant_nothing_beyond_the_allowlist() {
         extra.is_empty(),
         "capabilities grant more than the UI uses: {extra:?}"
     );
-    for forbidden in ["shell:", "fs:", "http:", "opener:", "process:"] {
+    for forbidden in ["shell:", "fs:", "http:", "opener:", "process:", "dialog:"] {
         assert!(
             !granted.iter().any(|p| p.starts_with(forbidden)),
             "no {forbidden} permission may be granted"
@@ -83,4 +81,54 @@ fn the_content_security_policy_allows_no_remote_code() {
             assert!(!value.contains("unsafe-eval") && !value.contains("unsafe-inline"));
         }
     }
+}
+
+/// The `(name: Type, …)` of every `#[tauri::command]` in the shell's sources, by command name.
+fn command_parameters() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let source = std::fs::read_to_string(entry.path()).unwrap();
+        for (at, marker) in source.match_indices("#[tauri::command]") {
+            let rest = &source[at + marker.len()..];
+            let Some(name_at) = rest.find("fn ") else {
+                continue;
+            };
+            let signature = &rest[name_at + 3..];
+            let name: String = signature
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let open = signature.find('(').unwrap();
+            let close = signature
+                .find(") ->")
+                .or_else(|| signature.find(')'))
+                .unwrap();
+            found.push((name, signature[open + 1..close].to_string()));
+        }
+    }
+    found
+}
+
+#[test]
+fn no_command_takes_a_path_from_the_webview() {
+    let commands = command_parameters();
+    assert!(
+        commands.len() > 40,
+        "found the commands: {}",
+        commands.len()
+    );
+    for (name, parameters) in &commands {
+        let lowered = parameters.to_lowercase();
+        assert!(
+            !lowered.contains("path") && !lowered.contains("file_name"),
+            "{name} takes a path from the webview: ({parameters})"
+        );
+    }
+    // The file commands take what Rust issued, not what the webview typed.
+    let add = commands
+        .iter()
+        .find(|(name, _)| name == "add_firmware")
+        .expect("add_firmware is a command");
+    assert!(add.1.contains("files: State<'_, ChosenFiles>"), "{}", add.1);
 }

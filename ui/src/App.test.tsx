@@ -34,8 +34,8 @@ function setup() {
       }),
   });
   let emit: (change: DataChanged) => void = () => {};
-  vi.mocked(listen).mockImplementation(async (_event, handler) => {
-    emit = (payload) => handler({ event: "data-changed", id: 1, payload } as never);
+  vi.mocked(listen).mockImplementation(async (event, handler) => {
+    if (event === "data-changed") emit = (payload) => handler({ event: "data-changed", id: 1, payload } as never);
     return () => {};
   });
   renderWithQueries(<App />);

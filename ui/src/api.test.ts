@@ -14,7 +14,7 @@ describe("api", () => {
   it("passes an ApiError rejection through unchanged", async () => {
     const error = { code: "validation", message: "The base URL must use https.", hint: "Use https://" };
     vi.mocked(invoke).mockRejectedValueOnce(error);
-    await expect(addAccount({ name: "a", cloud: "vicohome", baseUrl: "http://x" }, "pw")).rejects.toEqual(error);
+    await expect(addAccount({ name: "a", cloud: "vicohome", baseUrl: "http://x", allowHttp: false }, "pw")).rejects.toEqual(error);
   });
 
   it("wraps anything else as an internal ApiError", async () => {

@@ -15,7 +15,10 @@ import type { CampaignView } from "./bindings/CampaignView";
 import type { FirmwareAdded } from "./bindings/FirmwareAdded";
 import type { FirmwareEntry } from "./bindings/FirmwareEntry";
 import type { NewCampaign } from "./bindings/NewCampaign";
-import type { NewFirmware } from "./bindings/NewFirmware";
+import type { FirmwareDetails } from "./bindings/FirmwareDetails";
+import type { ChosenFile } from "./bindings/ChosenFile";
+import type { AuditExported } from "./bindings/AuditExported";
+import type { DeviceListFile } from "./bindings/DeviceListFile";
 import type { Preflight } from "./bindings/Preflight";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { DataChanged } from "./bindings/DataChanged";
@@ -91,6 +94,11 @@ export function importDevices(accountId: number, csv: string): Promise<number> {
   return call("import_devices", { accountId, csv });
 }
 
+/** Rust opens a file dialog and reads the chosen device list; null when the user closed the dialog. */
+export function chooseDeviceCsv(): Promise<DeviceListFile | null> {
+  return call("choose_device_csv");
+}
+
 /** Starts a Vicohome OTA; `onProgress` receives the job now and at every change until it ends. */
 export function startVicohomeUpdate(
   accountId: number,
@@ -127,14 +135,18 @@ export function onenetCheck(devId: string, taskType: OnenetTaskType): Promise<On
   return call("onenet_check", { devId, taskType });
 }
 
-/** Downloads (or resumes) the task's package; ends verified and reported, or paused. */
+/**
+ * Downloads (or resumes) the package of the task the core last checked for this device; ends verified
+ * and reported, or paused. Only the device and the task type are sent: the core never takes the task's
+ * token, size or MD5 from the window.
+ */
 export function onenetFetch(
-  task: OnenetTask,
+  task: Pick<OnenetTask, "devId" | "taskType">,
   onProgress: (progress: OnenetDownloadProgress) => void,
 ): Promise<OnenetFetchEnd> {
   const channel = new Channel<OnenetDownloadProgress>();
   channel.onmessage = onProgress;
-  return call("onenet_fetch", { task, onProgress: channel });
+  return call("onenet_fetch", { devId: task.devId, taskType: task.taskType, onProgress: channel });
 }
 
 /** Pauses a running download; false when none was running. */
@@ -213,8 +225,22 @@ export function listFirmware(): Promise<FirmwareEntry[]> {
   return call("list_firmware");
 }
 
-export function addFirmware(firmware: NewFirmware): Promise<FirmwareAdded> {
-  return call("add_firmware", { firmware });
+/**
+ * Rust opens a file dialog; the chosen file comes back as a one-time handle with its name (the window never
+ * handles paths). Null when the user closed the dialog.
+ */
+export function chooseFirmwareFile(): Promise<ChosenFile | null> {
+  return call("choose_firmware_file");
+}
+
+/** Adds the file behind `file` (a handle from chooseFirmwareFile or a drop) to the library. */
+export function addFirmware(file: string, firmware: FirmwareDetails): Promise<FirmwareAdded> {
+  return call("add_firmware", { file, firmware });
+}
+
+/** A file dropped on the window, as a one-time handle Rust issued for it. */
+export function onFileDropped(handler: (file: ChosenFile) => void): Promise<UnlistenFn> {
+  return listen<ChosenFile>("file-dropped", (event) => handler(event.payload));
 }
 
 export function deleteFirmware(id: number): Promise<FirmwareEntry> {
@@ -269,7 +295,7 @@ export function listAudit(query: AuditQuery): Promise<AuditEntry[]> {
   return call("list_audit", { query });
 }
 
-/** Writes the matching entries to `path`; answers how many. */
-export function exportAudit(query: AuditQuery, format: AuditFormat, path: string): Promise<number> {
-  return call("export_audit", { query, format, path });
+/** Rust asks where to save (a save dialog) and writes the matching entries there; null when cancelled. */
+export function exportAudit(query: AuditQuery, format: AuditFormat): Promise<AuditExported | null> {
+  return call("export_audit", { query, format });
 }

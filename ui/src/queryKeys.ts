@@ -11,6 +11,8 @@ export const queryKeys = {
   freshness: ["freshness"] as const,
   devices: ["devices"] as const,
   devicePage: (filter: DeviceFilter, page: number) => ["devices", filter, page] as const,
+  /** One device by its key; under "devices" so the same notices refresh it. */
+  device: (accountId: number, deviceId: string) => ["devices", "one", accountId, deviceId] as const,
   accounts: ["accounts"] as const,
   jobs: ["jobs"] as const,
   jobList: (limit: number) => ["jobs", "list", limit] as const,

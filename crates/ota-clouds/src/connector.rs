@@ -56,7 +56,7 @@ impl Connector for CloudConnector {
         credentials: Credentials,
         session: SessionCache,
     ) -> Result<Arc<dyn CloudSession>, ApiError> {
-        let base = BaseUrl::parse(&account.base_url)?;
+        let base = BaseUrl::for_account(account)?;
         let http = self.http()?;
         // Sandbox accounts point at the simulator, whose management endpoints stand in for the clouds'
         // (unknown or non-public) publishing APIs.
@@ -124,6 +124,7 @@ mod tests {
             username: Some("u@example.com".into()),
             sandbox: false,
             created_at: 0,
+            allow_http: false,
         }
     }
 

@@ -94,6 +94,10 @@ impl CloudSession for WithUpdates {
         self.inner.list_devices().await
     }
 
+    async fn verify(&self) -> Result<String, ApiError> {
+        self.inner.verify().await
+    }
+
     fn vicohome(&self) -> Option<&dyn VicohomeOta> {
         self.inner.vicohome()
     }

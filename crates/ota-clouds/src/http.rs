@@ -37,24 +37,37 @@ impl Default for HttpConfig {
     }
 }
 
-/// The one client configuration: rustls, timeouts, user agent, and redirects only to addresses an
-/// account could have been given itself (https, or http on loopback).
+/// The one client configuration: rustls, timeouts, user agent, no `Referer`, and redirects only within
+/// the same origin.
 pub fn client_builder(config: &HttpConfig) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .use_rustls_tls()
         .connect_timeout(config.connect_timeout)
         .timeout(config.request_timeout)
         .user_agent(USER_AGENT)
+        // A Referer would carry the previous URL, and OneNET's carry a token (`?token=`, `/download/ota_…`).
+        .referer(false)
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
             if attempt.previous().len() >= 5 {
                 attempt.error("too many redirects")
-            } else if ota_core::net::validate_base_url(attempt.url().as_str()).is_err() {
-                // Following would send the request (and its Authorization header) in clear text.
-                attempt.stop()
-            } else {
+            } else if attempt
+                .previous()
+                .last()
+                .is_some_and(|from| may_follow_redirect(from, attempt.url()))
+            {
                 attempt.follow()
+            } else {
+                attempt.stop()
             }
         }))
+}
+
+/// A redirect is followed only to the same origin (scheme, host and port): a 307/308 re-sends the body —
+/// a sign-in form with the password — and every request carries the account's `Authorization`, so another
+/// host must never get them, and https is never downgraded. A stopped redirect reaches the caller as the
+/// 3xx it is, an error in words.
+pub fn may_follow_redirect(from: &url::Url, to: &url::Url) -> bool {
+    from.origin() == to.origin()
 }
 
 pub fn build_client(config: &HttpConfig) -> Result<reqwest::Client, ApiError> {
@@ -76,7 +89,19 @@ pub struct BaseUrl {
 
 impl BaseUrl {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        let url = ota_core::net::validate_base_url(raw)?;
+        Self::from_url(ota_core::net::validate_base_url(raw)?)
+    }
+
+    /// An account's base URL under its own rule (plain http only where the user chose it for OneNET).
+    pub fn for_account(account: &ota_core::Account) -> Result<Self, ApiError> {
+        Self::from_url(ota_core::net::validate_account_url(
+            account.cloud,
+            &account.base_url,
+            account.allow_http,
+        )?)
+    }
+
+    fn from_url(url: url::Url) -> Result<Self, ApiError> {
         let mut prefix = url.as_str().trim_end_matches('/').to_string();
         if url.query().is_some() || url.fragment().is_some() {
             let mut bare = url.clone();
@@ -179,8 +204,8 @@ pub fn parse_retry_after(value: &str) -> Option<u32> {
 
 /// Turns a failure below HTTP (DNS, TCP, TLS, timeout, a cut-off body) into an [`ApiError`].
 pub fn transport_error(err: &reqwest::Error, host: &str) -> ApiError {
-    // The error's text may name the URL; our URLs carry no secrets, but keep it at debug level anyway.
-    tracing::debug!(host, error = %err, "transport failure");
+    // reqwest's own text names the URL, and OneNET's URLs carry a token: log only the causes below it.
+    tracing::debug!(host, error = %causes_without_url(err), "transport failure");
     if is_certificate_failure(err) {
         return ApiError::new(
             ErrorKind::Offline,
@@ -217,6 +242,31 @@ pub fn transport_error(err: &reqwest::Error, host: &str) -> ApiError {
     }
     ApiError::new(ErrorKind::Offline, format!("Cannot reach {host}."))
         .with_hint("Check the network connection (and any VPN, proxy or firewall), then retry.")
+}
+
+/// What went wrong below reqwest (I/O, TLS, timeout), without the URL reqwest's own message starts with.
+fn causes_without_url(err: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source = std::error::Error::source(err);
+    while let Some(current) = source {
+        parts.push(current.to_string());
+        source = current.source();
+    }
+    if parts.is_empty() {
+        let kind = if err.is_timeout() {
+            "timeout"
+        } else if err.is_connect() {
+            "connect"
+        } else if err.is_redirect() {
+            "redirect"
+        } else if err.is_body() {
+            "body"
+        } else {
+            "request"
+        };
+        parts.push(format!("{kind} error"));
+    }
+    parts.join(": ")
 }
 
 /// True for errors made by [`transport_error`] for a rejected certificate: retrying cannot help.
@@ -279,6 +329,14 @@ pub fn status_error(
             err.retry_after_secs = retry_after_secs;
             err
         }
+        300..=399 => ApiError::new(
+            ErrorKind::Validation,
+            format!("{host} redirected the request to another address; the console did not follow it."),
+        )
+        .with_hint(
+            "Requests and credentials go only to the account's own address. Check its base URL in Settings \
+             (the cloud may have moved to another region or host).",
+        ),
         400..=499 => ApiError::new(
             ErrorKind::Validation,
             format!("{host} refused the request."),

@@ -5,6 +5,7 @@
 //! decode tolerantly (unknown fields ignored, documented alternatives accepted) and encode exactly.
 
 pub mod connector;
+mod download_files;
 pub mod fleet_updates;
 pub mod http;
 mod lenient;

@@ -2,6 +2,21 @@
 //!
 //! Only calls that change nothing may go through here (device lists, status reads). Starting an update is
 //! never repeated automatically: the engine decides what to do after a failed start.
+//!
+//! # Caps
+//!
+//! Whatever a [`RetryPolicy`], a OneNET task (`retry`, `interval`) or a cloud's `Retry-After` asks for,
+//! these hold, so no answer from outside can park a window or a CLI for hours:
+//!
+//! - **One wait** is at most [`MAX_SINGLE_WAIT`] (60 s). A `Retry-After` above a policy's
+//!   `max_retry_after` (itself never above 60 s) is not waited out at all: the error goes back to the
+//!   caller with the wait the cloud asked for, so the user sees it instead of a spinner.
+//! - **Attempts**: at most [`MAX_ATTEMPTS`] (10) calls in one loop, the first included.
+//! - **Total**: the waits of one loop add up to at most [`MAX_TOTAL_WAIT`] (5 min); a wait that would pass
+//!   it ends the loop with the last error instead.
+//!
+//! The OneNET download ([`crate::onenet::fetch`]) applies the same caps to its own loop (chunk retries
+//! after a cut), counted per run of consecutive failures.
 
 use std::future::Future;
 use std::time::Duration;
@@ -9,16 +24,28 @@ use std::time::Duration;
 use ota_core::{ApiError, ErrorKind};
 use rand::Rng;
 
+/// The longest single wait between two attempts, whatever was asked (see the module's caps).
+pub const MAX_SINGLE_WAIT: Duration = Duration::from_secs(60);
+/// The most calls one retry loop makes, the first one included.
+pub const MAX_ATTEMPTS: u32 = 10;
+/// The most time the waits of one retry loop add up to.
+pub const MAX_TOTAL_WAIT: Duration = Duration::from_secs(300);
+
+/// `wait`, or [`MAX_SINGLE_WAIT`] when it is longer.
+pub fn capped_wait(wait: Duration) -> Duration {
+    wait.min(MAX_SINGLE_WAIT)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Attempts in all, the first one included (1 = no retry).
+    /// Attempts in all, the first one included (1 = no retry); never more than [`MAX_ATTEMPTS`].
     pub max_attempts: u32,
     /// Wait before the second attempt; doubled for each further one.
     pub base_delay: Duration,
-    /// Longest wait between attempts.
+    /// Longest wait between attempts; never more than [`MAX_SINGLE_WAIT`].
     pub max_delay: Duration,
-    /// A `Retry-After` longer than this is not waited out here: the error goes back to the caller (the
-    /// window shows it with the wait the cloud asked for).
+    /// A `Retry-After` longer than this (or than [`MAX_SINGLE_WAIT`]) is not waited out here: the error
+    /// goes back to the caller (the window shows it with the wait the cloud asked for).
     pub max_retry_after: Duration,
 }
 
@@ -45,19 +72,21 @@ impl RetryPolicy {
     /// The backoff before attempt `next_attempt` (2 for the first retry), without jitter.
     pub fn backoff(&self, next_attempt: u32) -> Duration {
         let doublings = next_attempt.saturating_sub(2).min(16);
-        self.base_delay
-            .saturating_mul(1u32 << doublings)
-            .min(self.max_delay)
+        capped_wait(
+            self.base_delay
+                .saturating_mul(1u32 << doublings)
+                .min(self.max_delay),
+        )
     }
 
     /// How long to wait before trying again after `err`, or `None` when not to try again.
     pub fn delay_after(&self, attempts_made: u32, err: &ApiError) -> Option<Duration> {
-        if attempts_made >= self.max_attempts || !is_retryable(err) {
+        if attempts_made >= self.max_attempts.min(MAX_ATTEMPTS) || !is_retryable(err) {
             return None;
         }
         if let Some(secs) = err.retry_after_secs {
             let asked = Duration::from_secs(u64::from(secs));
-            return (asked <= self.max_retry_after).then_some(asked);
+            return (asked <= capped_wait(self.max_retry_after)).then_some(asked);
         }
         let ceiling = self.backoff(attempts_made + 1);
         // "Equal jitter": at least half the backoff, so retries still spread out but never hammer.
@@ -81,19 +110,30 @@ pub fn is_retryable(err: &ApiError) -> bool {
     }
 }
 
-/// Runs `op` until it succeeds, fails for good, or the policy's attempts are spent.
+/// Runs `op` until it succeeds, fails for good, or the policy's attempts (or the caps) are spent.
 pub async fn retry<T, F, Fut>(policy: &RetryPolicy, what: &str, mut op: F) -> Result<T, ApiError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
     let mut attempts = 0;
+    let mut waited = Duration::ZERO;
     loop {
         attempts += 1;
         match op().await {
             Ok(value) => return Ok(value),
             Err(err) => match policy.delay_after(attempts, &err) {
+                Some(wait) if waited + wait > MAX_TOTAL_WAIT => {
+                    tracing::info!(
+                        what,
+                        attempt = attempts,
+                        waited_ms = waited.as_millis() as u64,
+                        "retries gave up: their waits would pass the total cap"
+                    );
+                    return Err(err);
+                }
                 Some(wait) => {
+                    waited += wait;
                     tracing::info!(what, attempt = attempts, wait_ms = wait.as_millis() as u64,
                         error = %err.display_line(), "retrying");
                     tokio::time::sleep(wait).await;
@@ -201,5 +241,80 @@ mod tests {
         .await;
         assert!(result.is_err());
         assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    /// A policy that asks for far more than the caps allow, as a careless caller might.
+    fn unbounded() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 1_000,
+            base_delay: Duration::from_secs(3_600),
+            max_delay: Duration::from_secs(86_400),
+            max_retry_after: Duration::from_secs(86_400),
+        }
+    }
+
+    fn rate_limited(retry_after_secs: u32) -> ApiError {
+        let mut err = ApiError::new(ErrorKind::RateLimited, "slow down");
+        err.retry_after_secs = Some(retry_after_secs);
+        err
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_of_a_day_is_handed_back_at_once_not_waited_out() {
+        let calls = AtomicU32::new(0);
+        let started = tokio::time::Instant::now();
+        let result: Result<(), _> = retry(&unbounded(), "test", || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(rate_limited(86_400))
+        })
+        .await;
+        let err = result.unwrap_err();
+        assert_eq!(
+            err.retry_after_secs,
+            Some(86_400),
+            "the cloud's wait is kept for the user"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(
+            started.elapsed() <= MAX_SINGLE_WAIT,
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_under_the_cap_is_waited_out_exactly() {
+        let calls = AtomicU32::new(0);
+        let started = tokio::time::Instant::now();
+        let result = retry(&unbounded(), "test", || async {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                Err(rate_limited(45))
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+        assert!(result.is_ok());
+        assert_eq!(started.elapsed(), Duration::from_secs(45));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn backoff_attempts_and_total_wait_are_capped_whatever_the_policy_says() {
+        assert_eq!(unbounded().backoff(2), MAX_SINGLE_WAIT);
+        let calls = AtomicU32::new(0);
+        let started = tokio::time::Instant::now();
+        let result: Result<(), _> = retry(&unbounded(), "test", || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(ApiError::new(ErrorKind::Retryable, "down"))
+        })
+        .await;
+        assert!(result.is_err());
+        let calls = calls.load(Ordering::SeqCst);
+        assert!((2..=MAX_ATTEMPTS).contains(&calls), "{calls} calls");
+        assert!(
+            started.elapsed() <= MAX_TOTAL_WAIT,
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

@@ -28,10 +28,20 @@ struct SimAccounts {
     onenet: Option<OnenetProducts>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `Debug` never shows the password (test data, but a password all the same).
+#[derive(Deserialize)]
 struct EmailPassword {
     email: String,
     password: String,
+}
+
+impl std::fmt::Debug for EmailPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailPassword")
+            .field("email", &self.email)
+            .field("password", &format_args!("<redacted>"))
+            .finish()
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -40,11 +50,47 @@ struct OnenetProducts {
     products: Vec<OnenetProduct>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `Debug` never shows the access key.
+#[derive(Deserialize)]
 struct OnenetProduct {
     #[serde(deserialize_with = "lenient::opt_string")]
     product_id: Option<String>,
     access_key: String,
+}
+
+impl std::fmt::Debug for OnenetProduct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnenetProduct")
+            .field("product_id", &self.product_id)
+            .field("access_key", &format_args!("<redacted>"))
+            .finish()
+    }
+}
+
+/// `GET /_sim/info` (only the field used here).
+#[derive(Debug, Deserialize)]
+struct SimInfo {
+    time_scale: f64,
+}
+
+/// How much faster than real time the simulator at `sim_url` runs (`GET /_sim/info`), so a client can
+/// poll at its pace: the vendor's 5 s poll is 25 ms of real time at time scale 200.
+pub async fn sim_time_scale(sim_url: &str) -> Result<f64, ApiError> {
+    let base = BaseUrl::parse(sim_url)?;
+    let host = base.host_label();
+    let client = http::build_client(&HttpConfig::default())?;
+    let url = base.endpoint("/_sim/info");
+    // One attempt: when the simulator is down, attaching its accounts (retried) says so anyway.
+    let raw = http::send(client.get(&url), &host).await?;
+    if let Some(err) = raw.status_error(&host) {
+        return Err(err);
+    }
+    let info: SimInfo = http::decode_json(&raw.body)?;
+    if info.time_scale.is_finite() && info.time_scale > 0.0 {
+        Ok(info.time_scale)
+    } else {
+        Err(http::unreadable_answer())
+    }
 }
 
 /// The simulator's sandbox accounts, read from `GET {sim_url}/_sim/accounts`.
@@ -124,4 +170,27 @@ pub async fn attach(console: &Console, sim_url: &str) -> Result<Vec<Account>, Ap
         }
     }
     Ok(attached)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_sandbox_passwords_or_access_keys() {
+        let accounts: SimAccounts = serde_json::from_value(serde_json::json!({
+            "vicohome": {"email": "v@sim.test", "password": "vico-SECRET"},
+            "quectel": {"email": "q@sim.test", "password": "quec-SECRET"},
+            "onenet": {"products": [{"product_id": "245528", "access_key": "a2V5LVNFQ1JFVA=="}]}
+        }))
+        .unwrap();
+        let shown = format!("{accounts:?}");
+        for secret in ["vico-SECRET", "quec-SECRET", "a2V5LVNFQ1JFVA=="] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("v@sim.test") && shown.contains("245528"),
+            "{shown}"
+        );
+    }
 }

@@ -54,6 +54,7 @@ fn account_for(sim: &SimHandle, sandbox: &SandboxAccount) -> Account {
         username: sandbox.credentials.username.clone(),
         sandbox: true,
         created_at: 0,
+        allow_http: false,
     }
 }
 

@@ -539,12 +539,13 @@ async fn every_fault_against_every_flow_it_touches() {
                 ..prepared.clone()
             };
             if fault == FaultKind::CorruptPackage {
-                // A package that fails its MD5 ends the task as failed (205 reported) and leaves no
-                // file: the platform has to issue the task again, so there is nothing to resume.
+                // A package that fails its MD5 ends the task as failed (107, a download-phase code,
+                // reported) and leaves no file: the platform has to issue the task again, so there is
+                // nothing to resume.
                 let err = under
                     .as_ref()
                     .expect_err("a corrupt package went unnoticed");
-                assert_eq!(err.vendor_code.as_deref(), Some("result 205"));
+                assert_eq!(err.vendor_code.as_deref(), Some("result 107"));
                 assert!(!prepared.out.exists());
                 let id = prepared.device["id"].as_str().unwrap();
                 let tasks = get(&suite.sim, &format!("/_sim/onenet/tasks?dev_id={id}")).await;
@@ -553,7 +554,11 @@ async fn every_fault_against_every_flow_it_touches() {
                     .and_then(|t| t.last())
                     .cloned()
                     .unwrap_or_default();
-                assert_eq!(newest["last_result"], 205, "{newest}");
+                assert_eq!(
+                    (newest["state"].as_str(), newest["last_result"].as_i64()),
+                    (Some("failed"), Some(107)),
+                    "{newest}"
+                );
                 lines.push(format!(
                     "{fault:<22} × {flow:<16?} under fault: {}",
                     err.message

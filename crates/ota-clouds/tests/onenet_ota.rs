@@ -252,7 +252,7 @@ async fn a_64_mib_package_cut_at_half_resumes_with_only_the_rest_and_reports_101
 }
 
 #[tokio::test]
-async fn a_corrupted_package_reports_205_and_leaves_nothing_that_looks_valid() {
+async fn a_corrupted_package_reports_107_deletes_the_bytes_and_fails_the_task() {
     let sim = start_sim().await;
     let product = product(&sim).await;
     let client = client(&sim, product.credentials.clone());
@@ -272,13 +272,70 @@ async fn a_corrupted_package_reports_205_and_leaves_nothing_that_looks_valid() {
     .await
     .unwrap_err();
     assert_eq!(err.code, ErrorKind::Device);
-    assert!(err.message.contains("205"), "{}", err.message);
+    assert_eq!(err.vendor_code.as_deref(), Some("result 107"));
     assert!(err.message.contains("deleted"), "{}", err.message);
+    assert!(
+        err.message
+            .contains("107 (download failed) reported to OneNET"),
+        "the strict simulator took the report: {}",
+        err.message
+    );
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "no file left behind: {left:?}");
     let after = sim_task(&sim, &created["task_id"]).await;
-    assert_eq!(after["last_result"], 205);
     assert_eq!(after["state"], "failed");
+    assert_eq!(after["last_result"], 107);
+    assert_eq!(after["result"], 107);
+    // The task is over: an upgrade result after it is refused as such.
+    let late = client
+        .report(&task.dev_id, &task.token, 205)
+        .await
+        .unwrap_err();
+    assert_eq!(late.vendor_code.as_deref(), Some("errno 20"));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn results_out_of_the_documented_order_are_refused_in_words() {
+    let sim = start_sim().await;
+    let product = product(&sim).await;
+    let client = client(&sim, product.credentials.clone());
+    let created = create_task(&sim, &product.device.dev_id, 4096).await;
+    let task = checked(&client, &product.device).await;
+
+    // Pending (nothing downloaded): neither a download result nor an upgrade result.
+    let early = client
+        .report(&task.dev_id, &task.token, 101)
+        .await
+        .unwrap_err();
+    assert_eq!(early.code, ErrorKind::Conflict);
+    assert_eq!(early.vendor_code.as_deref(), Some("errno 21"));
+    assert!(
+        early.message.contains("while the task is downloading"),
+        "{}",
+        early.message
+    );
+    // Downloading: an upgrade result before the download's.
+    client
+        .check_download_token(&task.dev_id, &task.token)
+        .await
+        .unwrap();
+    let upgrade = client
+        .report(&task.dev_id, &task.token, 201)
+        .await
+        .unwrap_err();
+    assert_eq!(upgrade.vendor_code.as_deref(), Some("errno 21"));
+    assert!(
+        upgrade
+            .message
+            .contains("after the download was reported (101)"),
+        "{}",
+        upgrade.message
+    );
+    assert_eq!(
+        sim_task(&sim, &created["task_id"]).await["state"],
+        "downloading"
+    );
     sim.shutdown().await;
 }
 

@@ -76,6 +76,34 @@ async fn product_with(sim: &SimHandle, transport: &str, n: usize) -> (String, Ve
         .expect("a product with enough devices")
 }
 
+/// (productKey, deviceKey) of a Quectel device of this transport that has no plan: the sandbox starts
+/// some devices of every product with one, the others with none.
+async fn device_without_plan(
+    sim: &SimHandle,
+    client: &QuectelClient,
+    transport: &str,
+) -> (String, String) {
+    let fleet = get(format!("{}/_sim/devices", sim.url())).await;
+    for d in fleet.as_array().unwrap() {
+        if d["cloud"] != "quectel" || d["transport"] != transport {
+            continue;
+        }
+        let (pk, dk) = (
+            d["product_key"].as_str().unwrap(),
+            d["id"].as_str().unwrap(),
+        );
+        let none = if transport == "ble" {
+            client.fetch_plan(pk, dk).await.unwrap().is_none()
+        } else {
+            client.get_plan(pk, dk).await.unwrap().is_none()
+        };
+        if none {
+            return (pk.to_string(), dk.to_string());
+        }
+    }
+    panic!("every {transport} device has a plan");
+}
+
 async fn create_plan(sim: &SimHandle, pk: &str, devices: &[String]) -> (i64, i64) {
     let made = post(
         format!("{}/_sim/quectel/plans", sim.url()),
@@ -136,11 +164,11 @@ async fn wait_for(client: &QuectelClient, pk: &str, dk: &str, status: i64) -> Up
 async fn no_plan_reads_as_none_and_confirm_upgrades_to_success() {
     let sim = start_sim().await;
     let client = client(&sim).await;
-    let (pk, devices) = product_with(&sim, "mqtt", 1).await;
-    let dk = &devices[0];
+    let (pk, dk) = device_without_plan(&sim, &client, "mqtt").await;
+    let dk = &dk;
     assert!(client.get_plan(&pk, dk).await.unwrap().is_none());
 
-    let (plan_id, _) = create_plan(&sim, &pk, &devices[..1]).await;
+    let (plan_id, _) = create_plan(&sim, &pk, std::slice::from_ref(dk)).await;
     let waiting = plan(&client, &pk, dk).await;
     assert_eq!(waiting.plan_id, Some(plan_id));
     assert_eq!(waiting.device_status, Some(device_status::NOT_UPGRADED));
@@ -445,10 +473,10 @@ async fn a_mixed_batch_reports_each_device() {
 async fn bluetooth_fetch_confirm_download_verified_and_report() {
     let sim = start_sim().await;
     let client = client(&sim).await;
-    let (pk, devices) = product_with(&sim, "ble", 1).await;
-    let dk = &devices[0];
+    let (pk, dk) = device_without_plan(&sim, &client, "ble").await;
+    let dk = &dk;
     assert!(client.fetch_plan(&pk, dk).await.unwrap().is_none());
-    let (plan_id, _) = create_plan(&sim, &pk, &devices[..1]).await;
+    let (plan_id, _) = create_plan(&sim, &pk, std::slice::from_ref(dk)).await;
 
     let ble = client
         .fetch_plan(&pk, dk)

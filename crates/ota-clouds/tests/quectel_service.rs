@@ -153,7 +153,8 @@ async fn plans_are_listed_appointed_cancelled_and_confirmed_with_an_answer_per_d
     let (a, b, c) = (&devices[0], &devices[1], &devices[2]);
     let (plan_id, now) = create_plan(&s.sim, &pk, &devices[..3]).await;
 
-    // Nothing cached yet; the live list has exactly the three devices of the plan.
+    // Nothing cached yet; the live list has the three devices of the plan, each once, beside the plans
+    // the sandbox starts with.
     let cached = service::cached_plan_list(&s.console, &s.accounts)
         .await
         .unwrap();
@@ -161,7 +162,23 @@ async fn plans_are_listed_appointed_cancelled_and_confirmed_with_an_answer_per_d
     let list = service::plan_list(&s.console, &s.accounts).await.unwrap();
     assert!(list.live, "{:?}", list.errors);
     assert!(list.devices >= 3);
-    assert_eq!(list.rows.len(), 3, "{:?}", list.rows);
+    let mut ours: Vec<&str> = list
+        .rows
+        .iter()
+        .filter(|r| r.plan_id == plan_id)
+        .map(|r| r.device_key.as_str())
+        .collect();
+    ours.sort_unstable();
+    let mut expected = [a.as_str(), b.as_str(), c.as_str()];
+    expected.sort_unstable();
+    assert_eq!(ours, expected, "{:?}", list.rows);
+    let devices_listed: std::collections::BTreeSet<&str> =
+        list.rows.iter().map(|r| r.device_key.as_str()).collect();
+    assert_eq!(devices_listed.len(), list.rows.len(), "one row per device");
+    assert!(
+        list.rows.iter().any(|r| r.plan_id != plan_id),
+        "the sandbox's own plans are listed too"
+    );
     let first = row_of(&list.rows, a);
     assert_eq!(first.plan_id, plan_id);
     assert_eq!(first.product_key, pk);
@@ -175,7 +192,7 @@ async fn plans_are_listed_appointed_cancelled_and_confirmed_with_an_answer_per_d
     let cached = service::cached_plan_list(&s.console, &s.accounts)
         .await
         .unwrap();
-    assert_eq!(cached.rows.len(), 3);
+    assert_eq!(cached.rows.len(), list.rows.len());
     assert!(cached.rows.iter().all(|r| r.cached));
 
     // 59 minutes: refused before anything is sent, saying which rule.

@@ -188,18 +188,20 @@ async fn an_unknown_serial_is_explained() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failures_during_the_update_keep_their_phase_and_explanation() {
+    // otaStatus 4 and 5 are the seed's "Error (failure)" and "Error (another type)"; what failed is told
+    // by the cloud's error code, kept as the job's vendor code.
     let cases = [
         (
             "download_fail",
             "-10401",
             "The camera could not download the update.",
-            JobPhase::DownloadFailed,
+            JobPhase::Failed,
         ),
         (
             "install_fail",
             "-10402",
             "The camera could not install the update.",
-            JobPhase::InstallFailed,
+            JobPhase::FailedOther,
         ),
     ];
     for (kind, code, message, phase) in cases {

@@ -1,10 +1,13 @@
 //! The audit log as CSV or JSON, for `otactl audit export` and the window's Export button. Oldest entry
 //! first, times in UTC (RFC 3339) beside the Unix milliseconds.
 
+use std::io::Write;
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, CoreError};
 use crate::store::{AuditEntry, AuditQuery};
 use crate::Console;
 
@@ -23,6 +26,15 @@ impl AuditFormat {
             AuditFormat::Json => "json",
         }
     }
+}
+
+/// The name a save dialog proposes: "ota-console-audit-2026-11-29.csv", dated in the user's time zone.
+pub fn suggested_file_name(format: AuditFormat) -> String {
+    format!(
+        "ota-console-audit-{}.{}",
+        chrono::Local::now().format("%Y-%m-%d"),
+        format.extension()
+    )
 }
 
 fn rfc3339(ms: i64) -> String {
@@ -99,6 +111,58 @@ pub fn export(
     Ok((text, entries.len()))
 }
 
+/// Writes an export to `target`, a path the user chose in a save dialog: into a new file private to the
+/// user (created, never opened if it exists) in the same folder, renamed over the target once complete.
+/// A link at the target is refused, as is anything but a regular file: the export never writes through a
+/// link, and a failure leaves an existing file whole. Were the target swapped for a link after the check,
+/// the rename would replace the link itself, not the file it points to.
+pub fn write_export(target: &Path, text: &str) -> Result<(), ApiError> {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| ApiError::validation("Choose a file name for the export."))?;
+    let folder = match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let io_error = |path: &Path, source| -> ApiError {
+        CoreError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+        .into()
+    };
+    match std::fs::symlink_metadata(target) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            return Err(ApiError::validation(format!(
+                "{name} is a link; the export is not written through links."
+            ))
+            .with_hint("Choose another file name."))
+        }
+        Ok(meta) if !meta.is_file() => {
+            return Err(ApiError::validation(format!(
+                "{name} is not a regular file; the export replaces only files."
+            ))
+            .with_hint("Choose another file name."))
+        }
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(io_error(target, err)),
+    }
+    // tempfile creates with O_EXCL and mode 0600 on Unix.
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(folder)
+        .map_err(|e| io_error(folder, e))?;
+    temp.write_all(text.as_bytes())
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| io_error(temp.path(), e))?;
+    temp.persist(target)
+        .map_err(|e| io_error(target, e.error))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,10 +199,89 @@ mod tests {
     }
 
     #[test]
+    fn the_suggested_name_is_dated_and_typed() {
+        let name = suggested_file_name(AuditFormat::Json);
+        let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+        assert_eq!(name, format!("ota-console-audit-{today}.json"));
+        assert!(suggested_file_name(AuditFormat::Csv).ends_with(".csv"));
+    }
+
+    #[test]
     fn json_has_readable_times() {
         let json: serde_json::Value = serde_json::from_str(&to_json(&[entry(1, "a")])).unwrap();
         assert_eq!(json[0]["time"], "2026-11-30T00:00:00.001Z");
         assert_eq!(json[0]["action"], "firmware.add");
         assert_eq!(json[0]["cloud"], "quectel");
+    }
+
+    #[test]
+    fn an_export_replaces_a_file_whole_and_privately() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("audit.csv");
+        std::fs::write(&target, "old").unwrap();
+        write_export(&target, "id,time\r\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "id,time\r\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec![std::ffi::OsString::from("audit.csv")],
+            "no temp file left"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_export_to_a_link_is_refused_and_what_it_points_to_is_untouched() {
+        let outside = tempfile::tempdir().unwrap();
+        let precious = outside.path().join("authorized_keys");
+        std::fs::write(&precious, "ssh-ed25519 AAAA me").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("audit.csv");
+        std::os::unix::fs::symlink(&precious, &link).unwrap();
+        let err = write_export(&link, "owned").unwrap_err();
+        assert_eq!(err.code, crate::error::ErrorKind::Validation);
+        assert!(err.message.contains("is a link"), "{}", err.message);
+        assert_eq!(
+            std::fs::read_to_string(&precious).unwrap(),
+            "ssh-ed25519 AAAA me"
+        );
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+        // A dangling link is refused the same way (it would create its target).
+        let dangling = dir.path().join("new.json");
+        std::os::unix::fs::symlink(outside.path().join("created"), &dangling).unwrap();
+        assert!(write_export(&dangling, "x").is_err());
+        assert!(!outside.path().join("created").exists());
+    }
+
+    #[test]
+    fn an_export_over_a_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("exports");
+        std::fs::create_dir(&folder).unwrap();
+        let err = write_export(&folder, "x").unwrap_err();
+        assert!(
+            err.message.contains("not a regular file"),
+            "{}",
+            err.message
+        );
+        assert!(folder.is_dir());
     }
 }

@@ -27,9 +27,10 @@ pub struct SessionCache {
 }
 
 impl SessionCache {
-    pub fn keychain(store: Arc<dyn SecretStore>, account_name: &str) -> Self {
+    /// `key`: where the account's secrets are filed ([`crate::secrets::account_key`]).
+    pub fn keychain(store: Arc<dyn SecretStore>, key: &str) -> Self {
         Self {
-            inner: Some((store, account_name.to_string())),
+            inner: Some((store, key.to_string())),
             memory: Arc::default(),
         }
     }
@@ -95,6 +96,18 @@ pub trait VicohomeOta: Send + Sync {
 pub trait CloudSession: Send + Sync {
     /// The account's devices as its cloud lists them now (`account_id` is filled in by the engine).
     async fn list_devices(&self) -> Result<Vec<Device>, ApiError>;
+
+    /// Checks the credentials the session was built with against the cloud, so a wrong password is
+    /// found where it was typed. Built with an empty session cache this signs in afresh; the answer says
+    /// in words what was checked. By default: sign in and list the account's devices.
+    async fn verify(&self) -> Result<String, ApiError> {
+        let devices = self.list_devices().await?;
+        Ok(format!(
+            "Signed in; the cloud lists {} device{}.",
+            devices.len(),
+            if devices.len() == 1 { "" } else { "s" }
+        ))
+    }
 
     fn vicohome(&self) -> Option<&dyn VicohomeOta> {
         None

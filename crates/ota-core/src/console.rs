@@ -24,8 +24,17 @@ pub enum DataKind {
     Campaigns,
 }
 
+/// An account just added, with what signing in to its cloud showed (`None` when not verified).
+#[derive(Debug, Clone)]
+pub struct AddedAccount {
+    pub account: Account,
+    pub verification: Option<String>,
+}
+
 pub struct Console {
     store: Store,
+    /// This database's id: keychain entries are filed under it (see `secrets::account_key`).
+    instance_id: String,
     secrets: Arc<dyn SecretStore>,
     connector: Arc<dyn Connector>,
     actor: String,
@@ -48,8 +57,14 @@ impl Console {
     pub fn new(store: Store, secrets: Arc<dyn SecretStore>, connector: Arc<dyn Connector>) -> Self {
         let (changes, _) = broadcast::channel(256);
         let (job_updates, _) = broadcast::channel(1024);
+        let instance_id = store.instance_id().unwrap_or_else(|err| {
+            // Migrations make the id, so this is a broken database; the path still keeps folders apart.
+            tracing::error!(error = %err, "this database has no id; keying secrets by its path");
+            store.path().display().to_string()
+        });
         Self {
             store,
+            instance_id,
             secrets,
             connector,
             actor: whoami(),
@@ -168,37 +183,54 @@ impl Console {
         Ok(self.store.accounts()?)
     }
 
-    /// Adds a real account: the secret goes to the keychain, the rest to SQLite. If either fails nothing
-    /// is left behind.
-    pub fn add_account(&self, new: &NewAccount, secret: Secret) -> Result<Account, ApiError> {
+    /// Adds a real account: the secret goes to the keychain, the rest to SQLite. With `verify` it first
+    /// signs in with what was typed (a fresh session, nothing kept), so a wrong password fails here with the
+    /// cloud's answer and nothing is stored. If storing either half fails, nothing is left behind.
+    pub async fn add_account(
+        &self,
+        new: &NewAccount,
+        secret: Secret,
+        verify: bool,
+    ) -> Result<AddedAccount, ApiError> {
         if secret.is_empty() {
             return Err(ApiError::validation(
                 "The password, access key or token is empty.",
             ));
         }
-        if new.name.trim().starts_with("Sandbox") {
+        let name = new.name.trim();
+        if name.is_empty() {
+            return Err(ApiError::validation("An account needs a name."));
+        }
+        if name.starts_with("Sandbox") {
             return Err(ApiError::validation(
                 "Names starting with “Sandbox” are kept for the built-in simulator.",
             ));
         }
-        crate::net::validate_base_url(&new.base_url)?;
-        if self.store.account_by_name(new.name.trim())?.is_some() {
+        crate::net::validate_account_url(new.cloud, &new.base_url, new.allow_http)?;
+        if self.store.account_by_name(name)?.is_some() {
             return Err(ApiError::new(
                 ErrorKind::Conflict,
-                format!("An account named “{}” already exists.", new.name.trim()),
-            ));
+                format!("An account named “{name}” already exists."),
+            )
+            .with_hint("Pick another name, or remove the existing account first."));
         }
-        let name = new.name.trim();
-        self.secrets
-            .set(name, SecretSlot::Credential, &secret)
-            .map_err(ApiError::from)?;
-        let account = match self.store.add_account(new) {
-            Ok(a) => a,
-            Err(err) => {
-                let _ = self.secrets.delete(name, SecretSlot::Credential);
-                return Err(err.into());
-            }
+        let verification = if verify {
+            Some(self.verify_new_account(new, &secret).await?)
+        } else {
+            None
         };
+        // The row first, then the secret: a concurrent add of the same name loses on the row (unique name)
+        // before it could overwrite or delete the winner's keychain entry.
+        let account = self.store.add_account(new)?;
+        if let Err(err) =
+            self.secrets
+                .set(&self.secret_key(&account), SecretSlot::Credential, &secret)
+        {
+            if let Err(undo) = self.store.remove_account(&account.name) {
+                tracing::error!(account = %account.name, error = %undo, "could not undo an account whose secret was not stored");
+            }
+            return Err(ApiError::from(err));
+        }
         self.audit(
             "account.add",
             Some(account.cloud),
@@ -206,16 +238,72 @@ impl Console {
             &Ok(()),
         );
         self.notify(DataKind::Accounts);
-        Ok(account)
+        Ok(AddedAccount {
+            account,
+            verification,
+        })
+    }
+
+    /// Signs in to the cloud with an account that is not stored yet, through a session that keeps nothing.
+    async fn verify_new_account(
+        &self,
+        new: &NewAccount,
+        secret: &Secret,
+    ) -> Result<String, ApiError> {
+        let probe = Account {
+            id: 0,
+            name: new.name.trim().to_string(),
+            cloud: new.cloud,
+            base_url: new.base_url.trim().to_string(),
+            region: new.region.clone(),
+            username: new.username.clone(),
+            sandbox: false,
+            created_at: crate::model::now_ms(),
+            allow_http: new.allow_http,
+        };
+        let credentials = Credentials {
+            username: new.username.clone(),
+            secret: secret.clone(),
+        };
+        let session = self
+            .connector
+            .connect(&probe, credentials, SessionCache::in_memory())?;
+        session.verify().await.map_err(|err| {
+            let hint = match err.code {
+                ErrorKind::Auth => format!(
+                    "Check the {} and try again; nothing was stored.",
+                    match new.cloud {
+                        Cloud::Onenet => "product id and access key",
+                        _ => "e-mail and password",
+                    }
+                ),
+                _ => err.hint.clone().map_or_else(
+                    || "Nothing was stored. To add the account without signing in (offline set-up), use `otactl accounts add --no-verify`.".to_string(),
+                    |h| format!("{h} Nothing was stored; `otactl accounts add --no-verify` adds it without signing in."),
+                ),
+            };
+            let mut err = err;
+            if err.code != ErrorKind::Auth {
+                // An auth refusal already says who refused what; anything else needs saying what was tried.
+                err.message = format!(
+                    "The account could not be checked with {}: {}",
+                    new.cloud.label(),
+                    err.message
+                );
+            }
+            err.with_hint(hint)
+        })
     }
 
     /// Removes an account, its keychain entries and its cached data.
     pub fn remove_account(&self, name: &str) -> Result<Account, ApiError> {
         let account = self.store.remove_account(name)?;
         if !account.sandbox {
-            for slot in [SecretSlot::Credential, SecretSlot::Session] {
-                if let Err(err) = self.secrets.delete(&account.name, slot) {
-                    tracing::warn!(account = %account.name, error = %err, "could not delete a keychain entry");
+            for key in [self.secret_key(&account), account.name.clone()] {
+                for slot in [SecretSlot::Credential, SecretSlot::Session] {
+                    if let Err(err) = self.secrets.delete(&key, slot) {
+                        tracing::warn!(account = %account.name, error = %err, "could not delete a keychain entry");
+                    }
                 }
             }
         }
@@ -283,21 +371,43 @@ impl Console {
                     .with_hint("Showing the cached fleet; restart OTA Console to start the simulator again.")
                 });
         }
-        let secret = self
-            .secrets
-            .get(&account.name, SecretSlot::Credential)
-            .map_err(ApiError::from)?
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorKind::Auth,
-                    format!("No credential for “{}” in the keychain.", account.name),
-                )
-                .with_hint("Open Settings, remove the account and add it again.")
-            })?;
+        let secret = self.stored_credential(account)?.ok_or_else(|| {
+            ApiError::new(
+                ErrorKind::Auth,
+                format!("No credential for “{}” in the keychain.", account.name),
+            )
+            .with_hint("Open Settings, remove the account and add it again.")
+        })?;
         Ok(Credentials {
             username: account.username.clone(),
             secret,
         })
+    }
+
+    /// Where an account's secrets are filed in the keychain.
+    pub fn secret_key(&self, account: &Account) -> String {
+        crate::secrets::account_key(&self.instance_id, account.id)
+    }
+
+    /// The account's credential. Entries written before keys were namespaced (filed under the account's
+    /// name) are moved to the new key on first use; the old session token is dropped, not moved, since it
+    /// may belong to a same-named account of another data folder.
+    fn stored_credential(&self, account: &Account) -> Result<Option<Secret>, ApiError> {
+        let key = self.secret_key(account);
+        if let Some(secret) = self.secrets.get(&key, SecretSlot::Credential)? {
+            return Ok(Some(secret));
+        }
+        let Some(legacy) = self.secrets.get(&account.name, SecretSlot::Credential)? else {
+            return Ok(None);
+        };
+        self.secrets.set(&key, SecretSlot::Credential, &legacy)?;
+        for slot in [SecretSlot::Credential, SecretSlot::Session] {
+            if let Err(err) = self.secrets.delete(&account.name, slot) {
+                tracing::warn!(account = %account.name, error = %err, "could not delete an old keychain entry");
+            }
+        }
+        tracing::info!(account = %account.name, "moved the account's keychain entry to its namespaced key");
+        Ok(Some(legacy))
     }
 
     /// The signed-in session of an account, created on first use.
@@ -309,7 +419,7 @@ impl Console {
         let cache = if account.sandbox {
             SessionCache::in_memory()
         } else {
-            SessionCache::keychain(self.secrets.clone(), &account.name)
+            SessionCache::keychain(self.secrets.clone(), &self.secret_key(account))
         };
         let session = self.connector.connect(account, credentials, cache)?;
         self.sessions_lock().insert(account.id, session.clone());

@@ -8,7 +8,7 @@ use crate::cloud::{VicohomeOta, VicohomeOtaStatus};
 use crate::console::{Console, DataKind};
 use crate::error::{ApiError, ErrorKind};
 use crate::model::{Account, Cloud};
-use crate::progress::{vicohome_sample, JobPhase, ProgressSample};
+use crate::progress::{failure_without_code, vicohome_sample, JobPhase};
 use crate::store::{JobSample, JobView, NewJob};
 
 /// How jobs are polled.
@@ -220,21 +220,6 @@ fn fail(console: &Console, job_id: i64, err: &ApiError) -> Result<(), ApiError> 
     let failed = console.store().fail_job(job_id, err)?;
     console.publish_job(&failed);
     Ok(())
-}
-
-fn failure_without_code(sample: ProgressSample) -> ApiError {
-    match sample.phase {
-        JobPhase::InstallFailed => ApiError::new(
-            ErrorKind::Device,
-            "The camera could not install the update.",
-        )
-        .with_hint("Restart the camera and start the update again."),
-        _ => ApiError::new(
-            ErrorKind::Device,
-            "The camera could not download the update.",
-        )
-        .with_hint("Check the camera's Wi-Fi signal and start the update again."),
-    }
 }
 
 async fn watch_vicohome(console: &Arc<Console>, mut job: JobView) -> Result<(), ApiError> {

@@ -61,6 +61,8 @@ pub struct Account {
     pub username: Option<String>,
     /// Created by sandbox mode; its credential comes from the simulator, not the keychain.
     pub sandbox: bool,
+    /// The user chose plain http to a non-loopback host (OneNET only); shown in the account list.
+    pub allow_http: bool,
     #[ts(type = "number")]
     pub created_at: i64,
 }
@@ -78,6 +80,10 @@ pub struct NewAccount {
     #[ts(optional)]
     #[serde(default)]
     pub username: Option<String>,
+    /// Plain http to a non-loopback host, chosen explicitly (OneNET only: its documented host is
+    /// `http://ota.heclouds.com`).
+    #[serde(default)]
+    pub allow_http: bool,
 }
 
 /// One device as the cloud last reported it.

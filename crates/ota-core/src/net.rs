@@ -3,6 +3,47 @@
 use std::net::IpAddr;
 
 use crate::error::ApiError;
+use crate::model::Cloud;
+
+/// The base URL rule for an account: [`validate_base_url`], except that a OneNET account may use plain
+/// http to any host when the user chose it explicitly. OneNET documents only `http://ota.heclouds.com`; its
+/// token is time-limited and the access key itself never travels, so plain http there is an informed choice
+/// rather than a leak of the secret. Vicohome and Quectel send a password to sign in: never over plain http.
+pub fn validate_account_url(
+    cloud: Cloud,
+    raw: &str,
+    allow_http: bool,
+) -> Result<url::Url, ApiError> {
+    let url = url::Url::parse(raw.trim())
+        .map_err(|e| ApiError::validation(format!("“{raw}” is not a valid URL: {e}")))?;
+    if url.scheme() != "http" || is_loopback(&url) {
+        return validate_base_url(raw);
+    }
+    let host = url.host_str().unwrap_or("this host").to_string();
+    match (cloud, allow_http) {
+        (Cloud::Onenet, true) => {
+            if url.host_str().is_none_or(str::is_empty) {
+                return Err(ApiError::validation("The URL has no host."));
+            }
+            refuse_user_info(&url)?;
+            Ok(url)
+        }
+        (Cloud::Onenet, false) => Err(ApiError::validation(format!(
+            "Plain http to {host} needs your explicit consent: OneNET traffic would travel unencrypted."
+        ))
+        .with_hint(
+            "Use https://, or allow plain http for this account (`--allow-http`, or “Allow plain http” in Settings). \
+             The access key is never sent, but anyone on the network can read the time-limited token and the packages.",
+        )),
+        (other, _) => Err(ApiError::validation(format!(
+            "Plain http is refused for {host}: the {} password would travel unencrypted.",
+            other.label()
+        ))
+        .with_hint(
+            "Use the https:// address of the cloud (plain http is possible only for OneNET accounts, and for 127.0.0.1/localhost).",
+        )),
+    }
+}
 
 /// An account's base URL must be https, or plain http to a loopback address (tests, a local simulator).
 /// Anything else would send credentials in clear text over a network.
@@ -28,7 +69,20 @@ pub fn validate_base_url(raw: &str) -> Result<url::Url, ApiError> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(ApiError::validation("The URL has no host."));
     }
+    refuse_user_info(&url)?;
     Ok(url)
+}
+
+/// `https://user:pass@host` would store a credential in the database in clear text and send it with
+/// every request: the user name and secret have their own fields.
+fn refuse_user_info(url: &url::Url) -> Result<(), ApiError> {
+    if url.username().is_empty() && url.password().is_none() {
+        return Ok(());
+    }
+    Err(ApiError::validation(
+        "The base URL contains a user name or password.",
+    )
+    .with_hint("Remove the “user:password@” part: the user name and the secret have their own fields, and the secret goes to the keychain."))
 }
 
 pub fn is_loopback(url: &url::Url) -> bool {
@@ -60,5 +114,36 @@ mod tests {
         assert!(validate_base_url("http://10.0.0.5").is_err());
         assert!(validate_base_url("ftp://x").is_err());
         assert!(validate_base_url("not a url").is_err());
+    }
+
+    #[test]
+    fn onenet_may_use_plain_http_only_when_chosen() {
+        let err =
+            validate_account_url(Cloud::Onenet, "http://ota.heclouds.com", false).unwrap_err();
+        assert_eq!(err.code, crate::ErrorKind::Validation);
+        assert!(err.hint.as_deref().unwrap_or("").contains("--allow-http"));
+        let url = validate_account_url(Cloud::Onenet, "http://ota.heclouds.com", true).unwrap();
+        assert_eq!(url.host_str(), Some("ota.heclouds.com"));
+        // Consent to plain http is no licence for other schemes.
+        assert!(validate_account_url(Cloud::Onenet, "ftp://ota.heclouds.com", true).is_err());
+        // Clouds that sign in with a password never get plain http.
+        for cloud in [Cloud::Vicohome, Cloud::Quectel] {
+            let err = validate_account_url(cloud, "http://api-us.vicohome.io", true).unwrap_err();
+            assert!(err.message.contains("password"), "{}", err.message);
+        }
+        assert!(validate_account_url(Cloud::Quectel, "http://127.0.0.1:9", false).is_ok());
+    }
+
+    #[test]
+    fn urls_with_user_info_are_refused() {
+        for raw in [
+            "https://me:secret@api-us.vicohome.io",
+            "https://me@api-us.vicohome.io",
+            "http://u:p@127.0.0.1:9",
+        ] {
+            let err = validate_base_url(raw).unwrap_err();
+            assert!(err.message.contains("user name or password"), "{raw}");
+        }
+        assert!(validate_account_url(Cloud::Onenet, "http://u:p@ota.heclouds.com", true).is_err());
     }
 }

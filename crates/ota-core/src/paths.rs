@@ -7,13 +7,22 @@ pub const DATA_DIR_ENV: &str = "OTA_CONSOLE_DATA_DIR";
 
 /// The data folder: `$OTA_CONSOLE_DATA_DIR`, else the platform's app-data folder
 /// (`~/.local/share/ota-console`, `~/Library/Application Support/ota-console`, `%APPDATA%\ota-console`).
-pub fn data_dir() -> PathBuf {
+/// With neither (no home folder) it is an error: a shared temp folder would expose the fleet and the
+/// audit log to every user of the machine.
+pub fn data_dir() -> Result<PathBuf, crate::ApiError> {
     if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
-        return PathBuf::from(dir);
+        return Ok(PathBuf::from(dir));
     }
     dirs::data_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("ota-console")
+        .map(|dir| dir.join("ota-console"))
+        .ok_or_else(|| {
+            crate::ApiError::validation(
+                "This user has no home folder to keep OTA Console's data in.",
+            )
+            .with_hint(format!(
+                "Set {DATA_DIR_ENV} to a folder of your own (or pass --data-dir)."
+            ))
+        })
 }
 
 pub fn database_path(data_dir: &std::path::Path) -> PathBuf {

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::error::{ApiError, ErrorKind};
+
 /// Where a job is, in words a technician uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -13,8 +15,12 @@ pub enum JobPhase {
     Downloading,
     Installing,
     Complete,
-    DownloadFailed,
-    InstallFailed,
+    /// Vicohome otaStatus 4, the seed's "Error (failure)": the update failed. The seed does not say in
+    /// which step; the cloud's error code (e.g. -10401) is in the job's error.
+    Failed,
+    /// Vicohome otaStatus 5, the seed's "Error (another type)": the update failed with another kind of
+    /// failure; the cloud's error code (e.g. -10402) is in the job's error.
+    FailedOther,
     /// Failed before the device started (refused by the cloud or the device).
     Rejected,
 }
@@ -26,8 +32,8 @@ impl JobPhase {
             JobPhase::Downloading => "downloading",
             JobPhase::Installing => "installing",
             JobPhase::Complete => "complete",
-            JobPhase::DownloadFailed => "download_failed",
-            JobPhase::InstallFailed => "install_failed",
+            JobPhase::Failed => "failed",
+            JobPhase::FailedOther => "failed_other",
             JobPhase::Rejected => "rejected",
         }
     }
@@ -38,8 +44,11 @@ impl JobPhase {
             "downloading" => JobPhase::Downloading,
             "installing" => JobPhase::Installing,
             "complete" => JobPhase::Complete,
-            "download_failed" => JobPhase::DownloadFailed,
-            "install_failed" => JobPhase::InstallFailed,
+            "failed" => JobPhase::Failed,
+            "failed_other" => JobPhase::FailedOther,
+            // The names job rows were written with before 4/5 were labelled as the seed says.
+            "download_failed" => JobPhase::Failed,
+            "install_failed" => JobPhase::FailedOther,
             "rejected" => JobPhase::Rejected,
             _ => return None,
         })
@@ -48,17 +57,14 @@ impl JobPhase {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            JobPhase::Complete
-                | JobPhase::DownloadFailed
-                | JobPhase::InstallFailed
-                | JobPhase::Rejected
+            JobPhase::Complete | JobPhase::Failed | JobPhase::FailedOther | JobPhase::Rejected
         )
     }
 
     pub fn is_failure(self) -> bool {
         matches!(
             self,
-            JobPhase::DownloadFailed | JobPhase::InstallFailed | JobPhase::Rejected
+            JobPhase::Failed | JobPhase::FailedOther | JobPhase::Rejected
         )
     }
 }
@@ -82,8 +88,8 @@ pub struct ProgressSample {
 pub const DOWNLOAD_SHARE: u64 = 90;
 pub const INSTALLING_PERCENT: u8 = 95;
 
-/// Maps Vicohome's `otaStatus` (0 not started, 1 downloading, 2 installing, 3 complete, 4/5 failed) and byte
-/// counts to a sample. `previous` is the percent last shown for this job: the bar never runs backwards.
+/// Maps Vicohome's `otaStatus` (the seed's 0 not started, 1 downloading, 2 installing, 3 complete, 4 error
+/// (failure), 5 error (another type)) and byte counts to a sample. `previous` is the percent last shown for this job: the bar never runs backwards.
 pub fn vicohome_sample(
     ota_status: i32,
     transferred: u64,
@@ -108,8 +114,8 @@ pub fn vicohome_sample(
         }
         2 => (JobPhase::Installing, INSTALLING_PERCENT),
         3 => (JobPhase::Complete, 100),
-        4 => (JobPhase::DownloadFailed, previous),
-        5 => (JobPhase::InstallFailed, previous),
+        4 => (JobPhase::Failed, previous),
+        5 => (JobPhase::FailedOther, previous),
         // An unknown state is shown as "still going" at the last known percent rather than guessed.
         _ => (JobPhase::Downloading, previous),
     };
@@ -120,6 +126,23 @@ pub fn vicohome_sample(
         transferred: transferred_shown,
         total,
     }
+}
+
+/// What the user reads when the cloud reported otaStatus 4 or 5 without an error code: the seed's words,
+/// with the status itself as the vendor's code. (With a code, e.g. -10401, the code's own explanation is
+/// shown instead.)
+pub fn failure_without_code(sample: ProgressSample) -> ApiError {
+    let status = sample.vendor_state.unwrap_or(match sample.phase {
+        JobPhase::FailedOther => 5,
+        _ => 4,
+    });
+    let message = match sample.phase {
+        JobPhase::FailedOther => "The camera's update failed (another type of failure).",
+        _ => "The camera's update failed.",
+    };
+    ApiError::new(ErrorKind::Device, message)
+        .with_hint("Check the camera's power and Wi-Fi signal, then start the update again.")
+        .with_vendor_code(format!("otaStatus {status}"))
 }
 
 /// "6.3 / 15.0 MiB" style text for the bytes beside the bar.
@@ -157,14 +180,50 @@ mod tests {
         assert_eq!(vicohome_sample(1, 10, 1000, 60).percent, 60);
         assert_eq!(vicohome_sample(0, 0, 1000, 30).percent, 30);
         let failed = vicohome_sample(4, 400, 1000, 36);
-        assert_eq!(
-            (failed.phase, failed.percent),
-            (JobPhase::DownloadFailed, 36)
-        );
+        assert_eq!((failed.phase, failed.percent), (JobPhase::Failed, 36));
         assert_eq!(
             vicohome_sample(5, 1000, 1000, 95).phase,
-            JobPhase::InstallFailed
+            JobPhase::FailedOther
         );
+    }
+
+    #[test]
+    fn phase_names_round_trip_and_old_rows_still_read() {
+        for phase in [
+            JobPhase::Starting,
+            JobPhase::Downloading,
+            JobPhase::Installing,
+            JobPhase::Complete,
+            JobPhase::Failed,
+            JobPhase::FailedOther,
+            JobPhase::Rejected,
+        ] {
+            assert_eq!(JobPhase::parse(phase.as_str()), Some(phase));
+            assert_eq!(
+                serde_json::to_value(phase).unwrap(),
+                serde_json::json!(phase.as_str())
+            );
+        }
+        assert_eq!(JobPhase::parse("download_failed"), Some(JobPhase::Failed));
+        assert_eq!(
+            JobPhase::parse("install_failed"),
+            Some(JobPhase::FailedOther)
+        );
+        assert!(JobPhase::Failed.is_final() && JobPhase::FailedOther.is_failure());
+    }
+
+    #[test]
+    fn failures_without_a_code_say_what_the_seed_says_and_keep_the_status() {
+        let failed = failure_without_code(vicohome_sample(4, 400, 1000, 36));
+        assert_eq!(failed.message, "The camera's update failed.");
+        assert_eq!(failed.vendor_code.as_deref(), Some("otaStatus 4"));
+        assert_eq!(failed.code, ErrorKind::Device);
+        let other = failure_without_code(vicohome_sample(5, 1000, 1000, 95));
+        assert_eq!(
+            other.message,
+            "The camera's update failed (another type of failure)."
+        );
+        assert_eq!(other.vendor_code.as_deref(), Some("otaStatus 5"));
     }
 
     #[test]

@@ -38,6 +38,12 @@ impl std::fmt::Display for Secret {
     }
 }
 
+/// The keychain key of an account's secrets: this database's id and the account's id, never its display
+/// name, so two data folders with an account of the same name keep apart, and renaming cannot orphan it.
+pub fn account_key(instance_id: &str, account_id: i64) -> String {
+    format!("{instance_id}/account-{account_id}")
+}
+
 /// Which secret of an account an entry holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretSlot {
@@ -58,9 +64,9 @@ impl SecretSlot {
 
 /// Storage for secrets. The shipped implementation is [`Keychain`]; there is deliberately no file-backed one.
 pub trait SecretStore: Send + Sync {
-    fn set(&self, account_name: &str, slot: SecretSlot, secret: &Secret) -> Result<(), CoreError>;
-    fn get(&self, account_name: &str, slot: SecretSlot) -> Result<Option<Secret>, CoreError>;
-    fn delete(&self, account_name: &str, slot: SecretSlot) -> Result<(), CoreError>;
+    fn set(&self, key: &str, slot: SecretSlot, secret: &Secret) -> Result<(), CoreError>;
+    fn get(&self, key: &str, slot: SecretSlot) -> Result<Option<Secret>, CoreError>;
+    fn delete(&self, key: &str, slot: SecretSlot) -> Result<(), CoreError>;
 }
 
 /// The OS keychain: Windows Credential Manager, macOS Keychain, Linux Secret Service.

@@ -8,10 +8,13 @@
 //!   /_sim/faults/{id}`.
 //! - `GET|DELETE /_sim/log`.
 //! - `GET /_sim/clock`, `POST /_sim/clock` `{"advance_ms"}` → `{"sim_ms", "time_scale"}`.
+//! - `GET /_sim/info` → `{"simulator": "ota-sim", "version", "seed", "devices", "time_scale", "sim_ms"}`: what
+//!   a client needs to match this simulator (e.g. poll at its pace: at time scale 200 a 5 s vendor poll
+//!   interval is 25 ms of real time).
 //!
 //! Elsewhere: `POST /_sim/vicohome/firmware` (publish a Vicohome version) and `GET|DELETE /_sim/starts`
 //! (accepted update starts per device) in `publish`; Quectel plans `POST /_sim/quectel/plans` in
-//! `quectel_ota`; OneNET tasks (`/_sim/onenet/tasks`, optionally `"autonomous": true`) and products in
+//! `quectel::admin`; OneNET tasks (`/_sim/onenet/tasks`, optionally `"autonomous": true`) and products in
 //! `onenet_device::admin`.
 //!
 //! Runs are evaluated lazily on the simulated clock, so every call that changes what a run depends on
@@ -44,6 +47,20 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/_sim/faults/{id}", delete(remove_fault))
         .route("/_sim/log", get(log).delete(clear_log))
         .route("/_sim/clock", get(clock).post(advance_clock))
+        .route("/_sim/info", get(info))
+}
+
+async fn info(State(sim): State<Arc<Sim>>) -> Response {
+    let world = sim.lock();
+    Json(json!({
+        "simulator": "ota-sim",
+        "version": env!("CARGO_PKG_VERSION"),
+        "seed": world.seed,
+        "devices": world.fleet.devices.len(),
+        "time_scale": world.clock.time_scale(),
+        "sim_ms": world.now_ms().max(0.0) as u64,
+    }))
+    .into_response()
 }
 
 fn bad_request(message: impl Into<String>) -> Response {

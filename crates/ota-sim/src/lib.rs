@@ -23,6 +23,7 @@
 //! ```
 
 mod admin;
+mod admin_guard;
 pub mod clock;
 pub mod faults;
 pub mod fleet;
@@ -33,7 +34,7 @@ pub mod onenet_auth;
 pub mod onenet_device;
 mod publish;
 mod quectel;
-mod quectel_ota;
+mod splitmix;
 pub mod vicohome;
 mod world;
 
@@ -113,11 +114,11 @@ pub fn router(config: &SimConfig) -> Result<Router, SimError> {
     Ok(Router::new()
         .merge(vicohome::routes())
         .merge(quectel::routes())
-        .merge(quectel_ota::routes())
         .merge(onenet::routes())
         .merge(onenet_device::routes())
         .merge(admin::routes())
         .merge(publish::routes())
+        .layer(axum::middleware::from_fn(admin_guard::guard))
         .with_state(sim))
 }
 

@@ -21,7 +21,7 @@
 //!   Tests reconcile a client's own counts against it. `DELETE /_sim/starts` clears it → `{"cleared":
 //!   true}`.
 //!
-//! Quectel plans and OneNET tasks have their own management endpoints (`quectel_ota`,
+//! Quectel plans and OneNET tasks have their own management endpoints (`quectel::admin`,
 //! `onenet_device::admin`).
 
 use std::collections::BTreeMap;

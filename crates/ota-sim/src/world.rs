@@ -82,6 +82,7 @@ impl World {
             token_ttl_ms: config.token_ttl.as_secs_f64() * 1000.0,
         };
         crate::onenet_device::seed_default_tasks(&mut world, config.seed);
+        crate::quectel::sandbox::seed_sandbox_plans(&mut world);
         world
     }
 
@@ -136,7 +137,7 @@ impl World {
                 device.firmware = firmware;
             }
         }
-        crate::quectel_ota::settle(self, now);
+        crate::quectel::ota::settle(self, now);
         crate::onenet_device::settle_autonomous(self, now);
     }
 }

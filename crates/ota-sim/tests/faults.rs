@@ -209,3 +209,55 @@ async fn bad_fault_requests_are_refused() {
         .unwrap();
     assert_eq!(patched.status(), 404);
 }
+
+/// The admin API is reachable by the desktop app's own tests and tools, never by a web page: only a
+/// loopback `Host` (no DNS rebinding) and only JSON state changes (no cross-site form posts).
+#[tokio::test]
+async fn the_admin_api_refuses_foreign_hosts_and_non_json_posts() {
+    let sim = common::sim(10, 1, 1.0).await;
+    let url = format!("{}/_sim/faults", sim.url());
+    let rebinding = client()
+        .get(&url)
+        .header("Host", "attacker.example:80")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebinding.status(), 403);
+    let form = client()
+        .post(&url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("kind=offline")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 415);
+    let text = client()
+        .post(&url)
+        .header("Content-Type", "text/plain")
+        .body(r#"{"kind":"offline"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status(), 415);
+    let faults: serde_json::Value = client()
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        faults.as_array().map(Vec::len),
+        Some(0),
+        "nothing was switched on: {faults}"
+    );
+    // The same call as JSON from a loopback host works.
+    let ok = client()
+        .post(&url)
+        .json(&json!({"kind": "offline"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 201);
+}

@@ -397,12 +397,15 @@ async fn the_sdks_progress_path() {
     let device = get_json(d.url(&format!("/_sim/devices/{}", d.dev_id))).await;
     assert_eq!(device["firmware"], "V11");
 
+    // Result codes through the progress path keep the report's order: no 2xx while downloading.
     let (task, token) = d.downloading("V12", 64).await;
-    assert_eq!(d.progress(&token, r#"{"step":204}"#).await["errno"], 0);
+    assert_eq!(d.progress(&token, r#"{"step":204}"#).await["errno"], 21);
+    assert_eq!(d.task(&task["task_id"]).await["state"], "downloading");
+    assert_eq!(d.progress(&token, r#"{"step":106}"#).await["errno"], 0);
     let failed = d.task(&task["task_id"]).await;
     assert_eq!(
         (failed["state"].as_str(), failed["last_result"].as_i64()),
-        (Some("failed"), Some(204))
+        (Some("failed"), Some(106))
     );
 }
 
@@ -742,7 +745,8 @@ async fn management_endpoints() {
     d.token_check(token).await;
     let action = |id: &Value, what: &str| {
         let url = format!("{tasks}/{id}/{what}");
-        async move { client().post(url).send().await.unwrap() }
+        // The admin API takes state changes as JSON only (no cross-site form posts).
+        async move { client().post(url).json(&json!({})).send().await.unwrap() }
     };
     let paused = action(&second["task_id"], "pause").await;
     assert_eq!(paused.status(), 200);

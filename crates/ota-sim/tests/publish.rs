@@ -349,7 +349,7 @@ async fn quectel_confirmations_that_start_an_upgrade_are_counted() {
     advance(&sim, 60_000).await;
     let plan: Value = client()
         .get(format!(
-            "{}{PLAN}?productKey={}&deviceKey={now_key}",
+            "{}{PLAN}?pk={}&dk={now_key}",
             sim.url(),
             now_dev["product_key"].as_str().unwrap()
         ))
@@ -395,6 +395,7 @@ async fn until_state(device: &Onenet, sim: &SimHandle, id: &Value, state: &str) 
 async fn task_action(sim: &SimHandle, id: &Value, action: &str) -> reqwest::Response {
     client()
         .post(format!("{}/_sim/onenet/tasks/{id}/{action}", sim.url()))
+        .json(&json!({}))
         .send()
         .await
         .unwrap()

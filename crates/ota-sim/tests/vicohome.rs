@@ -165,16 +165,113 @@ async fn a_second_start_is_idempotent_and_the_log_counts_starts() {
     assert_eq!(starts[0]["target"], serial);
     assert!(starts[0]["seq"].as_u64() < starts[1]["seq"].as_u64());
     assert!(starts[0]["at_ms"].as_u64().unwrap() > 1_600_000_000_000);
+}
 
-    // Without the trailing slash it is the same endpoint.
-    let other = camera(&sim, |d| d["id"] != serial && d["online"] == true).await;
-    let answer = vico
-        .call("/device/otastart", json!({ "serialNumber": other["id"] }))
+/// The seed's request example, with this serial number.
+fn start_body(serial: &str) -> Value {
+    json!({"serialNumber": serial, "app": "vicohome", "countryNo": "US", "language": "en", "tenantId": "vicohome"})
+}
+
+#[tokio::test]
+async fn only_the_documented_form_of_each_endpoint_is_accepted() {
+    let sim = sim(40, 42, 1.0).await;
+    let cam = updatable_camera(&sim).await;
+    let serial = cam["id"].as_str().unwrap();
+    let vico = Vico::login(&sim).await;
+    let url = |p: &str| format!("{}{p}", sim.url());
+    client().delete(url("/_sim/log")).send().await.unwrap();
+
+    // Without the trailing slash the path is unknown: HTTP 404, nothing started, nothing logged.
+    for path in ["/device/otastart", "/device/otastatus"] {
+        let response = vico.raw(path, start_body(serial)).await;
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    assert!(
+        log(&sim).await.is_empty(),
+        "an unknown path is no cloud call"
+    );
+
+    // Another method on a documented path: HTTP 405.
+    let get = client()
+        .get(url("/device/otastart/"))
+        .header("Authorization", &vico.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 405);
+    assert_eq!(get.headers()["allow"], "POST");
+
+    // A form body, JSON sent as text/plain, or no Content-Type: -2 "invalid parameters".
+    let form: Value = client()
+        .post(url("/device/otastart/"))
+        .header("Authorization", &vico.token)
+        .form(&[
+            ("serialNumber", serial),
+            ("app", "vicohome"),
+            ("countryNo", "US"),
+            ("language", "en"),
+            ("tenantId", "vicohome"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(form["result"], -2, "{form}");
+    assert!(
+        form["msg"].as_str().unwrap().contains("application/json"),
+        "{form}"
+    );
+    let text_plain: Value = client()
+        .post(url("/device/otastatus/"))
+        .header("Authorization", &vico.token)
+        .header("Content-Type", "text/plain")
+        .body(json!({ "serialNumber": serial }).to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(text_plain["result"], -2, "{text_plain}");
+    let login_form: Value = client()
+        .post(url("/account/login"))
+        .form(&[
+            ("email", "sandbox@vicohome.sim"),
+            ("password", "x"),
+            ("loginType", "0"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(login_form["result"], -2, "{login_form}");
+
+    // Another parameter name, or the start without its BaseEntry: -2.
+    let renamed = vico
+        .call("/device/otastatus/", json!({ "serial_number": serial }))
         .await;
-    assert!(answer["result"].is_i64());
+    assert_eq!(renamed["result"], -2, "{renamed}");
+    assert!(renamed["msg"].as_str().unwrap().contains("serialNumber"));
+    let bare_start = vico
+        .call("/device/otastart/", json!({ "serialNumber": serial }))
+        .await;
+    assert_eq!(bare_start["result"], -2, "{bare_start}");
     assert_eq!(
-        log(&sim).await.last().unwrap()["endpoint"],
-        "/device/otastart/"
+        get_json(url("/_sim/starts")).await["vicohome"],
+        json!({}),
+        "nothing started"
+    );
+
+    // The documented form works.
+    let started = vico.call("/device/otastart/", start_body(serial)).await;
+    assert_eq!(started["result"], 0, "{started}");
+    assert_eq!(
+        get_json(url("/_sim/starts")).await["vicohome"],
+        json!({ serial: 1 })
     );
 }
 
@@ -275,19 +372,20 @@ async fn parameter_device_and_update_codes() {
     let serial = cam["id"].as_str().unwrap();
 
     // -2: no or blank serial number, or a body that is no JSON.
+    let mut no_serial = start_body(serial);
+    no_serial.as_object_mut().unwrap().remove("serialNumber");
     assert_eq!(
-        vico.call("/device/otastart/", json!({"app": "vicohome"}))
-            .await["result"],
+        vico.call("/device/otastart/", no_serial).await["result"],
         -2
     );
     assert_eq!(
-        vico.call("/device/otastart/", json!({"serialNumber": ""}))
-            .await["result"],
+        vico.call("/device/otastart/", start_body("")).await["result"],
         -2
     );
     let garbage: Value = client()
         .post(format!("{}/device/otastart/", sim.url()))
         .header("Authorization", &vico.token)
+        .header("Content-Type", "application/json")
         .body("not json")
         .send()
         .await
@@ -296,7 +394,13 @@ async fn parameter_device_and_update_codes() {
         .await
         .unwrap();
     assert_eq!(garbage["result"], -2);
-    assert_eq!(garbage["msg"], "Invalid parameters");
+    assert!(
+        garbage["msg"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid parameters: "),
+        "{garbage}"
+    );
 
     // -100: unknown, and a device of another cloud is unknown to Vicohome too.
     for path in [
@@ -304,9 +408,7 @@ async fn parameter_device_and_update_codes() {
         "/device/otastatus/",
         "/device/selectsingledevice",
     ] {
-        let answer = vico
-            .call(path, json!({"serialNumber": "VCUNKNOWN000"}))
-            .await;
+        let answer = vico.call(path, start_body("VCUNKNOWN000")).await;
         assert_eq!(answer["result"], -100, "{path}");
         assert_eq!(answer["msg"], "Device not found");
     }

@@ -1,6 +1,8 @@
 //! The seed's examples (`vicohome-startOta.md`) against the simulator's own wire structs.
 
-use ota_sim::vicohome::wire::{BaseEntry, DeviceRequest, Envelope, OtaStatusData};
+use ota_sim::vicohome::wire::{
+    decode, BaseEntry, BodyError, DeviceRequest, Envelope, OtaStatusData, StartOtaRequest,
+};
 use serde_json::Value;
 
 /// The seed's request example, byte for byte.
@@ -28,20 +30,20 @@ const SEED_RESPONSE: &str = r#"{
 
 #[test]
 fn seed_request_decodes_and_reencodes() {
-    let request: DeviceRequest = serde_json::from_str(SEED_REQUEST).unwrap();
+    let request: StartOtaRequest =
+        decode(Some("application/json"), SEED_REQUEST.as_bytes()).unwrap();
     assert_eq!(
         request,
-        DeviceRequest {
-            serial_number: Some("ABC123456789".into()),
+        StartOtaRequest {
+            serial_number: "ABC123456789".into(),
             base: BaseEntry {
-                app: Some("vicohome".into()),
-                country_no: Some("US".into()),
-                language: Some("en".into()),
-                tenant_id: Some("AAA12345678".into()),
+                app: "vicohome".into(),
+                country_no: "US".into(),
+                language: "en".into(),
+                tenant_id: "AAA12345678".into(),
             },
         }
     );
-    assert_eq!(request.serial(), Some("ABC123456789"));
     let again: Value = serde_json::to_value(&request).unwrap();
     assert_eq!(again, serde_json::from_str::<Value>(SEED_REQUEST).unwrap());
 }
@@ -68,12 +70,36 @@ fn seed_response_encodes_identically() {
 }
 
 #[test]
-fn requests_decode_tolerantly() {
-    let request: DeviceRequest =
-        serde_json::from_str(r#"{"serialNumber": 12345, "extra": [1, 2], "tenantId": null}"#)
-            .unwrap();
-    assert_eq!(request.serial(), Some("12345"));
-    assert_eq!(request.base.tenant_id, None);
-    let blank: DeviceRequest = serde_json::from_str(r#"{"serialNumber": "  "}"#).unwrap();
-    assert_eq!(blank.serial(), None);
+fn requests_take_only_the_documented_form() {
+    // Unknown fields are ignored, as a JSON server does.
+    let request: DeviceRequest = decode(
+        Some("application/json;charset=UTF-8"),
+        br#"{"serialNumber": "VC1", "extra": [1, 2]}"#,
+    )
+    .unwrap();
+    assert_eq!(request.serial_number, "VC1");
+    // Another name, another type, a missing BaseEntry field, another encoding: all refused.
+    let refused = |content_type: &str, body: &str| {
+        decode::<StartOtaRequest>(Some(content_type), body.as_bytes()).unwrap_err()
+    };
+    let full = r#"{"serialNumber":"VC1","app":"vicohome","countryNo":"US","language":"en","tenantId":"t"}"#;
+    assert!(decode::<StartOtaRequest>(Some("application/json"), full.as_bytes()).is_ok());
+    let renamed = full.replace("serialNumber", "serial_number");
+    assert!(refused("application/json", &renamed)
+        .to_string()
+        .contains("serialNumber"));
+    let numeric = full.replace(r#""VC1""#, "12345");
+    assert!(matches!(
+        refused("application/json", &numeric),
+        BodyError::Unreadable(_)
+    ));
+    let no_tenant = full.replace(r#","tenantId":"t""#, "");
+    assert!(refused("application/json", &no_tenant)
+        .to_string()
+        .contains("tenantId"));
+    assert_eq!(
+        refused("application/x-www-form-urlencoded", "serialNumber=VC1"),
+        BodyError::NotJson("application/x-www-form-urlencoded".into())
+    );
+    assert!(decode::<DeviceRequest>(None, br#"{"serialNumber":"VC1"}"#).is_err());
 }

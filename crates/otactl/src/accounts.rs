@@ -22,6 +22,14 @@ pub enum AccountsCommand {
         /// E-mail (Vicohome, Quectel) or product id (OneNET).
         #[arg(long)]
         user: Option<String>,
+        /// OneNET only: allow a plain http:// base URL to a non-loopback host (OneNET documents
+        /// http://ota.heclouds.com). Traffic, including the time-limited token, is then unencrypted.
+        #[arg(long)]
+        allow_http: bool,
+        /// Store the account without signing in first (offline set-up); a wrong secret then shows up at
+        /// first use.
+        #[arg(long)]
+        no_verify: bool,
     },
     /// List accounts (never prints a secret).
     List {
@@ -51,7 +59,7 @@ fn read_secret() -> Result<Secret, ApiError> {
     Ok(Secret::new(text.trim_end_matches(['\r', '\n']).to_string()))
 }
 
-pub fn run(ctx: &Context, cmd: AccountsCommand) -> Result<ExitCode, ApiError> {
+pub async fn run(ctx: &Context, cmd: AccountsCommand) -> Result<ExitCode, ApiError> {
     match cmd {
         AccountsCommand::Add {
             cloud,
@@ -59,23 +67,45 @@ pub fn run(ctx: &Context, cmd: AccountsCommand) -> Result<ExitCode, ApiError> {
             base_url,
             region,
             user,
+            allow_http,
+            no_verify,
         } => {
+            let new = NewAccount {
+                name,
+                cloud,
+                base_url,
+                region,
+                username: user,
+                allow_http,
+            };
+            // Check the form before asking for a secret, so a wrong URL is not found after typing it.
+            ota_core::net::validate_account_url(new.cloud, &new.base_url, new.allow_http)?;
             let secret = read_secret()?;
-            let account = ctx.console.add_account(
-                &NewAccount {
-                    name,
-                    cloud,
-                    base_url,
-                    region,
-                    username: user,
-                },
-                secret,
-            )?;
+            if !no_verify {
+                eprintln!(
+                    "Signing in to {} at {} …",
+                    cloud.label(),
+                    new.base_url.trim()
+                );
+            }
+            let added = ctx.console.add_account(&new, secret, !no_verify).await?;
+            let account = added.account;
+            if let Some(verification) = added.verification {
+                eprintln!("{verification}");
+            } else {
+                eprintln!("Not verified (--no-verify): a wrong secret will show up at first use.");
+            }
             eprintln!(
                 "Added {} account “{}”; its secret is in the system keychain.",
                 account.cloud.label(),
                 account.name
             );
+            if account.allow_http {
+                eprintln!(
+                    "warning: “{}” uses plain http: its traffic is not encrypted.",
+                    account.name
+                );
+            }
         }
         AccountsCommand::List { json } => {
             let accounts = ctx.console.accounts()?;
@@ -84,12 +114,13 @@ pub fn run(ctx: &Context, cmd: AccountsCommand) -> Result<ExitCode, ApiError> {
             } else {
                 for a in accounts {
                     println!(
-                        "{:<28} {:<9} {:<40} {}{}",
+                        "{:<28} {:<9} {:<40} {}{}{}",
                         a.name,
                         a.cloud.as_str(),
                         a.base_url,
                         a.username.unwrap_or_default(),
-                        if a.sandbox { "  (sandbox)" } else { "" }
+                        if a.sandbox { "  (sandbox)" } else { "" },
+                        if a.allow_http { "  (plain http)" } else { "" }
                     );
                 }
             }

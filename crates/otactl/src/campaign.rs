@@ -1,16 +1,21 @@
 //! `otactl campaign`: create (with a pre-flight check), start / pause / resume / cancel, follow, retry the
 //! failed devices, and read the dashboard. `start`, `resume` and `retry-failed` run the campaign in the
-//! foreground until it ends or pauses; killed, the next `start` continues it where it stopped.
+//! foreground until it ends or pauses; killed, the next `start` continues it where it stopped. While
+//! another process runs the campaign (holds its lease), they follow it and say who runs it, and take it over
+//! when that runner ends or its lease expires. While the window has the data folder open, they follow a
+//! running campaign but set none running (`ota_core::folder_lock`).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Subcommand;
 use ota_core::campaign::model::{
-    CampaignDashboard, CampaignSettings, CampaignState, CampaignTargets, CampaignView, DeviceKey,
-    MaintenanceWindow, NewCampaign, Preflight, RetryPolicy, ThresholdAction,
+    CampaignDashboard, CampaignLease, CampaignSettings, CampaignState, CampaignTargets,
+    CampaignView, DeviceKey, MaintenanceWindow, NewCampaign, Preflight, RetryPolicy,
+    ThresholdAction,
 };
 use ota_core::campaign::{self, runner};
+use ota_core::folder_lock::{self, CliWork};
 use ota_core::{ApiError, Cloud, DeviceQuery, ErrorKind, StatusFilter};
 
 use crate::context::Context;
@@ -142,7 +147,8 @@ fn parse_hhmm(raw: &str) -> Result<u16, ApiError> {
     Ok(h * 60 + m)
 }
 
-fn new_campaign(ctx: &Context, name: String, spec: Spec) -> Result<NewCampaign, ApiError> {
+async fn new_campaign(ctx: &Context, name: String, spec: Spec) -> Result<NewCampaign, ApiError> {
+    ctx.ensure_fleet_cached(spec.cloud).await?;
     let targets = if spec.devices.is_empty() {
         CampaignTargets::Filter {
             query: DeviceQuery {
@@ -287,6 +293,9 @@ fn print_dashboard(d: &CampaignDashboard) {
     if let Some(reason) = &d.campaign.reason {
         println!("reason: {reason}");
     }
+    if let Some(lease) = &d.run_by {
+        println!("run by {}", lease.describe());
+    }
     for w in &d.waves {
         println!(
             "  wave {}: {} devices · {} succeeded · {} failed ({:.1} %) · {} open",
@@ -315,14 +324,53 @@ fn print_dashboard(d: &CampaignDashboard) {
     }
 }
 
-/// Runs the campaign here until it stops, printing progress every second.
+/// A time of day in local time, for "lease until 14:03:07".
+fn clock(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// What to say when the campaign's runner changed (`None`: nothing, we started it ourselves).
+fn runner_notice(id: i64, lease: &CampaignLease, followed_before: bool) -> Option<String> {
+    if lease.is_this_process() {
+        return followed_before
+            .then(|| format!("campaign {id}: the previous runner stopped; running it here"));
+    }
+    Some(format!(
+        "campaign {id} is run by {} (lease until {}); following",
+        lease.describe(),
+        clock(lease.expires_at)
+    ))
+}
+
+/// Runs the campaign here until it stops, printing progress every second. While another process runs it,
+/// this one follows, says who runs it, and takes over when that runner ends or stops renewing its lease.
 async fn follow(ctx: &Context, id: i64, json: bool) -> Result<ExitCode, ApiError> {
     let console = ctx.console.clone();
     let handle = tokio::spawn(runner::run(console.clone(), id));
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     let mut last = String::new();
+    let mut runner_seen: Option<String> = None;
     while !handle.is_finished() {
         ticker.tick().await;
+        if let Some(lease) = campaign::run_by(&console, id)? {
+            if runner_seen.as_deref() != Some(lease.holder.as_str()) {
+                if let Some(notice) = runner_notice(id, &lease, runner_seen.is_some()) {
+                    // JSON lines stay on stdout alone.
+                    if json {
+                        eprintln!("{notice}");
+                    } else {
+                        println!("{notice}");
+                    }
+                }
+                runner_seen = Some(lease.holder);
+            }
+        }
         let view = console.store().campaign_view(id)?;
         if json {
             print_json_line(&view)?;
@@ -345,15 +393,35 @@ async fn follow(ctx: &Context, id: i64, json: bool) -> Result<ExitCode, ApiError
     }
     Ok(match view.state {
         CampaignState::Completed | CampaignState::Paused => ExitCode::SUCCESS,
-        _ => ExitCode::from(3),
+        _ => crate::output::partial(),
     })
+}
+
+/// A start or resume that found the campaign already running (another process started it a moment ago)
+/// is no failure: this process follows it.
+fn run_unless_running(
+    console: &ota_core::Console,
+    id: i64,
+    changed: Result<CampaignView, ApiError>,
+) -> Result<(), ApiError> {
+    match changed {
+        Err(err) if err.code == ErrorKind::Conflict => {
+            let now = console.store().campaign_header(id)?;
+            if now.state == CampaignState::Running {
+                Ok(())
+            } else {
+                Err(err)
+            }
+        }
+        other => other.map(|_| ()),
+    }
 }
 
 pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiError> {
     let console = &ctx.console;
     match cmd {
         CampaignCommand::Preflight { spec, json } => {
-            let new = new_campaign(ctx, String::new(), spec)?;
+            let new = new_campaign(ctx, String::new(), spec).await?;
             let p = campaign::preflight(console, &new)?;
             if json {
                 print_json(&p)?;
@@ -362,7 +430,7 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
             }
         }
         CampaignCommand::Create { name, spec, json } => {
-            let new = new_campaign(ctx, name, spec)?;
+            let new = new_campaign(ctx, name, spec).await?;
             let p = campaign::preflight(console, &new)?;
             let view = campaign::create(console, &new)?;
             if json {
@@ -386,11 +454,14 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
                 return Ok(if view.state == CampaignState::Completed {
                     ExitCode::SUCCESS
                 } else {
-                    ExitCode::from(3)
+                    crate::output::partial()
                 });
             }
+            // A running campaign is followed (its lease decides who drives); setting one running is new
+            // work, which a window holding the data folder keeps for itself.
             if view.state != CampaignState::Running {
-                campaign::start(console, id)?;
+                folder_lock::cli_may_begin(&console.data_dir(), CliWork::StartCampaign(id))?;
+                run_unless_running(console, id, campaign::start(console, id))?;
             }
             return follow(ctx, id, json).await;
         }
@@ -398,13 +469,17 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
             println!("{}", summary_line(&campaign::pause(console, id)?));
         }
         CampaignCommand::Resume { id, json } => {
-            campaign::resume(console, id)?;
+            if console.store().campaign_header(id)?.state != CampaignState::Running {
+                folder_lock::cli_may_begin(&console.data_dir(), CliWork::ResumeCampaign(id))?;
+            }
+            run_unless_running(console, id, campaign::resume(console, id))?;
             return follow(ctx, id, json).await;
         }
         CampaignCommand::Cancel { id } => {
             println!("{}", summary_line(&campaign::cancel(console, id)?));
         }
         CampaignCommand::RetryFailed { id, json } => {
+            folder_lock::cli_may_begin(&console.data_dir(), CliWork::RetryFailed(id))?;
             campaign::retry_failed(console, id)?;
             return follow(ctx, id, json).await;
         }

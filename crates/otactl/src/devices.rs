@@ -94,7 +94,7 @@ pub async fn run(ctx: &Context, cmd: DevicesCommand) -> Result<ExitCode, ApiErro
                     account.account_name,
                     err.display_line()
                 );
-                code = ExitCode::from(3);
+                code = crate::output::partial();
             }
         }
     }

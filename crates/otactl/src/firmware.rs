@@ -148,6 +148,8 @@ pub async fn run(ctx: &Context, cmd: FirmwareCommand) -> Result<ExitCode, ApiErr
                     }
                 }
             };
+            // Quectel plans are per product: the products come from the cached fleet.
+            ctx.ensure_fleet_cached(Some(entry.cloud)).await?;
             let published = library::publish_firmware(console.clone(), id, account.id).await?;
             let detail = published
                 .publications

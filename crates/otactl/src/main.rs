@@ -86,12 +86,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Every subcommand that can print JSON takes `--json`; a failure then answers in JSON too.
+    let json = std::env::args_os().skip(1).any(|arg| arg == "--json");
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
-        Err(err) => {
-            output::print_error(&err);
-            ExitCode::FAILURE
-        }
+        Err(err) => output::fail(&err, json),
     }
 }
 
@@ -103,7 +102,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ota_core::ApiError> {
     }
     let ctx = context::Context::open(&cli).await?;
     match cli.command {
-        Command::Accounts(cmd) => accounts::run(&ctx, cmd),
+        Command::Accounts(cmd) => accounts::run(&ctx, cmd).await,
         Command::Devices(cmd) => devices::run(&ctx, cmd).await,
         Command::Vicohome(cmd) => vicohome::run(&ctx, cmd).await,
         Command::Quectel(cmd) => quectel::run(&ctx, cmd).await,

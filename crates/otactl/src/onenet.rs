@@ -1,5 +1,6 @@
 //! `otactl onenet ...`: OneNET device-side OTA on a device's behalf — sign a token, check for a task,
-//! fetch the package (resumable, MD5-verified, 101 / 205 reported) and report results.
+//! fetch the package (resumable, MD5-verified, 101 reported — or 107 and the bytes deleted when the MD5
+//! does not match) and report results.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -81,19 +82,20 @@ pub enum OnenetCommand {
         json: bool,
     },
     /// Download the task's package to a file: resumes a partial download, verifies the MD5, reports
-    /// 101 (or 205 and deletes the bytes when the MD5 does not match).
+    /// 101 (or deletes the bytes and reports 107, "download failed", when the MD5 does not match).
     Fetch {
         #[command(flatten)]
         device: DeviceArgs,
         #[arg(long)]
         out: PathBuf,
-        /// Do not report 101 / 205 (a dry run of the download).
+        /// Do not report the download's result, 101 / 107 (a dry run of the download).
         #[arg(long)]
         no_report: bool,
         #[arg(long)]
         json: bool,
     },
-    /// Report a result code for a task (after flashing: 201, or one of 202–208).
+    /// Report a result code for a task (after flashing: 201, or one of 202–208). OneNET takes them in
+    /// order: one 1xx while downloading, then a 2xx; anything else is refused (errno 21).
     Report {
         #[arg(long)]
         dev_id: String,
@@ -369,10 +371,18 @@ async fn fetch(
                     }
                 );
                 println!("{}", outcome.report.message);
-                println!(
-                    "After flashing, report the outcome: otactl onenet report --dev-id {} --token {} --result 201",
+                let report = format!(
+                    "otactl onenet report --dev-id {} --token {}",
                     task.dev_id, task.token
                 );
+                if outcome.report.accepted {
+                    println!("After flashing, report the outcome: {report} --result 201");
+                } else {
+                    // OneNET refuses a 2xx until the download's 101 is in (errno 21).
+                    println!(
+                        "OneNET takes the upgrade's result only after the download's: {report} --result 101, then after flashing {report} --result 201"
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -380,7 +390,8 @@ async fn fetch(
             if json {
                 print_json_line(&p)?;
             }
-            Ok(ExitCode::FAILURE)
+            // Stopped part-way; running the same command again resumes where it stopped.
+            Ok(crate::output::partial())
         }
     }
 }

@@ -214,10 +214,16 @@ async fn decide(
             }
         }
     }
-    Ok(if decision.all_succeeded() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+    // Some devices took it and some did not: partly done. None did: the first refusal's kind.
+    let refused = decision.results.iter().find(|r| !r.ok);
+    Ok(match refused {
+        None => ExitCode::SUCCESS,
+        Some(_) if decision.results.iter().any(|r| r.ok) => crate::output::partial(),
+        Some(r) => ExitCode::from(crate::output::exit_code_for(
+            r.error
+                .as_ref()
+                .map_or(ota_core::ErrorKind::Device, |e| e.code),
+        )),
     })
 }
 

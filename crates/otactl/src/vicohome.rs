@@ -134,6 +134,10 @@ pub async fn run(ctx: &Context, cmd: VicohomeCommand) -> Result<ExitCode, ApiErr
                     ota_core::jobs::watch_job(ctx.console.clone(), running.id)?
                 }
                 None => {
+                    ota_core::folder_lock::cli_may_begin(
+                        &ctx.console.data_dir(),
+                        ota_core::folder_lock::CliWork::StartUpdate(&serial),
+                    )?;
                     ota_core::jobs::start_vicohome_update(ctx.console.clone(), account.id, &serial)
                         .await?
                 }

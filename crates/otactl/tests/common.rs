@@ -139,3 +139,118 @@ pub async fn updatable_camera(sim_url: &str) -> String {
     .await;
     camera
 }
+
+/// An otactl run's stdout as JSON (the panic shows both streams when it is not).
+pub fn json_of(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(out))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(out), stderr(out)))
+}
+
+/// Accepted Vicohome update starts per camera, from the simulator's own record (`GET /_sim/starts`).
+pub async fn vicohome_starts(sim_url: &str) -> std::collections::BTreeMap<String, u64> {
+    let all = get_json(&format!("{sim_url}/_sim/starts")).await;
+    all["vicohome"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_u64().expect("a count")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// SQLite's own check of the store in `data_dir` ("ok" when sound).
+pub fn integrity(data_dir: &Path) -> String {
+    let conn = rusqlite::Connection::open(ota_core::paths::database_path(data_dir))
+        .expect("the database opens");
+    conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity check")
+}
+
+/// The seed of a test's random kill points: `OTA_KILL_SEED` to replay a run, else the clock. Printed.
+pub fn kill_seed() -> u64 {
+    let seed = std::env::var("OTA_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("clock after 1970")
+                .as_nanos() as u64
+        });
+    eprintln!("kill points from OTA_KILL_SEED={seed}");
+    seed
+}
+
+/// A campaign created over the simulator's online Vicohome cameras.
+pub struct CameraCampaign {
+    pub id: String,
+    /// Cameras that take the firmware (the pending devices at creation).
+    pub eligible: u64,
+}
+
+/// Lists the fleet, adds a camera firmware 9.9.0 to the library, publishes it in the simulator and
+/// creates a campaign of every online camera with `settings` (e.g. `--waves`, `--concurrency`, `--rate`).
+pub fn camera_campaign(
+    data_dir: &Path,
+    sim_url: &str,
+    env: &[(&str, &str)],
+    name: &str,
+    settings: &[&str],
+) -> CameraCampaign {
+    let run = |args: &[&str]| {
+        let mut full = vec!["--sim-url", sim_url];
+        full.extend_from_slice(args);
+        let out = otactl_with_env(data_dir, &full, None, env);
+        assert!(
+            out.status.success(),
+            "otactl {args:?}: {}\n{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        out
+    };
+    run(&["devices", "list", "--json"]);
+    let file = data_dir.join("camera-9.9.0.bin");
+    std::fs::write(&file, vec![42u8; 300 * 1024]).expect("write the firmware file");
+    let added = run(&[
+        "firmware",
+        "add",
+        file.to_str().expect("a UTF-8 path"),
+        "--version",
+        "9.9.0",
+        "--cloud",
+        "vicohome",
+        "--json",
+    ]);
+    let firmware_id = json_of(&added)["entry"]["id"]
+        .as_i64()
+        .expect("firmware id")
+        .to_string();
+    let published = run(&["firmware", "publish", &firmware_id]);
+    assert!(
+        stdout(&published).contains("offered to"),
+        "{}",
+        stdout(&published)
+    );
+    let mut create = vec![
+        "campaign",
+        "create",
+        "--name",
+        name,
+        "--firmware",
+        &firmware_id,
+        "--cloud",
+        "vicohome",
+        "--online",
+        "--json",
+    ];
+    create.extend_from_slice(settings);
+    let campaign = json_of(&run(&create));
+    CameraCampaign {
+        id: campaign["id"].as_i64().expect("campaign id").to_string(),
+        eligible: campaign["counts"]["pending"]
+            .as_u64()
+            .expect("pending count"),
+    }
+}

@@ -76,17 +76,115 @@ async fn account_secret_round_trips_through_the_keychain_and_leaks_nowhere() {
         );
     }
 
-    // Removing the account removes its keychain entry: signing in is no longer possible.
-    let remove = otactl(data.path(), &["accounts", "remove", &name], None);
-    assert!(remove.status.success(), "{}", stderr(&remove));
+    // The secret is filed under this data folder's id and the account's id, not under its name.
+    let key = secret_key(data.path(), &name);
     let keychain = ota_core::Keychain::default();
     use ota_core::SecretStore;
     assert_eq!(
         keychain
+            .get(&key, ota_core::SecretSlot::Credential)
+            .unwrap()
+            .map(|s| s.expose().to_string()),
+        Some(password.clone())
+    );
+    assert_eq!(
+        keychain
             .get(&name, ota_core::SecretSlot::Credential)
+            .unwrap(),
+        None,
+        "nothing is filed under the bare account name"
+    );
+
+    // Removing the account removes its keychain entry: signing in is no longer possible.
+    let remove = otactl(data.path(), &["accounts", "remove", &name], None);
+    assert!(remove.status.success(), "{}", stderr(&remove));
+    assert_eq!(
+        keychain
+            .get(&key, ota_core::SecretSlot::Credential)
             .unwrap(),
         None
     );
+}
+
+/// The keychain key of an account of the data folder at `data` (its database id + the account id).
+fn secret_key(data: &std::path::Path, name: &str) -> String {
+    let store = ota_core::Store::open_in(data).unwrap();
+    let account = store.account_by_name(name).unwrap().expect("the account");
+    ota_core::secrets::account_key(&store.instance_id().unwrap(), account.id)
+}
+
+/// Two data folders (two profiles, a desk and a test run) each with an account called "Field" and a
+/// different password: each keeps its own secret, and removing one leaves the other working.
+#[tokio::test(flavor = "multi_thread")]
+async fn same_named_accounts_in_two_data_folders_keep_their_own_secrets() {
+    let sim = sim(20, 17).await;
+    let accounts = get_json(&format!("{}/_sim/accounts", sim.url())).await;
+    let email = accounts["vicohome"]["email"].as_str().unwrap().to_string();
+    let password = accounts["vicohome"]["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let name = format!("Field {}", std::process::id());
+    let (desk, other) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let add = |data: &std::path::Path, secret: &str, extra: &[&str]| {
+        let mut args = vec![
+            "accounts",
+            "add",
+            "--cloud",
+            "vicohome",
+            "--name",
+            &name,
+            "--base-url",
+        ];
+        let url = sim.url();
+        args.push(&url);
+        args.extend_from_slice(&["--user", &email]);
+        args.extend_from_slice(extra);
+        otactl(data, &args, Some(&format!("{secret}\n")))
+    };
+    let first = add(desk.path(), &password, &[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let second = add(other.path(), "a-different-password", &["--no-verify"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+
+    let list = |data: &std::path::Path| {
+        otactl(
+            data,
+            &[
+                "--account",
+                &name,
+                "vicohome",
+                "status",
+                "--serial",
+                "SN-NONE",
+                "--json",
+            ],
+            None,
+        )
+    };
+    // The desk's account signs in with its own password (the camera is unknown: not an auth failure).
+    let desk_status = list(desk.path());
+    assert_ne!(
+        desk_status.status.code(),
+        Some(4),
+        "{}",
+        stderr(&desk_status)
+    );
+    // The other folder's account uses its own (wrong) password, not the desk's.
+    let other_status = list(other.path());
+    assert_eq!(
+        other_status.status.code(),
+        Some(4),
+        "{}",
+        stderr(&other_status)
+    );
+
+    let removed = otactl(other.path(), &["accounts", "remove", &name], None);
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    let again = list(desk.path());
+    assert_ne!(again.status.code(), Some(4), "{}", stderr(&again));
+    let cleanup = otactl(desk.path(), &["accounts", "remove", &name], None);
+    assert!(cleanup.status.success());
 }
 
 #[test]

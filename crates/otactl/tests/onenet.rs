@@ -1,5 +1,5 @@
-//! `otactl onenet ...` against the simulator: token, check, fetch (resumable, MD5-verified, 101 / 205
-//! reported) and report, as a technician runs them.
+//! `otactl onenet ...` against the simulator: token, check, fetch (resumable, MD5-verified, 101 — or
+//! 107 on a mismatch — reported) and report, as a technician runs them.
 
 mod common;
 
@@ -88,6 +88,21 @@ async fn check_fetch_and_report_against_the_simulator() {
     assert!(human.contains(&format!("version {TARGET}")), "{human}");
     assert!(human.contains("battery ≥"), "{human}");
 
+    // An upgrade result before the download's is out of OneNET's order, and the answer says so.
+    let early = run(
+        data.path(),
+        &url,
+        &[
+            "report", "--dev-id", &dev_id, "--token", &token, "--result", "201",
+        ],
+    );
+    assert!(!early.status.success());
+    assert!(
+        stderr(&early).contains("only after the download was reported (101)"),
+        "{}",
+        stderr(&early)
+    );
+
     let out = data.path().join("pkg").join("fw.bin");
     let out_text = out.display().to_string();
     let fetched = run(
@@ -128,7 +143,7 @@ async fn check_fetch_and_report_against_the_simulator() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_interrupted_fetch_resumes_and_a_corrupt_one_reports_205() {
+async fn an_interrupted_fetch_resumes_and_a_corrupt_one_reports_107() {
     let sim = sim(40, 3).await;
     let url = sim.url();
     let data = tempfile::tempdir().unwrap();
@@ -167,7 +182,8 @@ async fn an_interrupted_fetch_resumes_and_a_corrupt_one_reports_205() {
     assert!(second.contains("resumed at"), "{second}");
     assert!(second.contains("OneNET recorded 101"), "{second}");
 
-    // A corrupted package on another device: 205 reported, nothing left that looks valid.
+    // A corrupted package on another device: 107 (download failed) reported, nothing left that looks
+    // valid, and the task failed with that code.
     let fleet = get_json(&format!("{url}/_sim/devices")).await;
     let other = fleet
         .as_array()
@@ -191,11 +207,18 @@ async fn an_interrupted_fetch_resumes_and_a_corrupt_one_reports_205() {
         &["fetch", "--dev-id", &other, "--out", &bad_text],
     );
     assert!(!bad.status.success());
-    assert!(stderr(&bad).contains("205"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("107 (download failed) reported to OneNET"),
+        "{}",
+        stderr(&bad)
+    );
     assert!(!bad_out.exists());
     assert!(!data.path().join("bad.bin.part").exists());
     let state = get_json(&format!("{url}/_sim/onenet/tasks/{}", task["task_id"])).await;
-    assert_eq!(state["last_result"], 205);
+    assert_eq!(
+        (state["state"].as_str(), state["last_result"].as_i64()),
+        (Some("failed"), Some(107))
+    );
     sim.shutdown().await;
 }
 

@@ -293,3 +293,26 @@ async fn bluetooth_fetch_report_download_and_result() {
     let device = get_json(&format!("{url}/_sim/devices/{dk}")).await;
     assert_eq!(device["firmware"], TARGET);
 }
+
+/// A newcomer's first command on a new data folder: the sandbox starts with plans in several states, and
+/// `plans` fetches the fleet itself instead of answering `[]` from an empty cache.
+#[test]
+fn a_new_data_folder_lists_the_sandbox_plans_without_any_other_command_first() {
+    let data = tempfile::tempdir().unwrap();
+    let out = otactl(
+        data.path(),
+        &["--sandbox", "quectel", "plans", "--json"],
+        None,
+    );
+    let text = ok(&out);
+    let plans: Vec<Value> = serde_json::from_str(&text).expect("a JSON list of plans");
+    assert!(plans.len() >= 3, "at least three plans: {text}");
+    let states: std::collections::BTreeSet<String> = plans
+        .iter()
+        .map(|p| format!("{}/{}", p["deviceStatus"], p["userConfirmStatus"]))
+        .collect();
+    assert!(
+        states.len() >= 2,
+        "plans in at least two states (deviceStatus/userConfirmStatus): {states:?}"
+    );
+}

@@ -7,6 +7,9 @@ import { remote } from 'webdriverio';
 import { appBinary, logsDir } from './paths.mjs';
 import { freePort, startProcess, stopProcess, waitForPort, withTimeout } from './processes.mjs';
 
+/** The window size every test runs at (and the README's screenshots show), whatever the app last saved. */
+export const WINDOW_SIZE = Object.freeze({ width: 1280, height: 800 });
+
 /** A fresh, empty folder for one app's data (store, cache, logs). */
 export function freshDataDir(label = 'app') {
   return fs.mkdtempSync(path.join(os.tmpdir(), `ota-e2e-${label}-`));
@@ -46,10 +49,18 @@ export async function startTauriDriver({ env = {}, name = 'tauri-driver' } = {})
 /**
  * Launches the app with its own data folder and opens a WebDriver session on its window.
  * `simUrl` points the app's sandbox at a running ota-sim (without it the app starts its built-in one);
- * `env` adds more variables; `application` is the binary to start (default: the cargo build).
+ * `env` adds more variables; `application` is the binary to start (default: the cargo build);
+ * `windowSize` is set once the window is up (null keeps what the app opened with).
  * Returns { browser, dataDir, close() }; close() never throws and never hangs.
  */
-export async function launchApp({ application = appBinary(), dataDir: givenDataDir, simUrl, env = {}, name = 'app' } = {}) {
+export async function launchApp({
+  application = appBinary(),
+  dataDir: givenDataDir,
+  simUrl,
+  env = {},
+  name = 'app',
+  windowSize = WINDOW_SIZE,
+} = {}) {
   if (!fs.existsSync(application)) {
     throw new Error(`${application} does not exist: build it with cargo build -p ota-console`);
   }
@@ -90,6 +101,14 @@ export async function launchApp({ application = appBinary(), dataDir: givenDataD
     keepAppLog(dataDir, name);
     discardOwnDataDir();
     throw error;
+  }
+
+  if (windowSize) {
+    try {
+      await browser.setWindowSize(windowSize.width, windowSize.height);
+    } catch (error) {
+      console.error(`warning: the window could not be set to ${windowSize.width}×${windowSize.height}: ${error.message}`);
+    }
   }
 
   let closed = false;

@@ -1,6 +1,7 @@
-// Issue 6 in the real window: add a firmware file to the library, publish it to the sandbox, check and
-// create a small campaign, start it and watch the dashboard reach "Completed"; then `otactl audit export
-// --format csv` on the same data folder lists every action the test took.
+// Issue 6 in the real window: add a firmware file to the library (chosen in the file dialog Rust opens),
+// publish it to the sandbox, check and create a small campaign, start it and watch the dashboard reach
+// "Completed"; then the window's Export CSV (to where the save dialog says) and `otactl audit export
+// --format csv` on the same data folder list every action the test took.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -8,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { launchApp, removeDataDir } from '../lib/app.mjs';
+import { answerNextDialog, dialogEnv, dialogQuestions } from '../lib/dialog.mjs';
 import { otactlBinary } from '../lib/paths.mjs';
 import { screenshot } from '../lib/screenshot.mjs';
 import { startSim } from '../lib/sim.mjs';
@@ -49,7 +51,12 @@ before(async () => {
   packageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-e2e-fw-'));
   packagePath = path.join(packageDir, `camera-${VERSION}.bin`);
   fs.writeFileSync(packagePath, Buffer.alloc(96 * 1024, 7));
-  app = await launchApp({ simUrl: sim.url, name: 'campaign', env: { OTA_CONSOLE_TIME_SCALE: String(TIME_SCALE) } });
+  // The file dialogs answer from the package's folder (a debug-build test hook; see lib/dialog.mjs).
+  app = await launchApp({
+    simUrl: sim.url,
+    name: 'campaign',
+    env: { OTA_CONSOLE_TIME_SCALE: String(TIME_SCALE), ...dialogEnv(packageDir) },
+  });
 }, { timeout: 120_000 });
 
 after(async () => {
@@ -142,12 +149,18 @@ async function waitForText(browser, selector, pattern, timeout = 30_000) {
 test('a firmware file goes from the library to a completed campaign, and every action is audited', { timeout: 300_000 }, async () => {
   const { browser } = app;
 
-  // Library: add the file by its path.
+  // Library: choose the file in the file dialog (Rust's; answered by the test hook).
   await openView(browser, 'Firmware');
   await clickButton(browser, 'Add firmware');
   const dialog = '[role="dialog"]';
   await browser.$(dialog).waitForDisplayed({ timeout: 10_000 });
-  await fill(browser, 'Firmware file', packagePath, dialog);
+  answerNextDialog(packageDir, path.basename(packagePath));
+  await clickButton(browser, 'Choose file…', dialog);
+  const chosenFile = await control(browser, 'Firmware file', dialog);
+  await browser.waitUntil(async () => (await chosenFile.getValue()) === path.basename(packagePath), {
+    timeout: 15_000,
+    timeoutMsg: 'the chosen file is named in the form',
+  });
   await fill(browser, 'Version', VERSION, dialog);
   await choose(browser, 'Cloud', { value: 'vicohome' }, dialog);
   await fill(browser, 'Model (optional)', model, dialog);
@@ -167,7 +180,7 @@ test('a firmware file goes from the library to a completed campaign, and every a
   await clickButton(browser, 'Close', dialog);
   await waitGone(browser, dialog);
   await waitForText(browser, 'table[aria-label="Firmware library"]', /Sandbox Vicohome: offered to/);
-  await screenshot(browser, 'firmware-library.png');
+  await screenshot(browser, 'firmware-published.png');
 
   // Campaign: every camera of the model, one wave.
   await openView(browser, 'Campaigns');
@@ -189,7 +202,7 @@ test('a firmware file goes from the library to a completed campaign, and every a
   await waitForText(browser, state, /^Completed$/, 120_000);
   const page = await textOf(browser, 'main');
   assert.ok(page.includes(`${cameras.length}`), page);
-  await screenshot(browser, 'campaign-dashboard.png');
+  await screenshot(browser, 'campaign-dashboard.png', { docs: true });
 
   // The simulator's own record: each camera started once, and each runs the new version.
   const starts = await (await fetch(new URL('/_sim/starts', sim.url))).json();
@@ -198,6 +211,25 @@ test('a firmware file goes from the library to a completed campaign, and every a
   for (const camera of cameras) {
     assert.equal(fleet.find((d) => d.id === camera.id).firmware, VERSION, `${camera.id} runs ${VERSION}`);
   }
+
+  // The window's audit log lists the same story, newest first.
+  await openView(browser, 'Audit log');
+  await waitForText(browser, 'table[aria-label="Audit log"]', /campaign\.complete/);
+  await screenshot(browser, 'audit-log.png', { docs: true });
+  // Export CSV writes where the save dialog (Rust's) says, proposing a dated name.
+  answerNextDialog(packageDir, 'window-export.csv');
+  await clickButton(browser, 'Export CSV');
+  await waitForText(browser, 'main [role="status"].success-note', /entries exported to .*window-export\.csv$/);
+  const exported = fs.readFileSync(path.join(packageDir, 'window-export.csv'), 'utf8');
+  assert.ok(exported.startsWith('id,time,unix_ms,actor,action,cloud,target,result,detail'), exported.slice(0, 200));
+  assert.ok(exported.includes(`,firmware.add,vicohome,${path.basename(packagePath)} ${VERSION},ok,`), 'the add is audited by file name');
+  assert.ok(!exported.includes(packageDir), 'no path of the package in the audit log');
+  const saveQuestion = dialogQuestions(packageDir).find((q) => q.purpose === 'save');
+  assert.match(saveQuestion?.fileName ?? '', /^ota-console-audit-\d{4}-\d{2}-\d{2}\.csv$/);
+  // The library entry now counts the campaign that used it.
+  await openView(browser, 'Firmware');
+  await waitForText(browser, 'table[aria-label="Firmware library"]', /offered to/);
+  await screenshot(browser, 'firmware-library.png', { docs: true });
 
   // Done-when 4: the CLI's CSV export lists every action of this test.
   const csv = execFileSync(otactlBinary(), ['--data-dir', app.dataDir, 'audit', 'export', '--format', 'csv'], {

@@ -50,7 +50,7 @@ test('typing part of a camera serial into "Search devices" keeps only the device
 
   await waitForDeviceRows(browser);
   await waitForFreshness(browser, 'Live');
-  await screenshot(browser, 'device-list.png');
+  await screenshot(browser, 'device-list.png', { docs: true });
 
   await searchDevices(browser, fragment);
   let shown = [];

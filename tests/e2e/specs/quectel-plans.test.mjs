@@ -1,5 +1,5 @@
 // Issue 5: Quectel upgrade plans in the window. Plans are made through the simulator's admin API before the
-// app starts; then, as a person would: appoint a window with the date-time pickers (the one-hour rule is
+// app starts, for devices outside the plans the sandbox starts with; then, as a person would: appoint a window with the date-time pickers (the one-hour rule is
 // enforced before anything is sent), cancel another plan through its confirmation, upgrade a third and
 // follow it live to Succeeded, toggle auto-upgrade and see the value read back from the cloud, and run the
 // Bluetooth flow (fetch plan → confirm → download with progress → report the outcome).
@@ -31,13 +31,34 @@ async function simPost(path, body) {
   return response.json();
 }
 
+/**
+ * The devices the simulator starts with a plan: per product, the first three (in fleet order) behind the
+ * product's newest firmware (crates/ota-sim/src/quectel_sandbox.rs). This test makes its own plans, so it
+ * leaves those devices to the sandbox's plans.
+ */
+function sandboxPlanMembers(fleet) {
+  const members = new Set();
+  const perProduct = new Map();
+  for (const d of fleet) {
+    if (d.cloud !== 'quectel' || d.firmware === d.newest_firmware) continue;
+    const taken = perProduct.get(d.product_key) ?? 0;
+    if (taken < 3) members.add(d.id);
+    perProduct.set(d.product_key, taken + 1);
+  }
+  return members;
+}
+
+/** deviceKeys of the devices the sandbox starts with a plan (set in `before`). */
+let planned = new Set();
+
 before(async () => {
   sim = await startSim({ devices: 60, seed: 42, timeScale: TIME_SCALE, name: 'quectel-ota-sim' });
   const fleet = await sim.devices();
+  planned = sandboxPlanMembers(fleet);
   const byProduct = (transport, n) => {
     const groups = new Map();
     for (const d of fleet) {
-      if (d.cloud !== 'quectel' || d.transport !== transport || d.firmware === TARGET) continue;
+      if (d.cloud !== 'quectel' || d.transport !== transport || d.firmware === TARGET || planned.has(d.id)) continue;
       groups.set(d.product_key, [...(groups.get(d.product_key) ?? []), d]);
     }
     const found = [...groups.values()].find((devices) => devices.length >= n);
@@ -143,6 +164,24 @@ async function openPlans(browser) {
   await table.waitForExist({ timeout: 60_000 });
 }
 
+test("plans: a first start shows the sandbox's own plans, in several states, with nothing done before", { timeout: 120_000 }, async () => {
+  const { browser } = app;
+  await openPlans(browser);
+  let states = [];
+  await browser.waitUntil(async () => {
+    states = [];
+    for (const id of planned) {
+      const state = await textOf(browser, `[role="row"][data-device-key="${id}"] .plan-state`);
+      if (state !== null) states.push(state);
+    }
+    return states.length >= 3;
+  }, { timeout: 60_000, interval: 500, timeoutMsg: `the sandbox's plans never showed (rows: ${states.length})` });
+  const distinct = new Set(states.map((s) => s.replace(/\s*\d+\s*%$/, '')));
+  assert.ok(distinct.size >= 2, `plans in at least two states: ${[...distinct].join(' | ')}`);
+  assert.ok(distinct.has('Waiting for confirmation'), [...distinct].join(' | '));
+  assert.ok([...distinct].some((s) => s.startsWith('Upgrade failed')), [...distinct].join(' | '));
+});
+
 test('plans: appoint with the picker, cancel another, upgrade live, toggle auto-upgrade', { timeout: 240_000 }, async () => {
   const { browser } = app;
   await openPlans(browser);
@@ -196,7 +235,7 @@ test('plans: appoint with the picker, cancel another, upgrade live, toggle auto-
   await clickLabelled(browser, `Upgrade now: ${confirmed.name}`);
   const seen = await waitForState(browser, confirmed, 'Succeeded', { timeout: 60_000 });
   assert.ok(seen.some((s) => s.startsWith('Upgrading')), `the upgrade was seen in progress: ${seen.join(' → ')}`);
-  await screenshot(browser, 'quectel-plans.png');
+  await screenshot(browser, 'quectel-plans.png', { docs: true });
 
   // Auto-upgrade: off as read from the cloud; on after the toggle, as read back from the cloud.
   const toggle = await browser.$(`[role="switch"][aria-label="Auto-upgrade for ${appointed.name}"]`);

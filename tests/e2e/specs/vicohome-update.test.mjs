@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { launchApp, removeDataDir } from '../lib/app.mjs';
 import { screenshot } from '../lib/screenshot.mjs';
 import { startSim } from '../lib/sim.mjs';
-import { searchDevices, visibleDeviceIds, waitForDeviceRows, waitForFreshness } from '../lib/ui.mjs';
+import { searchDevices, textOf, visibleDeviceIds, waitForDeviceRows, waitForFreshness, waitGone } from '../lib/ui.mjs';
 
 // The simulator's clock runs 4x: the download takes a few seconds and installing about 5 s, while the app
 // polls every 1.25 s (5 s of simulated time), so each phase is seen as a person would see it.
@@ -13,19 +13,23 @@ const TIME_SCALE = 4;
 let sim;
 let app;
 let camera;
+let others;
 
 before(async () => {
   sim = await startSim({ devices: 60, seed: 42, timeScale: TIME_SCALE, name: 'vicohome-ota-sim' });
   const fleet = await sim.devices();
-  camera = fleet.find((d) => d.cloud === 'vicohome' && d.firmware !== d.newest_firmware);
-  assert.ok(camera, 'the fleet has a camera with an update waiting');
-  // Online and charged, so the camera accepts the update.
-  const response = await fetch(new URL(`/_sim/devices/${camera.id}`, sim.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ online: true, battery: 90 }),
-  });
-  assert.ok(response.ok, 'the simulator accepted the device patch');
+  const waiting = fleet.filter((d) => d.cloud === 'vicohome' && d.firmware !== d.newest_firmware);
+  [camera, ...others] = waiting.slice(0, 3);
+  assert.ok(camera && others.length === 2, 'the fleet has three cameras with an update waiting');
+  // Online and charged, so the cameras accept the update.
+  for (const device of [camera, ...others]) {
+    const response = await fetch(new URL(`/_sim/devices/${device.id}`, sim.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ online: true, battery: 90 }),
+    });
+    assert.ok(response.ok, 'the simulator accepted the device patch');
+  }
   app = await launchApp({ simUrl: sim.url, name: 'vicohome', env: { OTA_CONSOLE_TIME_SCALE: String(TIME_SCALE) } });
 }, { timeout: 120_000 });
 
@@ -78,6 +82,26 @@ test('updating a camera from its details shows Installing 95 %, then 100 % and t
   }
   assert.ok(seen.some((p) => p.text.includes('Downloading') || p.value < 95), 'the download phase was shown');
 
+  // The open details follow the device data: the new firmware, and no second update offered.
+  let panel = null;
+  await browser.waitUntil(async () => {
+    panel = await browser.execute(() => {
+      const dialog = document.querySelector('aside[role="dialog"]');
+      const firmware = Array.from(dialog?.querySelectorAll('.detail-field') ?? [])
+        .find((f) => f.querySelector('dt')?.textContent === 'Firmware')?.querySelector('dd')?.textContent ?? null;
+      const buttons = Array.from(dialog?.querySelectorAll('button') ?? [], (b) => b.textContent.trim());
+      const status = dialog?.querySelector('section[aria-label="Update firmware"] [role="status"]')?.textContent ?? null;
+      return { firmware, buttons, status };
+    });
+    return panel.firmware === camera.newest_firmware && panel.status !== null;
+  }, { timeout: 20_000, interval: 250, timeoutMsg: `the open details did not show ${camera.newest_firmware} as up to date` })
+    .catch((error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(panel)}`);
+    });
+  assert.ok(!panel.buttons.includes('Update firmware'), `no update offered once up to date: ${panel.buttons.join(', ')}`);
+  assert.ok(panel.status.startsWith(`Up to date: ${camera.newest_firmware}`), panel.status);
+  await screenshot(browser, 'vicohome-up-to-date.png');
+
   // The row now shows the camera on the new firmware.
   await browser.keys('Escape');
   await browser.waitUntil(async () => {
@@ -88,4 +112,61 @@ test('updating a camera from its details shows Installing 95 %, then 100 % and t
     return text.trim().startsWith(camera.newest_firmware) && !text.includes('→');
   }, { timeout: 20_000, timeoutMsg: `the row did not show firmware ${camera.newest_firmware}` });
   await screenshot(browser, 'vicohome-updated.png');
+});
+
+/** Shows the one row of `device` (searching its serial) and ticks its box. */
+async function tick(browser, device) {
+  await searchDevices(browser, device.id);
+  const box = await browser.$(`[role="row"][data-device-id="${device.id}"] input[type="checkbox"]`);
+  await box.waitForClickable({ timeout: 15_000 });
+  await box.click();
+  await browser.waitUntil(() => box.isSelected(), { timeout: 5_000, timeoutMsg: `${device.name} was not ticked` });
+}
+
+test('updating a selection asks first, leaves out the camera already up to date, and starts each once', { timeout: 180_000 }, async () => {
+  const { browser } = app;
+  const startsBefore = await (await fetch(new URL('/_sim/starts', sim.url))).json();
+  // The camera the first test updated is on its newest firmware now.
+  for (const device of [camera, ...others]) await tick(browser, device);
+  const bar = 'section[aria-label="Selection"]';
+  assert.match(await textOf(browser, bar), /3 selected/);
+  assert.ok(
+    (await textOf(browser, bar)).includes(`${camera.name}: already on the newest firmware (${camera.newest_firmware}).`),
+    await textOf(browser, bar),
+  );
+
+  await (await browser.$(bar).$('button=Update 2 cameras')).click();
+  const question = '[role="alertdialog"]';
+  await browser.$(question).waitForDisplayed({ timeout: 5_000 });
+  const asked = await textOf(browser, question);
+  assert.ok(asked.startsWith('Update 2 cameras?'), asked);
+  assert.ok(asked.includes('Each of the 2 cameras is started once'), asked);
+  assert.ok(asked.includes('1 selected camera already on the newest firmware is left out.'), asked);
+  await screenshot(browser, 'devices-update-confirm.png');
+  const startsAsked = await (await fetch(new URL('/_sim/starts', sim.url))).json();
+  assert.deepEqual(startsAsked, startsBefore, 'nothing was started before the confirmation');
+
+  await (await browser.$(question).$('button=Start 2 updates')).click();
+  await waitGone(browser, question);
+  const results = `${bar} [aria-label="Update results"]`;
+  await browser.waitUntil(async () => ((await textOf(browser, results)) ?? '').split('Started').length - 1 === 2, {
+    timeout: 30_000,
+    timeoutMsg: 'the two updates did not start',
+  });
+
+  // Jobs: all three updates end Succeeded; the newest one's history is opened.
+  await (await browser.$('nav[aria-label="Main"]')).$('button*=Jobs').then((b) => b.click());
+  await browser.waitUntil(
+    async () => (await browser.execute(() =>
+      document.querySelectorAll('table[aria-label="Firmware update jobs"] tr.job-row.job-succeeded').length)) === 3,
+    { timeout: 90_000, interval: 500, timeoutMsg: 'the three jobs did not all end Succeeded' },
+  );
+  const starts = await (await fetch(new URL('/_sim/starts', sim.url))).json();
+  for (const device of others) assert.equal(starts.vicohome[device.id], 1, `${device.id} started once`);
+  assert.equal(starts.vicohome[camera.id], 1, `${camera.id} (already up to date) was not started again`);
+  await screenshot(browser, 'jobs.png', { docs: true });
+  // A cell, not the row: WebKit's driver finds no point to click on a table row itself.
+  await (await browser.$('tr.job-row[data-job-id] td')).click();
+  await browser.$('table[aria-label="Job history"]').waitForDisplayed({ timeout: 10_000 });
+  await screenshot(browser, 'job-history.png');
 });

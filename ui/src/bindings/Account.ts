@@ -12,4 +12,8 @@ username: string | null,
 /**
  * Created by sandbox mode; its credential comes from the simulator, not the keychain.
  */
-sandbox: boolean, createdAt: number, };
+sandbox: boolean, 
+/**
+ * The user chose plain http to a non-loopback host (OneNET only); shown in the account list.
+ */
+allowHttp: boolean, createdAt: number, };

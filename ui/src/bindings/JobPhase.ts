@@ -3,4 +3,4 @@
 /**
  * Where a job is, in words a technician uses.
  */
-export type JobPhase = "starting" | "downloading" | "installing" | "complete" | "download_failed" | "install_failed" | "rejected";
+export type JobPhase = "starting" | "downloading" | "installing" | "complete" | "failed" | "failed_other" | "rejected";

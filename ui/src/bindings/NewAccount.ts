@@ -4,4 +4,9 @@ import type { Cloud } from "./Cloud";
 /**
  * What a user enters to add an account (the secret travels separately, straight to the keychain).
  */
-export type NewAccount = { name: string, cloud: Cloud, baseUrl: string, region?: string, username?: string, };
+export type NewAccount = { name: string, cloud: Cloud, baseUrl: string, region?: string, username?: string, 
+/**
+ * Plain http to a non-loopback host, chosen explicitly (OneNET only: its documented host is
+ * `http://ota.heclouds.com`).
+ */
+allowHttp: boolean, };

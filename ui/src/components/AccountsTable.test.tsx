@@ -1,4 +1,4 @@
-import { screen, waitFor } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
@@ -15,6 +15,7 @@ const SANDBOX: Account = {
   region: "us",
   username: "demo@vicohome.test",
   sandbox: true,
+  allowHttp: false,
   createdAt: 0,
 };
 
@@ -46,5 +47,26 @@ describe("accounts table", () => {
     expect(await screen.findByText("Account “Sandbox Vicohome” removed.")).toBeTruthy();
     await waitFor(() => expect(screen.getByText("No accounts yet.")).toBeTruthy());
     expect(dialog.isConnected).toBe(false);
+  });
+
+  it("marks the accounts that use plain http, and only those", async () => {
+    const plant: Account = {
+      ...SANDBOX,
+      id: 2,
+      name: "Plant",
+      cloud: "onenet",
+      baseUrl: "http://ota.heclouds.com",
+      username: "245528",
+      sandbox: false,
+      allowHttp: true,
+    };
+    const secure: Account = { ...plant, id: 3, name: "Secure plant", baseUrl: "https://ota.heclouds.com" };
+    mockCommands({ list_accounts: () => [SANDBOX, plant, secure] });
+    renderWithQueries(<AccountsTable />);
+    const table = await screen.findByRole("table", { name: "Cloud accounts" });
+    const markers = within(table).getAllByRole("img", { name: "Uses plain http: its traffic can be read on the network" });
+    expect(markers).toHaveLength(1);
+    expect(markers[0]!.textContent).toBe("plain http");
+    expect(markers[0]!.closest("tr")?.getAttribute("data-account-name")).toBe("Plant");
   });
 });

@@ -11,6 +11,11 @@ import { CloudBadge } from "./CloudBadge";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { ErrorMessage } from "./ErrorMessage";
 
+/** Opted in to plain http (OneNET's documented http:// host): said in the list, since its traffic can be read. */
+function usesPlainHttp(account: Account): boolean {
+  return account.allowHttp && account.baseUrl.trim().toLowerCase().startsWith("http://");
+}
+
 export function AccountsTable() {
   const accounts = useAccounts();
   const queryClient = useQueryClient();
@@ -61,7 +66,19 @@ export function AccountsTable() {
                   <td>
                     <CloudBadge cloud={account.cloud} />
                   </td>
-                  <td className="mono">{account.baseUrl}</td>
+                  <td>
+                    <span className="mono">{account.baseUrl}</span>
+                    {usesPlainHttp(account) ? (
+                      <span
+                        className="plain-http-tag"
+                        role="img"
+                        aria-label={t("settings.plainHttpLabel")}
+                        title={t("settings.plainHttpLabel")}
+                      >
+                        {t("settings.plainHttp")}
+                      </span>
+                    ) : null}
+                  </td>
                   <td>{account.username ?? "—"}</td>
                   <td className="cell-actions">
                     <button

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useId, useState, type FormEvent } from "react";
+import { useId, useRef, useState, type FormEvent } from "react";
 
 import { addAccount } from "../api";
 import type { Account } from "../bindings/Account";
@@ -19,7 +19,10 @@ interface Submission {
   secret: string;
 }
 
-/** Adds a real cloud account. The secret is sent once to the Rust side (keychain) and never kept here. */
+/**
+ * Adds a real cloud account after signing in with it. The secret goes to the Rust side (the keychain) and
+ * stays in its box only until the account is added or the cloud refuses it.
+ */
 export function AddAccountForm() {
   const ids = useId();
   const queryClient = useQueryClient();
@@ -30,14 +33,19 @@ export function AddAccountForm() {
   const [baseUrl, setBaseUrl] = useState(CLOUD_FORMS.vicohome.defaultBaseUrl);
   const [username, setUsername] = useState("");
   const [secret, setSecret] = useState("");
+  const [allowHttp, setAllowHttp] = useState(false);
   const [added, setAdded] = useState<string | null>(null);
+  const secretRef = useRef<HTMLInputElement>(null);
 
+  // Adding signs in first (the Rust side stores nothing unless the cloud accepts the credentials).
   const add = useMutation<Account, ApiError, Submission>({
     mutationFn: ({ account, secret: s }) => addAccount(account, s),
     onSuccess: (account) => {
       setAdded(account.name);
       setName("");
       setUsername("");
+      setSecret("");
+      setAllowHttp(false);
       void Promise.all(
         [queryKeys.accounts, queryKeys.devices, queryKeys.freshness, queryKeys.appInfo].map((queryKey) =>
           queryClient.invalidateQueries({ queryKey }),
@@ -45,6 +53,13 @@ export function AddAccountForm() {
       );
       // The new account's devices come with the next refresh: do it now.
       refresh();
+    },
+    onError: (error) => {
+      // Everything typed stays so it can be fixed, except a secret the cloud refused: that is typed again.
+      if (error.code === "auth") {
+        setSecret("");
+        secretRef.current?.focus();
+      }
     },
   });
 
@@ -54,6 +69,7 @@ export function AddAccountForm() {
     setCloud(next);
     setRegion("us");
     setBaseUrl(CLOUD_FORMS[next].defaultBaseUrl);
+    setAllowHttp(false);
   };
 
   const changeRegion = (next: VicohomeRegion) => {
@@ -65,13 +81,16 @@ export function AddAccountForm() {
     event.preventDefault();
     if (add.isPending) return;
     setAdded(null);
-    const account: NewAccount = { name: name.trim(), cloud, baseUrl: baseUrl.trim() };
+    const account: NewAccount = {
+      name: name.trim(),
+      cloud,
+      baseUrl: baseUrl.trim(),
+      // Plain http is a OneNET-only opt-in; the Rust side checks it again.
+      allowHttp: cloud === "onenet" && allowHttp,
+    };
     if (cloud === "vicohome") account.region = region;
     if (username.trim()) account.username = username.trim();
-    const submitted = secret;
-    // The secret leaves the form whatever the answer: it is never kept in the window's state.
-    setSecret("");
-    add.mutate({ account, secret: submitted });
+    add.mutate({ account, secret });
   };
 
   const errorId = `${ids}-error`;
@@ -135,9 +154,31 @@ export function AddAccountForm() {
         </label>
         <label className="field">
           <span>{t(form.secretLabel)}</span>
-          <input type="password" value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="new-password" />
+          <input
+            ref={secretRef}
+            type="password"
+            value={secret}
+            onChange={(e) => setSecret(e.target.value)}
+            autoComplete="new-password"
+          />
         </label>
       </div>
+      {cloud === "onenet" ? (
+        <div className="allow-http">
+          <label className="check-field">
+            <input
+              type="checkbox"
+              checked={allowHttp}
+              onChange={(e) => setAllowHttp(e.target.checked)}
+              aria-describedby={`${ids}-http-note`}
+            />
+            <span>{t("settings.allowHttp")}</span>
+          </label>
+          <p id={`${ids}-http-note`} className="muted allow-http-note">
+            {t("settings.allowHttpNote")}
+          </p>
+        </div>
+      ) : null}
       <p className="muted secret-note">{t("settings.secretNote")}</p>
       {add.error ? <ErrorMessage error={add.error} id={errorId} /> : null}
       {added ? (
@@ -147,7 +188,7 @@ export function AddAccountForm() {
       ) : null}
       <button type="submit" className="button primary" disabled={add.isPending} aria-busy={add.isPending}>
         {add.isPending ? <Spinner /> : null}
-        {t("settings.add")}
+        {add.isPending ? t("settings.checking") : t("settings.add")}
       </button>
     </form>
   );

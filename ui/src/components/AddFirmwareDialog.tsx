@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { open } from "@tauri-apps/plugin-dialog";
 import { useState, type FormEvent } from "react";
 
-import { addFirmware, toApiError } from "../api";
+import { addFirmware, chooseFirmwareFile, toApiError } from "../api";
 import type { ApiError } from "../bindings/ApiError";
+import type { ChosenFile } from "../bindings/ChosenFile";
 import type { Cloud } from "../bindings/Cloud";
 import type { FirmwareAdded } from "../bindings/FirmwareAdded";
 import { t } from "../i18n";
@@ -15,8 +15,8 @@ import { SelectField, TextField } from "./Field";
 import { Modal } from "./Modal";
 
 interface Props {
-  /** A path to start with (a file dropped on the window). */
-  initialPath?: string;
+  /** A file to start with (dropped on the window). */
+  initialFile?: ChosenFile | null;
   onClose: () => void;
 }
 
@@ -26,32 +26,38 @@ function addedText(added: FirmwareAdded): string {
   return added.deduplicated ? t("add.deduplicated", params) : t("add.created", params);
 }
 
-/** Adds a file to the library: chosen in the file dialog, dropped on the window, or a typed path. */
-export function AddFirmwareDialog({ initialPath = "", onClose }: Props) {
+/**
+ * Adds a file to the library: chosen in the file dialog (Rust opens it) or dropped on the window. The window
+ * holds only a one-time handle for the file and its name, never a path.
+ */
+export function AddFirmwareDialog({ initialFile = null, onClose }: Props) {
   const queryClient = useQueryClient();
-  const [path, setPath] = useState(initialPath);
+  const [file, setFile] = useState<ChosenFile | null>(initialFile);
   const [version, setVersion] = useState("");
   const [cloud, setCloud] = useState<Cloud>("vicohome");
   const [model, setModel] = useState("");
   const [notes, setNotes] = useState("");
   const [chooseError, setChooseError] = useState<ApiError | null>(null);
-  const add = useMutation<FirmwareAdded, ApiError>({
-    mutationFn: () =>
-      addFirmware({
-        path: path.trim(),
+  const add = useMutation<FirmwareAdded, ApiError, ChosenFile>({
+    mutationFn: (chosen) =>
+      addFirmware(chosen.handle, {
         version: version.trim(),
         cloud,
         ...(model.trim() ? { model: model.trim() } : {}),
         ...(notes.trim() ? { notes: notes.trim() } : {}),
       }),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: queryKeys.library }),
+    onSuccess: () => {
+      // The handle is used up: another package is chosen anew.
+      setFile(null);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.library });
+    },
   });
 
   const choose = async () => {
     setChooseError(null);
     try {
-      const chosen = await open({ multiple: false, directory: false, title: t("add.title") });
-      if (typeof chosen === "string") setPath(chosen);
+      const chosen = await chooseFirmwareFile();
+      if (chosen) setFile(chosen);
     } catch (err) {
       setChooseError(toApiError(err));
     }
@@ -59,14 +65,18 @@ export function AddFirmwareDialog({ initialPath = "", onClose }: Props) {
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    add.mutate();
+    if (file) add.mutate(file);
+    else setChooseError({ code: "validation", message: t("add.noFile") });
   };
 
   return (
     <Modal title={t("add.title")} onClose={onClose} className="wide-modal">
       <form className="stack-form" onSubmit={submit}>
         <div className="file-row">
-          <TextField label={t("add.file")} value={path} onChange={setPath} placeholder={t("add.filePlaceholder")} required />
+          <label className="field">
+            <span>{t("add.file")}</span>
+            <input aria-label={t("add.file")} readOnly value={file?.fileName ?? ""} placeholder={t("add.noFile")} />
+          </label>
           <button type="button" className="button" onClick={() => void choose()}>
             {t("add.choose")}
           </button>

@@ -45,6 +45,17 @@ describe("campaign dashboard", () => {
     expect(callsOf("pause_campaign")).toEqual([{ id: 3 }]);
   });
 
+  it("says which runner holds the campaign, so a second window or otactl knows it is only following", async () => {
+    const runBy = { holder: "h", host: "build-7", pid: 812, program: "otactl", acquiredAt: 0, expiresAt: Date.now() + 15_000 };
+    mockCommands({
+      campaign_dashboard: () => ({ ...makeDashboard(), runBy }),
+      campaign_devices: () => ({ matching: 0, rows: [] }),
+    });
+    renderWithQueries(<CampaignDashboard id={3} onBack={() => {}} />);
+    const who = await screen.findByLabelText("Who runs this campaign");
+    expect(who.textContent).toContain("Run by otactl pid 812 on build-7");
+  });
+
   it("asks before cancelling", async () => {
     mockCommands({
       campaign_dashboard: () => makeDashboard(makeCampaign({ state: "ready", counts: { ...makeCampaign().counts, failed: 0 } })),

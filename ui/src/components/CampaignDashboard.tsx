@@ -8,7 +8,7 @@ import type { CampaignView } from "../bindings/CampaignView";
 import { isLive, useCampaignDashboard } from "../hooks/useLibrary";
 import { useNow } from "../hooks/useNow";
 import { t, type MessageKey } from "../i18n";
-import { cloudLabel, formatDateTime, formatDuration } from "../lib/format";
+import { cloudLabel, formatDateTime, formatDuration, formatTime } from "../lib/format";
 import { queryKeys } from "../queryKeys";
 import { CampaignDevices } from "./CampaignDevices";
 import { ConfirmDialog } from "./ConfirmDialog";
@@ -93,6 +93,16 @@ export function CampaignDashboard({ id, onBack }: { id: number; onBack: () => vo
         {t("dashboard.firmware", { file: c.firmwareFile, version: c.firmwareVersion, cloud: cloudLabel(c.cloud) })}
       </p>
       {c.reason ? <p className="campaign-reason">{c.reason}</p> : null}
+      {data.runBy ? (
+        <p className="muted" aria-label={t("dashboard.runByLabel")}>
+          {t("dashboard.runBy", {
+            program: data.runBy.program,
+            pid: String(data.runBy.pid),
+            host: data.runBy.host,
+            until: formatTime(data.runBy.expiresAt),
+          })}
+        </p>
+      ) : null}
       {c.settings.startAt !== undefined && c.settings.startAt > now && !isFinished(c.state) ? (
         <p className="muted">{t("dashboard.startsAt", { time: formatDateTime(c.settings.startAt) })}</p>
       ) : null}

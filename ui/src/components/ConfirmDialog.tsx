@@ -9,12 +9,23 @@ interface Props {
   /** The safe choice's label; "Cancel" unless given. */
   cancelLabel?: string;
   busy?: boolean;
+  /** "danger" (default) for what cannot be undone, "primary" for a plain go-ahead. */
+  tone?: "danger" | "primary";
   onConfirm: () => void;
   onCancel: () => void;
 }
 
 /** A modal question. Focus starts on Cancel (the safe choice), stays inside, and Escape cancels. */
-export function ConfirmDialog({ title, body, confirmLabel, cancelLabel, busy = false, onConfirm, onCancel }: Props) {
+export function ConfirmDialog({
+  title,
+  body,
+  confirmLabel,
+  cancelLabel,
+  busy = false,
+  tone = "danger",
+  onConfirm,
+  onCancel,
+}: Props) {
   const cancelRef = useRef<HTMLButtonElement>(null);
   const dialogRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -60,7 +71,7 @@ export function ConfirmDialog({ title, body, confirmLabel, cancelLabel, busy = f
           <button ref={cancelRef} type="button" className="button" onClick={onCancel}>
             {cancelLabel ?? t("settings.cancel")}
           </button>
-          <button type="button" className="button danger" onClick={onConfirm} disabled={busy} aria-busy={busy}>
+          <button type="button" className={`button ${tone}`} onClick={onConfirm} disabled={busy} aria-busy={busy}>
             {confirmLabel}
           </button>
         </div>

@@ -1,3 +1,4 @@
+import { QueryClientProvider } from "@tanstack/react-query";
 import type { Channel } from "@tauri-apps/api/core";
 import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
@@ -81,6 +82,47 @@ describe("device details", () => {
     const alert = await screen.findByRole("alert");
     expect(alert.textContent).toContain("An update is already running on this camera.");
     expect(alert.textContent).toContain("Follow it in Jobs.");
+  });
+
+  it("says a camera on the newest firmware is up to date instead of offering the update", () => {
+    renderWithQueries(
+      <DeviceDetail device={makeDevice(1, { firmware: "1.3.0", newestFirmware: "1.3.0" })} onClose={() => {}} />,
+    );
+    const update = screen.getByRole("region", { name: "Update firmware" });
+    expect(within(update).queryByRole("button", { name: "Update firmware" })).toBeNull();
+    expect(within(update).getByRole("status").textContent).toBe(
+      "Up to date: 1.3.0 is the newest firmware this camera is offered.",
+    );
+  });
+
+  it("still offers the update when the cloud does not say which firmware is newest", () => {
+    renderWithQueries(<DeviceDetail device={makeDevice(1, { newestFirmware: null })} onClose={() => {}} />);
+    expect(screen.getByRole("button", { name: "Update firmware" })).toBeTruthy();
+  });
+
+  it("turns the focused button into the up-to-date note when the update lands, keeping Escape working", async () => {
+    const user = userEvent.setup();
+    const onClose = vi.fn();
+    mockCommands({
+      start_vicohome_update: () =>
+        makeJob({ state: "succeeded", phase: "complete", percent: 100, transferred: 15_728_640, updatedAt: 1 }),
+    });
+    const before = makeDevice(1, { firmware: "1.2.0", newestFirmware: "1.3.0" });
+    const view = renderWithQueries(<DeviceDetail device={before} onClose={onClose} />);
+    await user.click(screen.getByRole("button", { name: "Update firmware" }));
+    await screen.findByRole("group", { name: "Update progress" });
+
+    // The device list now has the camera on the new firmware.
+    view.rerender(
+      <QueryClientProvider client={view.queryClient}>
+        <DeviceDetail device={{ ...before, firmware: "1.3.0" }} onClose={onClose} />
+      </QueryClientProvider>,
+    );
+    const note = await screen.findByText("Up to date: 1.3.0 is the newest firmware this camera is offered.");
+    expect(screen.queryByRole("button", { name: "Update firmware" })).toBeNull();
+    expect(document.activeElement).toBe(note);
+    await user.keyboard("{Escape}");
+    expect(onClose).toHaveBeenCalledOnce();
   });
 
   it("offers no update for other clouds, and closes with Escape", async () => {

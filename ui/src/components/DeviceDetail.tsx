@@ -1,9 +1,10 @@
-import { useEffect, useRef, type KeyboardEvent, type ReactNode } from "react";
+import { useEffect, useLayoutEffect, useRef, type KeyboardEvent, type ReactNode } from "react";
 
 import type { Device } from "../bindings/Device";
 import { useJobs } from "../hooks/useServerState";
 import { useVicohomeUpdate } from "../hooks/useVicohomeUpdate";
 import { t } from "../i18n";
+import { isOnNewestFirmware } from "../lib/firmware";
 import { cloudLabel, formatBytesProgress, formatDateTime } from "../lib/format";
 import { ErrorMessage } from "./ErrorMessage";
 import { OnenetUpdate } from "./OnenetUpdate";
@@ -99,23 +100,41 @@ function VicohomeUpdate({ device }: { device: Device }) {
   const running = job !== null && (job.state === "starting" || job.state === "running");
   const failed = job !== null && (job.state === "failed" || job.state === "cancelled");
   const busy = update.starting || running;
+  // Nothing to offer once the camera runs the newest firmware (also right after an update finished).
+  const upToDate = isOnNewestFirmware(device) && !busy;
+  // When the finished update replaces the focused button with this note, the focus would fall to the page,
+  // out of the details (Escape and Tab would no longer reach them): it moves to the note instead.
+  const upToDateRef = useRef<HTMLParagraphElement>(null);
+  useLayoutEffect(() => {
+    if (upToDate && (document.activeElement === null || document.activeElement === document.body)) {
+      upToDateRef.current?.focus();
+    }
+  }, [upToDate]);
   return (
     <section className="detail-update" aria-label={t("detail.updateFirmware")}>
-      <p className="muted">{t("detail.updateNote")}</p>
-      {/* aria-disabled, not disabled: disabling the focused button would drop the keyboard focus to the page,
-          out of the details, where Escape and Tab no longer reach them. */}
-      <button
-        type="button"
-        className="button primary"
-        onClick={() => {
-          if (!busy) void update.start();
-        }}
-        aria-disabled={busy}
-        aria-busy={update.starting}
-      >
-        {update.starting ? <Spinner /> : null}
-        {t("detail.updateFirmware")}
-      </button>
+      {upToDate ? (
+        <p ref={upToDateRef} className="up-to-date" role="status" tabIndex={-1}>
+          {t("detail.upToDate", { version: device.firmware })}
+        </p>
+      ) : (
+        <>
+          <p className="muted">{t("detail.updateNote")}</p>
+          {/* aria-disabled, not disabled: disabling the focused button would drop the keyboard focus to the
+              page, out of the details, where Escape and Tab no longer reach them. */}
+          <button
+            type="button"
+            className="button primary"
+            onClick={() => {
+              if (!busy) void update.start();
+            }}
+            aria-disabled={busy}
+            aria-busy={update.starting}
+          >
+            {update.starting ? <Spinner /> : null}
+            {t("detail.updateFirmware")}
+          </button>
+        </>
+      )}
       {update.error ? <ErrorMessage error={update.error} /> : null}
       {job ? (
         <div className="job-progress" role="group" aria-label={t("detail.updateProgress")}>

@@ -8,11 +8,11 @@ import { callsOf, mockCommands } from "../test/tauri";
 import { ImportDevicesForm } from "./ImportDevicesForm";
 
 function onenetAccount(id: number, name: string): Account {
-  return { id, name, cloud: "onenet", baseUrl: "http://127.0.0.1:1", region: null, username: `p${id}`, sandbox: false, createdAt: 0 };
+  return { id, name, cloud: "onenet", baseUrl: "http://127.0.0.1:1", region: null, username: `p${id}`, sandbox: false, allowHttp: false, createdAt: 0 };
 }
 
 const ACCOUNTS: Account[] = [
-  { id: 1, name: "Cameras", cloud: "vicohome", baseUrl: "http://127.0.0.1:1", region: "us", username: "a@b.c", sandbox: false, createdAt: 0 },
+  { id: 1, name: "Cameras", cloud: "vicohome", baseUrl: "http://127.0.0.1:1", region: "us", username: "a@b.c", sandbox: false, allowHttp: false, createdAt: 0 },
   onenetAccount(4, "Pumps"),
   onenetAccount(9, "Meters"),
 ];
@@ -32,6 +32,28 @@ describe("import OneNET devices", () => {
 
     expect(await screen.findByText("Imported 2 devices.")).toBeTruthy();
     expect(callsOf("import_devices")).toEqual([{ accountId: 9, csv: "527776559,Pump 1\n527776560" }]);
+    expect(text.value).toBe("");
+  });
+
+  it("fills the list from a CSV file Rust reads after its own file dialog, and shows a refused file", async () => {
+    const user = userEvent.setup();
+    let answer: () => unknown = () => ({ fileName: "pumps.csv", text: "527776559,Pump 1\n527776560,Pump 2\n" });
+    mockCommands({ list_accounts: () => ACCOUNTS, choose_device_csv: () => answer(), import_devices: () => 2 });
+    renderWithQueries(<ImportDevicesForm />);
+    await user.click(await screen.findByRole("button", { name: "Choose CSV file…" }));
+    const text = screen.getByLabelText<HTMLTextAreaElement>("Devices (CSV)");
+    await waitFor(() => expect(text.value).toBe("527776559,Pump 1\n527776560,Pump 2\n"));
+    expect(screen.getByText("pumps.csv")).toBeTruthy();
+    expect(callsOf("choose_device_csv")).toEqual([{}]);
+    await user.click(screen.getByRole("button", { name: "Import devices" }));
+    expect(await screen.findByText("Imported 2 devices.")).toBeTruthy();
+    expect(callsOf("import_devices")).toEqual([{ accountId: 4, csv: "527776559,Pump 1\n527776560,Pump 2\n" }]);
+
+    answer = () => {
+      throw { code: "validation", message: "zero is not a regular file (a device, pipe or socket); choose a file." };
+    };
+    await user.click(screen.getByRole("button", { name: "Choose CSV file…" }));
+    expect((await screen.findByRole("alert")).textContent).toContain("not a regular file");
     expect(text.value).toBe("");
   });
 

@@ -62,7 +62,11 @@ describe("OneNET update panel", () => {
 
     await user.click(within(panel).getByRole("button", { name: "Download package" }));
     await waitFor(() => expect(callsOf("onenet_fetch").length).toBe(1));
-    const channel = callsOf("onenet_fetch")[0]!.onProgress as Channel<OnenetDownloadProgress>;
+    const fetchArgs = callsOf("onenet_fetch")[0]!;
+    // The window names the device; the task (token, size, MD5) is what the core checked and kept.
+    expect(Object.keys(fetchArgs).sort()).toEqual(["devId", "onProgress", "taskType"]);
+    expect(fetchArgs).toMatchObject({ devId: "527776559", taskType: "application" });
+    const channel = fetchArgs.onProgress as Channel<OnenetDownloadProgress>;
     act(() => channel.onmessage(progress(32 * 1024 * 1024)));
     const group = within(panel).getByRole("group", { name: "Download progress" });
     expect(within(group).getByRole("progressbar").getAttribute("aria-valuenow")).toBe("50");

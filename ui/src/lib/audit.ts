@@ -1,6 +1,5 @@
-// The audit log's filters as the engine reads them, and the export's default file name.
+// The audit log's filters as the engine reads them.
 
-import type { AuditFormat } from "../bindings/AuditFormat";
 import type { AuditQuery } from "../bindings/AuditQuery";
 import { isCloud } from "./clouds";
 
@@ -30,10 +29,4 @@ export function toAuditQuery(f: AuditFilters, limit: number): AuditQuery {
     ...(Number.isFinite(until) ? { until } : {}),
     limit,
   };
-}
-
-/** "ota-console-audit-2026-11-29.csv", dated in the user's own time zone. */
-export function auditFileName(format: AuditFormat, at = new Date()): string {
-  const two = (n: number) => String(n).padStart(2, "0");
-  return `ota-console-audit-${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}.${format}`;
 }

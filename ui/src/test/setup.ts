@@ -4,6 +4,8 @@
 import { cleanup } from "@testing-library/react";
 import { afterEach, vi } from "vitest";
 
+import { forgetListeners } from "./events";
+
 vi.mock("@tauri-apps/api/core", () => ({
   invoke: vi.fn(async (command: string) => {
     throw { code: "internal", message: `no mock for ${command}` };
@@ -13,19 +15,15 @@ vi.mock("@tauri-apps/api/core", () => ({
   },
 }));
 
-vi.mock("@tauri-apps/api/event", () => ({
-  listen: vi.fn(async () => () => {}),
-}));
+vi.mock("@tauri-apps/api/event", async () => {
+  const { listen } = await import("./events");
+  return { listen: vi.fn(listen) };
+});
 
 vi.mock("@tauri-apps/plugin-notification", () => ({
   isPermissionGranted: vi.fn(async () => false),
   requestPermission: vi.fn(async () => "denied"),
   sendNotification: vi.fn(),
-}));
-
-vi.mock("@tauri-apps/plugin-dialog", () => ({
-  open: vi.fn(async () => null),
-  save: vi.fn(async () => null),
 }));
 
 vi.mock("@tauri-apps/api/webview", async () => {
@@ -45,4 +43,5 @@ if (!Element.prototype.scrollTo) {
 
 afterEach(() => {
   cleanup();
+  forgetListeners();
 });

@@ -1,9 +1,9 @@
 import { useMutation } from "@tanstack/react-query";
-import { save } from "@tauri-apps/plugin-dialog";
 import { useState } from "react";
 
-import { exportAudit, toApiError } from "../api";
+import { exportAudit } from "../api";
 import type { ApiError } from "../bindings/ApiError";
+import type { AuditExported } from "../bindings/AuditExported";
 import type { AuditFormat } from "../bindings/AuditFormat";
 import { AuditTable } from "../components/AuditTable";
 import { ErrorMessage } from "../components/ErrorMessage";
@@ -11,38 +11,22 @@ import { SelectField, TextField } from "../components/Field";
 import { useDebouncedValue } from "../hooks/useDebouncedValue";
 import { useAudit } from "../hooks/useLibrary";
 import { t } from "../i18n";
-import { auditFileName, NO_AUDIT_FILTERS, toAuditQuery, type AuditFilters } from "../lib/audit";
+import { NO_AUDIT_FILTERS, toAuditQuery, type AuditFilters } from "../lib/audit";
 import { CLOUDS } from "../lib/clouds";
 import { cloudLabel } from "../lib/format";
 
 /** Entries shown at most; the export writes every matching one. */
 const SHOWN = 1_000;
 
-/** Asks where to write the export; null when the user closed the dialog. */
-async function chooseExportPath(format: AuditFormat): Promise<string | null> {
-  try {
-    return await save({
-      defaultPath: auditFileName(format),
-      filters: [{ name: format.toUpperCase(), extensions: [format] }],
-    });
-  } catch (err) {
-    throw toApiError(err);
-  }
-}
-
-/** Every change made to a cloud or the library, filtered; exported to CSV or JSON through a save dialog. */
+/** Every change made to a cloud or the library, filtered; exported to CSV or JSON where the user chooses. */
 export function AuditView() {
   const [filters, setFilters] = useState<AuditFilters>(NO_AUDIT_FILTERS);
   const set = (key: keyof AuditFilters) => (value: string) => setFilters((f) => ({ ...f, [key]: value }));
   const debounced = useDebouncedValue(filters, 250);
   const entries = useAudit(toAuditQuery(debounced, SHOWN));
-  const exporter = useMutation<{ n: number; path: string } | null, ApiError, AuditFormat>({
-    mutationFn: async (format) => {
-      const path = await chooseExportPath(format);
-      if (!path) return null;
-      const n = await exportAudit(toAuditQuery(filters, 0), format, path);
-      return { n, path };
-    },
+  // Rust asks where to save (its own save dialog) and writes there; null when the user closed the dialog.
+  const exporter = useMutation<AuditExported | null, ApiError, AuditFormat>({
+    mutationFn: (format) => exportAudit(toAuditQuery(filters, 0), format),
   });
 
   return (
@@ -78,7 +62,7 @@ export function AuditView() {
       {exporter.error ? <ErrorMessage error={exporter.error} /> : null}
       {exporter.data ? (
         <p role="status" className="success-note">
-          {t("audit.exported", { n: exporter.data.n, path: exporter.data.path })}
+          {t("audit.exported", { n: exporter.data.count, path: exporter.data.path })}
         </p>
       ) : null}
       {entries.isPending ? <p role="status">{t("audit.loading")}</p> : null}

@@ -51,6 +51,12 @@ describe("selecting devices", () => {
     expect(skipped.textContent).toContain("Pump 1 (OneNET): only Vicohome cameras can be updated from the console.");
 
     await user.click(within(bar).getByRole("button", { name: "Update 2 cameras" }));
+    // Nothing starts before the confirmation, which says how many and that each is started once.
+    const question = screen.getByRole("alertdialog", { name: "Update 2 cameras?" });
+    expect(question.textContent).toContain("Each of the 2 cameras is started once");
+    expect(callsOf("start_vicohome_update")).toEqual([]);
+    await user.click(within(question).getByRole("button", { name: "Start 2 updates" }));
+    expect(screen.queryByRole("alertdialog")).toBeNull();
     const results = await within(bar).findByRole("list", { name: "Update results" });
     await waitFor(() => expect(results.textContent).toContain("Started"));
     await waitFor(() => expect(results.textContent).toContain("The camera's battery is too low."));
@@ -91,6 +97,37 @@ describe("selecting devices", () => {
     expect(screen.queryByText(/selected$/)).toBeNull();
     expect(all.checked).toBe(false);
     expect(callsOf("start_vicohome_update")).toEqual([]);
+  });
+
+  it("leaves out cameras already on the newest firmware and says so; Cancel starts nothing", async () => {
+    const user = userEvent.setup();
+    FLEET[1] = makeDevice(1, { name: "Garage", firmware: "1.3.0", newestFirmware: "1.3.0" });
+    try {
+      setup();
+      await user.click(await screen.findByRole("checkbox", { name: "Select Front door" }));
+      await user.click(screen.getByRole("checkbox", { name: "Select Garage" }));
+      await user.click(screen.getByRole("checkbox", { name: "Select Backyard" }));
+      const bar = screen.getByRole("region", { name: "Selection" });
+      expect(within(bar).getByRole("list", { name: "Skipped" }).textContent).toContain(
+        "Garage: already on the newest firmware (1.3.0).",
+      );
+
+      await user.click(within(bar).getByRole("button", { name: "Update 2 cameras" }));
+      const question = screen.getByRole("alertdialog", { name: "Update 2 cameras?" });
+      expect(question.textContent).toContain("1 selected camera already on the newest firmware is left out.");
+      // The safe choice has the focus.
+      expect(document.activeElement).toBe(within(question).getByRole("button", { name: "Cancel" }));
+      await user.keyboard("{Enter}");
+      expect(screen.queryByRole("alertdialog")).toBeNull();
+      expect(callsOf("start_vicohome_update")).toEqual([]);
+
+      await user.click(within(bar).getByRole("button", { name: "Update 2 cameras" }));
+      await user.click(screen.getByRole("button", { name: "Start 2 updates" }));
+      await waitFor(() => expect(callsOf("start_vicohome_update").length).toBe(2));
+      expect(callsOf("start_vicohome_update").map((a) => a.serial).sort()).toEqual(["SN000000", "SN000002"]);
+    } finally {
+      FLEET[1] = makeDevice(1, { name: "Garage" });
+    }
   });
 
   it("offers no update when only other clouds are selected", async () => {

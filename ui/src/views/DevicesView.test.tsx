@@ -13,7 +13,7 @@ function setup(total = 250) {
   mockCommands({
     list_devices: (args) => fleet(args.query as DeviceQuery),
     list_accounts: () => [
-      { id: 1, name: "Sandbox Vicohome", cloud: "vicohome", baseUrl: "http://127.0.0.1:1", region: "us", username: "a@b.c", sandbox: true, createdAt: 0 },
+      { id: 1, name: "Sandbox Vicohome", cloud: "vicohome", baseUrl: "http://127.0.0.1:1", region: "us", username: "a@b.c", sandbox: true, allowHttp: false, createdAt: 0 },
     ],
   });
   return renderWithQueries(<DevicesView />);
@@ -166,5 +166,34 @@ describe("keyboard", () => {
     expect(grid.getAttribute("aria-activedescendant")).toBe("device-row-249");
     await waitFor(() => expect(document.getElementById("device-row-249")?.getAttribute("data-device-id")).toBe("SN000249"));
     expect(callsOf("list_devices").some((a) => (a.query as DeviceQuery).offset === 200)).toBe(true);
+  });
+});
+
+describe("device details", () => {
+  it("shows the open device as the device data has it now, not as it was when opened", async () => {
+    const user = userEvent.setup();
+    let firmware = "1.2.0";
+    const camera = () => makeDevice(3, { name: "Porch", firmware, newestFirmware: "1.3.0" });
+    const page = (query: DeviceQuery) => {
+      const rows = [makeDevice(1), camera()].filter(
+        (d) => !query.search || d.id.includes(query.search) || d.name.includes(query.search),
+      );
+      return { matching: rows.length, total: 2, offset: query.offset, rows: rows.slice(query.offset, query.offset + query.limit) };
+    };
+    mockCommands({ list_devices: (args) => page(args.query as DeviceQuery), list_accounts: () => [], list_jobs: () => [] });
+    const { queryClient } = renderWithQueries(<DevicesView />);
+    await renderedRows();
+    await user.click(screen.getByText("Porch"));
+    const panel = await screen.findByRole("dialog", { name: "Porch" });
+    const firmwareField = () => within(panel).getByText("Firmware", { selector: "dt" }).nextElementSibling?.textContent;
+    expect(firmwareField()).toBe("1.2.0");
+    expect(within(panel).getByRole("button", { name: "Update firmware" })).toBeTruthy();
+
+    // The update finished: the store has the new firmware and the Rust side says "devices changed".
+    firmware = "1.3.0";
+    await act(() => queryClient.invalidateQueries({ queryKey: ["devices"] }));
+    await waitFor(() => expect(firmwareField()).toBe("1.3.0"));
+    expect(within(panel).queryByRole("button", { name: "Update firmware" })).toBeNull();
+    expect(within(panel).getByRole("status").textContent).toContain("Up to date: 1.3.0");
   });
 });

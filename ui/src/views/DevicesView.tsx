@@ -4,16 +4,17 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { toApiError } from "../api";
 import type { ApiError } from "../bindings/ApiError";
 import type { Device } from "../bindings/Device";
+import type { DeviceKey } from "../bindings/DeviceKey";
 import type { DeviceSort } from "../bindings/DeviceSort";
 import type { StatusFilter } from "../bindings/StatusFilter";
 import { DeviceDetail } from "../components/DeviceDetail";
-import { useLatestDevice } from "../hooks/useLatestDevice";
 import { DeviceTable } from "../components/DeviceTable";
 import { DeviceToolbar, type CloudChoice } from "../components/DeviceToolbar";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { SelectionBar } from "../components/SelectionBar";
 import { useBulkVicohomeUpdate } from "../hooks/useBulkVicohomeUpdate";
 import { useDebouncedValue } from "../hooks/useDebouncedValue";
+import { useDevice } from "../hooks/useDevice";
 import { fetchAllMatching } from "../hooks/useDevicePages";
 import { useDeviceSelection } from "../hooks/useDeviceSelection";
 import { useAccounts } from "../hooks/useServerState";
@@ -28,7 +29,8 @@ export function DevicesView() {
   const [sort, setSort] = useState<DeviceSort>("name");
   const [descending, setDescending] = useState(false);
   const [activeIndex, setActiveIndex] = useState<number | null>(null);
-  const [openDevice, setOpenDevice] = useState<Device | null>(null);
+  // Which device is open, by key only: what the panel shows is looked up in the current device data.
+  const [openKey, setOpenKey] = useState<DeviceKey | null>(null);
   const gridRef = useRef<HTMLDivElement>(null);
   const accounts = useAccounts();
   const queryClient = useQueryClient();
@@ -52,7 +54,7 @@ export function DevicesView() {
   }, [filterKey]);
 
   const closeDetail = useCallback(() => {
-    setOpenDevice(null);
+    setOpenKey(null);
     gridRef.current?.focus();
   }, []);
 
@@ -80,14 +82,16 @@ export function DevicesView() {
     [allShown, setMany, queryClient, filter, filterKey],
   );
 
-  const shownDevice = useLatestDevice(openDevice);
-  const accountName = openDevice ? accounts.data?.find((a) => a.id === openDevice.accountId)?.name : undefined;
+  const openDevice = useDevice(openKey).device;
+  const openAccountId = openKey?.accountId;
+  const accountName = accounts.data?.find((a) => a.id === openAccountId)?.name;
+  const openRow = useCallback((device: Device) => setOpenKey({ accountId: device.accountId, deviceId: device.id }), []);
 
   return (
     <div
       className="view devices-view"
       onKeyDown={(event) => {
-        if (event.key === "Escape" && openDevice) {
+        if (event.key === "Escape" && openKey) {
           event.preventDefault();
           closeDetail();
         }
@@ -123,7 +127,7 @@ export function DevicesView() {
             setSort(nextSort);
             setDescending(nextDescending);
           }}
-          onOpen={setOpenDevice}
+          onOpen={openRow}
           onClearSearch={() => setSearch("")}
           onClearFilters={() => {
             setSearch("");
@@ -141,7 +145,7 @@ export function DevicesView() {
       {openDevice ? (
         <DeviceDetail
           key={`${openDevice.accountId}:${openDevice.id}`}
-          device={shownDevice ?? openDevice}
+          device={openDevice}
           accountName={accountName}
           onClose={closeDetail}
         />

@@ -1,28 +1,28 @@
 import { act, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { open } from "@tauri-apps/plugin-dialog";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { makeFirmware } from "../test/campaignFixtures";
 import { renderWithQueries } from "../test/render";
+import { emitEvent } from "../test/events";
 import { callsOf, mockCommands } from "../test/tauri";
 import { emitDragDrop } from "../test/webview";
 import { FirmwareView } from "./FirmwareView";
 
-const realAccount = { id: 9, name: "Field team", cloud: "vicohome", baseUrl: "https://api-us.vicohome.io", region: null, username: "a@b.c", sandbox: false, createdAt: 0 };
+const realAccount = { id: 9, name: "Field team", cloud: "vicohome", baseUrl: "https://api-us.vicohome.io", region: null, username: "a@b.c", sandbox: false, allowHttp: false, createdAt: 0 };
 const sandboxAccount = { ...realAccount, id: 1, name: "Sandbox Vicohome", baseUrl: "http://127.0.0.1:1", sandbox: true };
 
 describe("firmware library", () => {
-  it("adds a file chosen in the file dialog with its version, cloud, model and notes", async () => {
+  it("adds a file chosen in the file dialog Rust opens, by its one-time handle, with version, cloud, model and notes", async () => {
     const entries = [makeFirmware({ id: 1, fileName: "old.bin", version: "1.0.0", campaigns: 2 })];
     mockCommands({
       list_firmware: () => entries,
+      choose_firmware_file: () => ({ handle: "h-1", fileName: "fw.bin" }),
       add_firmware: ({ firmware }) => {
-        const f = firmware as { path: string; version: string };
+        const f = firmware as { version: string };
         return { entry: makeFirmware({ id: 2, fileName: "fw.bin", version: f.version }), created: true, deduplicated: true };
       },
     });
-    vi.mocked(open).mockResolvedValueOnce("/home/ana/fw.bin");
     renderWithQueries(<FirmwareView />);
     const table = await screen.findByRole("table", { name: "Firmware library" });
     expect(table.textContent).toContain("old.bin");
@@ -34,8 +34,11 @@ describe("firmware library", () => {
     const user = userEvent.setup();
     await user.click(screen.getByRole("button", { name: "Add firmware" }));
     const dialog = screen.getByRole("dialog", { name: "Add firmware" });
+    const file = within(dialog).getByLabelText("Firmware file") as HTMLInputElement;
+    // Nothing can be typed there: the file comes from the dialog or a drop.
+    expect(file.readOnly).toBe(true);
     await user.click(within(dialog).getByRole("button", { name: "Choose file…" }));
-    expect((within(dialog).getByLabelText("Firmware file") as HTMLInputElement).value).toBe("/home/ana/fw.bin");
+    expect(file.value).toBe("fw.bin");
     await user.type(within(dialog).getByLabelText("Version"), "2.4.1");
     await user.selectOptions(within(dialog).getByLabelText("Cloud"), "quectel");
     await user.type(within(dialog).getByLabelText("Model (optional)"), "Smart Plug");
@@ -43,8 +46,24 @@ describe("firmware library", () => {
     await user.click(within(dialog).getByRole("button", { name: "Add to library" }));
     expect(await within(dialog).findByText(/Same bytes already stored/)).toBeTruthy();
     expect(callsOf("add_firmware")).toEqual([
-      { firmware: { path: "/home/ana/fw.bin", version: "2.4.1", cloud: "quectel", model: "Smart Plug", notes: "night build" } },
+      { file: "h-1", firmware: { version: "2.4.1", cloud: "quectel", model: "Smart Plug", notes: "night build" } },
     ]);
+    // The handle is used up: the next package is chosen anew.
+    expect(file.value).toBe("");
+  });
+
+  it("sends nothing without a chosen file, and keeps the form when the dialog is closed", async () => {
+    mockCommands({ list_firmware: () => [], choose_firmware_file: () => null });
+    renderWithQueries(<FirmwareView />);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Add firmware" }));
+    const dialog = screen.getByRole("dialog", { name: "Add firmware" });
+    await user.type(within(dialog).getByLabelText("Version"), "2.4.1");
+    await user.click(within(dialog).getByRole("button", { name: "Choose file…" }));
+    await user.click(within(dialog).getByRole("button", { name: "Add to library" }));
+    expect((await within(dialog).findByRole("alert")).textContent).toContain("Choose the firmware file");
+    expect(callsOf("add_firmware")).toEqual([]);
+    expect((within(dialog).getByLabelText("Version") as HTMLInputElement).value).toBe("2.4.1");
   });
 
   it("shows why a real cloud cannot be published to, and publishes to the sandbox", async () => {
@@ -83,11 +102,11 @@ describe("firmware library", () => {
     expect(published).toBe(true);
   });
 
-  it("hints while a file is dragged over the window and opens the add dialog with the dropped path", async () => {
+  it("hints while a file is dragged over the window and opens the add dialog with the file Rust took in", async () => {
     mockCommands({
       list_firmware: () => [],
       add_firmware: ({ firmware }) => ({
-        entry: makeFirmware({ fileName: "drop.bin", version: (firmware as { version: string }).version }),
+        entry: makeFirmware({ fileName: "other.bin", version: (firmware as { version: string }).version }),
         created: false,
         deduplicated: false,
       }),
@@ -99,18 +118,21 @@ describe("firmware library", () => {
     expect(screen.getByText("Drop the firmware file to add it to the library")).toBeTruthy();
     act(() => emitDragDrop({ type: "drop", paths: ["/tmp/drop.bin"], position }));
     expect(screen.queryByText("Drop the firmware file to add it to the library")).toBeNull();
+    // The webview's own drop event opens nothing: the file comes from Rust, as a handle.
+    expect(screen.queryByRole("dialog", { name: "Add firmware" })).toBeNull();
+    act(() => emitEvent("file-dropped", { handle: "h-drop", fileName: "drop.bin" }));
     let dialog = screen.getByRole("dialog", { name: "Add firmware" });
-    expect((within(dialog).getByLabelText("Firmware file") as HTMLInputElement).value).toBe("/tmp/drop.bin");
+    expect((within(dialog).getByLabelText("Firmware file") as HTMLInputElement).value).toBe("drop.bin");
 
-    // A second file dropped while the dialog is open replaces the path.
-    act(() => emitDragDrop({ type: "drop", paths: ["/tmp/other.bin"], position }));
+    // A second file dropped while the dialog is open replaces the first.
+    act(() => emitEvent("file-dropped", { handle: "h-other", fileName: "other.bin" }));
     dialog = screen.getByRole("dialog", { name: "Add firmware" });
-    expect((within(dialog).getByLabelText("Firmware file") as HTMLInputElement).value).toBe("/tmp/other.bin");
+    expect((within(dialog).getByLabelText("Firmware file") as HTMLInputElement).value).toBe("other.bin");
 
     const user = userEvent.setup();
     await user.type(within(dialog).getByLabelText("Version"), "1.2.3");
     await user.click(within(dialog).getByRole("button", { name: "Add to library" }));
     expect(await within(dialog).findByText(/Already in the library/i)).toBeTruthy();
-    expect(callsOf("add_firmware")).toEqual([{ firmware: { path: "/tmp/other.bin", version: "1.2.3", cloud: "vicohome" } }]);
+    expect(callsOf("add_firmware")).toEqual([{ file: "h-other", firmware: { version: "1.2.3", cloud: "vicohome" } }]);
   });
 });

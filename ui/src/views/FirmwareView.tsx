@@ -3,6 +3,7 @@ import { useCallback, useRef, useState } from "react";
 
 import { deleteFirmware } from "../api";
 import type { ApiError } from "../bindings/ApiError";
+import type { ChosenFile } from "../bindings/ChosenFile";
 import type { FirmwareEntry } from "../bindings/FirmwareEntry";
 import { AddFirmwareDialog } from "../components/AddFirmwareDialog";
 import { ConfirmDialog } from "../components/ConfirmDialog";
@@ -15,20 +16,20 @@ import { t } from "../i18n";
 import { queryKeys } from "../queryKeys";
 
 type Dialog =
-  | { kind: "add"; path: string; drop: number }
+  | { kind: "add"; file: ChosenFile | null; drop: number }
   | { kind: "publish"; entry: FirmwareEntry }
   | { kind: "delete"; entry: FirmwareEntry };
 
-/** The firmware library: add (dialog, drop or path), publish to a cloud, delete when no campaign uses it. */
+/** The firmware library: add (file dialog or drop), publish to a cloud, delete when no campaign uses it. */
 export function FirmwareView() {
   const queryClient = useQueryClient();
   const list = useFirmwareList();
   const [dialog, setDialog] = useState<Dialog | null>(null);
-  // Each drop opens a fresh dialog with its path, even over one already open.
+  // Each drop opens a fresh dialog with its file, even over one already open.
   const drops = useRef(0);
-  const onDrop = useCallback((path: string) => {
+  const onDrop = useCallback((file: ChosenFile) => {
     drops.current += 1;
-    setDialog({ kind: "add", path, drop: drops.current });
+    setDialog({ kind: "add", file, drop: drops.current });
   }, []);
   const dragging = useFileDrop(onDrop);
   const remove = useMutation<FirmwareEntry, ApiError, number>({
@@ -41,7 +42,7 @@ export function FirmwareView() {
     <div className="view firmware-view">
       <div className="view-head">
         <h2 className="view-title">{t("library.title")}</h2>
-        <button type="button" className="button primary" onClick={() => setDialog({ kind: "add", path: "", drop: 0 })}>
+        <button type="button" className="button primary" onClick={() => setDialog({ kind: "add", file: null, drop: 0 })}>
           {t("library.add")}
         </button>
       </div>
@@ -70,7 +71,7 @@ export function FirmwareView() {
         />
       ) : null}
       {dialog?.kind === "add" ? (
-        <AddFirmwareDialog key={dialog.drop} initialPath={dialog.path} onClose={() => setDialog(null)} />
+        <AddFirmwareDialog key={dialog.drop} initialFile={dialog.file} onClose={() => setDialog(null)} />
       ) : null}
       {dialog?.kind === "publish" ? <PublishDialog firmware={dialog.entry} onClose={() => setDialog(null)} /> : null}
       {dialog?.kind === "delete" ? (

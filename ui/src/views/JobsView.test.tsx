@@ -11,8 +11,8 @@ describe("jobs view", () => {
   it("lists jobs newest first with progress, bytes, state and the error's next step", async () => {
     mockCommands({
       list_jobs: () => [
-        makeJob({ id: 1, deviceId: "SN-OLD", startedAt: 1_000, state: "failed", phase: "download_failed", percent: 36,
-          error: { code: "device", message: "The camera's battery is too low.", hint: "Charge it above 20 % and retry." } }),
+        makeJob({ id: 1, deviceId: "SN-OLD", startedAt: 1_000, state: "failed", phase: "failed", percent: 36,
+          error: { code: "device", message: "The camera could not download the update.", hint: "Move the camera closer to the router and retry.", vendorCode: "-10401" } }),
         makeJob({ id: 2, deviceId: "SN-NEW", startedAt: 2_000 }),
       ],
     });
@@ -28,9 +28,11 @@ describe("jobs view", () => {
     expect(running.textContent).toContain("Downloading");
     expect(running.textContent).toContain("Running");
 
-    expect(rows[1]!.textContent).toContain("Download failed");
-    expect(table.textContent).toContain("The camera's battery is too low.");
-    expect(table.textContent).toContain("Charge it above 20 % and retry.");
+    // otaStatus 4 is labelled as the seed says; the cloud's code stays beside the explanation.
+    expect(rows[1]!.textContent).toContain("Update failed");
+    expect(table.textContent).toContain("The camera could not download the update.");
+    expect(table.textContent).toContain("(Code -10401)");
+    expect(table.textContent).toContain("Move the camera closer to the router and retry.");
     expect(callsOf("list_jobs")).toEqual([{ limit: 200 }]);
   });
 

@@ -4,9 +4,11 @@
 pub mod client;
 pub mod errors;
 pub mod fetch;
+pub mod ids;
 pub mod ota;
 pub mod results;
 pub mod service;
+mod task_store;
 pub mod token;
 pub mod wire;
 

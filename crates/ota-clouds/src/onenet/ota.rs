@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::client::{data_of, OnenetClient};
 use super::errors::onenet_error;
+use super::ids;
 use super::results;
 use super::wire::{CheckData, CheckQuery, DevQuery, Envelope, ReportBody, ReportQuery};
 use crate::http::{self, RawResponse};
@@ -21,42 +22,24 @@ const REPORT: &str = "/ota/south/report";
 /// errno of a check that found no task of the asked type.
 const NO_TASK: i64 = 11;
 
-/// The download token's path segment: OneNET hands out "ota_" + alphanumerics; anything else would
+/// The download token's path segment: OneNET hands out "ota_" + 20 alphanumerics; anything else would
 /// change the URL's meaning, so it is refused before it is sent.
 pub fn valid_download_token(token: &str) -> bool {
-    !token.is_empty()
-        && token.len() <= 64
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    ids::is_download_token(token)
 }
 
 pub(super) fn token_path(token: &str) -> Result<String, ApiError> {
-    if !valid_download_token(token) {
-        return Err(ApiError::validation(
-            "The download token is not one OneNET hands out (\"ota_\" and letters or digits).",
-        )
-        .with_hint("Check the device for its task again to get its token."));
-    }
+    let token = ids::download_token(token)?;
     Ok(format!("/ota/south/download/{token}"))
 }
 
 /// OneNET's version format (errno 27 otherwise), checked before anything is sent.
 pub fn valid_version(version: &str) -> bool {
-    (1..=20).contains(&version.len())
-        && version
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    ids::is_version(version)
 }
 
 fn validate_device(device: &OnenetDeviceRef) -> Result<(), ApiError> {
-    if device.dev_id.is_empty() || !device.dev_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::validation(format!(
-            "“{}” is not a OneNET device id: it is the device's number.",
-            device.dev_id
-        ))
-        .with_hint("Copy the device id from the OneNET console."));
-    }
+    ids::dev_id(&device.dev_id)?;
     if !valid_version(&device.version) {
         return Err(ApiError::validation(format!(
             "“{}” is not a version OneNET accepts.",
@@ -88,7 +71,7 @@ pub(crate) fn task_from(device: &OnenetDeviceRef, data: CheckData) -> Result<One
     let md5 = data
         .md5
         .map(|m| m.trim().to_ascii_lowercase())
-        .filter(|m| m.len() == 32 && m.bytes().all(|b| b.is_ascii_hexdigit()))
+        .filter(|m| ids::is_md5(m))
         .ok_or_else(incomplete)?;
     Ok(OnenetTask {
         dev_id: device.dev_id.clone(),
@@ -109,14 +92,31 @@ pub(crate) fn task_from(device: &OnenetDeviceRef, data: CheckData) -> Result<One
     })
 }
 
-/// The answer of a report in words; errno 2 means an unknown result code here, not bad parameters.
+/// The answer of a report in words; errno 2 means an unknown result code here, not bad parameters, and
+/// 21 a result out of the documented order.
 fn report_error(errno: i64, error: Option<&str>, code: u16) -> ApiError {
-    if errno == 2 {
-        return ApiError::validation(format!("OneNET does not know the result code {code}"))
+    match errno {
+        2 => ApiError::validation(format!("OneNET does not know the result code {code}"))
             .with_hint("Report one of the documented result codes (101–107, 201–208).")
-            .with_vendor_code("errno 2");
+            .with_vendor_code("errno 2"),
+        21 => {
+            let (message, hint) = if code < 200 {
+                (
+                    format!("OneNET refused {code}: a download result is taken once, while the task is downloading"),
+                    "Fetch the package first (the fetch reports its own result); after flashing, report 201 or 202–208.",
+                )
+            } else {
+                (
+                    format!("OneNET refused {code}: an upgrade result is taken only after the download was reported (101)"),
+                    "Fetch the package first: a verified download reports 101, then report the upgrade's result.",
+                )
+            };
+            ApiError::new(ErrorKind::Conflict, message)
+                .with_hint(hint)
+                .with_vendor_code("errno 21")
+        }
+        _ => onenet_error(errno, error),
     }
-    onenet_error(errno, error)
 }
 
 impl OnenetClient {
@@ -151,11 +151,7 @@ impl OnenetClient {
             cdn: false,
         };
         let raw = retry(&self.retry, "onenet check", || async {
-            let request = self
-                .http
-                .get(self.base.endpoint(path))
-                .query(&query)
-                .header(reqwest::header::AUTHORIZATION, self.token()?);
+            let request = self.request(reqwest::Method::GET, path)?.query(&query);
             http::send(request, &self.host).await
         })
         .await?;
@@ -170,14 +166,11 @@ impl OnenetClient {
     /// `GET /ota/south/download/{token}/check`: OneNET moves the task to "downloading". Repeating it
     /// while downloading is allowed (the official SDK calls it before every chunk).
     pub async fn check_download_token(&self, dev_id: &str, token: &str) -> Result<(), ApiError> {
+        let dev_id = ids::dev_id(dev_id)?;
         let path = format!("{}/check", token_path(token)?);
         let query = DevQuery { dev_id };
         let raw = retry(&self.retry, "onenet token check", || async {
-            let request = self
-                .http
-                .get(self.base.endpoint(&path))
-                .query(&query)
-                .header(reqwest::header::AUTHORIZATION, self.token()?);
+            let request = self.request(reqwest::Method::GET, &path)?.query(&query);
             http::send(request, &self.host).await
         })
         .await?;
@@ -199,12 +192,11 @@ impl OnenetClient {
             );
         };
         token_path(token)?;
+        let dev_id = ids::dev_id(dev_id)?;
         let query = ReportQuery { dev_id, token };
         let request = self
-            .http
-            .post(self.base.endpoint(REPORT))
+            .request(reqwest::Method::POST, REPORT)?
             .query(&query)
-            .header(reqwest::header::AUTHORIZATION, self.token()?)
             .json(&ReportBody { result: code });
         let raw = http::send(request, &self.host).await?;
         match errno_of(&raw) {
@@ -323,5 +315,17 @@ mod tests {
         assert_eq!(done.vendor_code.as_deref(), Some("errno 20"));
         assert_eq!(report_error(22, None, 201).code, ErrorKind::Conflict);
         assert_eq!(report_error(1, None, 201).code, ErrorKind::Auth);
+        let early = report_error(21, Some("invalid operation"), 201);
+        assert_eq!(early.code, ErrorKind::Conflict);
+        assert!(
+            early
+                .message
+                .contains("after the download was reported (101)"),
+            "{}",
+            early.message
+        );
+        assert!(report_error(21, None, 107)
+            .message
+            .contains("while the task is downloading"));
     }
 }

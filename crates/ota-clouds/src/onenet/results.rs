@@ -11,7 +11,13 @@ pub struct ResultEntry {
 
 pub const DOWNLOADED: u16 = 101;
 pub const UPGRADED: u16 = 201;
-pub const MD5_MISMATCH: u16 = 205;
+/// What a fetch reports when the downloaded bytes fail their MD5. The result belongs to the download
+/// phase: OneNET takes one 1xx after the download and a 2xx only after the upgrade began (after 101),
+/// so 205 ("upgrade failed, MD5 check failure") would be refused with errno 21 here. No documented 1xx
+/// names an integrity failure (102–106 are space, memory, timeout, power and signal), which leaves 107,
+/// "download failed, unknown exception" — also what the vendor's notes have a device report when the
+/// download itself answers an error.
+pub const VERIFY_FAILED: u16 = 107;
 
 pub const RESULT_CODES: &[ResultEntry] = &[
     ResultEntry {

@@ -12,8 +12,11 @@ use ota_core::onenet::{
 use ota_core::{Account, ApiError, Cloud, Console, DataKind, Device};
 
 use super::fetch::{self, FetchEnd, FetchOptions, PauseSignal};
+use super::ids;
 use super::ota::device_ref;
+use super::task_store;
 use super::OnenetClient;
+use crate::download_files as files;
 
 /// A OneNET device and the account (product) it belongs to.
 pub struct OnenetTarget {
@@ -89,7 +92,7 @@ pub async fn locate(
     accounts: &[Account],
     dev_id: &str,
 ) -> Result<OnenetTarget, ApiError> {
-    let dev_id = dev_id.trim();
+    let dev_id = ids::dev_id(dev_id.trim())?;
     let candidates = onenet_accounts(accounts);
     if candidates.is_empty() {
         return Err(
@@ -129,32 +132,30 @@ pub async fn locate(
     }
 }
 
+/// The folder of one device's downloads: `<data>/downloads/onenet/<dev_id>` (the id checked to be
+/// OneNET's: digits only, so it is one path component).
+fn device_dir(data_dir: &Path, dev_id: &str) -> Result<PathBuf, ApiError> {
+    let dev_id = ids::dev_id(dev_id)?;
+    Ok(data_dir.join("downloads").join("onenet").join(dev_id))
+}
+
+/// [`device_dir`], created (0700) and checked to lie inside the data folder once links are resolved.
+fn ensure_device_dir(data_dir: &Path, dev_id: &str) -> Result<PathBuf, ApiError> {
+    let dir = device_dir(data_dir, dev_id)?;
+    files::private_dir_inside(data_dir, &dir)?;
+    Ok(dir)
+}
+
 /// Where the console keeps a fetched package: `<data>/downloads/onenet/<dev_id>/<target>-<md5 prefix>.bin`.
-pub fn download_path(data_dir: &Path, task: &OnenetTask) -> PathBuf {
-    let safe = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
+/// Every part is checked first (a numeric dev_id, an MD5 of 32 hex digits, a version in OneNET's
+/// format), so no task can name a file outside its device's folder.
+pub fn download_path(data_dir: &Path, task: &OnenetTask) -> Result<PathBuf, ApiError> {
+    let md5 = ids::md5(&task.md5)?;
+    let version = match ids::target_version(&task.target_version)? {
+        "" => "package",
+        version => version,
     };
-    let version = if task.target_version.is_empty() {
-        "package".to_string()
-    } else {
-        safe(&task.target_version)
-    };
-    data_dir
-        .join("downloads")
-        .join("onenet")
-        .join(safe(&task.dev_id))
-        .join(format!(
-            "{version}-{}.bin",
-            &task.md5[..task.md5.len().min(8)]
-        ))
+    Ok(device_dir(data_dir, &task.dev_id)?.join(format!("{version}-{}.bin", ids::prefix(md5, 8))))
 }
 
 /// Checks for the device's task (nothing changes in the cloud).
@@ -166,31 +167,79 @@ pub async fn check(
 }
 
 /// A check with what is already saved of the task's package under `data_dir`, for a window that
-/// offers Resume.
+/// offers Resume. The task found is kept in the device's folder: it is the one a later
+/// [`fetch_checked`] downloads (and a check that finds none forgets it).
 pub async fn check_saved(
     target: &OnenetTarget,
     device: &OnenetDeviceRef,
     data_dir: &Path,
 ) -> Result<OnenetCheck, ApiError> {
     let task = check(target, device).await?;
+    let dir = ensure_device_dir(data_dir, &device.dev_id)?;
     Ok(match task {
         Some(task) => {
-            let path = download_path(data_dir, &task);
+            let path = download_path(data_dir, &task)?;
+            task_store::keep(&dir, &task)?;
             OnenetCheck {
                 saved_bytes: fetch::saved_offset(&path, &task),
                 download_path: Some(path.display().to_string()),
                 task: Some(task),
             }
         }
-        None => OnenetCheck {
-            task: None,
-            saved_bytes: 0,
-            download_path: None,
-        },
+        None => {
+            task_store::forget(&dir, device.task_type);
+            OnenetCheck {
+                task: None,
+                saved_bytes: 0,
+                download_path: None,
+            }
+        }
     })
 }
 
-/// Fetches the task's package to `out` (resuming), verifies it and reports 101 / 205; audited.
+/// The task a fetch for `dev_id` acts on: the one the last [`check_saved`] kept, or — when none is kept
+/// (never checked, or older than its token) — what a fresh check with OneNET finds now.
+pub async fn checked_task(
+    target: &OnenetTarget,
+    dev_id: &str,
+    task_type: OnenetTaskType,
+    data_dir: &Path,
+) -> Result<OnenetTask, ApiError> {
+    let dev_id = ids::dev_id(dev_id.trim())?;
+    let dir = ensure_device_dir(data_dir, dev_id)?;
+    if let Some(task) = task_store::kept(&dir, dev_id, task_type)? {
+        return Ok(task);
+    }
+    let device = target.device_ref(dev_id, task_type, DeviceOverrides::default())?;
+    check_saved(target, &device, data_dir).await?.task.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "Device {dev_id} has no upgrade task of this type."
+        ))
+        .with_hint("Upgrade tasks are created in the OneNET console; check for the update again after that.")
+    })
+}
+
+/// Fetches the package of the task the core checked for `dev_id` ([`checked_task`]) into the data
+/// folder ([`download_path`]): nothing about the task — token, size, MD5, where it goes — comes from the
+/// caller, so a window can only say which device. Audited like [`fetch`].
+#[allow(clippy::too_many_arguments)]
+pub async fn fetch_checked(
+    console: &Console,
+    target: &OnenetTarget,
+    dev_id: &str,
+    task_type: OnenetTaskType,
+    data_dir: &Path,
+    options: &FetchOptions,
+    pause: PauseSignal,
+    progress: &mut (dyn FnMut(OnenetDownloadProgress) + Send),
+) -> Result<FetchEnd, ApiError> {
+    let task = checked_task(target, dev_id, task_type, data_dir).await?;
+    let out = download_path(data_dir, &task)?;
+    fetch(console, target, &task, &out, options, pause, progress).await
+}
+
+/// Fetches the task's package to `out` (resuming), verifies it and reports 101 (or 107 after deleting
+/// bytes that fail their MD5); audited.
 pub async fn fetch(
     console: &Console,
     target: &OnenetTarget,
@@ -200,6 +249,8 @@ pub async fn fetch(
     pause: PauseSignal,
     progress: &mut (dyn FnMut(OnenetDownloadProgress) + Send),
 ) -> Result<FetchEnd, ApiError> {
+    // Refused before anything is written, the audit log included.
+    ids::task(task)?;
     let result = fetch::fetch(target.client()?, task, out, options, pause, progress).await;
     let audited = match &result {
         Ok(FetchEnd::Paused { .. }) => None,
@@ -226,6 +277,7 @@ pub async fn report(
     token: &str,
     code: u16,
 ) -> Result<OnenetReportAnswer, ApiError> {
+    let dev_id = ids::dev_id(dev_id.trim())?;
     let result = target.client()?.report(dev_id, token, code).await;
     console.audit(
         &format!("onenet.report {code}"),

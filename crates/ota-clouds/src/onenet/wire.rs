@@ -84,8 +84,9 @@ pub struct CheckQuery<'a> {
     pub cdn: bool,
 }
 
-/// `data` of a check: `{target, token, size, md5, signal, power, retry, interval, type}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `data` of a check: `{target, token, size, md5, signal, power, retry, interval, type}`. Its `Debug`
+/// hides the download token: for two days it grants the package to whoever holds it.
+#[derive(Clone, Default, Deserialize)]
 pub struct CheckData {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub target: Option<String>,
@@ -108,17 +109,42 @@ pub struct CheckData {
     pub package_type: Option<i64>,
 }
 
+impl std::fmt::Debug for CheckData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckData")
+            .field("target", &self.target)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("size", &self.size)
+            .field("md5", &self.md5)
+            .field("signal", &self.signal)
+            .field("power", &self.power)
+            .field("retry", &self.retry)
+            .field("interval", &self.interval)
+            .field("package_type", &self.package_type)
+            .finish()
+    }
+}
+
 /// `?dev_id=` alone (token check, version).
 #[derive(Debug, Clone, Serialize)]
 pub struct DevQuery<'a> {
     pub dev_id: &'a str,
 }
 
-/// `POST /ota/south/report?dev_id=&token=`.
-#[derive(Debug, Clone, Serialize)]
+/// `POST /ota/south/report?dev_id=&token=`. Its `Debug` hides the download token.
+#[derive(Clone, Serialize)]
 pub struct ReportQuery<'a> {
     pub dev_id: &'a str,
     pub token: &'a str,
+}
+
+impl std::fmt::Debug for ReportQuery<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportQuery")
+            .field("dev_id", &self.dev_id)
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -155,6 +181,12 @@ mod tests {
         let data = CheckData::deserialize(envelope.data().unwrap()).unwrap();
         assert_eq!(data.target.as_deref(), Some("V1"));
         assert_eq!(data.token.as_deref(), Some("ota_iF0hnXrq2CxLrP8vZ39l"));
+        assert!(!format!("{data:?}").contains("ota_iF0hnXrq2CxLrP8vZ39l"));
+        let query = ReportQuery {
+            dev_id: "527776559",
+            token: "ota_iF0hnXrq2CxLrP8vZ39l",
+        };
+        assert!(!format!("{query:?}").contains("ota_iF0"));
         assert_eq!(data.size, Some(22));
         assert_eq!(
             data.md5.as_deref(),

@@ -51,12 +51,9 @@ impl QuectelClient {
         product_key: &str,
         device_key: &str,
     ) -> Result<bool, ApiError> {
-        let query = DeviceKeys {
-            product_key,
-            device_key,
-        };
+        let query = Endpoint::GetAutoUpgradeSwitch.device_query(product_key, device_key);
         let data = retry(&self.retry, "quectel auto-upgrade switch", || {
-            self.call_ok(Endpoint::GetAutoUpgradeSwitch, |r| r.query(&query))
+            self.call_ok(Endpoint::GetAutoUpgradeSwitch, &query)
         })
         .await?;
         switch_of(data.as_ref())
@@ -74,7 +71,7 @@ impl QuectelClient {
             device_key,
             auto_upgrade: on,
         };
-        self.call_ok(Endpoint::SetAutoUpgradeSwitch, |r| r.json(&body))
+        self.call_ok(Endpoint::SetAutoUpgradeSwitch, &body)
             .await
             .map(|_| ())
     }
@@ -89,7 +86,7 @@ impl QuectelClient {
             product_key,
             device_key,
         };
-        self.call_ok(Endpoint::DeleteDeviceUpgrade, |r| r.json(&body))
+        self.call_ok(Endpoint::DeleteDeviceUpgrade, &body)
             .await
             .map(|_| ())
     }
@@ -108,5 +105,27 @@ mod tests {
         assert!(!switch_of(Some(&json!({"autoUpgrade": "false"}))).unwrap());
         assert!(!switch_of(None).unwrap());
         assert!(switch_of(Some(&json!({"x": []}))).is_err());
+    }
+
+    #[test]
+    fn bodies_send_the_tables_names() {
+        use super::super::endpoints::assert_sends_row;
+        let switch = AutoSwitch {
+            product_key: "p",
+            device_key: "d",
+            auto_upgrade: true,
+        };
+        assert_sends_row(
+            Endpoint::SetAutoUpgradeSwitch,
+            &serde_json::to_value(&switch).unwrap(),
+        );
+        let keys = DeviceKeys {
+            product_key: "p",
+            device_key: "d",
+        };
+        assert_sends_row(
+            Endpoint::DeleteDeviceUpgrade,
+            &serde_json::to_value(&keys).unwrap(),
+        );
     }
 }

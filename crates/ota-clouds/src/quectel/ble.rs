@@ -5,6 +5,7 @@
 //! kept in ONE table ([`REPORT_STATUSES`]) so a correction is one line.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use ota_core::{ApiError, ErrorKind};
 use serde::{Deserialize, Serialize};
@@ -14,9 +15,41 @@ use tokio::io::AsyncWriteExt;
 
 use super::client::QuectelClient;
 use super::endpoints::Endpoint;
+use crate::download_files;
 use crate::http::{self, BaseUrl};
 use crate::lenient;
 use crate::retry::retry;
+
+/// The most bytes a Bluetooth package may have, whatever its plan says. BLE firmware is kilobytes to a few
+/// megabytes; this only stops a server that never stops sending from filling the disk.
+pub const MAX_PACKAGE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// No byte for this long ends a package download as stalled.
+pub const PACKAGE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The shared client's whole-request timeout (30 s) would fail every large package on a slow link, so the
+/// package request gets this one instead: reqwest takes a per-request deadline but not its absence, and a
+/// week is none in practice. What ends a dead download is the idle timeout, per read.
+const NO_WHOLE_REQUEST_DEADLINE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// How a package download guards against a stalled or endless answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackageLimits {
+    /// Waiting longer than this for the answer, or for the next bytes of it, ends the download.
+    pub idle_timeout: Duration,
+    /// The most bytes kept when the plan gives no `fileSize`; a plan announcing more is refused. With a
+    /// `fileSize`, that is the cap.
+    pub max_bytes: u64,
+}
+
+impl Default for PackageLimits {
+    fn default() -> Self {
+        Self {
+            idle_timeout: PACKAGE_IDLE_TIMEOUT,
+            max_bytes: MAX_PACKAGE_BYTES,
+        }
+    }
+}
 
 /// What the app reports about a Bluetooth upgrade (`reportStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -170,8 +203,9 @@ impl BleReportStatus {
     }
 }
 
-/// `getFetchPlan` data: the package the app carries to the device.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `getFetchPlan` data: the package the app carries to the device. `Debug` shows `fileUrl` without its
+/// query, which on a CDN may be a signature that grants the download.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BlePlan {
     #[serde(default, deserialize_with = "lenient::opt_string")]
@@ -193,19 +227,34 @@ pub struct BlePlan {
     pub plan_id: Option<i64>,
 }
 
+impl std::fmt::Debug for BlePlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let file_url = self
+            .file_url
+            .as_deref()
+            .map(|url| match url.split_once('?') {
+                Some((path, _)) => format!("{path}?<redacted>"),
+                None => url.to_string(),
+            });
+        f.debug_struct("BlePlan")
+            .field("target_version", &self.target_version)
+            .field("component_no", &self.component_no)
+            .field("desc", &self.desc)
+            .field("file_name", &self.file_name)
+            .field("file_url", &file_url)
+            .field("file_size", &self.file_size)
+            .field("file_sign", &self.file_sign)
+            .field("plan_id", &self.plan_id)
+            .finish()
+    }
+}
+
 /// A package on disk whose SHA-256 matched the plan's `fileSign`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedPackage {
     pub path: PathBuf,
     pub size: u64,
     pub sha256: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DeviceKeys<'a> {
-    pk: &'a str,
-    dk: &'a str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -232,6 +281,43 @@ fn download_error(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKind::Retryable, message).with_hint("Retry the download.")
 }
 
+/// "30 s", or "250 ms" under a second.
+fn duration_text(duration: Duration) -> String {
+    if duration >= Duration::from_secs(1) {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{} ms", duration.as_millis())
+    }
+}
+
+fn stalled(host: &str, idle: Duration) -> ApiError {
+    ApiError::new(
+        ErrorKind::Offline,
+        format!(
+            "The package download from {host} stalled: nothing arrived for {}; nothing was kept.",
+            duration_text(idle)
+        ),
+    )
+    .with_hint("Check the network connection (and any VPN or proxy), then retry the download.")
+}
+
+/// A server that sends (or announces) more than the cap: stopped before the excess is written.
+fn oversized(host: &str, cap: u64, announced: bool) -> ApiError {
+    let limit = if announced {
+        format!("the {cap} bytes the plan announced")
+    } else {
+        format!("the {cap} bytes the console accepts for a Bluetooth package")
+    };
+    ApiError::new(
+        ErrorKind::Validation,
+        format!("{host} sent more than {limit}; the download was stopped and nothing was kept."),
+    )
+    .with_hint(
+        "The server is not sending the package the plan describes. Retry later; if it happens again, \
+         report failed-download and tell the product's maker.",
+    )
+}
+
 impl QuectelClient {
     /// The Bluetooth device's upgrade plan, or `None` when there is none.
     pub async fn fetch_plan(
@@ -239,12 +325,9 @@ impl QuectelClient {
         product_key: &str,
         device_key: &str,
     ) -> Result<Option<BlePlan>, ApiError> {
-        let query = DeviceKeys {
-            pk: product_key,
-            dk: device_key,
-        };
+        let query = Endpoint::GetFetchPlan.device_query(product_key, device_key);
         let data = retry(&self.retry, "quectel BLE plan", || {
-            self.call_ok(Endpoint::GetFetchPlan, |r| r.query(&query))
+            self.call_ok(Endpoint::GetFetchPlan, &query)
         })
         .await?;
         Ok(data.as_ref().and_then(plan_of))
@@ -264,7 +347,7 @@ impl QuectelClient {
             component_no,
             report_status: status.code(),
         };
-        self.call_ok(Endpoint::ReportUpgradeStatus, |r| r.json(&body))
+        self.call_ok(Endpoint::ReportUpgradeStatus, &body)
             .await
             .map(|_| ())
     }
@@ -272,6 +355,10 @@ impl QuectelClient {
     /// Downloads the plan's package into `dir`, streamed and hashed on the way. The file is left only
     /// when its SHA-256 matches `fileSign` (and its size `fileSize`); otherwise it is removed and the
     /// error says so. No Authorization header goes to `fileUrl` (it may be a CDN).
+    ///
+    /// No deadline for the whole download (a large package on a slow link takes what it takes), but one
+    /// per read ([`PackageLimits::idle_timeout`]), and a size cap: the plan's `fileSize`, never more than
+    /// [`PackageLimits::max_bytes`]. A server sending more is cut off before the excess is written.
     pub async fn download_package(
         &self,
         plan: &BlePlan,
@@ -320,29 +407,40 @@ impl QuectelClient {
             .unwrap_or_else(|| format!("quectel-plan-{}.bin", plan.plan_id.unwrap_or(0)));
         let path = dir.join(&name);
         let partial = dir.join(format!("{name}.part"));
+        let limits = self.package_limits;
+        let announced = plan.file_size.and_then(|s| u64::try_from(s).ok());
+        if let Some(size) = announced.filter(|size| *size > limits.max_bytes) {
+            return Err(ApiError::validation(format!(
+                "The plan's package is {size} bytes, more than the {} bytes the console accepts for a \
+                 Bluetooth package; nothing was downloaded.",
+                limits.max_bytes
+            )));
+        }
+        let cap = announced.unwrap_or(limits.max_bytes);
 
-        crate::ratelimit::acquire(&host).await;
         let mut response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| http::transport_error(&e, &host))?;
-        if let Some(err) = http::status_error(response.status(), None, &host) {
-            return Err(err);
+            .request_package(&url, &host, limits.idle_timeout)
+            .await?;
+        if response.content_length().is_some_and(|length| length > cap) {
+            return Err(oversized(&host, cap, announced.is_some()));
         }
         let io_error = |e: std::io::Error| {
             ApiError::internal(format!("Cannot write {}: {e}", partial.display()))
         };
-        let mut file = tokio::fs::File::create(&partial).await.map_err(io_error)?;
+        // Never through a link planted at the `.part`, 0600, and locked until it is renamed or deleted,
+        // so the window and otactl never write the same package (a Bluetooth download starts afresh).
+        let part_file = download_files::open_private(&partial)?;
+        download_files::lock(&part_file, &partial, download_files::LOCK_PATIENCE)?;
+        part_file.set_len(0).map_err(io_error)?;
+        let lock_holder = part_file.try_clone().map_err(io_error)?;
+        let mut file = tokio::fs::File::from_std(part_file);
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         let streamed: Result<(), ApiError> = async {
-            while let Some(chunk) = response
-                .chunk()
-                .await
-                .map_err(|e| http::transport_error(&e, &host))?
-            {
+            while let Some(chunk) = next_chunk(&mut response, limits.idle_timeout, &host).await? {
+                if size.saturating_add(chunk.len() as u64) > cap {
+                    return Err(oversized(&host, cap, announced.is_some()));
+                }
                 hasher.update(&chunk);
                 size += chunk.len() as u64;
                 file.write_all(&chunk).await.map_err(io_error)?;
@@ -383,10 +481,42 @@ impl QuectelClient {
             }
             Err(err) => {
                 let _ = tokio::fs::remove_file(&partial).await;
+                drop(lock_holder);
                 Err(err)
             }
         }
     }
+
+    /// The package's answer, its status checked. Only the idle timeout bounds the wait for it.
+    async fn request_package(
+        &self,
+        url: &str,
+        host: &str,
+        idle: Duration,
+    ) -> Result<reqwest::Response, ApiError> {
+        crate::ratelimit::acquire(host).await;
+        let request = self.http.get(url).timeout(NO_WHOLE_REQUEST_DEADLINE);
+        let response = tokio::time::timeout(idle, request.send())
+            .await
+            .map_err(|_| stalled(host, idle))?
+            .map_err(|e| http::transport_error(&e, host))?;
+        match http::status_error(response.status(), None, host) {
+            Some(err) => Err(err),
+            None => Ok(response),
+        }
+    }
+}
+
+/// The next piece of the answer, or `None` at its end; nothing for `idle` is a stall.
+async fn next_chunk(
+    response: &mut reqwest::Response,
+    idle: Duration,
+    host: &str,
+) -> Result<Option<bytes::Bytes>, ApiError> {
+    tokio::time::timeout(idle, response.chunk())
+        .await
+        .map_err(|_| stalled(host, idle))?
+        .map_err(|e| http::transport_error(&e, host))
 }
 
 #[cfg(test)]
@@ -422,5 +552,31 @@ mod tests {
         let nested = plan_of(&json!({"components": [{"planId": 4, "fileUrl": "v"}]})).unwrap();
         assert_eq!(nested.plan_id, Some(4));
         assert!(plan_of(&json!({})).is_none());
+    }
+
+    #[test]
+    fn the_report_sends_the_tables_names() {
+        let report = Report {
+            product_key: "p",
+            device_key: "d",
+            component_no: "0",
+            report_status: BleReportStatus::Downloaded.code(),
+        };
+        let sent = serde_json::to_value(&report).unwrap();
+        super::super::endpoints::assert_sends_row(Endpoint::ReportUpgradeStatus, &sent);
+        assert_eq!(sent["reportStatus"], 2);
+    }
+
+    #[test]
+    fn debug_of_a_plan_hides_the_download_signature() {
+        let plan = plan_of(&json!({"planId": 3, "fileSign": "ab",
+            "fileUrl": "https://cdn.example.com/fw/1.bin?Expires=9&Signature=SIG-SECRET"}))
+        .unwrap();
+        let shown = format!("{plan:?}");
+        assert!(!shown.contains("SIG-SECRET"), "{shown}");
+        assert!(
+            shown.contains("https://cdn.example.com/fw/1.bin?<redacted>"),
+            "{shown}"
+        );
     }
 }

@@ -2,20 +2,21 @@
 
 use async_trait::async_trait;
 use ota_core::cloud::{CloudSession, Credentials, SessionCache};
-use ota_core::{now_ms, ApiError, Device, ErrorKind, Secret};
+use ota_core::{now_ms, ApiError, Device, Secret};
 use serde::{Deserialize, Serialize};
 
-use super::endpoints::Endpoint;
-use super::errors::{is_session_code, quectel_error, sign_in_error};
-use super::wire::{Envelope, LoginData, LoginForm, RefreshForm};
+use super::ble::PackageLimits;
+use super::endpoints::{Encoding, Endpoint};
+use super::errors::{is_refused_status, is_session_code, quectel_error, sign_in_error};
+use super::wire::{Envelope, LoginData, LoginForm, Redacted, RefreshForm};
 use crate::http::{self, BaseUrl, RawResponse};
 use crate::retry::RetryPolicy;
 
 /// A token this close to its expiry is renewed before use rather than sent to be refused.
 const EXPIRY_MARGIN_MS: i64 = 30_000;
 
-/// The tokens kept in the session cache (one secret, as JSON).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The tokens kept in the session cache (one secret, as JSON). `Debug` shows only the expiries.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Tokens {
     pub access: String,
@@ -25,6 +26,17 @@ pub(crate) struct Tokens {
     pub refresh: Option<String>,
     #[serde(default)]
     pub refresh_expires_ms: Option<i64>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("access", &Redacted)
+            .field("access_expires_ms", &self.access_expires_ms)
+            .field("refresh", &self.refresh.as_ref().map(|_| Redacted))
+            .field("refresh_expires_ms", &self.refresh_expires_ms)
+            .finish()
+    }
 }
 
 impl Tokens {
@@ -85,6 +97,8 @@ pub struct QuectelClient {
     session: SessionCache,
     pub(crate) retry: RetryPolicy,
     pub(crate) page_size: u32,
+    /// Idle timeout and size cap of Bluetooth package downloads.
+    pub(crate) package_limits: PackageLimits,
     sign_in_lock: tokio::sync::Mutex<()>,
 }
 
@@ -116,6 +130,7 @@ impl QuectelClient {
             session,
             retry,
             page_size: 100,
+            package_limits: PackageLimits::default(),
             sign_in_lock: tokio::sync::Mutex::new(()),
         })
     }
@@ -126,11 +141,29 @@ impl QuectelClient {
         self
     }
 
-    fn request(&self, endpoint: Endpoint, access: Option<&str>) -> reqwest::RequestBuilder {
-        let (method, path) = endpoint.route();
+    /// Other limits for Bluetooth package downloads (tests use a short idle timeout).
+    pub fn with_package_limits(mut self, limits: PackageLimits) -> Self {
+        self.package_limits = limits;
+        self
+    }
+
+    /// The request for `endpoint`, with `params` encoded the way the endpoint table says (query, form or
+    /// JSON), so no call can send a documented endpoint another form.
+    fn request<P: Serialize + ?Sized>(
+        &self,
+        endpoint: Endpoint,
+        access: Option<&str>,
+        params: &P,
+    ) -> reqwest::RequestBuilder {
+        let route = endpoint.route();
         let mut request = self
             .http
-            .request(method.as_reqwest(), self.base.endpoint(path));
+            .request(route.method.as_reqwest(), self.base.endpoint(route.path));
+        request = match route.encoding {
+            Encoding::Query => request.query(params),
+            Encoding::Form => request.form(params),
+            Encoding::JsonObject | Encoding::JsonArray => request.json(params),
+        };
         if let Some(access) = access {
             // Verbatim, no "Bearer ".
             request = request.header(reqwest::header::AUTHORIZATION, access);
@@ -150,7 +183,7 @@ impl QuectelClient {
             pwd: self.password.expose(),
         };
         let envelope = self
-            .exchange(self.request(Endpoint::EmailPwdLogin, None).form(&form))
+            .exchange(self.request(Endpoint::EmailPwdLogin, None, &form))
             .await?;
         if !envelope.is_success() {
             return Err(sign_in_error(
@@ -174,7 +207,7 @@ impl QuectelClient {
             refresh_token: refresh,
         };
         let envelope = self
-            .exchange(self.request(Endpoint::RefreshToken, None).form(&form))
+            .exchange(self.request(Endpoint::RefreshToken, None, &form))
             .await?;
         if !envelope.is_success() {
             return Err(quectel_error(
@@ -225,44 +258,43 @@ impl QuectelClient {
         self.sign_in().await
     }
 
-    /// An authorized call; `build` adds the query, form or body. On an auth failure the tokens are renewed
-    /// once and the call repeated.
-    pub(crate) async fn call<F>(&self, endpoint: Endpoint, build: F) -> Result<Envelope, ApiError>
-    where
-        F: Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
-    {
+    /// An authorized call with these parameters (encoded as the endpoint table says).
+    ///
+    /// A refused token (a session code in the envelope, or HTTP 401/403) is renewed once — refreshed, else
+    /// a fresh sign-in — and the call repeated once. At most one renewal per call, counting the one made
+    /// before sending a token past its expiry: a token refused right after its renewal comes back as the
+    /// auth error it is (never retried, see [`crate::retry::is_retryable`]), so a cloud that keeps
+    /// refusing cannot drive a loop of sign-ins.
+    pub(crate) async fn call<P: Serialize + ?Sized>(
+        &self,
+        endpoint: Endpoint,
+        params: &P,
+    ) -> Result<Envelope, ApiError> {
         let mut tokens = self.tokens().await?;
+        let mut renewed = false;
         if tokens.access_expired(now_ms()) {
             tokens = self.renew(&tokens).await?;
+            renewed = true;
         }
         let first = self
-            .exchange(build(self.request(endpoint, Some(&tokens.access))))
+            .exchange(self.request(endpoint, Some(&tokens.access), params))
             .await;
-        let stale = match &first {
-            Ok(envelope) => envelope.code.is_some_and(is_session_code),
-            Err(err) => {
-                err.code == ErrorKind::Auth && err.vendor_code.as_deref() == Some("HTTP 401")
-            }
-        };
-        if !stale {
+        if renewed || !token_refused(&first) {
             return first;
         }
-        tracing::info!(host = %self.host, ?endpoint, "Quectel token refused; renewing");
+        tracing::info!(host = %self.host, ?endpoint, "Quectel token refused; renewing once");
         let tokens = self.renew(&tokens).await?;
-        self.exchange(build(self.request(endpoint, Some(&tokens.access))))
+        self.exchange(self.request(endpoint, Some(&tokens.access), params))
             .await
     }
 
     /// An authorized call whose answer must be a success; its `data`.
-    pub(crate) async fn call_ok<F>(
+    pub(crate) async fn call_ok<P: Serialize + ?Sized>(
         &self,
         endpoint: Endpoint,
-        build: F,
-    ) -> Result<Option<serde_json::Value>, ApiError>
-    where
-        F: Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
-    {
-        let envelope = self.call(endpoint, build).await?;
+        params: &P,
+    ) -> Result<Option<serde_json::Value>, ApiError> {
+        let envelope = self.call(endpoint, params).await?;
         if envelope.is_success() {
             Ok(envelope.data().cloned())
         } else {
@@ -271,6 +303,15 @@ impl QuectelClient {
                 envelope.description(),
             ))
         }
+    }
+}
+
+/// Whether an authorized call's answer says the token was refused: a session code in the envelope, or
+/// HTTP 401/403 without one.
+fn token_refused(answer: &Result<Envelope, ApiError>) -> bool {
+    match answer {
+        Ok(envelope) => envelope.code.is_some_and(is_session_code),
+        Err(err) => is_refused_status(err),
     }
 }
 
@@ -316,6 +357,25 @@ mod tests {
         let bare = Tokens::from_secret(&Secret::new("plain-token")).unwrap();
         assert_eq!(bare.access, "plain-token");
         assert!(Tokens::from_secret(&Secret::new(" ")).is_none());
+    }
+
+    #[test]
+    fn kept_tokens_never_show_in_debug() {
+        let tokens = Tokens {
+            access: "qa-SECRET".into(),
+            access_expires_ms: Some(10),
+            refresh: Some("qr-SECRET".into()),
+            refresh_expires_ms: Some(20),
+        };
+        let shown = format!("{tokens:?}");
+        assert!(
+            !shown.contains("qa-SECRET") && !shown.contains("qr-SECRET"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("<redacted>") && shown.contains("20"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub async fn list_devices(client: &QuectelClient) -> Result<Vec<Device>, ApiErro
             page_size,
         };
         let data = retry(&client.retry, "quectel device list page", || {
-            client.call_ok(Endpoint::UserDeviceList, |r| r.query(&query))
+            client.call_ok(Endpoint::UserDeviceList, &query)
         })
         .await?;
         let page = match data {

@@ -3,15 +3,26 @@
 
 use ota_core::{ApiError, ErrorKind};
 
-/// Envelope codes that mean "the access token is no longer good": refresh or sign in again once.
+/// Envelope codes that mean "the access token is no longer good": 401 (the code the simulator and the
+/// HTTP-numbered reading give "token invalid" / "token expired"), and 5032, which public clients of the
+/// end-user API check for a refused or expired token. The client renews once (refresh, else sign in) and
+/// repeats the call once; a second refusal is shown as an auth error.
+pub const SESSION_CODES: [i64; 2] = [401, 5032];
+
 pub fn is_session_code(code: i64) -> bool {
-    code == 401
+    SESSION_CODES.contains(&code)
+}
+
+/// True for an authorized call's HTTP 401 or 403 without an envelope: the token was refused below the API.
+pub fn is_refused_status(err: &ApiError) -> bool {
+    err.code == ErrorKind::Auth
+        && matches!(err.vendor_code.as_deref(), Some("HTTP 401" | "HTTP 403"))
 }
 
 pub fn quectel_error(code: i64, description: Option<&str>) -> ApiError {
     let detail = description.map(str::trim).filter(|d| !d.is_empty());
     let err = match code {
-        401 => ApiError::new(ErrorKind::Auth, "Quectel no longer accepts this account's sign-in.")
+        401 | 5032 => ApiError::new(ErrorKind::Auth, "Quectel no longer accepts this account's sign-in.")
             .with_hint("Check the e-mail and password in Settings (remove and add the account again if they changed)."),
         403 => ApiError::new(ErrorKind::Auth, "Quectel does not allow this account to do that.")
             .with_hint("Check that the device is bound to this account in the Quectel app."),
@@ -80,5 +91,27 @@ mod tests {
         );
         assert_eq!(sign_in_error(4001, None).code, ErrorKind::Auth);
         assert_eq!(sign_in_error(500, None).code, ErrorKind::Retryable);
+    }
+
+    #[test]
+    fn a_refused_token_is_an_auth_error_the_retry_helper_leaves_alone() {
+        for code in SESSION_CODES {
+            let err = quectel_error(code, Some("token invalid"));
+            assert_eq!(err.code, ErrorKind::Auth, "{code}");
+            assert!(!crate::retry::is_retryable(&err), "{code}");
+        }
+        for status in [401, 403] {
+            let err = crate::http::status_error(
+                reqwest::StatusCode::from_u16(status).unwrap(),
+                None,
+                "h",
+            )
+            .unwrap();
+            assert!(is_refused_status(&err), "HTTP {status}");
+            assert!(!crate::retry::is_retryable(&err), "HTTP {status}");
+        }
+        // Envelope 403: the device is not bound to the account; signing in again cannot help.
+        assert!(!is_session_code(403));
+        assert!(!is_refused_status(&quectel_error(403, None)));
     }
 }

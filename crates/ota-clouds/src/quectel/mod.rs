@@ -12,7 +12,7 @@ pub mod plans;
 pub mod service;
 pub mod wire;
 
-pub use ble::{BlePlan, BleReportStatus, VerifiedPackage};
+pub use ble::{BlePlan, BleReportStatus, PackageLimits, VerifiedPackage};
 pub use client::QuectelClient;
 pub use endpoints::{Endpoint, Method};
 pub use plans::{BatchOutcome, PlanAction, PlanTarget, UpgradePlan};

@@ -338,9 +338,9 @@ impl QuectelClient {
         product_key: &str,
         device_key: &str,
     ) -> Result<Option<UpgradePlan>, ApiError> {
-        let query = [("pk", product_key), ("dk", device_key)];
+        let query = Endpoint::GetDeviceUpgradePlan.device_query(product_key, device_key);
         let data = retry(&self.retry, "quectel upgrade plan", || {
-            self.call_ok(Endpoint::GetDeviceUpgradePlan, |r| r.query(&query))
+            self.call_ok(Endpoint::GetDeviceUpgradePlan, &query)
         })
         .await?;
         let Some(data) = data else {
@@ -366,7 +366,7 @@ impl QuectelClient {
             return Ok(Vec::new());
         }
         let data = retry(&self.retry, "quectel upgrade details", || {
-            self.call_ok(Endpoint::GetBatchUpgradeDetails, |r| r.json(targets))
+            self.call_ok(Endpoint::GetBatchUpgradeDetails, targets)
         })
         .await?;
         let Some(data) = data else {
@@ -391,7 +391,7 @@ impl QuectelClient {
             return Ok(BatchOutcome::default());
         }
         let data = self
-            .call_ok(Endpoint::UserBatchConfirmUpgrade, |r| r.json(items))
+            .call_ok(Endpoint::UserBatchConfirmUpgrade, items)
             .await?;
         match data {
             Some(data) => decode(&data),
@@ -502,6 +502,12 @@ mod tests {
         .unwrap();
         assert_eq!(appoint["appointStartTime"], 1);
         assert_eq!(appoint["operType"], 2);
+        use super::super::endpoints::assert_sends_row;
+        assert_sends_row(Endpoint::UserBatchConfirmUpgrade, &json!([appoint]));
+        assert_sends_row(
+            Endpoint::GetBatchUpgradeDetails,
+            &serde_json::to_value([&target]).unwrap(),
+        );
         assert_eq!(ConfirmItem::new(&target, PlanAction::Retry).oper_type, 5);
     }
 

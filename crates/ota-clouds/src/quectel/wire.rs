@@ -5,18 +5,44 @@ use serde_json::Value;
 
 use crate::lenient;
 
-/// `emailPwdLogin` form.
-#[derive(Debug, Clone, Serialize)]
+/// Stands in for a secret in `Debug` output.
+pub(crate) struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// `emailPwdLogin` form. `Debug` never shows the password.
+#[derive(Clone, Serialize)]
 pub struct LoginForm<'a> {
     pub email: &'a str,
     pub pwd: &'a str,
 }
 
-/// `refreshToken` form.
-#[derive(Debug, Clone, Serialize)]
+impl std::fmt::Debug for LoginForm<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("email", &self.email)
+            .field("pwd", &Redacted)
+            .finish()
+    }
+}
+
+/// `refreshToken` form. `Debug` never shows the token.
+#[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshForm<'a> {
     pub refresh_token: &'a str,
+}
+
+impl std::fmt::Debug for RefreshForm<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshForm")
+            .field("refresh_token", &Redacted)
+            .finish()
+    }
 }
 
 /// `userDeviceList` query.
@@ -28,8 +54,9 @@ pub struct DeviceListQuery {
     pub page_size: u32,
 }
 
-/// Every answer: `{"code": 200, "msg", "data", "extMsg"}`. Some docs show `code` 0 for success.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Every answer: `{"code": 200, "msg", "data", "extMsg"}`. Some docs show `code` 0 for success. `Debug`
+/// leaves `data` out: sign-in and refresh answers carry the tokens there.
+#[derive(Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Envelope {
     #[serde(default, deserialize_with = "lenient::opt_i64")]
@@ -40,6 +67,17 @@ pub struct Envelope {
     pub data: Option<Value>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub ext_msg: Option<String>,
+}
+
+impl std::fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Envelope")
+            .field("code", &self.code)
+            .field("msg", &self.msg)
+            .field("data", &self.data.as_ref().map(|_| Redacted))
+            .field("ext_msg", &self.ext_msg)
+            .finish()
+    }
 }
 
 impl Envelope {
@@ -61,14 +99,24 @@ impl Envelope {
     }
 }
 
-/// A token with its expiry (`expirationTime`, seconds or milliseconds since the epoch).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// A token with its expiry (`expirationTime`, seconds or milliseconds since the epoch). `Debug` shows only
+/// the expiry.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenInfo {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub token: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub expiration_time: Option<i64>,
+}
+
+impl std::fmt::Debug for TokenInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenInfo")
+            .field("token", &self.token.as_ref().map(|_| Redacted))
+            .field("expiration_time", &self.expiration_time)
+            .finish()
+    }
 }
 
 impl TokenInfo {
@@ -97,14 +145,29 @@ impl TokenInfo {
     }
 }
 
-/// `data` of a sign-in or refresh.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `data` of a sign-in or refresh. `Debug` never shows the tokens.
+#[derive(Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginData {
     #[serde(default)]
     pub access_token: Option<Value>,
     #[serde(default)]
     pub refresh_token: Option<Value>,
+}
+
+impl std::fmt::Debug for LoginData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginData")
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| Redacted),
+            )
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| Redacted),
+            )
+            .finish()
+    }
 }
 
 impl LoginData {
@@ -189,6 +252,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(query, json!({"pageNumber": 2, "pageSize": 100}));
+        use crate::quectel::endpoints::{assert_sends_row, Endpoint};
+        assert_sends_row(Endpoint::EmailPwdLogin, &login);
+        assert_sends_row(Endpoint::RefreshToken, &refresh);
+        assert_sends_row(Endpoint::UserDeviceList, &query);
     }
 
     #[test]
@@ -242,5 +309,42 @@ mod tests {
         assert_eq!(page.total, Some(2));
         let empty: DevicePage = serde_json::from_value(json!({"list": null})).unwrap();
         assert!(empty.entries().is_empty());
+    }
+
+    #[test]
+    fn debug_never_shows_the_password_or_the_tokens() {
+        let login = LoginForm {
+            email: "fleet@example.com",
+            pwd: "q-SECRET-pw",
+        };
+        let shown = format!("{login:?}");
+        assert!(!shown.contains("q-SECRET-pw"), "{shown}");
+        assert!(shown.contains("fleet@example.com"));
+        let refresh = RefreshForm {
+            refresh_token: "qr-SECRET",
+        };
+        assert!(!format!("{refresh:?}").contains("qr-SECRET"));
+
+        let answer = json!({"code": 200, "msg": "success", "data": {
+            "accessToken": {"token": "qa-SECRET", "expirationTime": 1_700_000_000},
+            "refreshToken": {"token": "qr-SECRET", "expirationTime": 1_700_000_000}}});
+        let envelope: Envelope = serde_json::from_value(answer.clone()).unwrap();
+        let data: LoginData = serde_json::from_value(answer["data"].clone()).unwrap();
+        let access = data.access().unwrap();
+        for shown in [
+            format!("{envelope:?}"),
+            format!("{data:?}"),
+            format!("{access:?}"),
+        ] {
+            assert!(
+                !shown.contains("qa-SECRET") && !shown.contains("qr-SECRET"),
+                "{shown}"
+            );
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+        assert!(
+            format!("{access:?}").contains("1700000000"),
+            "the expiry stays readable"
+        );
     }
 }

@@ -133,8 +133,10 @@ impl VicohomeClient {
         envelope_of(&raw, &self.host)
     }
 
-    /// An authorized call. A session code (-1024..-1027) or HTTP 401 means the token is no longer good:
-    /// sign in again and repeat the call once.
+    /// An authorized call. A session code (-1024..-1027) or HTTP 401/403 means the token is no longer
+    /// good: sign in again and repeat the call once. Only once: if the new token is refused too, that
+    /// answer is what the caller gets (an auth error, never retried, see [`crate::retry::is_retryable`]),
+    /// so a cloud that keeps refusing cannot drive a loop of sign-ins.
     async fn call<B: Serialize + ?Sized>(
         &self,
         path: &str,
@@ -144,7 +146,7 @@ impl VicohomeClient {
         let first = self.exchange(Some(&token), path, body).await;
         let stale = match &first {
             Ok(envelope) => envelope.outcome().is_some_and(is_session_code),
-            Err(err) => is_http_unauthorized(err),
+            Err(err) => is_refused_status(err),
         };
         if !stale {
             return first;
@@ -204,8 +206,10 @@ impl VicohomeClient {
     }
 }
 
-fn is_http_unauthorized(err: &ApiError) -> bool {
-    err.code == ErrorKind::Auth && err.vendor_code.as_deref() == Some("HTTP 401")
+/// An HTTP 401 or 403 without an envelope: the token was refused below the API.
+fn is_refused_status(err: &ApiError) -> bool {
+    err.code == ErrorKind::Auth
+        && matches!(err.vendor_code.as_deref(), Some("HTTP 401" | "HTTP 403"))
 }
 
 /// The envelope in an answer, if the answer is one; otherwise what its HTTP status says.

@@ -8,14 +8,24 @@ use serde_json::Value;
 
 use crate::lenient;
 
-/// `POST /account/login`.
-#[derive(Debug, Clone, Serialize)]
+/// `POST /account/login`. `Debug` never shows the password.
+#[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginRequest<'a> {
     pub email: &'a str,
     pub password: &'a str,
     /// 0 = e-mail and password.
     pub login_type: i32,
+}
+
+impl std::fmt::Debug for LoginRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .field("password", &format_args!("<redacted>"))
+            .field("login_type", &self.login_type)
+            .finish()
+    }
 }
 
 /// `POST /device/listuserdevices`.
@@ -52,8 +62,9 @@ pub struct StartOtaRequest<'a> {
     pub base: BaseEntry<'a>,
 }
 
-/// Every answer: `{"result": int, "msg": str, "data": ...}`; 0 is success, negative an error.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Every answer: `{"result": int, "msg": str, "data": ...}`; 0 is success, negative an error. `Debug`
+/// leaves `data` out: a sign-in answer carries the session token there.
+#[derive(Clone, Default, Deserialize)]
 pub struct Envelope {
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub result: Option<i64>,
@@ -64,6 +75,20 @@ pub struct Envelope {
     pub msg: Option<String>,
     #[serde(default)]
     pub data: Option<Value>,
+}
+
+impl std::fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Envelope")
+            .field("result", &self.result)
+            .field("code", &self.code)
+            .field("msg", &self.msg)
+            .field(
+                "data",
+                &self.data.is_some().then_some(format_args!("<redacted>")),
+            )
+            .finish()
+    }
 }
 
 impl Envelope {
@@ -79,10 +104,22 @@ impl Envelope {
 }
 
 /// `data` of a successful sign-in: `data.token.token`. Some builds put the token string at `data.token`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `Debug` never shows the token.
+#[derive(Clone, Default, Deserialize)]
 pub struct LoginData {
     #[serde(default)]
     pub token: Option<Value>,
+}
+
+impl std::fmt::Debug for LoginData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginData")
+            .field(
+                "token",
+                &self.token.is_some().then_some(format_args!("<redacted>")),
+            )
+            .finish()
+    }
 }
 
 impl LoginData {
@@ -309,5 +346,30 @@ mod tests {
         );
         assert_eq!(device_list(&json!({"total": 0})).unwrap().len(), 0);
         assert!(device_list(&json!("nope")).is_none());
+    }
+
+    #[test]
+    fn debug_never_shows_the_password_or_the_session_token() {
+        let login = LoginRequest {
+            email: "tech@example.com",
+            password: "hunter2-pw",
+            login_type: 0,
+        };
+        let shown = format!("{login:?}");
+        assert!(!shown.contains("hunter2-pw"), "{shown}");
+        assert!(shown.contains("tech@example.com") && shown.contains("<redacted>"));
+
+        let answer =
+            json!({"result": 0, "msg": "success", "data": {"token": {"token": "tok-SECRET-1"}}});
+        let envelope: Envelope = serde_json::from_value(answer.clone()).unwrap();
+        let shown = format!("{envelope:?}");
+        assert!(!shown.contains("tok-SECRET-1"), "{shown}");
+        assert!(
+            shown.contains("success"),
+            "the outcome stays readable: {shown}"
+        );
+        let data: LoginData = serde_json::from_value(answer["data"].clone()).unwrap();
+        assert_eq!(data.token().as_deref(), Some("tok-SECRET-1"));
+        assert!(!format!("{data:?}").contains("tok-SECRET-1"));
     }
 }

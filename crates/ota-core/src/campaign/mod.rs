@@ -3,6 +3,7 @@
 //! automatic retries, pause / resume / cancel, and a pre-flight check that says which devices will not
 //! take it and why. Each cloud's own mechanism does the per-device work ([`crate::cloud::FleetUpdates`]).
 
+pub mod lease;
 pub mod model;
 pub mod rules;
 pub mod runner;
@@ -512,7 +513,13 @@ pub fn dashboard(console: &Console, id: i64) -> Result<CampaignDashboard, ApiErr
         eta_secs,
         window_opens_at,
         history,
+        run_by: store.campaign_lease(id, now_ms())?,
     })
+}
+
+/// The runner that runs a campaign now (holds its live lease), if any: this process or another.
+pub fn run_by(console: &Console, id: i64) -> Result<Option<CampaignLease>, ApiError> {
+    Ok(console.store().campaign_lease(id, now_ms())?)
 }
 
 pub fn devices(
@@ -523,7 +530,8 @@ pub fn devices(
     Ok(console.store().campaign_devices(id, query)?)
 }
 
-/// Runs a campaign in the background unless this process already does.
+/// Runs a campaign in the background unless this process already does. While another process runs it,
+/// the task follows and takes over only when that runner ends or its lease expires ([`runner::run`]).
 pub fn spawn(console: Arc<Console>, id: i64) {
     if !console.claim_campaign(id) {
         return;
@@ -559,7 +567,8 @@ pub fn spawn(console: Arc<Console>, id: i64) {
     });
 }
 
-/// After a restart: runs every campaign that was running or has devices in flight.
+/// After a restart: runs every campaign that was running or has devices in flight. A campaign another
+/// process runs is followed, not run twice (its lease decides).
 pub fn resume_running(console: &Arc<Console>) -> Result<usize, ApiError> {
     let ids = console.store().running_campaigns()?;
     for id in &ids {

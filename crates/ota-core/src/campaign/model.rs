@@ -398,6 +398,30 @@ pub struct ProgressPoint {
     pub pending: u32,
 }
 
+/// The runner that holds a campaign's lease: the only one that claims, starts and records its devices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CampaignLease {
+    /// Random per runner (not shown; it tells two runners of one process apart).
+    pub holder: String,
+    pub host: String,
+    pub pid: u32,
+    /// "otactl" or "OTA Console".
+    pub program: String,
+    #[ts(type = "number")]
+    pub acquired_at: i64,
+    /// Unless renewed, another runner may take the campaign over after this (Unix ms).
+    #[ts(type = "number")]
+    pub expires_at: i64,
+}
+
+impl CampaignLease {
+    /// "otactl pid 812 on host build-3", as the CLI and the dashboard say it.
+    pub fn describe(&self) -> String {
+        format!("{} pid {} on host {}", self.program, self.pid, self.host)
+    }
+}
+
 /// Everything the dashboard shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -416,6 +440,10 @@ pub struct CampaignDashboard {
     pub window_opens_at: Option<i64>,
     pub failures: Vec<FailureGroup>,
     pub history: Vec<ProgressPoint>,
+    /// Who runs the campaign now (a live lease); absent when no runner does.
+    #[ts(optional = nullable)]
+    #[serde(default)]
+    pub run_by: Option<CampaignLease>,
 }
 
 /// One device of a campaign with the cloud's last reported state and its age.

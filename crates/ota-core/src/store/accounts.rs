@@ -4,7 +4,8 @@ use super::Store;
 use crate::error::{ApiError, CoreError, CoreResult, ErrorKind};
 use crate::model::{now_ms, Account, Cloud, NewAccount};
 
-const COLUMNS: &str = "id, name, cloud, base_url, region, username, sandbox, created_at";
+const COLUMNS: &str =
+    "id, name, cloud, base_url, region, username, sandbox, created_at, allow_http";
 
 fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
     let cloud: String = row.get(2)?;
@@ -19,17 +20,27 @@ fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
         username: row.get(5)?,
         sandbox: row.get(6)?,
         created_at: row.get(7)?,
+        allow_http: row.get(8)?,
     })
 }
 
 impl Store {
+    /// This database's random id (made by migration 0008): keychain entries are filed under it.
+    pub fn instance_id(&self) -> CoreResult<String> {
+        self.read(|conn| {
+            Ok(conn.query_row("SELECT id FROM store_identity LIMIT 1", [], |r| r.get(0))?)
+        })
+    }
+
     pub fn add_account(&self, new: &NewAccount) -> CoreResult<Account> {
         let name = new.name.trim();
         if name.is_empty() {
             return Err(ApiError::validation("An account needs a name.").into());
         }
-        let url = crate::net::validate_base_url(&new.base_url)?;
+        let url = crate::net::validate_account_url(new.cloud, &new.base_url, new.allow_http)?;
         let base_url = url.as_str().trim_end_matches('/').to_string();
+        // Only record the choice where it matters (a plain http URL that is not loopback).
+        let allow_http = new.allow_http && url.scheme() == "http" && !crate::net::is_loopback(&url);
         self.write(|tx| {
             let exists: bool = tx.query_row(
                 "SELECT EXISTS(SELECT 1 FROM accounts WHERE name = ?1)",
@@ -45,15 +56,16 @@ impl Store {
                 .into());
             }
             tx.execute(
-                "INSERT INTO accounts (name, cloud, base_url, region, username, sandbox, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
+                "INSERT INTO accounts (name, cloud, base_url, region, username, sandbox, created_at, allow_http)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7)",
                 params![
                     name,
                     new.cloud.as_str(),
                     base_url,
                     new.region.as_deref().filter(|s| !s.is_empty()),
                     new.username.as_deref().filter(|s| !s.is_empty()),
-                    now_ms()
+                    now_ms(),
+                    allow_http
                 ],
             )?;
             let id = tx.last_insert_rowid();
@@ -153,6 +165,7 @@ mod tests {
             base_url: "https://api-us.vicohome.io/".into(),
             region: Some("us".into()),
             username: Some("tech@example.com".into()),
+            allow_http: false,
         }
     }
 

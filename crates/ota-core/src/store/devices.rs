@@ -1,3 +1,5 @@
+use std::collections::HashSet;
+
 use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 
 use super::Store;
@@ -158,6 +160,16 @@ impl Store {
         })
     }
 
+    /// How many devices the cache holds per account (accounts with none are absent).
+    pub fn device_counts_by_account(&self) -> CoreResult<std::collections::HashMap<i64, u64>> {
+        self.read(|conn| {
+            let mut stmt =
+                conn.prepare("SELECT account_id, COUNT(*) FROM devices GROUP BY account_id")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, u64>(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
     /// Every cached device with this id, whatever its cloud or account.
     pub fn find_device_any(&self, device_id: &str) -> CoreResult<Vec<Device>> {
         self.read(|conn| {
@@ -291,6 +303,56 @@ impl Store {
                 oldest_refresh,
                 accounts,
             })
+        })
+    }
+
+    /// Product keys of an account's devices of `model` (every model when `None`).
+    pub fn product_keys(&self, account_id: i64, model: Option<&str>) -> CoreResult<Vec<String>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT DISTINCT product_key FROM devices
+                 WHERE account_id = ?1 AND product_key IS NOT NULL AND (?2 IS NULL OR model = ?2)
+                 ORDER BY product_key",
+            )?;
+            let keys = stmt
+                .query_map(params![account_id, model], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(keys)
+        })
+    }
+
+    /// Every cached device matching a device-list filter (its paging ignored).
+    pub fn matching_devices(&self, query: &DeviceQuery) -> CoreResult<Vec<Device>> {
+        let mut all = Vec::new();
+        let mut page_query = query.clone();
+        page_query.limit = MAX_PAGE_SIZE;
+        page_query.offset = 0;
+        loop {
+            let page = self.query_devices(&page_query)?;
+            let n = page.rows.len() as u32;
+            all.extend(page.rows);
+            if n < page_query.limit {
+                return Ok(all);
+            }
+            page_query.offset += n;
+        }
+    }
+
+    /// Devices another update holds: an unfinished job, or an open row of an unfinished campaign.
+    pub fn busy_devices(&self) -> CoreResult<HashSet<(i64, String)>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT account_id, device_id FROM ota_jobs WHERE state IN ('starting', 'running')
+                 UNION
+                 SELECT d.account_id, d.device_id FROM campaign_devices d
+                 JOIN campaigns c ON c.id = d.campaign_id
+                 WHERE d.state IN ('starting', 'running')
+                    OR (d.state = 'pending' AND c.state IN ('ready', 'running', 'paused'))",
+            )?;
+            let set = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<HashSet<(i64, String)>, _>>()?;
+            Ok(set)
         })
     }
 }

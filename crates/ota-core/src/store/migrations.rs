@@ -20,6 +20,12 @@ const MIGRATIONS: &[(u32, &str)] = &[
         5,
         include_str!("../../migrations/0005_campaign_claim_order.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/0006_account_plain_http.sql"),
+    ),
+    (7, include_str!("../../migrations/0007_campaign_leases.sql")),
+    (8, include_str!("../../migrations/0008_store_identity.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> CoreResult<()> {
@@ -35,6 +41,12 @@ pub fn run(conn: &mut Connection) -> CoreResult<()> {
         return Ok(());
     }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
+    // Read again under the exclusive lock: two first starts may both have seen the old version, and only
+    // the first to get the lock may apply the migrations.
+    let current: u32 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if current >= known {
+        return Ok(());
+    }
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         tx.execute_batch(sql)
             .map_err(|source| CoreError::Migration {

@@ -46,7 +46,7 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date.
     pub fn open_in(data_dir: &Path) -> CoreResult<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|source| CoreError::Io {
+        crate::private_files::ensure_private_dir(data_dir).map_err(|source| CoreError::Io {
             path: data_dir.display().to_string(),
             source,
         })?;
@@ -54,12 +54,31 @@ impl Store {
     }
 
     pub fn open(path: &Path) -> CoreResult<Self> {
+        // SQLite creates its -wal and -shm files with the database file's mode: create it private first.
+        let private = |p: &Path| {
+            crate::private_files::restrict_file_if_present(p).map_err(|source| CoreError::Io {
+                path: p.display().to_string(),
+                source,
+            })
+        };
+        if !path.exists() {
+            crate::private_files::open_private_append(path).map_err(|source| CoreError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
+        private(path)?;
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         migrations::run(&mut conn)?;
         let reader = Connection::open(path)?;
         configure(&reader)?;
         reader.pragma_update(None, "query_only", true)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            private(Path::new(&side))?;
+        }
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             reader: Arc::new(Mutex::new(reader)),
@@ -119,4 +138,34 @@ pub(crate) fn test_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open_in(dir.path()).expect("open store");
     (dir, store)
+}
+
+#[cfg(all(test, unix))]
+mod file_mode_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_data_folder_and_database_files_are_private_to_the_user() {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("ota-console");
+        // A folder made earlier with a permissive umask is tightened too.
+        std::fs::create_dir(&data).unwrap();
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let store = Store::open_in(&data).unwrap();
+        store
+            .write(|tx| Ok(tx.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")?))
+            .unwrap();
+        assert_eq!(mode(&data), 0o700);
+        let db = crate::paths::database_path(&data);
+        assert_eq!(mode(&db), 0o600);
+        let wal = data.join("ota-console.sqlite3-wal");
+        assert!(wal.exists(), "WAL mode keeps a -wal file while open");
+        assert_eq!(mode(&wal), 0o600);
+    }
 }

@@ -112,6 +112,7 @@ mod tests {
                 base_url: "https://iot-api.acceleronix.io".into(),
                 region: None,
                 username: Some("u@example.com".into()),
+                allow_http: false,
             })
             .unwrap();
         let mut plan = CachedPlan {

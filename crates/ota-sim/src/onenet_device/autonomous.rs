@@ -21,7 +21,10 @@
 //!     [`UPGRADE_FAILED`] = 206
 //!     (the seed's "upgrade failed, unknown exception"), `error` "the device could not install the
 //!     package".
-//! - A success records `last_result` 201 (the seed's "upgrade success"); `result` stays null.
+//! - The device reports as the seed orders it: reaching upgrading records `last_result` 101 (its
+//!   download report), a success 201 (the seed's "upgrade success"); `result` stays null. So a
+//!   device-side 101 on an autonomous task that is already upgrading is refused (errno 21), as a
+//!   second download report is.
 //!
 //! A task's `updated_ms` is the simulated instant of its last change, even when it is looked at later.
 
@@ -42,6 +45,8 @@ pub const DOWNLOAD_FAIL_AT: f64 = 0.4;
 pub const DOWNLOAD_FAILED: u16 = 107;
 /// Result code of an upgrade the `install_fail` fault stopped (seed: upgrade failed, unknown).
 pub const UPGRADE_FAILED: u16 = 206;
+/// Result code of a finished download (the report that begins the upgrade phase).
+pub const DOWNLOADED: u16 = 101;
 /// Result code of a finished upgrade.
 pub const UPGRADE_SUCCEEDED: u16 = 201;
 
@@ -188,6 +193,7 @@ fn step(world: &mut World, id: u64, now: f64) {
             run.error = run.doom.as_ref().map(|d| d.message);
         }
         TaskState::Succeeded => task.last_result = Some(UPGRADE_SUCCEEDED),
+        TaskState::Upgrading => task.last_result = Some(DOWNLOADED),
         _ => {}
     }
     task.set_state(next, at);

@@ -1,17 +1,26 @@
 //! The download token's life after the check: `GET /ota/south/download/{token}/check` (pending →
 //! downloading), `POST /ota/south/device/download/{token}/progress` (`{"step": n}`: percent, or a result
 //! code above 100) and `POST /ota/south/report?token=` (`{"result": code}`), with the state machine
-//! both result paths share:
+//! both result paths share. A task's results are reported twice, in order: a 1xx after the download, a
+//! 2xx after the upgrade (seed, shared README):
 //!
-//! | code    | from                              | to          |
-//! |---------|-----------------------------------|-------------|
-//! | 101     | downloading, upgrading            | upgrading   |
-//! | 102–107 | pending, downloading, upgrading   | failed      |
-//! | 201     | upgrading                         | succeeded   |
-//! | 202–208 | downloading, upgrading            | failed      |
+//! | code    | from                                                       | to        |
+//! |---------|------------------------------------------------------------|-----------|
+//! | 101     | downloading                                                | upgrading |
+//! | 101     | upgrading, reached by progress step 100 with no 1xx yet    | upgrading |
+//! | 102–107 | downloading                                                | failed    |
+//! | 201     | upgrading                                                  | succeeded |
+//! | 202–208 | upgrading                                                  | failed    |
 //!
-//! Anything else on an unfinished task is errno 21; on a finished one 20 (succeeded/failed) or 22
-//! (cancelled). The `offline` fault makes the token check and the progress answer 17.
+//! Anything else on an unfinished task is errno 21 "invalid operation": a 1xx while pending (the token
+//! was never checked, nothing was downloaded) or paused, a 2xx while pending, downloading or paused, a
+//! second 1xx. The second 101 row is OneNET's C SDK order: it sends progress step 100 (which begins
+//! the upgrade phase) and then its one download report, 101. On a finished task the answer is 20
+//! (succeeded/failed) or 22 (cancelled). Progress steps 0–100 are taken only while downloading (17
+//! otherwise). The `offline` fault makes the token check and the progress answer 17.
+//!
+//! Report and progress demand `Content-Type: application/json` (see the module above): without it the
+//! answer is 24, as for any body that is not the JSON they expect.
 
 use std::sync::Arc;
 
@@ -23,8 +32,8 @@ use serde_json::Value;
 
 use super::tasks::{known_result, Task, TaskState, TokenProblem};
 use super::{
-    authorize, call, caller, dev_id_of, errno, fail, finished_errno, ok_reply, on_success, param,
-    Params, PROGRESS, REPORT, TOKEN_CHECK,
+    authorize, call, caller, declares_json, dev_id_of, errno, fail, finished_errno, ok_reply,
+    on_success, param, Params, PROGRESS, REPORT, TOKEN_CHECK,
 };
 use crate::faults::FaultKind;
 use crate::gateway;
@@ -39,11 +48,14 @@ fn apply_result(task: &mut Task, code: i64, now: f64) -> Result<(), i64> {
         return Err(errno::PARAMS);
     }
     use TaskState::*;
+    // No result is recorded while a task is unfinished except the download's 101.
+    let download_reported = task.last_result.is_some();
     let next = match (code, task.state) {
-        (101, Downloading | Upgrading) => Upgrading,
-        (102..=107, Pending | Downloading | Upgrading) => Failed,
+        (101, Downloading) => Upgrading,
+        (101, Upgrading) if !download_reported => Upgrading,
+        (102..=107, Downloading) => Failed,
         (201, Upgrading) => Succeeded,
-        (202..=208, Downloading | Upgrading) => Failed,
+        (202..=208, Upgrading) => Failed,
         _ => return Err(errno::INVALID_OPERATION),
     };
     // known_result keeps the code in 101..=208.
@@ -117,9 +129,10 @@ pub async fn token_check(
     .await
 }
 
-/// Progress: 2 no dev_id; 1 auth; 24 body without an integer `step` (or a negative one); 4 unknown
-/// or foreign token; 12 expired; 20/22 task over; step > 100: the report's rules; step 0–100: 17
-/// unless downloading (or under `offline`), else 0, and 100 moves the task to upgrading.
+/// Progress: 2 no dev_id; 1 auth; 24 no `Content-Type: application/json`, or a body without an
+/// integer `step` (or a negative one); 4 unknown or foreign token; 12 expired; 20/22 task over;
+/// step > 100: the report's rules; step 0–100: 17 unless downloading (or under `offline`), else 0, and
+/// 100 moves the task to upgrading.
 pub async fn progress(
     State(sim): State<Arc<Sim>>,
     Path(token): Path<String>,
@@ -128,12 +141,16 @@ pub async fn progress(
     body: Bytes,
 ) -> Response {
     let auth = gateway::authorization(&headers);
+    let json_body = declares_json(&headers);
     let dev_id = dev_id_of(&params);
     gateway::serve(&sim, call(PROGRESS, dev_id.as_deref()), |world| {
         let dev_id = match caller(world, dev_id.as_deref(), auth.as_deref()) {
             Ok(device) => device.id,
             Err(refusal) => return refusal,
         };
+        if !json_body {
+            return fail(errno::BAD_RESULT);
+        }
         let Some(step) = int_field(&body, "step").filter(|s| *s >= 0) else {
             return fail(errno::BAD_RESULT);
         };
@@ -171,8 +188,9 @@ pub async fn progress(
 }
 
 /// Report: 2 no dev_id or no token parameter; 1 auth, or a download token no task has, or an
-/// expired one; 24 body without an integer `result`; 21 another device's token; 20/22 task over;
-/// 2 unknown code; 21 a code the task's state does not allow; else 0.
+/// expired one; 24 no `Content-Type: application/json`, or a body without an integer `result`; 21
+/// another device's token; 20/22 task over; 2 unknown code; 21 a code out of order (see the table
+/// above); else 0.
 pub async fn report(
     State(sim): State<Arc<Sim>>,
     Query(params): Params,
@@ -180,6 +198,7 @@ pub async fn report(
     body: Bytes,
 ) -> Response {
     let auth = gateway::authorization(&headers);
+    let json_body = declares_json(&headers);
     let dev_id = dev_id_of(&params);
     let token = param(&params, "token").map(str::to_string);
     gateway::serve(&sim, call(REPORT, dev_id.as_deref()), |world| {
@@ -188,6 +207,9 @@ pub async fn report(
         };
         if let Err(code) = authorize(world, &dev_id, auth.as_deref()) {
             return fail(code);
+        }
+        if !json_body {
+            return fail(errno::BAD_RESULT);
         }
         let Some(result) = int_field(&body, "result") else {
             return fail(errno::BAD_RESULT);
@@ -248,21 +270,47 @@ mod tests {
         let mut t = task(Downloading);
         assert_eq!(apply_result(&mut t, 101, 1.0), Ok(()));
         assert_eq!((t.state, t.step), (Upgrading, 100));
-        assert_eq!(apply_result(&mut t, 101, 1.5), Ok(()), "101 twice is fine");
+        assert_eq!(
+            apply_result(&mut t, 101, 1.5),
+            Err(errno::INVALID_OPERATION),
+            "the download is reported once"
+        );
+        assert_eq!(
+            apply_result(&mut t, 104, 1.5),
+            Err(errno::INVALID_OPERATION),
+            "no download failure after the download"
+        );
         assert_eq!(apply_result(&mut t, 201, 2.0), Ok(()));
         assert_eq!(t.state, Succeeded);
         assert_eq!(apply_result(&mut t, 201, 3.0), Err(errno::FINISHED));
+
+        // The C SDK's order: progress step 100 began the upgrade, then its one 101.
+        let mut sdk = task(Upgrading);
+        assert_eq!(apply_result(&mut sdk, 101, 1.0), Ok(()));
+        assert_eq!((sdk.state, sdk.last_result), (Upgrading, Some(101)));
+        assert_eq!(
+            apply_result(&mut sdk, 101, 1.5),
+            Err(errno::INVALID_OPERATION)
+        );
+
         let table: &[(TaskState, i64, Result<TaskState, i64>)] = &[
             (Pending, 101, Err(errno::INVALID_OPERATION)),
-            (Pending, 104, Ok(Failed)),
+            (Pending, 104, Err(errno::INVALID_OPERATION)),
+            (Pending, 107, Err(errno::INVALID_OPERATION)),
             (Pending, 201, Err(errno::INVALID_OPERATION)),
             (Pending, 205, Err(errno::INVALID_OPERATION)),
+            (Downloading, 102, Ok(Failed)),
             (Downloading, 107, Ok(Failed)),
             (Downloading, 201, Err(errno::INVALID_OPERATION)),
-            (Downloading, 208, Ok(Failed)),
-            (Upgrading, 102, Ok(Failed)),
+            (Downloading, 205, Err(errno::INVALID_OPERATION)),
+            (Downloading, 208, Err(errno::INVALID_OPERATION)),
+            (Upgrading, 102, Err(errno::INVALID_OPERATION)),
+            (Upgrading, 107, Err(errno::INVALID_OPERATION)),
+            (Upgrading, 202, Ok(Failed)),
             (Upgrading, 205, Ok(Failed)),
+            (Upgrading, 208, Ok(Failed)),
             (Paused, 101, Err(errno::INVALID_OPERATION)),
+            (Paused, 201, Err(errno::INVALID_OPERATION)),
             (Failed, 101, Err(errno::FINISHED)),
             (Succeeded, 299, Err(errno::FINISHED)),
             (Cancelled, 101, Err(errno::CANCELLED)),
@@ -277,6 +325,8 @@ mod tests {
             assert_eq!(got, *want, "{code} from {from:?}");
             if got.is_ok() {
                 assert_eq!(t.last_result, Some(*code as u16));
+            } else {
+                assert_eq!((t.state, t.last_result), (*from, None), "untouched");
             }
         }
     }

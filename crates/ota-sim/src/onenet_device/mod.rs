@@ -8,6 +8,12 @@
 //! JSON answers: envelope `{"errno", "error", "data"}`, HTTP 200 even for errors, through
 //! `gateway::serve` (faults, call log with target = dev_id). Download errors are a 200 with
 //! no `Content-Length` and the one-byte body `1` (nothing to serve) or `3` (invalid token).
+//!
+//! `Content-Type: application/json` (the vendor marks it required) is demanded of the calls that carry
+//! a JSON body — report, progress and `POST /ota/device/version` — after the caller is authorised and
+//! before the body is read. Without it the body is not read as JSON, so the answer is the endpoint's own
+//! errno for an unreadable body: 24 for report and progress, 2 for the version report. GETs carry no
+//! body and are served with or without it (OneNET's C SDK sends none on its GETs).
 
 mod admin;
 mod autonomous;
@@ -23,6 +29,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::Query;
+use axum::http::{header, HeaderMap};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Serialize;
@@ -130,6 +137,16 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
 }
 
 type Params = Query<HashMap<String, String>>;
+
+/// True when the request says its body is JSON: `Content-Type: application/json`, in any letter case,
+/// with or without parameters such as `; charset=UTF-8`.
+fn declares_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
 
 /// A query parameter, trimmed; absent when empty.
 fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
@@ -277,5 +294,38 @@ fn task_data(task: &Task, ip_port: Option<String>) -> TaskData {
         interval: task.spec.interval,
         package_kind: task.spec.package_kind,
         ip_port,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_body_is_declared_by_its_media_type() {
+        let with = |value: Option<&str>| {
+            let mut headers = HeaderMap::new();
+            if let Some(value) = value {
+                headers.insert(header::CONTENT_TYPE, value.parse().unwrap());
+            }
+            declares_json(&headers)
+        };
+        for yes in [
+            "application/json",
+            "application/json;charset=UTF-8",
+            "Application/JSON ; charset=utf-8",
+        ] {
+            assert!(with(Some(yes)), "{yes}");
+        }
+        for no in [
+            None,
+            Some(""),
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("application/json-patch+json"),
+            Some("text/json"),
+        ] {
+            assert!(!with(no), "{no:?}");
+        }
     }
 }

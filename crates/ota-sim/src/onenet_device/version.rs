@@ -4,8 +4,9 @@
 //! beside it and is null until reported or until a module task succeeds. Reporting a version
 //! completes the device's open task of that kind whose target it is.
 //!
-//! errno: 2 no dev_id, or a body that is not a JSON object with at least one of the two as a string;
-//! 1 auth; 27 a version not `[A-Za-z0-9_.-]{1,20}`; else 0 (GET: `data{f_version, s_version}`).
+//! errno: 2 no dev_id; 1 auth; 2 (POST) no `Content-Type: application/json`, or a body that is not a
+//! JSON object with at least one of the two as a string; 27 a version not `[A-Za-z0-9_.-]{1,20}`;
+//! else 0 (GET: `data{f_version, s_version}`). The GET carries no body and needs no Content-Type.
 
 use std::sync::Arc;
 
@@ -18,8 +19,8 @@ use serde_json::Value;
 
 use super::tasks::{valid_version, APPLICATION, MODULE};
 use super::{
-    call, caller, complete_if_on_target, dev_id_of, errno, fail, ok_reply, set_version, Params,
-    VERSION,
+    call, caller, complete_if_on_target, declares_json, dev_id_of, errno, fail, ok_reply,
+    set_version, Params, VERSION,
 };
 use crate::gateway;
 use crate::world::Sim;
@@ -58,12 +59,16 @@ pub async fn write(
     body: Bytes,
 ) -> Response {
     let auth = gateway::authorization(&headers);
+    let json_body = declares_json(&headers);
     let dev_id = dev_id_of(&params);
     gateway::serve(&sim, call(VERSION, dev_id.as_deref()), |world| {
         let dev_id = match caller(world, dev_id.as_deref(), auth.as_deref()) {
             Ok(device) => device.id,
             Err(refusal) => return refusal,
         };
+        if !json_body {
+            return fail(errno::PARAMS);
+        }
         let Ok(value) = serde_json::from_slice::<Value>(&body) else {
             return fail(errno::PARAMS);
         };

@@ -1,5 +1,11 @@
 //! The Vicohome (ADDX) camera cloud: sign-in, device list, one device, OTA start and status.
 //!
+//! Each endpoint takes exactly the documented form (see `docs/clouds/vicohome.md`): `POST` with a JSON
+//! body (`Content-Type: application/json`) on the documented path — `/device/otastart/` and
+//! `/device/otastatus/` with their trailing slash. A path without it is unknown (HTTP 404), another
+//! method is HTTP 405, and a body in another encoding or without a documented field is -2 "invalid
+//! parameters".
+//!
 //! Each `otastart` that begins a new run counts as one start of the camera in `GET /_sim/starts`; the
 //! run's target is the camera's `newest_firmware` at that moment (`POST /_sim/vicohome/firmware` changes
 //! it for later starts).
@@ -11,11 +17,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
-use axum::routing::post;
-use axum::Router;
+use axum::extract::{OriginalUri, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{post, MethodRouter};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 
 use crate::faults::{FaultKind, FaultUses};
 use crate::fleet::{Cloud, Device};
@@ -24,8 +31,8 @@ use crate::log::{CallInfo, Outcome};
 use crate::world::{Sim, World};
 use ota::{Failure, OtaRun, Phase};
 use wire::{
-    DeviceInfo, DeviceListData, DeviceRequest, Envelope, LoginData, LoginRequest, OtaStatusData,
-    TokenData,
+    BodyError, DeviceInfo, DeviceListData, DeviceRequest, Envelope, ListDevicesRequest, LoginData,
+    LoginRequest, OtaStatusData, StartOtaRequest, TokenData,
 };
 
 pub const GENERAL_ERROR: i64 = -1;
@@ -69,6 +76,14 @@ fn message(code: i64) -> &'static str {
 
 fn error(code: i64) -> CloudReply {
     error_with(code, message(code))
+}
+
+/// -2 with what was wrong with the request, as the cloud's `msg`.
+fn invalid(detail: impl std::fmt::Display) -> CloudReply {
+    error_with(
+        INVALID_PARAMS,
+        &format!("{}: {detail}", message(INVALID_PARAMS)),
+    )
 }
 
 fn error_with(code: i64, msg: &str) -> CloudReply {
@@ -122,13 +137,40 @@ impl VicoState {
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()
-        .route(LOGIN, post(login))
-        .route(LIST, post(list_devices))
-        .route(SELECT, post(select_device))
-        .route(OTA_START, post(ota_start))
-        .route("/device/otastart", post(ota_start))
-        .route(OTA_STATUS, post(ota_status))
-        .route("/device/otastatus", post(ota_status))
+        .route(LOGIN, post_only(post(login)))
+        .route(LIST, post_only(post(list_devices)))
+        .route(SELECT, post_only(post(select_device)))
+        .route(OTA_START, post_only(post(ota_start)))
+        .route(OTA_STATUS, post_only(post(ota_status)))
+}
+
+/// Every Vicohome call is a POST; another method on a known path is HTTP 405 with a Spring-style error
+/// body (what a Java web service answers before any of its own code runs).
+fn post_only(route: MethodRouter<Arc<Sim>>) -> MethodRouter<Arc<Sim>> {
+    route.fallback(method_not_allowed)
+}
+
+async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::ALLOW, "POST")],
+        Json(serde_json::json!({
+            "timestamp": crate::clock::unix_ms(),
+            "status": 405,
+            "error": "Method Not Allowed",
+            "message": format!("Request method '{method}' is not supported"),
+            "path": uri.path(),
+        })),
+    )
+        .into_response()
+}
+
+/// The request body as the cloud reads it (see [`wire::decode`]).
+fn request<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, BodyError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    wire::decode(content_type, body)
 }
 
 fn call(endpoint: &'static str, target: Option<&str>) -> CallInfo {
@@ -139,12 +181,18 @@ fn call(endpoint: &'static str, target: Option<&str>) -> CallInfo {
     }
 }
 
-async fn login(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
-    let request: LoginRequest = wire::decode(&body);
+async fn login(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
+    let request: Result<LoginRequest, BodyError> = request(&headers, &body);
     gateway::serve(&sim, call(LOGIN, None), |world| {
+        let request = match request {
+            Ok(request) if request.login_type == 0 => request,
+            Ok(request) => {
+                return invalid(format!("loginType {} is not supported", request.login_type))
+            }
+            Err(err) => return invalid(err),
+        };
         let account = &world.fleet.accounts.vicohome;
-        let matches = request.email.as_deref().map(str::trim) == Some(account.email.as_str())
-            && request.password.as_deref() == Some(account.password.as_str());
+        let matches = request.email.trim() == account.email && request.password == account.password;
         if !matches {
             return error_with(GENERAL_ERROR, "account or password error");
         }
@@ -191,13 +239,33 @@ fn admit(world: &mut World, auth: Option<&str>, target: Option<&str>) -> Result<
     Ok(())
 }
 
-/// The camera a request names, or the result code when it names none or an unknown one.
-fn camera(world: &World, request: &DeviceRequest) -> Result<String, i64> {
-    let serial = request.serial().ok_or(INVALID_PARAMS)?;
+/// The camera a serial number names, or the result code when it is blank or unknown to Vicohome.
+fn camera(world: &World, serial: &str) -> Result<String, i64> {
+    let serial = serial.trim();
+    if serial.is_empty() {
+        return Err(INVALID_PARAMS);
+    }
     match world.device(serial) {
         Some(d) if d.cloud == Cloud::Vicohome => Ok(d.id.clone()),
         _ => Err(DEVICE_NOT_FOUND),
     }
+}
+
+/// The device a call names, for the call log and device-targeted faults.
+fn logged_target<'a>(serial: Result<&'a str, &BodyError>) -> Option<&'a str> {
+    serial.ok().filter(|s| !s.is_empty())
+}
+
+/// Token checks, then the body, then the camera it names: the serial number, or the answer refusing
+/// the call.
+fn admit_camera(
+    world: &mut World,
+    auth: Option<&str>,
+    serial: Result<&str, &BodyError>,
+) -> Result<String, CloudReply> {
+    admit(world, auth, logged_target(serial)).map_err(error)?;
+    let serial = serial.map_err(invalid)?;
+    camera(world, serial).map_err(error)
 }
 
 fn device_info(device: &Device, with_status: bool) -> DeviceInfo {
@@ -230,11 +298,15 @@ fn status_data(serial: &str, run: &OtaRun, now: f64, with_target: bool) -> OtaSt
     }
 }
 
-async fn list_devices(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
+async fn list_devices(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
     let auth = gateway::authorization(&headers);
+    let request: Result<ListDevicesRequest, BodyError> = request(&headers, &body);
     gateway::serve(&sim, call(LIST, None), |world| {
         if let Err(code) = admit(world, auth.as_deref(), None) {
             return error(code);
+        }
+        if let Err(err) = request {
+            return invalid(err);
         }
         world.settle();
         let mut uses = FaultUses::default();
@@ -253,14 +325,12 @@ async fn list_devices(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Respon
 
 async fn select_device(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
     let auth = gateway::authorization(&headers);
-    let request: DeviceRequest = wire::decode(&body);
-    let target = request.serial().map(str::to_string);
-    gateway::serve(&sim, call(SELECT, target.as_deref()), |world| {
-        let serial = match admit(world, auth.as_deref(), target.as_deref())
-            .and_then(|()| camera(world, &request))
-        {
+    let request: Result<DeviceRequest, BodyError> = request(&headers, &body);
+    let serial = request.as_ref().map(|r| r.serial_number.trim());
+    gateway::serve(&sim, call(SELECT, logged_target(serial)), |world| {
+        let serial = match admit_camera(world, auth.as_deref(), serial) {
             Ok(serial) => serial,
-            Err(code) => return error(code),
+            Err(answer) => return answer,
         };
         world.settle();
         match world.view_one(&serial) {
@@ -273,17 +343,16 @@ async fn select_device(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: By
 
 async fn ota_start(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
     let auth = gateway::authorization(&headers);
-    let request: DeviceRequest = wire::decode(&body);
-    let target = request.serial().map(str::to_string);
-    gateway::serve(&sim, call(OTA_START, target.as_deref()), |world| {
-        let serial = match admit(world, auth.as_deref(), target.as_deref())
-            .and_then(|()| camera(world, &request))
-        {
-            Ok(serial) => serial,
-            Err(code) => return error(code),
-        };
-        start(world, &serial)
-    })
+    let request: Result<StartOtaRequest, BodyError> = request(&headers, &body);
+    let serial = request.as_ref().map(|r| r.serial_number.trim());
+    gateway::serve(
+        &sim,
+        call(OTA_START, logged_target(serial)),
+        |world| match admit_camera(world, auth.as_deref(), serial) {
+            Ok(serial) => start(world, &serial),
+            Err(answer) => answer,
+        },
+    )
     .await
 }
 
@@ -332,17 +401,16 @@ fn start(world: &mut World, serial: &str) -> CloudReply {
 
 async fn ota_status(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
     let auth = gateway::authorization(&headers);
-    let request: DeviceRequest = wire::decode(&body);
-    let target = request.serial().map(str::to_string);
-    gateway::serve(&sim, call(OTA_STATUS, target.as_deref()), |world| {
-        let serial = match admit(world, auth.as_deref(), target.as_deref())
-            .and_then(|()| camera(world, &request))
-        {
-            Ok(serial) => serial,
-            Err(code) => return error(code),
-        };
-        status(world, &serial)
-    })
+    let request: Result<DeviceRequest, BodyError> = request(&headers, &body);
+    let serial = request.as_ref().map(|r| r.serial_number.trim());
+    gateway::serve(
+        &sim,
+        call(OTA_STATUS, logged_target(serial)),
+        |world| match admit_camera(world, auth.as_deref(), serial) {
+            Ok(serial) => status(world, &serial),
+            Err(answer) => answer,
+        },
+    )
     .await
 }
 
@@ -394,8 +462,8 @@ fn status(world: &mut World, serial: &str) -> CloudReply {
     };
     let data = status_data(serial, run, now, true);
     match run.progress(now).phase {
-        Phase::DownloadFailed => answer(DOWNLOAD_FAILED, data, Outcome::Error(DOWNLOAD_FAILED)),
-        Phase::InstallFailed => answer(INSTALL_FAILED, data, Outcome::Error(INSTALL_FAILED)),
+        Phase::Failed => answer(DOWNLOAD_FAILED, data, Outcome::Error(DOWNLOAD_FAILED)),
+        Phase::FailedOther => answer(INSTALL_FAILED, data, Outcome::Error(INSTALL_FAILED)),
         _ => success(data, Outcome::Ok),
     }
 }

@@ -1,5 +1,9 @@
 //! One camera's firmware update, as a pure function of simulated time: 0 starting (2 s), 1 downloading
 //! at 1 MiB/s, 2 installing (20 s), 3 complete; or 4/5 when a fault made it fail.
+//!
+//! The seed names only "4: Error (failure)" and "5: Error (another type)". The simulator's own choice:
+//! a failure while downloading (the `download_fail` fault) ends in 4, one while installing
+//! (`install_fail`) in 5; the status answer then carries -10401 or -10402 from the seed's error table.
 
 /// Simulated ms spent in otaStatus 0 before the download starts.
 pub const START_MS: f64 = 2_000.0;
@@ -16,8 +20,10 @@ pub enum Phase {
     Downloading = 1,
     Installing = 2,
     Complete = 3,
-    DownloadFailed = 4,
-    InstallFailed = 5,
+    /// The seed's "4: Error (failure)".
+    Failed = 4,
+    /// The seed's "5: Error (another type)".
+    FailedOther = 5,
 }
 
 impl Phase {
@@ -26,10 +32,7 @@ impl Phase {
     }
 
     pub fn is_finished(self) -> bool {
-        matches!(
-            self,
-            Phase::Complete | Phase::DownloadFailed | Phase::InstallFailed
-        )
+        matches!(self, Phase::Complete | Phase::Failed | Phase::FailedOther)
     }
 }
 
@@ -101,8 +104,8 @@ impl OtaRun {
             if now >= at {
                 return Progress {
                     phase: match failure {
-                        Failure::Download => Phase::DownloadFailed,
-                        Failure::Install => Phase::InstallFailed,
+                        Failure::Download => Phase::Failed,
+                        Failure::Install => Phase::FailedOther,
                     },
                     transferred: self.transferred_at(at),
                 };
@@ -167,7 +170,7 @@ mod tests {
         assert!(!run.doom(Failure::Install, 0.0), "one failure per run");
         assert_eq!(run.progress(2_000.0 + 3_000.0).phase, Phase::Downloading);
         let failed = run.progress(2_000.0 + 4_000.0);
-        assert_eq!(failed.phase, Phase::DownloadFailed);
+        assert_eq!(failed.phase, Phase::Failed);
         assert_eq!(failed.transferred, 4 * MIB);
         assert_eq!(run.progress(1e9), failed);
     }
@@ -183,10 +186,7 @@ mod tests {
         assert!(!run.doom(Failure::Download, 12_500.0), "already installing");
         assert!(run.doom(Failure::Install, 12_500.0));
         assert_eq!(run.progress(12_000.0 + 9_000.0).phase, Phase::Installing);
-        assert_eq!(
-            run.progress(12_000.0 + 10_000.0).phase,
-            Phase::InstallFailed
-        );
+        assert_eq!(run.progress(12_000.0 + 10_000.0).phase, Phase::FailedOther);
 
         let mut done = OtaRun::new(0.0, MIB, "1.5.0".into());
         assert!(!done.doom(Failure::Install, 1e9), "already complete");

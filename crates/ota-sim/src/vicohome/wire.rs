@@ -1,120 +1,84 @@
 //! Vicohome (ADDX) wire format, written from the seed `vicohome-startOta.md` and the shared README.
-//! Requests decode tolerantly (every field optional, numbers accepted for strings, unknown fields
-//! ignored); answers encode exactly like the seed's examples (camelCase, no extra fields).
+//!
+//! Requests decode strictly, as the cloud takes them: a JSON body (`Content-Type: application/json`) with
+//! the documented names and types, every documented field required; unknown fields are ignored, as a JSON
+//! server does. Anything else is "invalid parameters" (-2), see [`decode`]. Answers encode exactly like
+//! the seed's examples (camelCase, no extra fields).
 
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
-/// A string field that some clients send as a number.
-fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::String(s) => Some(s),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
-}
-
-/// An integer field that some clients send as a string.
-fn lenient_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        Value::Bool(b) => Some(i64::from(b)),
-        _ => None,
-    })
-}
-
-/// `POST /account/login`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+/// `POST /account/login`: `{"email", "password", "loginType": 0}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LoginRequest {
-    #[serde(
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub email: Option<String>,
-    #[serde(
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub password: Option<String>,
-    #[serde(
-        deserialize_with = "lenient_int",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub login_type: Option<i64>,
+    pub email: String,
+    pub password: String,
+    /// 0 = e-mail and password (the only kind the simulator offers).
+    pub login_type: i64,
 }
 
-/// `POST /device/listuserdevices`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+/// `POST /device/listuserdevices`: `{"language", "countryNo"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ListDevicesRequest {
-    #[serde(
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub language: Option<String>,
-    #[serde(
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub country_no: Option<String>,
+    pub language: String,
+    pub country_no: String,
 }
 
-/// The fields the vendor's app adds to most requests.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+/// The fields the vendor's app adds to its requests (the seed's "standard BaseEntry properties").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BaseEntry {
-    #[serde(
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub app: Option<String>,
-    #[serde(
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub country_no: Option<String>,
-    #[serde(
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub language: Option<String>,
-    #[serde(
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tenant_id: Option<String>,
+    pub app: String,
+    pub country_no: String,
+    pub language: String,
+    pub tenant_id: String,
 }
 
-/// `POST /device/otastart/`, `/device/otastatus/` and `/device/selectsingledevice`: `serialNumber`
-/// plus the BaseEntry (the seed's request example).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct DeviceRequest {
-    #[serde(
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub serial_number: Option<String>,
+/// `POST /device/otastart/`: `serialNumber` plus the BaseEntry, as in the seed's request example.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartOtaRequest {
+    pub serial_number: String,
     #[serde(flatten)]
     pub base: BaseEntry,
 }
 
-impl DeviceRequest {
-    /// The serial number, unless missing or blank.
-    pub fn serial(&self) -> Option<&str> {
-        self.serial_number
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-    }
+/// `POST /device/otastatus/` and `POST /device/selectsingledevice`: `{"serialNumber"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceRequest {
+    pub serial_number: String,
 }
 
-/// Decodes a request body; a body that is not a JSON object counts as an empty request (the handler
-/// then answers "invalid parameters" where something was required).
-pub fn decode<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> T {
-    serde_json::from_slice(body).unwrap_or_default()
+/// Why a request body was refused; the cloud answers -2 "invalid parameters" with this as detail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("Content-Type must be application/json, not {0}")]
+    NotJson(String),
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+/// True for `application/json`, with or without parameters such as `;charset=UTF-8`.
+pub fn is_json_media_type(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Decodes a request body the way the cloud does: JSON only, documented names and types.
+pub fn decode<T: DeserializeOwned>(
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<T, BodyError> {
+    if !is_json_media_type(content_type) {
+        return Err(BodyError::NotJson(
+            content_type.unwrap_or("none").to_string(),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|err| BodyError::Unreadable(err.to_string()))
 }
 
 /// Every answer.
@@ -169,7 +133,8 @@ pub struct DeviceListData {
 #[serde(rename_all = "camelCase")]
 pub struct OtaStatusData {
     pub in_progress: bool,
-    /// 0 not started, 1 downloading, 2 installing, 3 complete, 4 download failed, 5 install failed.
+    /// The seed's values: 0 not started, 1 downloading, 2 installing, 3 complete, 4 error (failure),
+    /// 5 error (another type of failure).
     pub ota_status: i32,
     pub serial_number: String,
     /// General device status (1 = normal).

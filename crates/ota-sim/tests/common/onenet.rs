@@ -121,17 +121,28 @@ impl Onenet {
             .unwrap()
     }
 
+    /// A POST with `Content-Type: application/json`, as the vendor requires.
     pub async fn post(&self, path: &str, auth: &str, body: &str) -> Value {
-        client()
+        self.post_typed(path, auth, body, Some("application/json"))
+            .await
+    }
+
+    /// A POST with the given `Content-Type` (None: without one).
+    pub async fn post_typed(
+        &self,
+        path: &str,
+        auth: &str,
+        body: &str,
+        content_type: Option<&str>,
+    ) -> Value {
+        let mut request = client()
             .post(self.url(path))
             .header("Authorization", auth)
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+            .body(body.to_string());
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        request.send().await.unwrap().json().await.unwrap()
     }
 
     /// The seed's check: manuf, model, type 2, the device's version, cdn=false.

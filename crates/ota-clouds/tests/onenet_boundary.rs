@@ -1,0 +1,633 @@
+//! The OneNET download at the webview boundary and on disk, with hostile input: ids that are not
+//! OneNET's (`../../x`, `1/2`, a multibyte or `..` MD5) are refused before anything is written, the
+//! task comes from the core's own check (a record edited on disk is refused too), a `.part` that is a
+//! link is never followed, a `.part` another handle holds is "busy", and a cloud that asks for endless
+//! retries or a day-long `Retry-After` does not park the fetch. Service level (`onenet::service`) on a
+//! Console whose data folder sits next to an "outside" folder that must stay untouched.
+
+mod fake;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use fake::{Fake, Reply};
+use ota_clouds::http::{client_builder, BaseUrl, HttpConfig};
+use ota_clouds::onenet::fetch::{self, FetchEnd, FetchOptions, PauseSignal};
+use ota_clouds::onenet::service::{self, OnenetTarget};
+use ota_clouds::onenet::OnenetClient;
+use ota_clouds::retry::{MAX_ATTEMPTS, MAX_SINGLE_WAIT, MAX_TOTAL_WAIT};
+use ota_clouds::{CloudConnector, RetryPolicy};
+use ota_core::cloud::Credentials;
+use ota_core::onenet::{OnenetDownloadProgress, OnenetTask, OnenetTaskType};
+use ota_core::{Account, ApiError, Console, ErrorKind, Keychain, Secret, Store};
+use ota_sim::{SimConfig, SimHandle};
+use serde_json::{json, Value};
+
+const MIB: u64 = 1024 * 1024;
+const PRECIOUS: &[u8] = b"precious: not the console's to write";
+
+/// `root/data` is the app's data folder; `root/outside` holds a file no download may touch.
+struct Setup {
+    sim: SimHandle,
+    root: tempfile::TempDir,
+    console: Arc<Console>,
+    accounts: Vec<Account>,
+}
+
+impl Setup {
+    fn data(&self) -> PathBuf {
+        self.root.path().join("data")
+    }
+
+    fn victim(&self) -> PathBuf {
+        self.root.path().join("outside").join("victim.txt")
+    }
+
+    async fn target(&self, dev_id: &str) -> OnenetTarget {
+        service::locate(&self.console, &self.accounts, dev_id)
+            .await
+            .unwrap()
+    }
+}
+
+async fn setup() -> Setup {
+    let config = SimConfig {
+        devices: 60,
+        seed: 5,
+        ..SimConfig::default()
+    };
+    let sim = ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    std::fs::create_dir_all(root.path().join("outside")).unwrap();
+    std::fs::write(root.path().join("outside").join("victim.txt"), PRECIOUS).unwrap();
+    let console = Arc::new(Console::new(
+        Store::open_in(&data).unwrap(),
+        // Sandbox accounts never touch the keychain; this only satisfies the constructor.
+        Arc::new(Keychain::new("ota-console-test")),
+        Arc::new(CloudConnector::default()),
+    ));
+    let accounts = ota_clouds::sandbox::attach(&console, &sim.url())
+        .await
+        .unwrap();
+    console.refresh_fleet().await.unwrap();
+    Setup {
+        sim,
+        root,
+        console,
+        accounts,
+    }
+}
+
+async fn get(url: String) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+async fn post(url: String, body: Value) -> Value {
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    response.json().await.unwrap_or(Value::Null)
+}
+
+/// A OneNET device of the simulated fleet with a fresh application task of `size` bytes; the
+/// simulator's task record.
+async fn device_with_task(sim: &SimHandle, size: u64) -> (String, Value) {
+    let fleet = get(format!("{}/_sim/devices", sim.url())).await;
+    let dev_id = fleet
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["cloud"] == "onenet")
+        .and_then(|d| d["id"].as_str())
+        .expect("a OneNET device")
+        .to_string();
+    let created = post(
+        format!("{}/_sim/onenet/tasks", sim.url()),
+        json!({"dev_id": dev_id, "target": "V9.1", "size": size, "type": 2}),
+    )
+    .await;
+    (dev_id, created)
+}
+
+async fn bytes_served(sim: &SimHandle, created: &Value) -> u64 {
+    get(format!(
+        "{}/_sim/onenet/tasks/{}",
+        sim.url(),
+        created["task_id"]
+    ))
+    .await["bytes_served"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Checks as the window does (the core keeps the task it finds).
+async fn check(setup: &Setup, target: &OnenetTarget, dev_id: &str) -> OnenetTask {
+    let device = target
+        .device_ref(dev_id, OnenetTaskType::Application, Default::default())
+        .unwrap();
+    service::check_saved(target, &device, &setup.data())
+        .await
+        .unwrap()
+        .task
+        .expect("the check finds the task")
+}
+
+/// Fetches as the window does: the device id and the task type, nothing else.
+async fn fetch_for(
+    setup: &Setup,
+    target: &OnenetTarget,
+    dev_id: &str,
+) -> Result<FetchEnd, ApiError> {
+    service::fetch_checked(
+        &setup.console,
+        target,
+        dev_id,
+        OnenetTaskType::Application,
+        &setup.data(),
+        &FetchOptions::default(),
+        PauseSignal::never(),
+        &mut |_: OnenetDownloadProgress| {},
+    )
+    .await
+}
+
+/// Every file under `dir` (links not followed) with its bytes.
+fn files_under(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut found = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                stack.push(path);
+            } else if meta.is_file() {
+                found.insert(path.clone(), std::fs::read(&path).unwrap());
+            } else {
+                found.insert(path, b"<link>".to_vec());
+            }
+        }
+    }
+    found
+}
+
+/// Nothing but the victim outside the data folder, untouched; inside it, only the database and the
+/// folders of numeric device ids.
+fn assert_nothing_outside_the_app_folders(setup: &Setup) {
+    let root = setup.root.path();
+    for (path, bytes) in files_under(root) {
+        let inside = path.strip_prefix(setup.data());
+        match inside {
+            Err(_) => {
+                assert_eq!(
+                    path,
+                    setup.victim(),
+                    "a file appeared outside the data folder"
+                );
+                assert_eq!(bytes, PRECIOUS, "the file outside was changed");
+            }
+            Ok(rel) => {
+                let parts: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                let allowed = match parts.as_slice() {
+                    [file] => file.starts_with("ota-console") || file.ends_with(".db"),
+                    [d, o, dev_id, _] => {
+                        d == "downloads"
+                            && o == "onenet"
+                            && dev_id.bytes().all(|b| b.is_ascii_digit())
+                    }
+                    _ => false,
+                };
+                assert!(
+                    allowed,
+                    "unexpected file in the data folder: {}",
+                    rel.display()
+                );
+            }
+        }
+    }
+}
+
+fn assert_refused(err: &ApiError, words: &str) {
+    assert_eq!(err.code, ErrorKind::Validation, "{}", err.display_line());
+    assert!(
+        err.message.contains(words),
+        "the refusal says what is wrong: {}",
+        err.message
+    );
+}
+
+fn kept_record(setup: &Setup, dev_id: &str) -> PathBuf {
+    setup
+        .data()
+        .join("downloads")
+        .join("onenet")
+        .join(dev_id)
+        .join("task-2.json")
+}
+
+/// Changes one field of the kept task on disk, as someone editing the data folder would.
+fn edit_kept_task(setup: &Setup, dev_id: &str, field: &str, value: &str) {
+    let path = kept_record(setup, dev_id);
+    let mut record: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    record["task"][field] = json!(value);
+    std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+}
+
+/// 32 bytes whose 8th byte falls inside a character: `&md5[..8]` panicked on it.
+fn multibyte_md5() -> String {
+    let md5 = format!("a{}a", "é".repeat(15));
+    assert_eq!(md5.len(), 32);
+    assert!(!md5.is_char_boundary(8));
+    md5
+}
+
+#[tokio::test]
+async fn a_dev_id_that_is_not_a_number_never_reaches_the_disk() {
+    let setup = setup().await;
+    let (dev_id, created) = device_with_task(&setup.sim, 4096).await;
+    let target = setup.target(&dev_id).await;
+    let task = check(&setup, &target, &dev_id).await;
+    for hostile in [
+        "../../x",
+        "1/2",
+        "..",
+        "../../../outside/victim.txt",
+        "1\u{0}2",
+    ] {
+        let err = fetch_for(&setup, &target, hostile).await.unwrap_err();
+        assert_refused(&err, "is not a OneNET device id");
+        let located = service::locate(&setup.console, &setup.accounts, hostile)
+            .await
+            .err()
+            .expect("refused");
+        assert_refused(&located, "is not a OneNET device id");
+        let aimed = OnenetTask {
+            dev_id: hostile.to_string(),
+            ..task.clone()
+        };
+        assert_refused(
+            &service::download_path(&setup.data(), &aimed).unwrap_err(),
+            "is not a OneNET device id",
+        );
+        let out = setup.root.path().join("outside").join("fw.bin");
+        let err = service::fetch(
+            &setup.console,
+            &target,
+            &aimed,
+            &out,
+            &FetchOptions::default(),
+            PauseSignal::never(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
+        assert_refused(&err, "is not a OneNET device id");
+    }
+    assert_eq!(
+        bytes_served(&setup.sim, &created).await,
+        0,
+        "nothing downloaded"
+    );
+    assert_nothing_outside_the_app_folders(&setup);
+    setup.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_multibyte_md5_is_refused_in_words_not_a_panic() {
+    let setup = setup().await;
+    let (dev_id, created) = device_with_task(&setup.sim, 4096).await;
+    let target = setup.target(&dev_id).await;
+    let task = check(&setup, &target, &dev_id).await;
+    let hostile = OnenetTask {
+        md5: multibyte_md5(),
+        ..task.clone()
+    };
+    assert_refused(
+        &service::download_path(&setup.data(), &hostile).unwrap_err(),
+        "is not an MD5",
+    );
+    // A kept task edited on disk is refused as well: the fetch trusts only ids OneNET hands out.
+    edit_kept_task(&setup, &dev_id, "md5", &multibyte_md5());
+    let err = fetch_for(&setup, &target, &dev_id).await.unwrap_err();
+    assert_refused(&err, "is not an MD5");
+    assert_eq!(
+        bytes_served(&setup.sim, &created).await,
+        0,
+        "nothing downloaded"
+    );
+    // Checking again replaces the edited record, and the download goes through.
+    check(&setup, &target, &dev_id).await;
+    match fetch_for(&setup, &target, &dev_id).await.unwrap() {
+        FetchEnd::Done { outcome } => assert_eq!(outcome.md5, task.md5),
+        FetchEnd::Paused { .. } => panic!("paused"),
+    }
+    assert_nothing_outside_the_app_folders(&setup);
+    setup.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_md5_or_token_with_dots_and_slashes_is_refused() {
+    let setup = setup().await;
+    let (dev_id, created) = device_with_task(&setup.sim, 4096).await;
+    let target = setup.target(&dev_id).await;
+    let task = check(&setup, &target, &dev_id).await;
+    let climbing = format!("{}ab", "../".repeat(10));
+    assert_eq!(climbing.len(), 32);
+    let hostile = OnenetTask {
+        md5: climbing.clone(),
+        ..task.clone()
+    };
+    assert_refused(
+        &service::download_path(&setup.data(), &hostile).unwrap_err(),
+        "is not an MD5",
+    );
+    edit_kept_task(&setup, &dev_id, "md5", &climbing);
+    assert_refused(
+        &fetch_for(&setup, &target, &dev_id).await.unwrap_err(),
+        "is not an MD5",
+    );
+    check(&setup, &target, &dev_id).await;
+    edit_kept_task(&setup, &dev_id, "token", "ota_../../../../_sim/admin");
+    assert_refused(
+        &fetch_for(&setup, &target, &dev_id).await.unwrap_err(),
+        "download token",
+    );
+    check(&setup, &target, &dev_id).await;
+    edit_kept_task(&setup, &dev_id, "targetVersion", "../../../outside/x");
+    assert_refused(
+        &fetch_for(&setup, &target, &dev_id).await.unwrap_err(),
+        "is not a version",
+    );
+    assert_eq!(
+        bytes_served(&setup.sim, &created).await,
+        0,
+        "nothing downloaded"
+    );
+    assert_nothing_outside_the_app_folders(&setup);
+    setup.sim.shutdown().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_part_file_that_is_a_link_is_not_followed_and_its_target_stays_untouched() {
+    let setup = setup().await;
+    let (dev_id, created) = device_with_task(&setup.sim, 4096).await;
+    let target = setup.target(&dev_id).await;
+    let task = check(&setup, &target, &dev_id).await;
+    let out = service::download_path(&setup.data(), &task).unwrap();
+    let (part, meta) = fetch::partial_paths(&out);
+
+    std::os::unix::fs::symlink(setup.victim(), &part).unwrap();
+    let err = fetch_for(&setup, &target, &dev_id).await.unwrap_err();
+    assert_refused(&err, "is a symbolic link");
+    assert_eq!(std::fs::read(setup.victim()).unwrap(), PRECIOUS);
+    assert_eq!(
+        fetch::saved_offset(&out, &task),
+        0,
+        "a link is not saved bytes"
+    );
+    std::fs::remove_file(&part).unwrap();
+
+    // The offsets file the same: it is replaced whole, never written through a link.
+    std::os::unix::fs::symlink(setup.victim(), &meta).unwrap();
+    let err = fetch_for(&setup, &target, &dev_id).await.unwrap_err();
+    assert_refused(&err, "is a symbolic link");
+    assert_eq!(std::fs::read(setup.victim()).unwrap(), PRECIOUS);
+    assert_eq!(
+        bytes_served(&setup.sim, &created).await,
+        0,
+        "nothing downloaded"
+    );
+    std::fs::remove_file(&meta).unwrap();
+
+    // A link where the device's folder belongs cannot move the download elsewhere.
+    let dev_dir = out.parent().unwrap().to_path_buf();
+    std::fs::remove_dir_all(&dev_dir).unwrap();
+    std::os::unix::fs::symlink(setup.root.path().join("outside"), &dev_dir).unwrap();
+    let err = fetch_for(&setup, &target, &dev_id).await.unwrap_err();
+    assert_refused(&err, "is outside the folder it belongs in");
+    std::fs::remove_file(&dev_dir).unwrap();
+
+    assert_nothing_outside_the_app_folders(&setup);
+    setup.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_part_file_held_by_another_download_is_busy_until_it_lets_go() {
+    let setup = setup().await;
+    let (dev_id, _) = device_with_task(&setup.sim, 2 * MIB).await;
+    let target = setup.target(&dev_id).await;
+    let task = check(&setup, &target, &dev_id).await;
+    let out = service::download_path(&setup.data(), &task).unwrap();
+    let (part, _) = fetch::partial_paths(&out);
+    std::fs::write(&part, b"").unwrap();
+    // Another process's fetch (otactl) holds the partial file.
+    let other = std::fs::OpenOptions::new().write(true).open(&part).unwrap();
+    other.try_lock().unwrap();
+
+    let err = fetch_for(&setup, &target, &dev_id).await.unwrap_err();
+    assert_eq!(err.code, ErrorKind::Conflict, "{}", err.display_line());
+    assert!(
+        err.message.contains("is being written by another download"),
+        "{}",
+        err.message
+    );
+    assert!(!out.exists());
+
+    drop(other);
+    match fetch_for(&setup, &target, &dev_id).await.unwrap() {
+        FetchEnd::Done { outcome } => {
+            assert_eq!(outcome.md5, task.md5);
+            assert!(outcome.report.accepted, "{}", outcome.report.message);
+        }
+        FetchEnd::Paused { .. } => panic!("paused"),
+    }
+    assert!(!part.exists(), "the partial file took its real name");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the package is private");
+    }
+    assert_nothing_outside_the_app_folders(&setup);
+    setup.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn without_a_kept_task_the_fetch_asks_onenet_itself() {
+    let setup = setup().await;
+    let (dev_id, created) = device_with_task(&setup.sim, 4096).await;
+    let target = setup.target(&dev_id).await;
+    let outcome = match fetch_for(&setup, &target, &dev_id).await.unwrap() {
+        FetchEnd::Done { outcome } => outcome,
+        FetchEnd::Paused { .. } => panic!("paused"),
+    };
+    assert_eq!(outcome.md5, created["md5"].as_str().unwrap());
+    let md5_prefix: String = outcome.md5.chars().take(8).collect();
+    assert!(
+        outcome
+            .path
+            .ends_with(&format!("{dev_id}/V9.1-{md5_prefix}.bin")),
+        "{}",
+        outcome.path
+    );
+    assert_nothing_outside_the_app_folders(&setup);
+    setup.sim.shutdown().await;
+}
+
+// ---- waits a cloud asks for: tokio's paused clock, against a scripted OneNET ----
+
+const TOKEN: &str = "ota_iF0hnXrq2CxLrP8vZ39l";
+const PACKAGE: &[u8] = b"firmware bytes, 32 of them, v2.0";
+
+/// A scripted OneNET whose task asks for `retry` retries `interval` seconds apart, and whose download
+/// answers `download`.
+async fn scripted_onenet(retry: i64, interval: i64, download: Reply) -> Fake {
+    let fake = Fake::start().await;
+    let md5: String = md5_hex(PACKAGE);
+    let task = json!({"target": "V2", "token": TOKEN, "size": PACKAGE.len(), "md5": md5,
+        "signal": 10, "power": 50, "retry": retry, "interval": interval, "type": 1});
+    let ok = |data: Value| Reply::json(json!({"errno": 0, "error": "succ", "data": data}));
+    fake.default("/ota/south/check", ok(task));
+    fake.default(
+        &format!("/ota/south/download/{TOKEN}/check"),
+        ok(json!(null)),
+    );
+    fake.default(&format!("/ota/south/download/{TOKEN}"), download);
+    fake.default("/ota/south/report", ok(json!(null)));
+    fake
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn scripted_client(fake: &Fake) -> OnenetClient {
+    // No idle connections kept: their timers would let the paused clock jump while the writer thread
+    // syncs, and the elapsed time must count only the fetch's own waits.
+    let http = client_builder(&HttpConfig::default())
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    OnenetClient::new(
+        http,
+        BaseUrl::parse(&fake.url()).unwrap(),
+        Credentials {
+            username: Some("245528".into()),
+            secret: Secret::new("b25lbmV0LXRlc3QtYWNjZXNzLWtleS0wMDAx"),
+        },
+        RetryPolicy::none(),
+    )
+    .unwrap()
+}
+
+async fn scripted_task(client: &OnenetClient) -> OnenetTask {
+    let device = ota_core::onenet::OnenetDeviceRef {
+        dev_id: "527776559".into(),
+        manuf: None,
+        model: None,
+        version: "V1".into(),
+        task_type: OnenetTaskType::Application,
+    };
+    client.check_task(&device).await.unwrap().unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_of_a_day_ends_the_fetch_at_once_with_the_wait_in_words() {
+    let fake = scripted_onenet(
+        5,
+        0,
+        Reply::status(429, "slow down").header("Retry-After", "86400"),
+    )
+    .await;
+    let client = scripted_client(&fake);
+    let task = scripted_task(&client).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fw.bin");
+    let started = tokio::time::Instant::now();
+    let err = fetch::fetch(
+        &client,
+        &task,
+        &out,
+        &FetchOptions::default(),
+        PauseSignal::never(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        started.elapsed() < MAX_SINGLE_WAIT,
+        "no day-long wait: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.code, ErrorKind::RateLimited);
+    assert_eq!(err.retry_after_secs, Some(86_400));
+    assert!(
+        err.hint
+            .as_deref()
+            .is_some_and(|h| h.contains("wait 86400 s")),
+        "{:?}",
+        err.hint
+    );
+    let downloads = fake.calls(&format!("/ota/south/download/{TOKEN}"));
+    assert_eq!(downloads.len(), 1, "not retried against the cloud's wish");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_asking_for_endless_retries_a_day_apart_is_capped() {
+    let fake = scripted_onenet(1_000_000, 86_400, Reply::status(503, "busy")).await;
+    let client = scripted_client(&fake);
+    let task = scripted_task(&client).await;
+    assert_eq!(task.interval_secs, Some(86_400));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fw.bin");
+    let started = tokio::time::Instant::now();
+    let err = fetch::fetch(
+        &client,
+        &task,
+        &out,
+        &FetchOptions::default(),
+        PauseSignal::never(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        err.message
+            .contains("The download stopped at 0 of 32 bytes"),
+        "{}",
+        err.message
+    );
+    let attempts = fake.calls(&format!("/ota/south/download/{TOKEN}")).len() as u32;
+    assert!(
+        (2..=MAX_ATTEMPTS).contains(&attempts),
+        "{attempts} attempts"
+    );
+    // Each wait is the task's day-long interval capped at one minute, and the total cap ended the run.
+    assert_eq!(
+        elapsed,
+        MAX_SINGLE_WAIT * (attempts - 1),
+        "{attempts} attempts in {elapsed:?}"
+    );
+    assert!(elapsed <= MAX_TOTAL_WAIT, "bounded in all: {elapsed:?}");
+    assert!(
+        fetch::saved_offset(&out, &task) == 0 && !out.exists(),
+        "nothing unverified carries the name"
+    );
+}

@@ -1,0 +1,229 @@
+//! The per-device task of a campaign runner: read the device's status, start it only when nothing is
+//! under way (right before the request, checking the runner still holds the lease), then follow it to
+//! the end, reporting to the coordinator as it goes. Requests of every task share one rate limiter.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use crate::campaign::lease::HeldLease;
+use crate::campaign::model::CampaignDeviceState;
+use crate::cloud::{CloudSession, RemoteUpdate, UpdateTarget};
+use crate::error::{ApiError, ErrorKind};
+use crate::jobs::JobOptions;
+use crate::library::FirmwareEntry;
+use crate::model::Cloud;
+use crate::store::{ClaimedDevice, DeviceUpdate};
+
+/// Spaces requests out to at most `rate` a second across every task of a campaign.
+pub struct RateLimiter {
+    interval: Duration,
+    next: tokio::sync::Mutex<tokio::time::Instant>,
+}
+
+impl RateLimiter {
+    pub fn new(per_second: f64) -> Self {
+        let per_second = if per_second.is_finite() && per_second > 0.0 {
+            per_second
+        } else {
+            1.0
+        };
+        Self {
+            interval: Duration::from_secs_f64(1.0 / per_second),
+            next: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    pub async fn acquire(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let now = tokio::time::Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// What a device task tells the coordinator while it works.
+pub(super) enum Report {
+    Progress(DeviceUpdate),
+    /// A start was sent, with the cloud's answer (for the audit log); `recovered` when it was sent by a
+    /// runner that stopped before recording it, and found by reading the device's status.
+    Started {
+        cloud: Cloud,
+        account_id: i64,
+        device_id: String,
+        result: Result<(), ApiError>,
+        recovered: bool,
+    },
+}
+
+pub(super) struct DeviceCtx {
+    pub(super) session: Arc<dyn CloudSession>,
+    pub(super) limiter: Arc<RateLimiter>,
+    pub(super) options: JobOptions,
+    pub(super) reports: mpsc::UnboundedSender<Report>,
+    pub(super) firmware: Arc<FirmwareEntry>,
+    pub(super) lease: Arc<HeldLease>,
+}
+
+/// Transient errors while reading a status are retried this many times before the device counts as
+/// failed (a device briefly offline mid-update is not a failure).
+const OBSERVE_ATTEMPTS: u32 = 4;
+/// A device the cloud stops reporting on after it accepted the update, this many reads in a row, failed.
+const IDLE_READS: u32 = 3;
+
+async fn observe(ctx: &DeviceCtx, target: &UpdateTarget) -> Result<RemoteUpdate, ApiError> {
+    let updates = ctx
+        .session
+        .fleet_updates()
+        .ok_or_else(|| ApiError::internal("no update mechanism for this cloud"))?;
+    let mut wait = ctx.options.poll_interval;
+    let mut attempt = 0;
+    loop {
+        ctx.limiter.acquire().await;
+        match updates.observe(target).await {
+            Err(err) if err.code.is_transient() && attempt + 1 < OBSERVE_ATTEMPTS => {
+                attempt += 1;
+                let asked = err
+                    .retry_after_secs
+                    .map(|s| Duration::from_secs(u64::from(s)));
+                tokio::time::sleep(asked.unwrap_or(wait).min(ctx.options.max_backoff)).await;
+                wait = (wait * 2).min(ctx.options.max_backoff);
+            }
+            other => return other,
+        }
+    }
+}
+
+fn progress(device: &ClaimedDevice, percent: u8, state: &str) -> Report {
+    Report::Progress(DeviceUpdate::Progress {
+        account_id: device.account_id,
+        device_id: device.device_id.clone(),
+        percent,
+        remote_state: state.to_string(),
+    })
+}
+
+/// Takes one device to the end of its update: Ok when it runs the version.
+pub(super) async fn drive(ctx: Arc<DeviceCtx>, device: ClaimedDevice) -> Result<(), ApiError> {
+    let updates = ctx
+        .session
+        .fleet_updates()
+        .ok_or_else(|| ApiError::internal("no update mechanism for this cloud"))?;
+    let target = crate::campaign::update_target(
+        &device.device_id,
+        device.product_key.as_deref(),
+        &device.model,
+        &ctx.firmware,
+    );
+    let recovering = device.previous != CampaignDeviceState::Pending;
+    let first = observe(&ctx, &target).await?;
+    // A start sent by a runner that was killed before it could record the answer: record it now.
+    if device.previous == CampaignDeviceState::Starting && first != RemoteUpdate::Idle {
+        let _ = ctx.reports.send(Report::Started {
+            cloud: ctx.firmware.cloud,
+            account_id: device.account_id,
+            device_id: device.device_id.clone(),
+            result: match &first {
+                RemoteUpdate::Failed(err) => Err(err.clone()),
+                _ => Ok(()),
+            },
+            recovered: true,
+        });
+    }
+    match first {
+        RemoteUpdate::Succeeded => return Ok(()),
+        RemoteUpdate::Updating { percent, state } => {
+            let _ = ctx.reports.send(progress(&device, percent, &state));
+        }
+        // Recovering a device whose start was sent: its failure is this attempt's outcome.
+        RemoteUpdate::Failed(err) if recovering => return Err(err),
+        RemoteUpdate::Idle | RemoteUpdate::Failed(_) => {
+            ctx.limiter.acquire().await;
+            // Checked last, right before the request: a runner that lost the campaign sends nothing.
+            ctx.lease.ready_to_send().await?;
+            let sent = updates.start(&target).await;
+            let _ = ctx.reports.send(Report::Started {
+                cloud: ctx.firmware.cloud,
+                account_id: device.account_id,
+                device_id: device.device_id.clone(),
+                result: sent.as_ref().map(|_| ()).map_err(Clone::clone),
+                recovered: false,
+            });
+            match sent {
+                Ok(RemoteUpdate::Succeeded) => return Ok(()),
+                Ok(RemoteUpdate::Failed(err)) => return Err(err),
+                Ok(RemoteUpdate::Updating { percent, state }) => {
+                    let _ = ctx.reports.send(progress(&device, percent, &state));
+                }
+                Ok(RemoteUpdate::Idle) => {
+                    let _ = ctx.reports.send(progress(&device, 0, "accepted"));
+                }
+                // A lost answer does not say the start failed: if the device is updating, it went through.
+                Err(err) if err.code.is_transient() => match observe(&ctx, &target).await {
+                    Ok(RemoteUpdate::Updating { percent, state }) => {
+                        let _ = ctx.reports.send(progress(&device, percent, &state));
+                    }
+                    Ok(RemoteUpdate::Succeeded) => return Ok(()),
+                    _ => return Err(err),
+                },
+                Err(err) => return Err(err),
+            }
+        }
+    }
+    follow(&ctx, &device, &target).await
+}
+
+async fn follow(
+    ctx: &DeviceCtx,
+    device: &ClaimedDevice,
+    target: &UpdateTarget,
+) -> Result<(), ApiError> {
+    let deadline = Instant::now() + ctx.options.deadline;
+    let mut idle_reads = 0;
+    let mut last: Option<(u8, String)> = None;
+    loop {
+        if Instant::now() >= deadline {
+            return Err(ApiError::new(
+                ErrorKind::Offline,
+                format!(
+                    "The device did not finish the update within {} minutes.",
+                    ctx.options.deadline.as_secs().div_ceil(60)
+                ),
+            )
+            .with_hint(
+                "Check that it is powered and online; retry the failed devices afterwards.",
+            ));
+        }
+        tokio::time::sleep(ctx.options.poll_interval + crate::jobs::jitter(ctx.options.jitter))
+            .await;
+        match observe(ctx, target).await? {
+            RemoteUpdate::Succeeded => return Ok(()),
+            RemoteUpdate::Failed(err) => return Err(err),
+            RemoteUpdate::Updating { percent, state } => {
+                idle_reads = 0;
+                let now = (percent, state);
+                if last.as_ref() != Some(&now) {
+                    let _ = ctx.reports.send(progress(device, now.0, &now.1));
+                    last = Some(now);
+                }
+            }
+            RemoteUpdate::Idle => {
+                idle_reads += 1;
+                if idle_reads >= IDLE_READS {
+                    return Err(ApiError::new(
+                        ErrorKind::Retryable,
+                        "The cloud accepted the update but no longer reports it running.",
+                    )
+                    .with_hint(
+                        "Retry the device; its status is read before anything is sent again.",
+                    ));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,409 @@
+//! The campaign runner: one coordinator per campaign and one task per device being updated.
+//!
+//! A runner first takes the campaign's lease ([`super::lease`]); while another runner holds it, it follows
+//! (waits) and takes over when that one ends or its lease expires. Only the holder claims, starts and
+//! records devices, and each of its writes checks the lease in the same transaction.
+//!
+//! The coordinator claims due devices of the current wave in one transaction (rows become `starting`
+//! before any start is sent), spawns a task per device up to the concurrency cap, writes what the tasks
+//! report in batches, moves to the next wave when the current one ended within its failure threshold, and
+//! stops the campaign when it did not. Each device task reads the device's status before it starts it:
+//! a device already updating is followed, a device already on the version is done, so a runner killed at
+//! any point and started again never starts a device twice and forgets none.
+//!
+//! This module is the coordinator; the device task is in `device`.
+
+mod device;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use super::lease::{self, HeldLease, LeaseError, RunnerIdentity};
+use super::model::{CampaignState, CampaignView, ThresholdAction};
+use super::rules;
+use crate::cloud::CloudSession;
+use crate::console::{Console, DataKind};
+use crate::error::{ApiError, CoreError, ErrorKind};
+use crate::model::{now_ms, Cloud};
+use crate::store::{AuditRecord, ClaimedDevice, DeviceUpdate};
+use device::{drive, DeviceCtx, Report};
+
+pub use device::RateLimiter;
+
+type DeviceTasks = JoinSet<(ClaimedDevice, Result<(), ApiError>)>;
+
+/// Why a coordinator stopped before the campaign did.
+enum Stop {
+    /// Another runner holds the campaign now (this one was paused or too slow past its lease): follow.
+    LeaseLost,
+    Failed(ApiError),
+}
+
+impl From<ApiError> for Stop {
+    fn from(err: ApiError) -> Self {
+        Stop::Failed(err)
+    }
+}
+
+impl From<CoreError> for Stop {
+    fn from(err: CoreError) -> Self {
+        Stop::Failed(err.into())
+    }
+}
+
+impl From<LeaseError> for Stop {
+    fn from(err: LeaseError) -> Self {
+        match err {
+            LeaseError::Lost { .. } => Stop::LeaseLost,
+            LeaseError::Store(err) => Stop::Failed(err.into()),
+        }
+    }
+}
+
+/// Runs a campaign until it ends, pauses with nothing in flight, or is cancelled and its in-flight
+/// devices have ended. Returns its final view.
+///
+/// While another runner (in this process or another) holds the campaign's lease, this one follows: it
+/// waits, and takes the campaign over when that runner ends (then it finds nothing left to do) or stops
+/// renewing its lease (killed, frozen); it then first reads the status of every device left in flight.
+pub async fn run(console: Arc<Console>, id: i64) -> Result<CampaignView, ApiError> {
+    let me = RunnerIdentity::new();
+    let period = lease::period();
+    let mut following: Option<String> = None;
+    loop {
+        match HeldLease::take(console.store(), id, &me, period, console.actor())? {
+            Err(holder) => {
+                if following.as_deref() != Some(holder.holder.as_str()) {
+                    tracing::info!(campaign = id, runner = %holder.describe(), "the campaign is run by another runner; following");
+                    following = Some(holder.holder);
+                }
+                tokio::time::sleep(lease::follow_every(period)).await;
+            }
+            Ok(held) => {
+                let held = Arc::new(held);
+                let renewals = held.spawn_renewals();
+                let mut tasks = DeviceTasks::new();
+                let outcome = coordinate(&console, id, &held, &mut tasks).await;
+                renewals.abort();
+                // Every device task has stopped before the lease is given up or followed: none sends after.
+                tasks.shutdown().await;
+                match outcome {
+                    Ok(view) => {
+                        held.release();
+                        return Ok(view);
+                    }
+                    Err(Stop::Failed(err)) => {
+                        held.release();
+                        return Err(err);
+                    }
+                    Err(Stop::LeaseLost) => {
+                        tracing::warn!(
+                            campaign = id,
+                            "this runner lost the campaign's lease; it follows the new holder"
+                        );
+                        following = None;
+                        console.notify(DataKind::Campaigns);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The coordinator, while this runner holds the campaign's lease.
+async fn coordinate(
+    console: &Arc<Console>,
+    id: i64,
+    lease: &Arc<HeldLease>,
+    tasks: &mut DeviceTasks,
+) -> Result<CampaignView, Stop> {
+    let store = console.store().clone();
+    let view = store.campaign_view(id)?;
+    let firmware = Arc::new(store.firmware(view.firmware_id)?);
+    let settings = view.settings.clone();
+    let limiter = Arc::new(RateLimiter::new(settings.requests_per_second));
+    let options = console.job_options().clone();
+    let (reports_tx, mut reports_rx) = mpsc::unbounded_channel::<Report>();
+    let mut sessions: HashMap<i64, Arc<dyn CloudSession>> = HashMap::new();
+    let tick =
+        (options.poll_interval / 4).clamp(Duration::from_millis(20), Duration::from_millis(250));
+    let mut last_sample = Instant::now() - Duration::from_secs(10);
+    let mut dirty = true;
+
+    let launch = |device: ClaimedDevice,
+                  tasks: &mut DeviceTasks,
+                  sessions: &mut HashMap<i64, Arc<dyn CloudSession>>|
+     -> Result<(), ApiError> {
+        let session = match sessions.get(&device.account_id) {
+            Some(s) => s.clone(),
+            None => {
+                let account = store.account(device.account_id)?;
+                let s = console.session(&account)?;
+                sessions.insert(device.account_id, s.clone());
+                s
+            }
+        };
+        let ctx = Arc::new(DeviceCtx {
+            session,
+            limiter: limiter.clone(),
+            options: options.clone(),
+            reports: reports_tx.clone(),
+            firmware: firmware.clone(),
+            lease: lease.clone(),
+        });
+        tasks.spawn(async move {
+            let result = drive(ctx, device.clone()).await;
+            (device, result)
+        });
+        Ok(())
+    };
+
+    // Devices a previous runner left in flight (its lease expired or it ended): their status is read
+    // first, nothing is sent blindly.
+    for device in store.in_flight_devices(id)? {
+        launch(device, tasks, &mut sessions)?;
+    }
+
+    let finished = |device: ClaimedDevice, result: Result<(), ApiError>| match result {
+        Ok(()) => DeviceUpdate::Succeeded {
+            account_id: device.account_id,
+            device_id: device.device_id,
+        },
+        Err(error) => DeviceUpdate::Failed {
+            retry_at: rules::retry_at(&settings.retry, device.attempts, error.code, now_ms()),
+            account_id: device.account_id,
+            device_id: device.device_id,
+            error,
+        },
+    };
+    let mut batch: Vec<DeviceUpdate> = Vec::new();
+    // Devices finishing wake the loop at once; rounds closer than this are merged, so a busy campaign
+    // costs a round per few devices, not per device (bench/RESULTS.md, campaign CPU profile).
+    const MIN_ROUND: Duration = Duration::from_millis(10);
+    let mut last_round = Instant::now();
+
+    loop {
+        let since = last_round.elapsed();
+        if since < MIN_ROUND {
+            tokio::time::sleep(MIN_ROUND - since).await;
+        }
+        last_round = Instant::now();
+        lease.renew_if_due()?;
+        // Everything reported since the last round, with the audit records of the starts, in one
+        // transaction.
+        let mut audits: Vec<(Cloud, String, Result<(), ApiError>, bool)> = Vec::new();
+        while let Ok(report) = reports_rx.try_recv() {
+            match report {
+                Report::Progress(update) => batch.push(update),
+                Report::Started {
+                    cloud,
+                    account_id,
+                    device_id,
+                    result,
+                    recovered,
+                } => {
+                    batch.push(DeviceUpdate::Started {
+                        account_id,
+                        device_id: device_id.clone(),
+                    });
+                    audits.push((cloud, device_id, result, recovered));
+                }
+            }
+        }
+        while let Some(joined) = tasks.try_join_next() {
+            let (device, result) =
+                joined.map_err(|e| ApiError::internal(format!("a device task stopped: {e}")))?;
+            batch.push(finished(device, result));
+        }
+        if !batch.is_empty() || !audits.is_empty() {
+            write_batch(console, lease, &firmware.version, &batch, &audits)?;
+            batch.clear();
+            dirty = true;
+        }
+
+        let view = store.campaign_header(id)?;
+        let mut state = view.state;
+        if state == CampaignState::Running {
+            state = advance(console, lease, &view)?;
+        }
+        let starts_allowed = state == CampaignState::Running
+            && settings.start_at.is_none_or(|at| now_ms() >= at)
+            && settings
+                .window
+                .as_ref()
+                .is_none_or(|w| rules::window_open(w, now_ms()));
+        if starts_allowed {
+            let free = settings.concurrency.saturating_sub(tasks.len() as u32);
+            let current = store.campaign_header(id)?.current_wave;
+            let claimed = lease.write(|fence| store.claim_devices(fence, current, free))?;
+            for device in claimed {
+                launch(device, tasks, &mut sessions)?;
+                dirty = true;
+            }
+        }
+
+        if dirty && last_sample.elapsed() >= Duration::from_secs(1) {
+            lease.write(|fence| store.record_campaign_sample(fence))?;
+            last_sample = Instant::now();
+            console.notify(DataKind::Campaigns);
+            dirty = false;
+        }
+
+        let stop = match state {
+            CampaignState::Running => false,
+            // Paused, cancelled, finished: nothing new starts; follow what runs to its end.
+            _ => tasks.is_empty() && reports_rx.is_empty(),
+        };
+        if stop {
+            lease.write(|fence| store.record_campaign_sample(fence))?;
+            console.notify(DataKind::Campaigns);
+            return Ok(store.campaign_view(id)?);
+        }
+
+        tokio::select! {
+            Some(joined) = tasks.join_next() => {
+                // Written with the next round's batch, after the reports this task sent before it ended.
+                let (device, result) = joined
+                    .map_err(|e| ApiError::internal(format!("a device task stopped: {e}")))?;
+                batch.push(finished(device, result));
+            }
+            _ = tokio::time::sleep(tick) => {}
+        }
+    }
+}
+
+/// Moves a running campaign past a finished wave: the next wave, completed, or stopped by the threshold.
+/// Each change is one transaction under the lease, with its audit record.
+fn advance(
+    console: &Console,
+    lease: &HeldLease,
+    view: &CampaignView,
+) -> Result<CampaignState, Stop> {
+    let store = console.store();
+    let mut wave = view.current_wave;
+    let target = format!("campaign #{} {}", view.id, view.name);
+    loop {
+        let lowest_open = store.lowest_open_wave(view.id)?;
+        if lowest_open.is_some_and(|w| w <= wave) {
+            return Ok(CampaignState::Running);
+        }
+        let summaries = store.wave_summaries(view.id, view.wave_count)?;
+        let Some(summary) = summaries.get(wave as usize) else {
+            return Ok(CampaignState::Running);
+        };
+        let c = &summary.counts;
+        let last = wave + 1 >= view.wave_count;
+        if !rules::wave_passed(
+            c.succeeded,
+            c.failed,
+            view.settings.failure_threshold_percent,
+        ) {
+            let action = view.settings.on_threshold;
+            let reason = format!(
+                "Wave {} of {}: {} of {} devices failed ({:.1} %), above the {} % threshold; {}.",
+                wave + 1,
+                view.wave_count,
+                c.failed,
+                c.succeeded + c.failed,
+                summary.failure_percent,
+                view.settings.failure_threshold_percent,
+                match (action, last) {
+                    (_, true) => "the campaign stopped",
+                    (ThresholdAction::Abort, false) => "later waves were not started",
+                    (ThresholdAction::Pause, false) => {
+                        "paused before the next wave: retry the failed devices or resume"
+                    }
+                }
+            );
+            let to = match action {
+                ThresholdAction::Abort => CampaignState::Aborted,
+                ThresholdAction::Pause if last => CampaignState::Aborted,
+                ThresholdAction::Pause => CampaignState::Paused,
+            };
+            // Resuming a paused campaign goes on with the next wave.
+            let next_wave = (to == CampaignState::Paused).then_some(wave + 1);
+            let action = format!("campaign.{}", to.as_str());
+            let detail = ApiError::new(ErrorKind::Device, reason.clone()).display_line();
+            let record = AuditRecord {
+                actor: console.actor(),
+                action: &action,
+                cloud: Some(view.cloud),
+                target: Some(&target),
+                result: "error",
+                detail: Some(&detail),
+            };
+            let now = lease.write(|fence| {
+                store.end_campaign_run(fence, next_wave, to, Some(&reason), &record)
+            })?;
+            console.notify(DataKind::Audit);
+            return Ok(now);
+        }
+        if last {
+            let record = AuditRecord {
+                actor: console.actor(),
+                action: "campaign.complete",
+                cloud: Some(view.cloud),
+                target: Some(&target),
+                result: "ok",
+                detail: None,
+            };
+            let now = lease.write(|fence| {
+                store.end_campaign_run(fence, None, CampaignState::Completed, None, &record)
+            })?;
+            console.notify(DataKind::Audit);
+            return Ok(now);
+        }
+        wave += 1;
+        lease.write(|fence| store.move_to_wave(fence, wave))?;
+    }
+}
+
+fn write_batch(
+    console: &Console,
+    lease: &HeldLease,
+    version: &str,
+    updates: &[DeviceUpdate],
+    starts: &[(Cloud, String, Result<(), ApiError>, bool)],
+) -> Result<(), LeaseError> {
+    let id = lease.campaign_id();
+    let targets: Vec<String> = starts
+        .iter()
+        .map(|(_, device, _, _)| format!("campaign #{id}: {device} → {version}"))
+        .collect();
+    let details: Vec<Option<String>> = starts
+        .iter()
+        .map(|(_, _, result, recovered)| {
+            let error = result.as_ref().err().map(ApiError::display_line);
+            match (recovered, error) {
+                (true, Some(e)) => Some(format!("found after a restart: {e}")),
+                (true, None) => Some("found after a restart".to_string()),
+                (false, e) => e,
+            }
+        })
+        .collect();
+    let records: Vec<AuditRecord<'_>> = starts
+        .iter()
+        .zip(targets.iter().zip(&details))
+        .map(|((cloud, _, result, _), (target, detail))| AuditRecord {
+            actor: console.actor(),
+            action: "campaign.device.start",
+            cloud: Some(*cloud),
+            target: Some(target),
+            result: if result.is_ok() { "ok" } else { "error" },
+            detail: detail.as_deref(),
+        })
+        .collect();
+    lease.write(|fence| {
+        console
+            .store()
+            .apply_device_updates(fence, updates, &records)
+    })?;
+    if !records.is_empty() {
+        console.notify(DataKind::Audit);
+    }
+    Ok(())
+}

@@ -1,0 +1,543 @@
+//! Campaigns (`ota_core::campaign`) against an in-memory cloud: waves, the failure threshold (abort and
+//! pause), the retry policy, the maintenance window and the claim rules (each device started at most once,
+//! a device already on the version or already updating is never started, a killed runner's devices are
+//! followed by the next one).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ota_core::campaign::model::{
+    CampaignDeviceQuery, CampaignDeviceView, CampaignSettings, CampaignState, CampaignTargets,
+    DeviceKey, MaintenanceWindow, NewCampaign, RetryPolicy, ThresholdAction,
+};
+use ota_core::campaign::{self, runner};
+use ota_core::library::{self, NewFirmware};
+use ota_core::{ApiError, Cloud, Console, DataKind, ErrorKind};
+use support::{
+    fast_options, wait_until, EventKind, FakeCloud, Harness, Script, HANG_GUARD, TARGET,
+};
+
+/// A killed runner's campaign is taken over once its lease expired: 15 s by default, 2 s here (long enough
+/// that a live runner on a busy 2-core machine still renews in time).
+const LEASE_MS: &str = "2000";
+
+/// Sets the lease period before any runner of this test binary reads it (it is read once per process).
+/// Every test reaches it (through `fleet`) before it opens a console, so no other test thread reads the
+/// environment while it is set.
+fn short_leases() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| std::env::set_var(campaign::lease::LEASE_PERIOD_ENV, LEASE_MS));
+}
+
+/// A harness whose library holds the target firmware.
+struct Fleet {
+    h: Harness,
+    firmware_id: i64,
+}
+
+async fn fleet<'a>(devices: impl IntoIterator<Item = (&'a str, Script)>) -> Fleet {
+    short_leases();
+    let h = Harness::new(FakeCloud::new(devices)).await;
+    let file = h.dir.path().join("cam-2.0.0.bin");
+    std::fs::write(&file, vec![7u8; 4096]).expect("write the package");
+    let added = library::add_firmware(
+        &h.console,
+        &NewFirmware {
+            path: file.display().to_string(),
+            version: TARGET.into(),
+            cloud: Cloud::Vicohome,
+            model: None,
+            notes: None,
+        },
+    )
+    .expect("add the firmware");
+    Fleet {
+        h,
+        firmware_id: added.entry.id,
+    }
+}
+
+/// One wave, everything at once, no retries, any failure share allowed: each test changes what it tests.
+fn settings() -> CampaignSettings {
+    CampaignSettings {
+        waves: vec![100.0],
+        concurrency: 50,
+        requests_per_second: 1_000.0,
+        failure_threshold_percent: 100.0,
+        ..CampaignSettings::default()
+    }
+}
+
+fn device_error(message: &str) -> ApiError {
+    ApiError::new(ErrorKind::Device, message).with_vendor_code("-10402")
+}
+
+fn offline_error() -> ApiError {
+    ApiError::new(ErrorKind::Offline, "The camera dropped off the network.")
+}
+
+impl Fleet {
+    /// Creates and starts a campaign over `devices`, in that order (the waves take them in order).
+    fn start(&self, settings: CampaignSettings, devices: &[&str]) -> i64 {
+        let new = NewCampaign {
+            name: "Cameras to 2.0.0".into(),
+            firmware_id: self.firmware_id,
+            targets: CampaignTargets::Devices {
+                devices: devices
+                    .iter()
+                    .map(|id| DeviceKey {
+                        account_id: self.h.account.id,
+                        device_id: id.to_string(),
+                    })
+                    .collect(),
+            },
+            settings,
+        };
+        let created = campaign::create(&self.h.console, &new).expect("create the campaign");
+        campaign::start(&self.h.console, created.id).expect("start the campaign");
+        created.id
+    }
+
+    fn rows(&self, id: i64) -> BTreeMap<String, CampaignDeviceView> {
+        rows(&self.h.console, id)
+    }
+}
+
+fn rows(console: &Console, id: i64) -> BTreeMap<String, CampaignDeviceView> {
+    campaign::devices(console, id, &CampaignDeviceQuery::default())
+        .expect("list the campaign's devices")
+        .rows
+        .into_iter()
+        .map(|row| (row.device_id.clone(), row))
+        .collect()
+}
+
+/// Runs the campaign until it ends or pauses.
+async fn run(console: &Arc<Console>, id: i64) -> ota_core::campaign::model::CampaignView {
+    tokio::time::timeout(HANG_GUARD, runner::run(console.clone(), id))
+        .await
+        .expect("the runner hung")
+        .expect("the runner failed")
+}
+
+/// Index in the cloud's log of the first event matching `kind` for `device`.
+fn first_event(cloud: &FakeCloud, device: &str, kind: &EventKind) -> usize {
+    cloud
+        .events()
+        .iter()
+        .position(|e| e.device == device && &e.kind == kind)
+        .unwrap_or_else(|| panic!("{device}: no {kind:?}"))
+}
+
+const EIGHT: [&str; 8] = [
+    "cam-1", "cam-2", "cam-3", "cam-4", "cam-5", "cam-6", "cam-7", "cam-8",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wave_starts_only_when_the_previous_one_passed() {
+    let f = fleet(EIGHT.map(|id| (id, Script::succeeds_after(3)))).await;
+    let id = f.start(
+        CampaignSettings {
+            waves: vec![25.0, 100.0],
+            failure_threshold_percent: 0.0,
+            ..settings()
+        },
+        &EIGHT,
+    );
+
+    let done = run(&f.h.console, id).await;
+
+    assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
+    assert_eq!(done.counts.succeeded, 8);
+    let rows = f.rows(id);
+    let (first, second): (Vec<&str>, Vec<&str>) = EIGHT
+        .iter()
+        .copied()
+        .partition(|d| rows[*d].wave == Some(0));
+    assert_eq!(first, ["cam-1", "cam-2"], "25 % of 8 devices");
+    let cloud = &f.h.cloud;
+    let wave_one_done = first
+        .iter()
+        .map(|d| first_event(cloud, d, &EventKind::Finished { succeeded: true }))
+        .max()
+        .unwrap();
+    for device in &second {
+        assert!(
+            first_event(cloud, device, &EventKind::Start) > wave_one_done,
+            "{device} (wave 2) started before wave 1 had finished: {:?}",
+            cloud.events()
+        );
+    }
+    assert!(
+        cloud.starts_by_device().values().all(|&n| n == 1),
+        "{:?}",
+        cloud.starts_by_device()
+    );
+    let dashboard = campaign::dashboard(&f.h.console, id).unwrap();
+    let per_wave: Vec<u32> = dashboard.waves.iter().map(|w| w.counts.succeeded).collect();
+    assert_eq!(per_wave, [2, 6]);
+    assert!((dashboard.success_percent - 100.0).abs() < 1e-9);
+}
+
+const SIX: [&str; 6] = ["cam-1", "cam-2", "cam-3", "cam-4", "cam-5", "cam-6"];
+
+/// Wave 1 (cam-1..3): two of three fail, far above a 10 % threshold. Wave 2 (cam-4..6) would succeed.
+async fn failing_first_wave(on_threshold: ThresholdAction) -> (Fleet, i64) {
+    let f = fleet([
+        (
+            "cam-1",
+            Script::fails_after(1, device_error("Install failed.")),
+        ),
+        (
+            "cam-2",
+            Script::fails_after(2, device_error("Install failed.")),
+        ),
+        ("cam-3", Script::succeeds_after(1)),
+        ("cam-4", Script::succeeds_after(1)),
+        ("cam-5", Script::succeeds_after(1)),
+        ("cam-6", Script::succeeds_after(1)),
+    ])
+    .await;
+    let id = f.start(
+        CampaignSettings {
+            waves: vec![50.0, 100.0],
+            failure_threshold_percent: 10.0,
+            on_threshold,
+            ..settings()
+        },
+        &SIX,
+    );
+    (f, id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wave_over_its_failure_threshold_aborts_the_campaign_before_the_next_wave() {
+    let (f, id) = failing_first_wave(ThresholdAction::Abort).await;
+
+    let done = run(&f.h.console, id).await;
+
+    assert_eq!(done.state, CampaignState::Aborted);
+    let reason = done.reason.clone().unwrap_or_default();
+    assert!(
+        reason.contains("Wave 1 of 2") && reason.contains("later waves were not started"),
+        "{reason}"
+    );
+    assert_eq!(
+        (
+            done.counts.succeeded,
+            done.counts.failed,
+            done.counts.pending
+        ),
+        (1, 2, 3)
+    );
+    for device in ["cam-4", "cam-5", "cam-6"] {
+        assert_eq!(f.h.cloud.starts(device), 0, "{device} is in the next wave");
+    }
+    // The dashboard groups the failures by the cloud's words; the audit log says why it stopped.
+    let dashboard = campaign::dashboard(&f.h.console, id).unwrap();
+    assert_eq!(dashboard.failures.len(), 1);
+    assert_eq!(dashboard.failures[0].count, 2);
+    assert_eq!(dashboard.failures[0].message, "Install failed.");
+    assert_eq!(dashboard.failures[0].vendor_code.as_deref(), Some("-10402"));
+    let audit = f.h.console.store().audit_entries(50).unwrap();
+    assert!(
+        audit.iter().any(|e| e.action == "campaign.aborted"),
+        "{audit:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wave_over_its_failure_threshold_pauses_and_resume_goes_on_with_the_next_wave() {
+    let (f, id) = failing_first_wave(ThresholdAction::Pause).await;
+
+    let paused = run(&f.h.console, id).await;
+
+    assert_eq!(paused.state, CampaignState::Paused);
+    assert!(
+        paused
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("paused before the next wave")),
+        "{:?}",
+        paused.reason
+    );
+    assert_eq!(f.h.cloud.total_starts(), 3, "only wave 1 started");
+
+    campaign::resume(&f.h.console, id).expect("resume");
+    let done = run(&f.h.console, id).await;
+
+    assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
+    assert_eq!((done.counts.succeeded, done.counts.failed), (4, 2));
+    // Resuming does not retry wave 1's failures (that is "Retry failed devices"); it runs wave 2 once.
+    assert!(
+        f.h.cloud.starts_by_device().values().all(|&n| n == 1),
+        "{:?}",
+        f.h.cloud.starts_by_device()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retryable_failure_is_retried_with_backoff_up_to_the_limit_and_other_kinds_are_not() {
+    let f = fleet([
+        // Drops off the network on every attempt.
+        ("cam-flaky", Script::fails_after(1, offline_error())),
+        // Drops off once, then takes the update.
+        (
+            "cam-recovers",
+            Script::fails_after(1, offline_error()).then(Script::succeeds_after(1)),
+        ),
+        // A device error is not in the policy's list.
+        (
+            "cam-broken",
+            Script::fails_after(1, device_error("Flash is worn out.")),
+        ),
+    ])
+    .await;
+    let backoff = Duration::from_secs(1);
+    let id = f.start(
+        CampaignSettings {
+            retry: RetryPolicy {
+                max_retries: 2,
+                backoff_secs: 1,
+                retry_on: vec![ErrorKind::Offline],
+            },
+            ..settings()
+        },
+        &["cam-flaky", "cam-recovers", "cam-broken"],
+    );
+
+    let done = run(&f.h.console, id).await;
+
+    assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
+    let cloud = &f.h.cloud;
+    assert_eq!(
+        cloud.starts("cam-flaky"),
+        3,
+        "the first attempt and 2 retries"
+    );
+    assert_eq!(cloud.starts("cam-recovers"), 2);
+    assert_eq!(
+        cloud.starts("cam-broken"),
+        1,
+        "a device error is not retried"
+    );
+    let rows = f.rows(id);
+    let outcome = |d: &str| {
+        let row = &rows[d];
+        (row.state, row.attempts, row.error.as_ref().map(|e| e.code))
+    };
+    use ota_core::campaign::model::CampaignDeviceState::{Failed, Succeeded};
+    assert_eq!(outcome("cam-flaky"), (Failed, 3, Some(ErrorKind::Offline)));
+    assert_eq!(outcome("cam-recovers"), (Succeeded, 2, None));
+    assert_eq!(outcome("cam-broken"), (Failed, 1, Some(ErrorKind::Device)));
+
+    // Each retry waited its backoff after the failure it follows, doubled for the second retry. (A lower
+    // bound only: the system clock the runner schedules with is read in whole milliseconds.)
+    let slack = Duration::from_millis(20);
+    for device in ["cam-flaky", "cam-recovers"] {
+        let events: Vec<_> = cloud
+            .events()
+            .into_iter()
+            .filter(|e| e.device == device)
+            .collect();
+        let mut wait = backoff;
+        for pair in events.windows(2) {
+            if let (EventKind::Finished { succeeded: false }, EventKind::Start) =
+                (&pair[0].kind, &pair[1].kind)
+            {
+                let waited = pair[1].at - pair[0].at;
+                assert!(
+                    waited + slack >= wait,
+                    "{device} was retried after {waited:?}, before its {wait:?} backoff"
+                );
+                wait *= 2;
+            }
+        }
+        assert!(wait > backoff, "{device} was never retried: {events:?}");
+    }
+}
+
+/// A window that opened an hour from now and closes an hour later: closed whenever the test runs.
+fn window_closed_now() -> MaintenanceWindow {
+    let minute_now = (ota_core::now_ms() / 60_000).rem_euclid(24 * 60) as u16;
+    MaintenanceWindow {
+        days: vec![],
+        start_minute: (minute_now + 120) % 1440,
+        end_minute: (minute_now + 180) % 1440,
+        utc_offset_minutes: 0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_starts_while_the_maintenance_window_is_closed() {
+    let devices = ["cam-1", "cam-2", "cam-3"];
+    let f = fleet(devices.map(|id| (id, Script::succeeds_after(1)))).await;
+    let id = f.start(
+        CampaignSettings {
+            window: Some(window_closed_now()),
+            ..settings()
+        },
+        &devices,
+    );
+    let requests_before = f.h.cloud.requests();
+    let mut changes = f.h.console.subscribe();
+    let running = tokio::spawn(runner::run(f.h.console.clone(), id));
+
+    // The runner's first round ends with a notice; by then it would have claimed any device it may start.
+    loop {
+        let change = tokio::time::timeout(HANG_GUARD, changes.recv())
+            .await
+            .expect("the runner never reported")
+            .expect("notices");
+        if change == DataKind::Campaigns {
+            break;
+        }
+    }
+    let view = f.h.console.store().campaign_view(id).unwrap();
+    assert_eq!(view.state, CampaignState::Running);
+    assert_eq!((view.counts.pending, view.counts.in_flight), (3, 0));
+    // A few more rounds change nothing either.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(f.h.cloud.total_starts(), 0);
+    assert_eq!(
+        f.h.cloud.requests(),
+        requests_before,
+        "not even a status read"
+    );
+    let dashboard = campaign::dashboard(&f.h.console, id).unwrap();
+    let opens_at = dashboard
+        .window_opens_at
+        .expect("the dashboard says when it opens");
+    let in_minutes = (opens_at - ota_core::now_ms()) / 60_000;
+    assert!(
+        (100..=120).contains(&in_minutes),
+        "opens in {in_minutes} min"
+    );
+
+    campaign::cancel(&f.h.console, id).expect("cancel");
+    let ended = tokio::time::timeout(HANG_GUARD, running)
+        .await
+        .expect("the runner stops after a cancel")
+        .expect("runner task")
+        .expect("runner");
+    assert_eq!(ended.state, CampaignState::Cancelled);
+    assert_eq!(ended.counts.cancelled, 3);
+    assert_eq!(f.h.cloud.total_starts(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_already_on_the_version_or_already_updating_is_never_started() {
+    let f = fleet([
+        ("cam-fresh", Script::succeeds_after(2)),
+        // Updated from the vendor's app since the fleet was last refreshed.
+        ("cam-done", Script::on_target()),
+        // Updating right now, started from the vendor's app.
+        ("cam-busy", Script::already_updating(3)),
+    ])
+    .await;
+    let id = f.start(settings(), &["cam-fresh", "cam-done", "cam-busy"]);
+
+    let done = run(&f.h.console, id).await;
+
+    assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
+    assert_eq!(done.counts.succeeded, 3);
+    let cloud = &f.h.cloud;
+    assert_eq!(cloud.starts("cam-fresh"), 1);
+    assert_eq!(cloud.starts("cam-done"), 0, "already on {TARGET}");
+    assert_eq!(cloud.starts("cam-busy"), 0, "followed, not started again");
+    assert!(
+        cloud.status_reads("cam-busy") >= 3,
+        "the running update was followed to its end"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runners_on_one_campaign_never_start_a_device_twice() {
+    let devices: Vec<String> = (1..=12).map(|i| format!("cam-{i:02}")).collect();
+    let ids: Vec<&str> = devices.iter().map(String::as_str).collect();
+    let f = fleet(ids.iter().map(|id| (*id, Script::succeeds_after(2)))).await;
+    let id = f.start(
+        CampaignSettings {
+            concurrency: 3,
+            ..settings()
+        },
+        &ids,
+    );
+    // A second process over the same data folder (the window and `otactl campaign start`, say).
+    let other = f.h.restarted(fast_options());
+
+    let (here, there) = tokio::time::timeout(
+        HANG_GUARD,
+        futures::future::join(
+            runner::run(f.h.console.clone(), id),
+            runner::run(other.clone(), id),
+        ),
+    )
+    .await
+    .expect("the runners hung");
+
+    // Either may be the one that closes the campaign (or be turned away); neither may fail the devices.
+    assert!(
+        here.is_ok() || there.is_ok(),
+        "both runners failed: {here:?} / {there:?}"
+    );
+    let view = f.h.console.store().campaign_view(id).unwrap();
+    assert_eq!(view.state, CampaignState::Completed, "{:?}", view.reason);
+    assert_eq!(view.counts.succeeded, 12);
+    let starts = f.h.cloud.starts_by_device();
+    assert!(starts.values().all(|&n| n == 1), "{starts:?}");
+}
+
+/// The runner is killed while two devices are updating and two wait; the next runner (a new process over
+/// the same data folder) follows the two and starts only the two that never started.
+#[test]
+fn a_runner_killed_mid_campaign_is_followed_by_the_next_without_a_second_start() {
+    let devices = ["cam-1", "cam-2", "cam-3", "cam-4"];
+    let first_run = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (f, id) = first_run.block_on(async {
+        let f = fleet(devices.map(|id| (id, Script::succeeds_after(3)))).await;
+        // Updates hold mid-download until the restart, so the kill lands while they run.
+        f.h.cloud.freeze(true);
+        let id = f.start(
+            CampaignSettings {
+                concurrency: 2,
+                ..settings()
+            },
+            &devices,
+        );
+        tokio::spawn(runner::run(f.h.console.clone(), id));
+        let cloud = f.h.cloud.clone();
+        wait_until("two devices started", || cloud.total_starts() == 2).await;
+        (f, id)
+    });
+    drop(first_run);
+    let left = f.h.console.store().campaign_view(id).unwrap();
+    assert_eq!(
+        (left.counts.in_flight, left.counts.pending),
+        (2, 2),
+        "killed with two in flight"
+    );
+
+    f.h.cloud.freeze(false);
+    let second_run = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let done = second_run.block_on(async {
+        let console = f.h.restarted(fast_options());
+        run(&console, id).await
+    });
+
+    assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
+    assert_eq!(done.counts.succeeded, 4);
+    let starts = f.h.cloud.starts_by_device();
+    assert!(starts.values().all(|&n| n == 1), "{starts:?}");
+}
