@@ -45,10 +45,12 @@ impl JobOptions {
         };
         let d = Self::default();
         Self {
+            // 25 ms floor: the vendor's 5 s at time scale 200, so `otactl --sim-url` against
+            // `ota-sim --time-scale 200` samples every phase (installing lasts 100 ms there).
             poll_interval: d
                 .poll_interval
                 .div_f64(scale)
-                .max(Duration::from_millis(50)),
+                .max(Duration::from_millis(25)),
             jitter: d.jitter.div_f64(scale),
             max_backoff: d.max_backoff.div_f64(scale).max(Duration::from_millis(200)),
             deadline: d.deadline.div_f64(scale).max(Duration::from_secs(30)),
