@@ -250,16 +250,19 @@ async fn only_the_documented_form_of_each_endpoint_is_accepted() {
         .unwrap();
     assert_eq!(login_form["result"], -2, "{login_form}");
 
-    // Another parameter name, or the start without its BaseEntry: -2.
+    // Another parameter name, or a start whose serial number is named otherwise: -2.
     let renamed = vico
         .call("/device/otastatus/", json!({ "serial_number": serial }))
         .await;
     assert_eq!(renamed["result"], -2, "{renamed}");
     assert!(renamed["msg"].as_str().unwrap().contains("serialNumber"));
-    let bare_start = vico
-        .call("/device/otastart/", json!({ "serialNumber": serial }))
+    let misnamed_start = vico
+        .call(
+            "/device/otastart/",
+            json!({ "serial": serial, "app": "vicohome" }),
+        )
         .await;
-    assert_eq!(bare_start["result"], -2, "{bare_start}");
+    assert_eq!(misnamed_start["result"], -2, "{misnamed_start}");
     assert_eq!(
         get_json(url("/_sim/starts")).await["vicohome"],
         json!({}),

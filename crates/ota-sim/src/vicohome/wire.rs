@@ -26,17 +26,23 @@ pub struct ListDevicesRequest {
     pub country_no: String,
 }
 
-/// The fields the vendor's app adds to its requests (the seed's "standard BaseEntry properties").
+/// The fields the vendor's app adds to its requests (the seed's "standard BaseEntry properties"). The
+/// seed's parameter table marks only `serialNumber` as required, so a start without them is accepted;
+/// present, each must be a string.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BaseEntry {
-    pub app: String,
-    pub country_no: String,
-    pub language: String,
-    pub tenant_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_no: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
 }
 
-/// `POST /device/otastart/`: `serialNumber` plus the BaseEntry, as in the seed's request example.
+/// `POST /device/otastart/`: `serialNumber` (required) plus the BaseEntry, as in the seed's request example.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StartOtaRequest {
