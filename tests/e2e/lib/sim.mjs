@@ -22,12 +22,26 @@ export async function startSim({ devices = 60, seed = 7, timeScale = 20, faults 
       if (!response.ok) throw new Error(`GET ${path} -> HTTP ${response.status}`);
       return response.json();
     };
+    // The admin API takes state changes as JSON only (see crates/ota-sim/src/admin_guard.rs).
+    const postJson = async (path, body) => {
+      const response = await fetch(new URL(path, url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body ?? {}),
+      });
+      if (!response.ok) throw new Error(`POST ${path} -> HTTP ${response.status}`);
+      return response.json();
+    };
     return {
       url,
       process: child,
       /** GET /_sim/devices: [{cloud, id, name, model, manufacturer, firmware, online, battery, signal, ...}] */
       devices: () => getJson('/_sim/devices'),
       accounts: () => getJson('/_sim/accounts'),
+      /** GET any admin path (`/_sim/log`, `/_sim/starts`, `/_sim/onenet/tasks/ID`, …) as JSON. */
+      get: getJson,
+      /** POST a JSON body to an admin path (a fault, a device patch, a plan, a task); the answer as JSON. */
+      post: postJson,
       stop: () => stopProcess(child),
     };
   } catch (error) {

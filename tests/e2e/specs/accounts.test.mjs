@@ -181,12 +181,7 @@ test('a Vicohome account is signed in before it is stored: a wrong password show
   // The sign-in answers 3 s late (once), so the busy button can be seen; nothing else is asking the cloud
   // then: the refresh the first test started is over.
   await waitForRefreshIdle(browser);
-  const slow = await fetch(new URL('/_sim/faults', sim.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ kind: 'slow', target: '*', count: 1 }),
-  });
-  assert.equal(slow.status, 201, 'the simulator took the slow fault');
+  await sim.post('/_sim/faults', { kind: 'slow', target: '*', count: 1 });
   await submit(browser);
   const refused = await outcome(browser);
   assert.ok(refused.busySeen, 'the button said it was checking the account');
@@ -196,7 +191,7 @@ test('a Vicohome account is signed in before it is stored: a wrong password show
   assert.deepEqual(await accountNames(browser), before, 'nothing was stored');
   assert.equal(await (await field(browser, 'Account name')).getValue(), 'Field cameras', 'the form stays filled');
   assert.equal(await (await field(browser, 'E-mail')).getValue(), email);
-  const signIns = (await (await fetch(new URL('/_sim/log', sim.url))).json())
+  const signIns = (await sim.get('/_sim/log'))
     .filter((entry) => /login/i.test(entry.endpoint));
   assert.ok(signIns.length >= 1, 'the window asked the cloud');
 

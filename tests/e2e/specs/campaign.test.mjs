@@ -25,16 +25,6 @@ let cameras;
 let packageDir;
 let packagePath;
 
-async function simPost(pathname, body) {
-  const response = await fetch(new URL(pathname, sim.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  assert.ok(response.ok, `POST ${pathname} -> HTTP ${response.status}`);
-  return response.json();
-}
-
 before(async () => {
   sim = await startSim({ devices: 40, seed: 42, timeScale: TIME_SCALE, name: 'campaign-sim' });
   const fleet = await sim.devices();
@@ -46,7 +36,7 @@ before(async () => {
   assert.ok(cameras.length >= 2, `a camera model with at least two cameras (${model}: ${cameras.length})`);
   // Every camera of the model can take it: online and charged.
   for (const camera of cameras) {
-    await simPost(`/_sim/devices/${camera.id}`, { online: true, battery: 90 });
+    await sim.post(`/_sim/devices/${camera.id}`, { online: true, battery: 90 });
   }
   packageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-e2e-fw-'));
   packagePath = path.join(packageDir, `camera-${VERSION}.bin`);
@@ -205,7 +195,7 @@ test('a firmware file goes from the library to a completed campaign, and every a
   await screenshot(browser, 'campaign-dashboard.png', { docs: true });
 
   // The simulator's own record: each camera started once, and each runs the new version.
-  const starts = await (await fetch(new URL('/_sim/starts', sim.url))).json();
+  const starts = await sim.get('/_sim/starts');
   for (const camera of cameras) assert.equal(starts.vicohome[camera.id], 1, `${camera.id} started once`);
   const fleet = await sim.devices();
   for (const camera of cameras) {

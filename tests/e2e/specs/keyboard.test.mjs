@@ -21,12 +21,7 @@ before(async () => {
   fleet = await sim.devices();
   camera = fleet.find((d) => d.cloud === 'vicohome' && d.firmware !== d.newest_firmware);
   assert.ok(camera, 'the fleet has a camera with an update waiting');
-  const response = await fetch(new URL(`/_sim/devices/${camera.id}`, sim.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ online: true, battery: 90 }),
-  });
-  assert.ok(response.ok, 'the simulator accepted the device patch');
+  await sim.post(`/_sim/devices/${camera.id}`, { online: true, battery: 90 });
   app = await launchApp({ simUrl: sim.url, name: 'keyboard', env: { OTA_CONSOLE_TIME_SCALE: String(TIME_SCALE) } });
 }, { timeout: 120_000 });
 

@@ -14,20 +14,8 @@ let app;
 let device;
 let task;
 
-async function simPost(path, body) {
-  const response = await fetch(new URL(path, sim.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  assert.ok(response.ok, `POST ${path} -> HTTP ${response.status}`);
-  return response.json();
-}
-
 async function simTask(id) {
-  const response = await fetch(new URL(`/_sim/onenet/tasks/${id}`, sim.url));
-  assert.ok(response.ok, `GET task ${id} -> HTTP ${response.status}`);
-  return response.json();
+  return sim.get(`/_sim/onenet/tasks/${id}`);
 }
 
 before(async () => {
@@ -35,7 +23,7 @@ before(async () => {
   const fleet = await sim.devices();
   device = fleet.find((d) => d.cloud === 'onenet' && d.firmware !== TARGET);
   assert.ok(device, 'the fleet has a OneNET device');
-  task = await simPost('/_sim/onenet/tasks', { dev_id: device.id, target: TARGET, size: SIZE, type: 2 });
+  task = await sim.post('/_sim/onenet/tasks', { dev_id: device.id, target: TARGET, size: SIZE, type: 2 });
   app = await launchApp({ simUrl: sim.url, name: 'onenet' });
 }, { timeout: 120_000 });
 

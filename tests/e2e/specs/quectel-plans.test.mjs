@@ -21,16 +21,6 @@ let cancelled;
 let confirmed;
 let bluetooth;
 
-async function simPost(path, body) {
-  const response = await fetch(new URL(path, sim.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  assert.ok(response.ok, `POST ${path} -> HTTP ${response.status}`);
-  return response.json();
-}
-
 /**
  * The devices the simulator starts with a plan: per product, the first three (in fleet order) behind the
  * product's newest firmware (crates/ota-sim/src/quectel_sandbox.rs). This test makes its own plans, so it
@@ -67,13 +57,13 @@ before(async () => {
   };
   [appointed, cancelled, confirmed] = byProduct('mqtt', 3);
   [bluetooth] = byProduct('ble', 1);
-  await simPost('/_sim/quectel/plans', {
+  await sim.post('/_sim/quectel/plans', {
     planName: 'Spring update',
     targetVersion: TARGET,
     productKey: appointed.product_key,
     deviceKeys: [appointed.id, cancelled.id, confirmed.id],
   });
-  await simPost('/_sim/quectel/plans', {
+  await sim.post('/_sim/quectel/plans', {
     planName: 'Lock firmware',
     targetVersion: TARGET,
     productKey: bluetooth.product_key,
@@ -152,8 +142,7 @@ async function localInputValue(browser, hoursAhead, extraMinutes = 0) {
 }
 
 async function simLog() {
-  const response = await fetch(new URL('/_sim/log', sim.url));
-  return response.json();
+  return sim.get('/_sim/log');
 }
 
 /** Opens the Plans view from the nav and waits for its table. */
@@ -297,6 +286,6 @@ test('plans: a Bluetooth device is fetched, confirmed, downloaded with progress 
   await waitForState(browser, bluetooth, 'Succeeded');
   await browser.execute(() => document.querySelector('.ble-answer')?.scrollIntoView({ block: 'end' }));
   await screenshot(browser, 'quectel-bluetooth.png');
-  const device = await (await fetch(new URL(`/_sim/devices/${bluetooth.id}`, sim.url))).json();
+  const device = await sim.get(`/_sim/devices/${bluetooth.id}`);
   assert.equal(device.firmware, TARGET);
 });

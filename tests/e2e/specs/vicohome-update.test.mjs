@@ -23,12 +23,7 @@ before(async () => {
   assert.ok(camera && others.length === 2, 'the fleet has three cameras with an update waiting');
   // Online and charged, so the cameras accept the update.
   for (const device of [camera, ...others]) {
-    const response = await fetch(new URL(`/_sim/devices/${device.id}`, sim.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ online: true, battery: 90 }),
-    });
-    assert.ok(response.ok, 'the simulator accepted the device patch');
+    await sim.post(`/_sim/devices/${device.id}`, { online: true, battery: 90 });
   }
   app = await launchApp({ simUrl: sim.url, name: 'vicohome', env: { OTA_CONSOLE_TIME_SCALE: String(TIME_SCALE) } });
 }, { timeout: 120_000 });
@@ -125,7 +120,7 @@ async function tick(browser, device) {
 
 test('updating a selection asks first, leaves out the camera already up to date, and starts each once', { timeout: 180_000 }, async () => {
   const { browser } = app;
-  const startsBefore = await (await fetch(new URL('/_sim/starts', sim.url))).json();
+  const startsBefore = await sim.get('/_sim/starts');
   // The camera the first test updated is on its newest firmware now.
   for (const device of [camera, ...others]) await tick(browser, device);
   const bar = 'section[aria-label="Selection"]';
@@ -143,7 +138,7 @@ test('updating a selection asks first, leaves out the camera already up to date,
   assert.ok(asked.includes('Each of the 2 cameras is started once'), asked);
   assert.ok(asked.includes('1 selected camera already on the newest firmware is left out.'), asked);
   await screenshot(browser, 'devices-update-confirm.png');
-  const startsAsked = await (await fetch(new URL('/_sim/starts', sim.url))).json();
+  const startsAsked = await sim.get('/_sim/starts');
   assert.deepEqual(startsAsked, startsBefore, 'nothing was started before the confirmation');
 
   await (await browser.$(question).$('button=Start 2 updates')).click();
@@ -161,7 +156,7 @@ test('updating a selection asks first, leaves out the camera already up to date,
       document.querySelectorAll('table[aria-label="Firmware update jobs"] tr.job-row.job-succeeded').length)) === 3,
     { timeout: 90_000, interval: 500, timeoutMsg: 'the three jobs did not all end Succeeded' },
   );
-  const starts = await (await fetch(new URL('/_sim/starts', sim.url))).json();
+  const starts = await sim.get('/_sim/starts');
   for (const device of others) assert.equal(starts.vicohome[device.id], 1, `${device.id} started once`);
   assert.equal(starts.vicohome[camera.id], 1, `${camera.id} (already up to date) was not started again`);
   await screenshot(browser, 'jobs.png', { docs: true });
