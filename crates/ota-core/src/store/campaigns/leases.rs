@@ -203,19 +203,25 @@ mod tests {
             .unwrap()
     }
 
-    #[test]
-    fn a_lease_is_taken_once_refused_while_held_and_taken_over_after_expiry() {
-        let (_dir, store) = test_store();
+    /// A running campaign of four sandbox cameras, in the given waves.
+    fn running_campaign(store: &Store, waves: &[Option<u32>]) -> i64 {
         let account = store
             .upsert_sandbox_account(Cloud::Vicohome, "Sandbox", "http://127.0.0.1:1", None)
             .unwrap();
-        let devices: Vec<_> = (0..4)
+        let devices: Vec<_> = (0..waves.len())
             .map(|i| device(account.id, &format!("SN{i}")))
             .collect();
-        let id = campaign(&store, &devices, &[Some(0), Some(0), Some(0), Some(0)]);
+        let id = campaign(store, &devices, waves);
         store
             .set_campaign_state(id, &[CampaignState::Ready], CampaignState::Running, None)
             .unwrap();
+        id
+    }
+
+    #[test]
+    fn a_lease_is_taken_once_refused_while_held_and_taken_over_after_expiry() {
+        let (_dir, store) = test_store();
+        let id = running_campaign(&store, &[Some(0), Some(0), Some(0), Some(0)]);
         let (first, second) = (runner("otactl"), runner("OTA Console"));
 
         assert_eq!(
@@ -300,16 +306,7 @@ mod tests {
     #[test]
     fn a_holder_that_lost_its_lease_cannot_write_anything() {
         let (_dir, store) = test_store();
-        let account = store
-            .upsert_sandbox_account(Cloud::Vicohome, "Sandbox", "http://127.0.0.1:1", None)
-            .unwrap();
-        let devices: Vec<_> = (0..4)
-            .map(|i| device(account.id, &format!("SN{i}")))
-            .collect();
-        let id = campaign(&store, &devices, &[Some(0), Some(0), Some(0), Some(1)]);
-        store
-            .set_campaign_state(id, &[CampaignState::Ready], CampaignState::Running, None)
-            .unwrap();
+        let id = running_campaign(&store, &[Some(0), Some(0), Some(0), Some(1)]);
         let (paused, other) = (runner("paused"), runner("other"));
         store
             .take_campaign_lease(id, &paused, T0, PERIOD, "t")
@@ -336,7 +333,7 @@ mod tests {
         assert!(lost(store.apply_device_updates(
             &old,
             &[crate::store::DeviceUpdate::Succeeded {
-                account_id: account.id,
+                account_id: claimed[0].account_id,
                 device_id: claimed[0].device_id.clone(),
             }],
             &[AuditRecord {
