@@ -1,15 +1,16 @@
 //! The clients against the simulator (written independently from the same docs), on loopback.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{connector, fast_retry, spawn_sim, MemorySecrets};
 use ota_clouds::http::UNREADABLE_ANSWER;
 use ota_clouds::quectel::QuectelClient;
-use ota_clouds::{sandbox_accounts, CloudConnector, RetryPolicy, SandboxAccount, VicohomeOptions};
+use ota_clouds::{sandbox_accounts, SandboxAccount};
 use ota_core::cloud::{CloudSession, Connector, Credentials, SessionCache};
-use ota_core::error::CoreError;
-use ota_core::secrets::{SecretSlot, SecretStore};
 use ota_core::{Account, ApiError, Cloud, Console, DeviceQuery, ErrorKind, Secret, Store};
 use ota_sim::{SimConfig, SimHandle};
 use serde_json::{json, Value};
@@ -21,27 +22,7 @@ async fn start_sim(devices: usize) -> SimHandle {
         time_scale: 1000.0,
         ..SimConfig::default()
     };
-    ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap()
-}
-
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-        max_retry_after: Duration::from_secs(5),
-    }
-}
-
-fn connector() -> CloudConnector {
-    CloudConnector::default()
-        .with_retry(fast_retry())
-        .with_vicohome_options(VicohomeOptions {
-            retry: fast_retry(),
-            ..VicohomeOptions::default()
-        })
+    spawn_sim(config).await
 }
 
 fn account_for(sim: &SimHandle, sandbox: &SandboxAccount) -> Account {
@@ -472,37 +453,6 @@ async fn onenet_lists_with_a_good_key_and_refuses_a_tampered_one() {
         let err = bad.list_devices().await.unwrap_err();
         assert_eq!(err.code, ErrorKind::Auth, "product {pid}");
         assert_eq!(err.message, "OneNET rejected the access key or token");
-    }
-}
-
-/// Secrets for the engine in tests; sandbox accounts never reach it.
-#[derive(Default)]
-struct MemorySecrets(Mutex<HashMap<String, Secret>>);
-
-impl SecretStore for MemorySecrets {
-    fn set(&self, account_name: &str, slot: SecretSlot, secret: &Secret) -> Result<(), CoreError> {
-        self.0
-            .lock()
-            .unwrap()
-            .insert(format!("{account_name}{slot:?}"), secret.clone());
-        Ok(())
-    }
-
-    fn get(&self, account_name: &str, slot: SecretSlot) -> Result<Option<Secret>, CoreError> {
-        Ok(self
-            .0
-            .lock()
-            .unwrap()
-            .get(&format!("{account_name}{slot:?}"))
-            .cloned())
-    }
-
-    fn delete(&self, account_name: &str, slot: SecretSlot) -> Result<(), CoreError> {
-        self.0
-            .lock()
-            .unwrap()
-            .remove(&format!("{account_name}{slot:?}"));
-        Ok(())
     }
 }
 

@@ -5,22 +5,24 @@
 //! retries or a day-long `Retry-After` does not park the fetch. Service level (`onenet::service`) on a
 //! Console whose data folder sits next to an "outside" folder that must stay untouched.
 
+mod common;
 mod fake;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use common::{get, post, sandbox_console, spawn_sim};
 use fake::{Fake, Reply};
 use ota_clouds::http::{client_builder, BaseUrl, HttpConfig};
 use ota_clouds::onenet::fetch::{self, FetchEnd, FetchOptions, PauseSignal};
 use ota_clouds::onenet::service::{self, OnenetTarget};
 use ota_clouds::onenet::OnenetClient;
 use ota_clouds::retry::{MAX_ATTEMPTS, MAX_SINGLE_WAIT, MAX_TOTAL_WAIT};
-use ota_clouds::{CloudConnector, RetryPolicy};
+use ota_clouds::RetryPolicy;
 use ota_core::cloud::Credentials;
 use ota_core::onenet::{OnenetDownloadProgress, OnenetTask, OnenetTaskType};
-use ota_core::{Account, ApiError, Console, ErrorKind, Keychain, Secret, Store};
+use ota_core::{Account, ApiError, Console, ErrorKind, Secret};
 use ota_sim::{SimConfig, SimHandle};
 use serde_json::{json, Value};
 
@@ -57,44 +59,17 @@ async fn setup() -> Setup {
         seed: 5,
         ..SimConfig::default()
     };
-    let sim = ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let sim = spawn_sim(config).await;
     let root = tempfile::tempdir().unwrap();
-    let data = root.path().join("data");
     std::fs::create_dir_all(root.path().join("outside")).unwrap();
     std::fs::write(root.path().join("outside").join("victim.txt"), PRECIOUS).unwrap();
-    let console = Arc::new(Console::new(
-        Store::open_in(&data).unwrap(),
-        // Sandbox accounts never touch the keychain; this only satisfies the constructor.
-        Arc::new(Keychain::new("ota-console-test")),
-        Arc::new(CloudConnector::default()),
-    ));
-    let accounts = ota_clouds::sandbox::attach(&console, &sim.url())
-        .await
-        .unwrap();
-    console.refresh_fleet().await.unwrap();
+    let (console, accounts) = sandbox_console(&sim, &root.path().join("data")).await;
     Setup {
         sim,
         root,
         console,
         accounts,
     }
-}
-
-async fn get(url: String) -> Value {
-    reqwest::get(url).await.unwrap().json().await.unwrap()
-}
-
-async fn post(url: String, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-    response.json().await.unwrap_or(Value::Null)
 }
 
 /// A OneNET device of the simulated fleet with a fresh application task of `size` bytes; the
@@ -547,15 +522,18 @@ async fn scripted_task(client: &OnenetClient) -> OnenetTask {
     client.check_task(&device).await.unwrap().unwrap()
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_retry_after_of_a_day_ends_the_fetch_at_once_with_the_wait_in_words() {
-    let fake = scripted_onenet(
-        5,
-        0,
-        Reply::status(429, "slow down").header("Retry-After", "86400"),
-    )
-    .await;
-    let client = scripted_client(&fake);
+/// One scripted fetch that failed: the task, where it wrote (its folder kept alive), how long it took.
+struct FailedFetch {
+    task: OnenetTask,
+    _dir: tempfile::TempDir,
+    out: PathBuf,
+    elapsed: std::time::Duration,
+    err: ApiError,
+}
+
+/// Fetches the scripted server's task into a fresh folder, expecting the fetch to fail.
+async fn failed_scripted_fetch(fake: &Fake) -> FailedFetch {
+    let client = scripted_client(fake);
     let task = scripted_task(&client).await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("fw.bin");
@@ -570,10 +548,29 @@ async fn a_retry_after_of_a_day_ends_the_fetch_at_once_with_the_wait_in_words() 
     )
     .await
     .unwrap_err();
+    FailedFetch {
+        task,
+        _dir: dir,
+        out,
+        elapsed: started.elapsed(),
+        err,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_of_a_day_ends_the_fetch_at_once_with_the_wait_in_words() {
+    let fake = scripted_onenet(
+        5,
+        0,
+        Reply::status(429, "slow down").header("Retry-After", "86400"),
+    )
+    .await;
+    let run = failed_scripted_fetch(&fake).await;
+    let err = run.err;
     assert!(
-        started.elapsed() < MAX_SINGLE_WAIT,
+        run.elapsed < MAX_SINGLE_WAIT,
         "no day-long wait: {:?}",
-        started.elapsed()
+        run.elapsed
     );
     assert_eq!(err.code, ErrorKind::RateLimited);
     assert_eq!(err.retry_after_secs, Some(86_400));
@@ -591,23 +588,9 @@ async fn a_retry_after_of_a_day_ends_the_fetch_at_once_with_the_wait_in_words() 
 #[tokio::test(start_paused = true)]
 async fn a_task_asking_for_endless_retries_a_day_apart_is_capped() {
     let fake = scripted_onenet(1_000_000, 86_400, Reply::status(503, "busy")).await;
-    let client = scripted_client(&fake);
-    let task = scripted_task(&client).await;
-    assert_eq!(task.interval_secs, Some(86_400));
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("fw.bin");
-    let started = tokio::time::Instant::now();
-    let err = fetch::fetch(
-        &client,
-        &task,
-        &out,
-        &FetchOptions::default(),
-        PauseSignal::never(),
-        &mut |_| {},
-    )
-    .await
-    .unwrap_err();
-    let elapsed = started.elapsed();
+    let run = failed_scripted_fetch(&fake).await;
+    assert_eq!(run.task.interval_secs, Some(86_400));
+    let (err, elapsed) = (run.err, run.elapsed);
     assert!(
         err.message
             .contains("The download stopped at 0 of 32 bytes"),
@@ -627,7 +610,7 @@ async fn a_task_asking_for_endless_retries_a_day_apart_is_capped() {
     );
     assert!(elapsed <= MAX_TOTAL_WAIT, "bounded in all: {elapsed:?}");
     assert!(
-        fetch::saved_offset(&out, &task) == 0 && !out.exists(),
+        fetch::saved_offset(&run.out, &run.task) == 0 && !run.out.exists(),
         "nothing unverified carries the name"
     );
 }

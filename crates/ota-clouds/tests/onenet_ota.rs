@@ -1,9 +1,12 @@
 //! OneNET device-side OTA: the client against the simulator on loopback — check, resumable ranged
 //! download with MD5, reports and their refusals.
 
+mod common;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use common::{get, post, spawn_sim};
 use md5::{Digest, Md5};
 use ota_clouds::onenet::fetch::{self, pause_switch, FetchEnd, FetchOptions, PauseSignal};
 use ota_clouds::onenet::OnenetClient;
@@ -22,24 +25,7 @@ async fn start_sim() -> SimHandle {
         seed: 5,
         ..SimConfig::default()
     };
-    ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap()
-}
-
-async fn get(url: String) -> Value {
-    reqwest::get(url).await.unwrap().json().await.unwrap()
-}
-
-async fn post(url: String, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-    response.json().await.unwrap_or(Value::Null)
+    spawn_sim(config).await
 }
 
 /// A sandbox OneNET product's credentials and one of its devices (dev_id, manuf, model, version).

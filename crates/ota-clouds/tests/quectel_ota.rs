@@ -1,16 +1,18 @@
 //! Quectel upgrade plans, auto-upgrade and the Bluetooth flow: the client against the simulator on loopback.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::{create_plan, get, post_for_json as post, product_with, spawn_sim, TARGET};
 use ota_clouds::quectel::plans::{confirm_status, device_status, ConfirmItem};
 use ota_clouds::quectel::{BleReportStatus, PlanAction, PlanTarget, QuectelClient, UpgradePlan};
 use ota_clouds::{sandbox_accounts, RetryPolicy};
 use ota_core::cloud::SessionCache;
 use ota_core::{Cloud, ErrorKind};
 use ota_sim::{SimConfig, SimHandle};
-use serde_json::{json, Value};
+use serde_json::json;
 
-const TARGET: &str = "9.9.9";
 const HOUR: i64 = 3_600_000;
 
 /// 100 simulated seconds per real second: an upgrade (60 s simulated) takes 0.6 s.
@@ -21,9 +23,7 @@ async fn start_sim() -> SimHandle {
         time_scale: 100.0,
         ..SimConfig::default()
     };
-    ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap()
+    spawn_sim(config).await
 }
 
 async fn client(sim: &SimHandle) -> QuectelClient {
@@ -41,39 +41,6 @@ async fn client(sim: &SimHandle) -> QuectelClient {
         RetryPolicy::none(),
     )
     .unwrap()
-}
-
-async fn get(url: String) -> Value {
-    reqwest::get(url).await.unwrap().json().await.unwrap()
-}
-
-async fn post(url: String, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-    response.json().await.unwrap()
-}
-
-/// (productKey, deviceKeys) of a Quectel product with at least `n` devices of this transport.
-async fn product_with(sim: &SimHandle, transport: &str, n: usize) -> (String, Vec<String>) {
-    let fleet = get(format!("{}/_sim/devices", sim.url())).await;
-    let mut by_product: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for d in fleet.as_array().unwrap() {
-        if d["cloud"] == "quectel" && d["transport"] == transport {
-            by_product
-                .entry(d["product_key"].as_str().unwrap().to_string())
-                .or_default()
-                .push(d["id"].as_str().unwrap().to_string());
-        }
-    }
-    by_product
-        .into_iter()
-        .find(|(_, devices)| devices.len() >= n)
-        .expect("a product with enough devices")
 }
 
 /// (productKey, deviceKey) of a Quectel device of this transport that has no plan: the sandbox starts
@@ -102,18 +69,6 @@ async fn device_without_plan(
         }
     }
     panic!("every {transport} device has a plan");
-}
-
-async fn create_plan(sim: &SimHandle, pk: &str, devices: &[String]) -> (i64, i64) {
-    let made = post(
-        format!("{}/_sim/quectel/plans", sim.url()),
-        json!({"planName": "Spring update", "targetVersion": TARGET, "productKey": pk, "deviceKeys": devices}),
-    )
-    .await;
-    (
-        made["planId"].as_i64().unwrap(),
-        made["nowMs"].as_i64().unwrap(),
-    )
 }
 
 async fn advance(sim: &SimHandle, ms: i64) {

@@ -1,20 +1,23 @@
 //! The Quectel plan workflow as the window and `otactl` run it (`ota_clouds::quectel::service`): a Console
 //! on a real store, the sandbox accounts of a simulator on loopback.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{
+    create_plan, get, post_for_json as post, product_with, sandbox_console, spawn_sim, TARGET,
+};
 use ota_clouds::quectel::service::{self, AutoUpgradeChange, BleDownloadOptions};
-use ota_clouds::CloudConnector;
 use ota_core::quectel::{
     QuectelBlePhase, QuectelBleProgress, QuectelPlanAction, QuectelPlanItem, QuectelPlanRow,
     QuectelPlanState, QuectelWindow,
 };
-use ota_core::{Account, ApiError, Cloud, Console, ErrorKind, Keychain, Store};
+use ota_core::{Account, ApiError, Cloud, Console, ErrorKind};
 use ota_sim::{SimConfig, SimHandle};
-use serde_json::{json, Value};
+use serde_json::json;
 
-const TARGET: &str = "9.9.9";
 const HOUR: i64 = 3_600_000;
 
 struct Setup {
@@ -32,72 +35,15 @@ async fn setup() -> Setup {
         time_scale: 100.0,
         ..SimConfig::default()
     };
-    let sim = ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let sim = spawn_sim(config).await;
     let data = tempfile::tempdir().unwrap();
-    let console = Arc::new(Console::new(
-        Store::open_in(data.path()).unwrap(),
-        // Sandbox accounts never touch the keychain; this only satisfies the constructor.
-        Arc::new(Keychain::new("ota-console-test")),
-        Arc::new(CloudConnector::default()),
-    ));
-    let accounts = ota_clouds::sandbox::attach(&console, &sim.url())
-        .await
-        .unwrap();
-    console.refresh_fleet().await.unwrap();
+    let (console, accounts) = sandbox_console(&sim, data.path()).await;
     Setup {
         sim,
         _data: data,
         console,
         accounts,
     }
-}
-
-async fn get(url: String) -> Value {
-    reqwest::get(url).await.unwrap().json().await.unwrap()
-}
-
-async fn post(url: String, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-    response.json().await.unwrap()
-}
-
-/// (productKey, deviceKeys) of a Quectel product with at least `n` devices of this transport.
-async fn product_with(sim: &SimHandle, transport: &str, n: usize) -> (String, Vec<String>) {
-    let fleet = get(format!("{}/_sim/devices", sim.url())).await;
-    let mut by_product: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for d in fleet.as_array().unwrap() {
-        if d["cloud"] == "quectel" && d["transport"] == transport {
-            by_product
-                .entry(d["product_key"].as_str().unwrap().to_string())
-                .or_default()
-                .push(d["id"].as_str().unwrap().to_string());
-        }
-    }
-    by_product
-        .into_iter()
-        .find(|(_, devices)| devices.len() >= n)
-        .expect("a product with enough devices")
-}
-
-/// Creates a plan; (planId, the simulator's wall clock in ms).
-async fn create_plan(sim: &SimHandle, pk: &str, devices: &[String]) -> (i64, i64) {
-    let made = post(
-        format!("{}/_sim/quectel/plans", sim.url()),
-        json!({"planName": "Spring update", "targetVersion": TARGET, "productKey": pk, "deviceKeys": devices}),
-    )
-    .await;
-    (
-        made["planId"].as_i64().unwrap(),
-        made["nowMs"].as_i64().unwrap(),
-    )
 }
 
 async fn batch_calls(sim: &SimHandle) -> usize {

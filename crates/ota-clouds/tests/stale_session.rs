@@ -9,20 +9,20 @@
 //! session cache files the token in the secret store under the data folder's id and the account id, as the
 //! keychain does. The store is in memory: this tests the clients, not the keychain.
 
+mod common;
 mod fake;
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
+use common::{connector, fast_retry, spawn_sim, MemorySecrets};
 use fake::{Fake, Reply};
 use ota_clouds::http::{build_client, BaseUrl, HttpConfig};
 use ota_clouds::quectel::QuectelClient;
 use ota_clouds::vicohome::VicohomeClient;
-use ota_clouds::{sandbox_accounts, CloudConnector, RetryPolicy, VicohomeOptions};
+use ota_clouds::{sandbox_accounts, VicohomeOptions};
 use ota_core::cloud::{CloudSession, Credentials, SessionCache};
-use ota_core::error::CoreError;
 use ota_core::secrets::{SecretSlot, SecretStore};
 use ota_core::{Account, ApiError, Cloud, Console, Device, ErrorKind, NewAccount, Secret, Store};
 use ota_sim::{SimConfig, SimHandle};
@@ -37,51 +37,6 @@ const Q_LIST: &str = "/v2/binding/enduserapi/userDeviceList";
 /// The simulator's token lifetime (its default), in simulated time.
 const TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
 
-#[derive(Default)]
-struct MemorySecrets(Mutex<HashMap<String, Secret>>);
-
-impl SecretStore for MemorySecrets {
-    fn set(&self, key: &str, slot: SecretSlot, secret: &Secret) -> Result<(), CoreError> {
-        self.0
-            .lock()
-            .unwrap()
-            .insert(format!("{key}{slot:?}"), secret.clone());
-        Ok(())
-    }
-
-    fn get(&self, key: &str, slot: SecretSlot) -> Result<Option<Secret>, CoreError> {
-        Ok(self
-            .0
-            .lock()
-            .unwrap()
-            .get(&format!("{key}{slot:?}"))
-            .cloned())
-    }
-
-    fn delete(&self, key: &str, slot: SecretSlot) -> Result<(), CoreError> {
-        self.0.lock().unwrap().remove(&format!("{key}{slot:?}"));
-        Ok(())
-    }
-}
-
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-        max_retry_after: Duration::from_secs(5),
-    }
-}
-
-fn connector() -> CloudConnector {
-    CloudConnector::default()
-        .with_retry(fast_retry())
-        .with_vicohome_options(VicohomeOptions {
-            retry: fast_retry(),
-            ..VicohomeOptions::default()
-        })
-}
-
 async fn start_sim() -> SimHandle {
     let config = SimConfig {
         devices: 40,
@@ -89,9 +44,7 @@ async fn start_sim() -> SimHandle {
         token_ttl: TOKEN_TTL,
         ..SimConfig::default()
     };
-    ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap()
+    spawn_sim(config).await
 }
 
 /// The simulator's account for `cloud`: (e-mail, password).
@@ -139,6 +92,52 @@ async fn add_account(
         .unwrap();
     assert!(!added.account.sandbox);
     added.account
+}
+
+/// A simulator and one data folder with its in-memory keychain: what the runs of one test share.
+struct Field {
+    sim: SimHandle,
+    dir: tempfile::TempDir,
+    secrets: Arc<MemorySecrets>,
+}
+
+impl Field {
+    async fn start() -> Field {
+        Field {
+            sim: start_sim().await,
+            dir: tempfile::tempdir().unwrap(),
+            secrets: Arc::new(MemorySecrets::default()),
+        }
+    }
+
+    /// One run of the app (or of `otactl`) on the data folder.
+    fn run(&self) -> Console {
+        console(self.dir.path(), &self.secrets)
+    }
+
+    /// Adds the simulator's `cloud` account on `run` without signing in, with `wrong_password` in place
+    /// of its password where given.
+    async fn add_account(
+        &self,
+        run: &Console,
+        cloud: Cloud,
+        wrong_password: Option<&str>,
+    ) -> Account {
+        let (email, password) = sim_credentials(&self.sim, cloud).await;
+        let password = wrong_password.unwrap_or(&password);
+        add_account(run, &self.sim, cloud, &email, password).await
+    }
+}
+
+/// What the user sees after a wrong password: an auth error that says so, with a hint.
+fn assert_wrong_password_error(err: &ApiError) {
+    assert_eq!(err.code, ErrorKind::Auth, "{err:?}");
+    assert!(
+        err.message.contains("e-mail or password"),
+        "{}",
+        err.message
+    );
+    assert!(err.hint.is_some());
 }
 
 /// Puts `token` in the account's session slot, where the client looks first.
@@ -216,102 +215,104 @@ async fn fleet_size(sim: &SimHandle, cloud: &str) -> usize {
 
 #[tokio::test]
 async fn vicohome_a_token_the_cloud_never_issued_costs_one_sign_in_then_is_replaced() {
-    let sim = start_sim().await;
-    let (email, password) = sim_credentials(&sim, Cloud::Vicohome).await;
-    let dir = tempfile::tempdir().unwrap();
-    let secrets = Arc::new(MemorySecrets::default());
+    let field = Field::start().await;
 
-    let first_run = console(dir.path(), &secrets);
-    let account = add_account(&first_run, &sim, Cloud::Vicohome, &email, &password).await;
+    let first_run = field.run();
+    let account = field.add_account(&first_run, Cloud::Vicohome, None).await;
     keep_session(
         &first_run,
-        &secrets,
+        &field.secrets,
         &account,
         "token-from-another-data-folder",
     );
     let devices = list(&first_run, &account).await.unwrap();
-    assert_eq!(devices.len(), fleet_size(&sim, "vicohome").await);
+    assert_eq!(devices.len(), fleet_size(&field.sim, "vicohome").await);
     assert_eq!(
-        logged(&sim, VICO_LOGIN).await,
+        logged(&field.sim, VICO_LOGIN).await,
         ["ok"],
         "exactly one sign-in"
     );
-    assert_eq!(logged(&sim, VICO_LIST).await, ["error:-1026", "ok"]);
-    let renewed = kept_session(&first_run, &secrets, &account).unwrap();
+    assert_eq!(logged(&field.sim, VICO_LIST).await, ["error:-1026", "ok"]);
+    let renewed = kept_session(&first_run, &field.secrets, &account).unwrap();
     assert_ne!(renewed, "token-from-another-data-folder");
     drop(first_run);
 
     // The next run uses the new token: no sign-in at all.
-    let second_run = console(dir.path(), &secrets);
+    let second_run = field.run();
     list(&second_run, &account).await.unwrap();
-    assert_eq!(logged(&sim, VICO_LOGIN).await, ["ok"], "no second sign-in");
-    assert_eq!(logged(&sim, VICO_LIST).await, ["error:-1026", "ok", "ok"]);
+    assert_eq!(
+        logged(&field.sim, VICO_LOGIN).await,
+        ["ok"],
+        "no second sign-in"
+    );
+    assert_eq!(
+        logged(&field.sim, VICO_LIST).await,
+        ["error:-1026", "ok", "ok"]
+    );
 }
 
 #[tokio::test]
 async fn vicohome_a_token_that_expired_since_the_last_run_costs_one_sign_in() {
-    let sim = start_sim().await;
-    let (email, password) = sim_credentials(&sim, Cloud::Vicohome).await;
-    let dir = tempfile::tempdir().unwrap();
-    let secrets = Arc::new(MemorySecrets::default());
+    let field = Field::start().await;
 
-    let first_run = console(dir.path(), &secrets);
-    let account = add_account(&first_run, &sim, Cloud::Vicohome, &email, &password).await;
+    let first_run = field.run();
+    let account = field.add_account(&first_run, Cloud::Vicohome, None).await;
     list(&first_run, &account).await.unwrap();
-    assert_eq!(logged(&sim, VICO_LOGIN).await, ["ok"]);
+    assert_eq!(logged(&field.sim, VICO_LOGIN).await, ["ok"]);
     drop(first_run);
 
-    advance_clock(&sim, TOKEN_TTL + Duration::from_secs(60)).await;
-    let second_run = console(dir.path(), &secrets);
+    advance_clock(&field.sim, TOKEN_TTL + Duration::from_secs(60)).await;
+    let second_run = field.run();
     list(&second_run, &account).await.unwrap();
     assert_eq!(
-        logged(&sim, VICO_LOGIN).await,
+        logged(&field.sim, VICO_LOGIN).await,
         ["ok", "ok"],
         "exactly one more sign-in"
     );
-    assert_eq!(logged(&sim, VICO_LIST).await, ["ok", "error:-1027", "ok"]);
+    assert_eq!(
+        logged(&field.sim, VICO_LIST).await,
+        ["ok", "error:-1027", "ok"]
+    );
 }
 
 #[tokio::test]
 async fn vicohome_a_wrong_password_behind_a_stale_token_is_one_attempt_and_a_clear_auth_error() {
-    let sim = start_sim().await;
-    let (email, _) = sim_credentials(&sim, Cloud::Vicohome).await;
-    let dir = tempfile::tempdir().unwrap();
-    let secrets = Arc::new(MemorySecrets::default());
-    let console = console(dir.path(), &secrets);
-    let account = add_account(&console, &sim, Cloud::Vicohome, &email, "not-the-password").await;
+    let field = Field::start().await;
+    let console = field.run();
+    let account = field
+        .add_account(&console, Cloud::Vicohome, Some("not-the-password"))
+        .await;
     keep_session(
         &console,
-        &secrets,
+        &field.secrets,
         &account,
         "token-from-another-data-folder",
     );
 
     let err = list(&console, &account).await.unwrap_err();
-    assert_eq!(err.code, ErrorKind::Auth, "{err:?}");
-    assert!(
-        err.message.contains("e-mail or password"),
-        "{}",
-        err.message
+    assert_wrong_password_error(&err);
+    assert_eq!(
+        logged(&field.sim, VICO_LOGIN).await,
+        ["error:-1"],
+        "one attempt"
     );
-    assert!(err.hint.is_some());
-    assert_eq!(logged(&sim, VICO_LOGIN).await, ["error:-1"], "one attempt");
-    assert_eq!(logged(&sim, VICO_LIST).await, ["error:-1026"], "no retry");
+    assert_eq!(
+        logged(&field.sim, VICO_LIST).await,
+        ["error:-1026"],
+        "no retry"
+    );
 }
 
 #[tokio::test]
 async fn vicohome_a_cloud_that_refuses_the_fresh_token_too_gets_no_second_sign_in() {
-    let sim = start_sim().await;
-    let (email, password) = sim_credentials(&sim, Cloud::Vicohome).await;
-    let dir = tempfile::tempdir().unwrap();
-    let secrets = Arc::new(MemorySecrets::default());
-    let console = console(dir.path(), &secrets);
-    let account = add_account(&console, &sim, Cloud::Vicohome, &email, &password).await;
+    let field = Field::start().await;
+    let console = field.run();
+    let account = field.add_account(&console, Cloud::Vicohome, None).await;
     list(&console, &account).await.unwrap();
 
     // Every token expires on its first use, the fresh one included.
     let response = reqwest::Client::new()
-        .post(format!("{}/_sim/faults", sim.url()))
+        .post(format!("{}/_sim/faults", field.sim.url()))
         .json(&json!({"kind": "token_expired", "target": "*", "count": 50}))
         .send()
         .await
@@ -321,12 +322,12 @@ async fn vicohome_a_cloud_that_refuses_the_fresh_token_too_gets_no_second_sign_i
     assert_eq!(err.code, ErrorKind::Auth, "{err:?}");
     assert_eq!(err.vendor_code.as_deref(), Some("-1027"));
     assert_eq!(
-        logged(&sim, VICO_LOGIN).await,
+        logged(&field.sim, VICO_LOGIN).await,
         ["ok", "ok"],
         "one fresh sign-in"
     );
     assert_eq!(
-        logged(&sim, VICO_LIST).await,
+        logged(&field.sim, VICO_LIST).await,
         ["ok", "error:-1027", "error:-1027"],
         "the call repeated once, then the error shown"
     );
@@ -375,83 +376,86 @@ async fn vicohome_an_http_refusal_leads_to_one_sign_in_too() {
 
 #[tokio::test]
 async fn quectel_a_token_the_cloud_never_issued_costs_one_sign_in_then_is_replaced() {
-    let sim = start_sim().await;
-    let (email, password) = sim_credentials(&sim, Cloud::Quectel).await;
-    let dir = tempfile::tempdir().unwrap();
-    let secrets = Arc::new(MemorySecrets::default());
+    let field = Field::start().await;
 
-    let first_run = console(dir.path(), &secrets);
-    let account = add_account(&first_run, &sim, Cloud::Quectel, &email, &password).await;
+    let first_run = field.run();
+    let account = field.add_account(&first_run, Cloud::Quectel, None).await;
     let stale = quectel_session("qa_from_another_folder", "qr_from_another_folder");
-    keep_session(&first_run, &secrets, &account, &stale);
+    keep_session(&first_run, &field.secrets, &account, &stale);
     let devices = list(&first_run, &account).await.unwrap();
-    assert_eq!(devices.len(), fleet_size(&sim, "quectel").await);
+    assert_eq!(devices.len(), fleet_size(&field.sim, "quectel").await);
     assert_eq!(
-        logged(&sim, Q_REFRESH).await,
+        logged(&field.sim, Q_REFRESH).await,
         ["error:401"],
         "the stale refresh token is tried once"
     );
-    assert_eq!(logged(&sim, Q_LOGIN).await, ["ok"], "exactly one sign-in");
-    assert_eq!(logged(&sim, Q_LIST).await, ["error:401", "ok"]);
-    let renewed = kept_session(&first_run, &secrets, &account).unwrap();
+    assert_eq!(
+        logged(&field.sim, Q_LOGIN).await,
+        ["ok"],
+        "exactly one sign-in"
+    );
+    assert_eq!(logged(&field.sim, Q_LIST).await, ["error:401", "ok"]);
+    let renewed = kept_session(&first_run, &field.secrets, &account).unwrap();
     assert!(!renewed.contains("from_another_folder"), "{renewed}");
     drop(first_run);
 
-    let second_run = console(dir.path(), &secrets);
+    let second_run = field.run();
     list(&second_run, &account).await.unwrap();
-    assert_eq!(logged(&sim, Q_LOGIN).await, ["ok"], "no second sign-in");
-    assert_eq!(logged(&sim, Q_REFRESH).await.len(), 1, "no second refresh");
-    assert_eq!(logged(&sim, Q_LIST).await, ["error:401", "ok", "ok"]);
+    assert_eq!(
+        logged(&field.sim, Q_LOGIN).await,
+        ["ok"],
+        "no second sign-in"
+    );
+    assert_eq!(
+        logged(&field.sim, Q_REFRESH).await.len(),
+        1,
+        "no second refresh"
+    );
+    assert_eq!(logged(&field.sim, Q_LIST).await, ["error:401", "ok", "ok"]);
 }
 
 #[tokio::test]
 async fn quectel_a_session_that_expired_since_the_last_run_costs_one_sign_in() {
-    let sim = start_sim().await;
-    let (email, password) = sim_credentials(&sim, Cloud::Quectel).await;
-    let dir = tempfile::tempdir().unwrap();
-    let secrets = Arc::new(MemorySecrets::default());
+    let field = Field::start().await;
 
-    let first_run = console(dir.path(), &secrets);
-    let account = add_account(&first_run, &sim, Cloud::Quectel, &email, &password).await;
+    let first_run = field.run();
+    let account = field.add_account(&first_run, Cloud::Quectel, None).await;
     list(&first_run, &account).await.unwrap();
-    assert_eq!(logged(&sim, Q_LOGIN).await, ["ok"]);
+    assert_eq!(logged(&field.sim, Q_LOGIN).await, ["ok"]);
     drop(first_run);
 
     // Past the refresh token's life too (the simulator's is seven access-token lives).
-    advance_clock(&sim, TOKEN_TTL * 8).await;
-    let second_run = console(dir.path(), &secrets);
+    advance_clock(&field.sim, TOKEN_TTL * 8).await;
+    let second_run = field.run();
     list(&second_run, &account).await.unwrap();
     assert_eq!(
-        logged(&sim, Q_LOGIN).await,
+        logged(&field.sim, Q_LOGIN).await,
         ["ok", "ok"],
         "exactly one more sign-in"
     );
-    assert_eq!(logged(&sim, Q_REFRESH).await, ["error:401"]);
-    assert_eq!(logged(&sim, Q_LIST).await, ["ok", "error:401", "ok"]);
+    assert_eq!(logged(&field.sim, Q_REFRESH).await, ["error:401"]);
+    assert_eq!(logged(&field.sim, Q_LIST).await, ["ok", "error:401", "ok"]);
 }
 
 #[tokio::test]
 async fn quectel_a_wrong_password_behind_a_stale_token_is_one_attempt_and_a_clear_auth_error() {
-    let sim = start_sim().await;
-    let (email, _) = sim_credentials(&sim, Cloud::Quectel).await;
-    let dir = tempfile::tempdir().unwrap();
-    let secrets = Arc::new(MemorySecrets::default());
-    let console = console(dir.path(), &secrets);
-    let account = add_account(&console, &sim, Cloud::Quectel, &email, "not-the-password").await;
+    let field = Field::start().await;
+    let console = field.run();
+    let account = field
+        .add_account(&console, Cloud::Quectel, Some("not-the-password"))
+        .await;
     let stale = quectel_session("qa_from_another_folder", "qr_from_another_folder");
-    keep_session(&console, &secrets, &account, &stale);
+    keep_session(&console, &field.secrets, &account, &stale);
 
     let err = list(&console, &account).await.unwrap_err();
-    assert_eq!(err.code, ErrorKind::Auth, "{err:?}");
-    assert!(
-        err.message.contains("e-mail or password"),
-        "{}",
-        err.message
+    assert_wrong_password_error(&err);
+    assert_eq!(
+        logged(&field.sim, Q_LOGIN).await,
+        ["error:401"],
+        "one attempt"
     );
-    assert!(err.hint.is_some());
-    assert_eq!(logged(&sim, Q_LOGIN).await, ["error:401"], "one attempt");
-    assert_eq!(logged(&sim, Q_REFRESH).await, ["error:401"]);
-    assert_eq!(logged(&sim, Q_LIST).await, ["error:401"], "no retry");
+    assert_eq!(logged(&field.sim, Q_REFRESH).await, ["error:401"]);
+    assert_eq!(logged(&field.sim, Q_LIST).await, ["error:401"], "no retry");
 }
 
 // Quectel refusals the simulator does not make (code 5032, HTTP 401/403 without an envelope, a refusal

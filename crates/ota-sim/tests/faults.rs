@@ -109,14 +109,7 @@ async fn targeted_faults_hit_only_their_device() {
     assert_eq!(active.as_array().unwrap().len(), 1);
     assert_eq!(active[0]["kind"], "http_5xx");
     assert_eq!(active[0]["target"], a);
-    let cleared = client()
-        .delete(format!("{}/_sim/faults", sim.url()))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let cleared = send_for_json(client().delete(format!("{}/_sim/faults", sim.url()))).await;
     assert_eq!(cleared["cleared"], 1);
     assert_eq!(
         vico.raw("/device/otastatus/", json!({"serialNumber": a}))
@@ -145,14 +138,7 @@ async fn admin_calls_are_never_faulted_nor_logged() {
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["outcome"], "http_503");
     assert_eq!(entries[0]["endpoint"], "/account/login");
-    let cleared = client()
-        .delete(format!("{}/_sim/log", sim.url()))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let cleared = send_for_json(client().delete(format!("{}/_sim/log", sim.url()))).await;
     assert_eq!(cleared["cleared"], 1);
     assert!(log(&sim).await.is_empty());
 }
@@ -239,14 +225,7 @@ async fn the_admin_api_refuses_foreign_hosts_and_non_json_posts() {
         .await
         .unwrap();
     assert_eq!(text.status(), 415);
-    let faults: serde_json::Value = client()
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let faults = send_for_json(client().get(&url)).await;
     assert_eq!(
         faults.as_array().map(Vec::len),
         Some(0),

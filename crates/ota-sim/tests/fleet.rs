@@ -6,15 +6,7 @@ use common::*;
 use serde_json::Value;
 
 async fn devices_bytes(sim: &SimHandle) -> Vec<u8> {
-    client()
-        .get(format!("{}/_sim/devices", sim.url()))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec()
+    send_for_bytes(client().get(format!("{}/_sim/devices", sim.url()))).await
 }
 
 #[tokio::test]

@@ -266,14 +266,7 @@ async fn corrupt_and_truncated_packages() {
     let d = Onenet::first(&sim).await;
     let size = 1024 * 1024u64;
     let (task, token) = d.downloading("V9", size).await;
-    let good = d
-        .download(&token, None)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let good = send_for_bytes(d.download(&token, None)).await;
 
     add_fault(
         &sim,
@@ -287,14 +280,7 @@ async fn corrupt_and_truncated_packages() {
     assert_ne!(md5_hex(&bad), task["md5"].as_str().unwrap());
     let flipped: Vec<usize> = (0..bad.len()).filter(|&i| bad[i] != good[i]).collect();
     assert_eq!(flipped, [size as usize / 2], "one byte, in the middle");
-    let again = d
-        .download(&token, None)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let again = send_for_bytes(d.download(&token, None)).await;
     assert_eq!(
         md5_hex(&again),
         task["md5"].as_str().unwrap(),

@@ -537,15 +537,12 @@ async fn tampered_expired_or_missing_tokens_get_errno_1_everywhere() {
             );
         }
         // The download: an Authorization that is sent must be valid.
-        let body = client()
-            .get(d.url(&format!("/ota/south/download/{token}")))
-            .header("Authorization", bad)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let body = send_for_bytes(
+            client()
+                .get(d.url(&format!("/ota/south/download/{token}")))
+                .header("Authorization", bad),
+        )
+        .await;
         assert_eq!(&body[..], b"3", "download with {bad:?}");
     }
     for path in &gets {
@@ -752,16 +749,7 @@ async fn management_endpoints() {
     assert_eq!(paused.status(), 200);
     assert_eq!(paused.json::<Value>().await.unwrap()["state"], "paused");
     assert_eq!(d.token_check(token).await["errno"], 17);
-    assert_eq!(
-        &d.download(token, None)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap()[..],
-        b"3"
-    );
+    assert_eq!(&send_for_bytes(d.download(token, None)).await[..], b"3");
     assert_eq!(action(&second["task_id"], "pause").await.status(), 409);
     let resumed = action(&second["task_id"], "resume").await;
     assert_eq!(
@@ -776,16 +764,7 @@ async fn management_endpoints() {
     );
     assert_eq!(action(&second["task_id"], "cancel").await.status(), 409);
     assert_eq!(action(&second["task_id"], "pause").await.status(), 409);
-    assert_eq!(
-        &d.download(token, None)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap()[..],
-        b"1"
-    );
+    assert_eq!(&send_for_bytes(d.download(token, None)).await[..], b"1");
     assert_eq!(action(&json!(999999), "cancel").await.status(), 404);
 }
 

@@ -181,16 +181,13 @@ async fn gets_carry_no_body_and_need_no_content_type() {
     let file = d.download(token, Some("bytes=0-9")).send().await.unwrap();
     assert_eq!(file.status(), 206);
     // And a client that sends it on every call, as OTA Console does, is served the same.
-    let typed = client()
-        .get(d.url(&tasking))
-        .header("Authorization", d.token())
-        .header("Content-Type", "application/json")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let typed = send_for_json(
+        client()
+            .get(d.url(&tasking))
+            .header("Authorization", d.token())
+            .header("Content-Type", "application/json"),
+    )
+    .await;
     assert_eq!(typed["errno"], 0);
     assert_eq!(typed["data"]["token"], token);
 }

@@ -22,12 +22,7 @@ async fn publish(sim: &SimHandle, body: Value) -> reqwest::Response {
 }
 
 async fn select(vico: &Vico, serial: &str) -> Value {
-    let answer = vico
-        .call(
-            "/device/selectsingledevice",
-            json!({ "serialNumber": serial }),
-        )
-        .await;
+    let answer = vico.select(serial).await;
     assert_eq!(answer["result"], 0, "{answer}");
     answer["data"].clone()
 }
@@ -238,29 +233,6 @@ async fn publishing_to_every_model_leaves_a_running_update_on_its_target() {
     assert_eq!(again["devices"], json!(of_model - 1));
 }
 
-const QUECTEL_LOGIN: &str = "/v2/enduser/enduserapi/emailPwdLogin";
-const CONFIRM: &str = "/v2/quecota/enduserapi/v2/userBatchConfirmUpgrade";
-const PLAN: &str = "/v2/quecota/enduserapi/v2/getDeviceUpgradePlan";
-
-async fn quectel_token(sim: &SimHandle) -> String {
-    let accounts = get_json(format!("{}/_sim/accounts", sim.url())).await;
-    let email = accounts["quectel"]["email"].as_str().unwrap();
-    let password = accounts["quectel"]["password"].as_str().unwrap();
-    let answer: Value = client()
-        .post(format!("{}{QUECTEL_LOGIN}", sim.url()))
-        .form(&[("email", email), ("pwd", password)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["data"]["accessToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 /// A plan to a new version for one device; answers (planId, the simulator's wall ms).
 async fn plan_for(sim: &SimHandle, device: &Value) -> (i64, i64) {
     let response = client()
@@ -282,16 +254,7 @@ async fn plan_for(sim: &SimHandle, device: &Value) -> (i64, i64) {
 }
 
 async fn confirm(sim: &SimHandle, token: &str, items: Value) -> Value {
-    let answer: Value = client()
-        .post(format!("{}{CONFIRM}", sim.url()))
-        .header("Authorization", token)
-        .json(&items)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = quectel::post_with(sim, token, quectel::CONFIRM, items).await;
     assert_eq!(answer["code"], 200, "{answer}");
     answer["data"].clone()
 }
@@ -311,7 +274,7 @@ async fn quectel_confirmations_that_start_an_upgrade_are_counted() {
         .collect();
     assert_eq!(mqtt.len(), 3, "enough Quectel MQTT devices");
     let (now_dev, appoint_dev, cancel_dev) = (&mqtt[0], &mqtt[1], &mqtt[2]);
-    let token = quectel_token(&sim).await;
+    let token = quectel::sign_in(&sim).await;
     let (p_now, _) = plan_for(&sim, now_dev).await;
     let (p_appoint, wall) = plan_for(&sim, appoint_dev).await;
     let (p_cancel, _) = plan_for(&sim, cancel_dev).await;
@@ -348,19 +311,17 @@ async fn quectel_confirmations_that_start_an_upgrade_are_counted() {
 
     // Retry after the fault failed it counts again; retrying the cancelled one is refused.
     advance(&sim, 60_000).await;
-    let plan: Value = client()
-        .get(format!(
-            "{}{PLAN}?pk={}&dk={now_key}",
-            sim.url(),
-            now_dev["product_key"].as_str().unwrap()
-        ))
-        .header("Authorization", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let plan = send_for_json(
+        client()
+            .get(format!(
+                "{}{}?pk={}&dk={now_key}",
+                sim.url(),
+                quectel::PLAN,
+                now_dev["product_key"].as_str().unwrap()
+            ))
+            .header("Authorization", &token),
+    )
+    .await;
     assert_eq!(plan["data"]["deviceStatus"], 3, "{plan}");
     let retried = confirm(
         &sim,
@@ -382,6 +343,18 @@ async fn quectel_confirmations_that_start_an_upgrade_are_counted() {
 }
 
 /// Waits (on the simulated clock) until the task reaches `state`; returns the task.
+/// The task with this id as the simulator's listing of the device's tasks shows it.
+async fn listed_task(sim: &SimHandle, dev_id: &str, id: &Value) -> Value {
+    let listed = get_json(format!("{}/_sim/onenet/tasks?dev_id={dev_id}", sim.url())).await;
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["task_id"] == *id)
+        .unwrap()
+        .clone()
+}
+
 async fn until_state(device: &Onenet, sim: &SimHandle, id: &Value, state: &str) -> Value {
     for _ in 0..60 {
         let task = device.task(id).await;
@@ -444,19 +417,7 @@ async fn an_autonomous_onenet_task_runs_on_the_device_to_its_target() {
         .await;
     assert_eq!(version["data"]["s_version"], "V77", "{version}");
     // The listing by device shows it the same way.
-    let listed = get_json(format!(
-        "{}/_sim/onenet/tasks?dev_id={}",
-        sim.url(),
-        device.dev_id
-    ))
-    .await;
-    let row = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["task_id"] == id)
-        .unwrap()
-        .clone();
+    let row = listed_task(&sim, &device.dev_id, &id).await;
     assert_eq!(row["state"], "succeeded");
     assert_eq!(row["autonomous"], true);
 }
@@ -623,19 +584,7 @@ async fn pausing_holds_an_autonomous_task_and_cancelling_stops_it() {
     let cancelled: Value = cancelled.json().await.unwrap();
     assert_eq!(cancelled["state"], "cancelled");
     advance(&sim, 600_000).await;
-    let listed = get_json(format!(
-        "{}/_sim/onenet/tasks?dev_id={}",
-        sim.url(),
-        device.dev_id
-    ))
-    .await;
-    let row = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["task_id"] == id)
-        .unwrap()
-        .clone();
+    let row = listed_task(&sim, &device.dev_id, &id).await;
     assert_eq!(row["state"], "cancelled");
     assert_eq!(row["autonomous"], true);
     assert_eq!(row["progress"], cancelled["progress"]);

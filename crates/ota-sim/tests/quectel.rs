@@ -5,15 +5,12 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::quectel::*;
 use common::*;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-const LOGIN: &str = "/v2/enduser/enduserapi/emailPwdLogin";
-const REFRESH: &str = "/v2/enduser/enduserapi/refreshToken";
 const LIST: &str = "/v2/binding/enduserapi/userDeviceList";
-const PLAN: &str = "/v2/quecota/enduserapi/v2/getDeviceUpgradePlan";
-const CONFIRM: &str = "/v2/quecota/enduserapi/v2/userBatchConfirmUpgrade";
 const DETAILS: &str = "/v2/quecota/enduserapi/v2/getBatchUpgradeDetails";
 const SET_AUTO: &str = "/v2/quecota/enduserapi/setAutoUpgradeSwitch";
 const GET_AUTO: &str = "/v2/quecota/enduserapi/getAutoUpgradeSwitch";
@@ -22,89 +19,34 @@ const FETCH: &str = "/v2/quecota/enduserapi/getFetchPlan";
 const REPORT: &str = "/v2/quecota/enduserapi/reportUpgradeStatus";
 const HOUR: i64 = 3_600_000;
 
-async fn credentials(sim: &SimHandle) -> (String, String) {
-    let accounts = get_json(format!("{}/_sim/accounts", sim.url())).await;
-    (
-        accounts["quectel"]["email"].as_str().unwrap().to_string(),
-        accounts["quectel"]["password"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    )
-}
-
-/// Signs in (the documented form: a form body); the access token.
-async fn sign_in(sim: &SimHandle) -> String {
-    let (email, password) = credentials(sim).await;
-    let login: Value = client()
-        .post(format!("{}{LOGIN}", sim.url()))
-        .form(&[("email", email.as_str()), ("pwd", password.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(login["code"], 200, "{login}");
-    login["data"]["accessToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 async fn page(sim: &SimHandle, token: &str, number: u32, size: u32) -> Value {
-    client()
-        .get(format!(
-            "{}{LIST}?pageNumber={number}&pageSize={size}",
-            sim.url()
-        ))
-        .header("Authorization", token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    send_for_json(
+        client()
+            .get(format!(
+                "{}{LIST}?pageNumber={number}&pageSize={size}",
+                sim.url()
+            ))
+            .header("Authorization", token),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn sign_in_refresh_and_page_through_devices() {
     let sim = sim(100, 42, 1.0).await;
-    let (email, password) = credentials(&sim).await;
+    let (email, _) = credentials(&sim).await;
 
-    let form: Value = client()
-        .post(format!("{}{LOGIN}", sim.url()))
-        .form(&[("email", email.as_str()), ("pwd", password.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let form = login(&sim).await;
     assert_eq!(form["code"], 200, "{form}");
     assert!(form.get("extMsg").is_some());
-    let access = form["data"]["accessToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let refresh = form["data"]["refreshToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let access = token_of(&form, "accessToken");
+    let refresh = token_of(&form, "refreshToken");
     let expires = form["data"]["accessToken"]["expirationTime"]
         .as_u64()
         .unwrap();
     assert!(expires > 1_600_000_000_000, "ms since the epoch");
 
-    let wrong: Value = client()
-        .post(format!("{}{LOGIN}", sim.url()))
-        .form(&[("email", email.as_str()), ("pwd", "wrong")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let wrong = login_with(&sim, &[("email", &email), ("pwd", "wrong")]).await;
     assert_eq!(wrong["code"], 401, "{wrong}");
 
     let quectel: Vec<Value> = devices(&sim)
@@ -144,28 +86,12 @@ async fn sign_in_refresh_and_page_through_devices() {
         .unwrap()
         .is_empty());
 
-    let refreshed: Value = client()
-        .put(format!("{}{REFRESH}", sim.url()))
-        .form(&[("refreshToken", refresh.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let refreshed = refresh_with(&sim, &[("refreshToken", &refresh)]).await;
     assert_eq!(refreshed["code"], 200, "{refreshed}");
     let new_access = refreshed["data"]["accessToken"]["token"].as_str().unwrap();
     assert_ne!(new_access, access);
     assert_eq!(page(&sim, new_access, 1, 10).await["code"], 200);
-    let bad_refresh: Value = client()
-        .put(format!("{}{REFRESH}", sim.url()))
-        .form(&[("refreshToken", "nope")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bad_refresh = refresh_with(&sim, &[("refreshToken", "nope")]).await;
     assert_eq!(bad_refresh["code"], 401);
 }
 
@@ -175,14 +101,7 @@ async fn bad_and_expired_tokens() {
     let bad = page(&sim, "nope", 1, 10).await;
     assert_eq!(bad["code"], 401);
     assert_eq!(bad["msg"], "token invalid");
-    let missing: Value = client()
-        .get(format!("{}{LIST}", sim.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let missing = send_for_json(client().get(format!("{}{LIST}", sim.url()))).await;
     assert_eq!(missing["code"], 401);
 
     let access = sign_in(&sim).await;
@@ -196,44 +115,24 @@ async fn bad_and_expired_tokens() {
 
 /// An authorized GET with this query.
 async fn get_with(sim: &SimHandle, token: &str, path: &str, query: &[(&str, &str)]) -> Value {
-    client()
-        .get(format!("{}{path}", sim.url()))
-        .query(query)
-        .header("Authorization", token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-/// An authorized POST with a JSON body.
-async fn post_with(sim: &SimHandle, token: &str, path: &str, body: Value) -> Value {
-    client()
-        .post(format!("{}{path}", sim.url()))
-        .header("Authorization", token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    send_for_json(
+        client()
+            .get(format!("{}{path}", sim.url()))
+            .query(query)
+            .header("Authorization", token),
+    )
+    .await
 }
 
 /// An authorized POST with a form body.
 async fn post_form(sim: &SimHandle, token: &str, path: &str, form: &[(&str, &str)]) -> Value {
-    client()
-        .post(format!("{}{path}", sim.url()))
-        .header("Authorization", token)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    send_for_json(
+        client()
+            .post(format!("{}{path}", sim.url()))
+            .header("Authorization", token)
+            .form(form),
+    )
+    .await
 }
 
 /// Code 400 "parameter error", as the cloud answers a request in another form.
@@ -272,30 +171,10 @@ async fn sign_in_and_refresh_take_only_a_form_and_refresh_only_put() {
     )
     .await;
     assert_parameter_error(&json_login, "JSON sign-in");
-    let renamed: Value = client()
-        .post(format!("{}{LOGIN}", sim.url()))
-        .form(&[("email", email.as_str()), ("password", password.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let renamed = login_with(&sim, &[("email", &email), ("password", &password)]).await;
     assert_parameter_error(&renamed, "password instead of pwd");
 
-    let login: Value = client()
-        .post(format!("{}{LOGIN}", sim.url()))
-        .form(&[("email", email.as_str()), ("pwd", password.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let refresh = login["data"]["refreshToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let refresh = token_of(&login(&sim).await, "refreshToken");
 
     // Refresh by POST: HTTP 405, as the service answers a method it does not route.
     let by_post = client()
@@ -309,26 +188,15 @@ async fn sign_in_and_refresh_take_only_a_form_and_refresh_only_put() {
     let body: Value = by_post.json().await.unwrap();
     assert_eq!(body["status"], 405);
     // Refresh by PUT with a JSON body: parameter error.
-    let json_refresh: Value = client()
-        .put(format!("{}{REFRESH}", sim.url()))
-        .json(&json!({ "refreshToken": refresh }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let json_refresh = send_for_json(
+        client()
+            .put(format!("{}{REFRESH}", sim.url()))
+            .json(&json!({ "refreshToken": refresh })),
+    )
+    .await;
     assert_parameter_error(&json_refresh, "JSON refresh");
     // The documented form still works: neither refusal used the token up.
-    let refreshed: Value = client()
-        .put(format!("{}{REFRESH}", sim.url()))
-        .form(&[("refreshToken", refresh.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let refreshed = refresh_with(&sim, &[("refreshToken", &refresh)]).await;
     assert_eq!(refreshed["code"], 200, "{refreshed}");
 }
 
@@ -602,14 +470,7 @@ async fn the_sandbox_starts_with_plans_in_different_states_that_can_be_acted_on(
     .await;
     let data = &fetched["data"];
     assert_eq!(data["planId"], ble_plan["planId"], "{fetched}");
-    let package = client()
-        .get(data["fileUrl"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let package = send_for_bytes(client().get(data["fileUrl"].as_str().unwrap())).await;
     assert_eq!(package.len() as u64, data["fileSize"].as_u64().unwrap());
     let sha: String = Sha256::digest(&package)
         .iter()

@@ -80,12 +80,7 @@ async fn full_ota_walk_at_time_scale_1000() {
         listed["firmwareId"], cam["newest_firmware"],
         "firmware changed"
     );
-    let single = vico
-        .call(
-            "/device/selectsingledevice",
-            json!({ "serialNumber": serial }),
-        )
-        .await;
+    let single = vico.select(serial).await;
     assert_eq!(single["data"]["firmwareStatus"], 0);
     let sim_device = get_json(format!("{}/_sim/devices/{serial}", sim.url())).await;
     assert_eq!(sim_device["firmware"], cam["newest_firmware"]);
@@ -102,12 +97,7 @@ async fn every_phase_step_by_step_with_the_clock() {
     let cam = updatable_camera(&sim).await;
     let serial = cam["id"].as_str().unwrap();
     let vico = Vico::login(&sim).await;
-    let single = vico
-        .call(
-            "/device/selectsingledevice",
-            json!({ "serialNumber": serial }),
-        )
-        .await;
+    let single = vico.select(serial).await;
     assert_eq!(single["data"]["firmwareStatus"], 1, "update available");
 
     let started = vico.start(serial).await;
@@ -202,52 +192,39 @@ async fn only_the_documented_form_of_each_endpoint_is_accepted() {
     assert_eq!(get.headers()["allow"], "POST");
 
     // A form body, JSON sent as text/plain, or no Content-Type: -2 "invalid parameters".
-    let form: Value = client()
-        .post(url("/device/otastart/"))
-        .header("Authorization", &vico.token)
-        .form(&[
-            ("serialNumber", serial),
-            ("app", "vicohome"),
-            ("countryNo", "US"),
-            ("language", "en"),
-            ("tenantId", "vicohome"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let form = send_for_json(
+        client()
+            .post(url("/device/otastart/"))
+            .header("Authorization", &vico.token)
+            .form(&[
+                ("serialNumber", serial),
+                ("app", "vicohome"),
+                ("countryNo", "US"),
+                ("language", "en"),
+                ("tenantId", "vicohome"),
+            ]),
+    )
+    .await;
     assert_eq!(form["result"], -2, "{form}");
     assert!(
         form["msg"].as_str().unwrap().contains("application/json"),
         "{form}"
     );
-    let text_plain: Value = client()
-        .post(url("/device/otastatus/"))
-        .header("Authorization", &vico.token)
-        .header("Content-Type", "text/plain")
-        .body(json!({ "serialNumber": serial }).to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let text_plain = send_for_json(
+        client()
+            .post(url("/device/otastatus/"))
+            .header("Authorization", &vico.token)
+            .header("Content-Type", "text/plain")
+            .body(json!({ "serialNumber": serial }).to_string()),
+    )
+    .await;
     assert_eq!(text_plain["result"], -2, "{text_plain}");
-    let login_form: Value = client()
-        .post(url("/account/login"))
-        .form(&[
-            ("email", "sandbox@vicohome.sim"),
-            ("password", "x"),
-            ("loginType", "0"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login_form = send_for_json(client().post(url("/account/login")).form(&[
+        ("email", "sandbox@vicohome.sim"),
+        ("password", "x"),
+        ("loginType", "0"),
+    ]))
+    .await;
     assert_eq!(login_form["result"], -2, "{login_form}");
 
     // Another parameter name, or a start whose serial number is named otherwise: -2.
@@ -294,40 +271,26 @@ async fn auth_codes() {
     assert_eq!(wrong["result"], -1);
     assert_eq!(wrong["msg"], "account or password error");
 
-    let missing: Value = client()
-        .post(url("/device/otastatus/"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let missing = send_for_json(client().post(url("/device/otastatus/")).json(&body)).await;
     assert_eq!(missing["result"], -1025);
 
-    let unknown: Value = client()
-        .post(url("/device/listuserdevices"))
-        .header("Authorization", "not-a-token")
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unknown = send_for_json(
+        client()
+            .post(url("/device/listuserdevices"))
+            .header("Authorization", "not-a-token")
+            .json(&json!({})),
+    )
+    .await;
     assert_eq!(unknown["result"], -1026);
 
     let vico = Vico::login(&sim).await;
-    let bearer: Value = client()
-        .post(url("/device/otastatus/"))
-        .header("Authorization", format!("Bearer {}", vico.token))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bearer = send_for_json(
+        client()
+            .post(url("/device/otastatus/"))
+            .header("Authorization", format!("Bearer {}", vico.token))
+            .json(&body),
+    )
+    .await;
     assert_eq!(
         bearer["result"], -1026,
         "the token goes verbatim, no Bearer"
@@ -385,17 +348,14 @@ async fn parameter_device_and_update_codes() {
         vico.call("/device/otastart/", start_body("")).await["result"],
         -2
     );
-    let garbage: Value = client()
-        .post(format!("{}/device/otastart/", sim.url()))
-        .header("Authorization", &vico.token)
-        .header("Content-Type", "application/json")
-        .body("not json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let garbage = send_for_json(
+        client()
+            .post(format!("{}/device/otastart/", sim.url()))
+            .header("Authorization", &vico.token)
+            .header("Content-Type", "application/json")
+            .body("not json"),
+    )
+    .await;
     assert_eq!(garbage["result"], -2);
     assert!(
         garbage["msg"]
@@ -464,12 +424,7 @@ async fn parameter_device_and_update_codes() {
     patch_device(&sim, serial, json!({"battery": 80})).await;
     add_fault(&sim, json!({"target": serial, "kind": "low_battery"})).await;
     assert_eq!(vico.start(serial).await["result"], -103);
-    let single = vico
-        .call(
-            "/device/selectsingledevice",
-            json!({"serialNumber": serial}),
-        )
-        .await;
+    let single = vico.select(serial).await;
     assert_eq!(single["data"]["batteryLevel"], 10);
     clear_faults(&sim).await;
     patch_device(&sim, serial, json!({"battery": 12, "is_charging": true})).await;

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod onenet;
+pub mod quectel;
 
 use serde_json::{json, Value};
 
@@ -27,6 +28,29 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// Sends the request and reads its answer as JSON, whatever the status.
+pub async fn send_for_json(request: reqwest::RequestBuilder) -> Value {
+    request
+        .send()
+        .await
+        .expect("request sent")
+        .json()
+        .await
+        .expect("JSON answer")
+}
+
+/// Sends the request and reads its whole body, whatever the status.
+pub async fn send_for_bytes(request: reqwest::RequestBuilder) -> Vec<u8> {
+    request
+        .send()
+        .await
+        .expect("request sent")
+        .bytes()
+        .await
+        .expect("body read")
+        .to_vec()
+}
+
 pub async fn get_json(url: String) -> Value {
     let response = client().get(url).send().await.expect("GET");
     assert!(response.status().is_success(), "{}", response.status());
@@ -34,15 +58,7 @@ pub async fn get_json(url: String) -> Value {
 }
 
 pub async fn post_json(url: String, body: Value) -> Value {
-    client()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .expect("POST")
-        .json()
-        .await
-        .expect("JSON")
+    send_for_json(client().post(url).json(&body)).await
 }
 
 pub async fn add_fault(sim: &SimHandle, body: Value) -> Value {
@@ -147,6 +163,15 @@ impl Vico {
     pub async fn status(&self, serial: &str) -> Value {
         self.call("/device/otastatus/", json!({ "serialNumber": serial }))
             .await
+    }
+
+    /// `/device/selectsingledevice` for this camera; the whole answer.
+    pub async fn select(&self, serial: &str) -> Value {
+        self.call(
+            "/device/selectsingledevice",
+            json!({ "serialNumber": serial }),
+        )
+        .await
     }
 
     pub async fn list(&self) -> Vec<Value> {
