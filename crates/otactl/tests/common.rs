@@ -254,3 +254,15 @@ pub fn camera_campaign(
             .expect("pending count"),
     }
 }
+
+/// The e-mail and password the simulator's sandbox account of `cloud` ("vicohome" or "quectel") signs in with.
+pub async fn sandbox_login(sim_url: &str, cloud: &str) -> (String, String) {
+    let accounts = get_json(&format!("{sim_url}/_sim/accounts")).await;
+    let field = |key: &str| {
+        accounts[cloud][key]
+            .as_str()
+            .unwrap_or_else(|| panic!("the simulator offers a {cloud} {key}"))
+            .to_string()
+    };
+    (field("email"), field("password"))
+}

@@ -59,6 +59,29 @@ fn add_unverified(data: &std::path::Path, name: &str, base_url: &str, password: 
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// `vicohome status --json` through an account added unverified at `base_url`; the account is removed after.
+fn status_through_unverified_account(label: &str, base_url: &str, password: &str) -> Output {
+    let data = tempfile::tempdir().unwrap();
+    let name = format!("{label} {}", std::process::id());
+    add_unverified(data.path(), &name, base_url, password);
+    let out = otactl(
+        data.path(),
+        &[
+            "--account",
+            &name,
+            "vicohome",
+            "status",
+            "--serial",
+            "SN1",
+            "--json",
+        ],
+        None,
+    );
+    let removed = otactl(data.path(), &["accounts", "remove", &name], None);
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    out
+}
+
 #[test]
 fn validation_is_2_with_the_error_as_json() {
     let data = tempfile::tempdir().unwrap();
@@ -81,25 +104,8 @@ fn not_found_and_other_failures_are_1() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_password_is_4() {
     let sim = sim(20, 9).await;
-    let data = tempfile::tempdir().unwrap();
-    let name = format!("Exit auth {}", std::process::id());
-    add_unverified(data.path(), &name, &sim.url(), "not-the-password");
-    let out = otactl(
-        data.path(),
-        &[
-            "--account",
-            &name,
-            "vicohome",
-            "status",
-            "--serial",
-            "SN1",
-            "--json",
-        ],
-        None,
-    );
+    let out = status_through_unverified_account("Exit auth", &sim.url(), "not-the-password");
     assert_kind(&out, 4, "auth");
-    let removed = otactl(data.path(), &["accounts", "remove", &name], None);
-    assert!(removed.status.success());
 }
 
 #[test]
@@ -110,30 +116,12 @@ fn an_unreachable_cloud_is_5() {
         .local_addr()
         .unwrap()
         .port();
-    let data = tempfile::tempdir().unwrap();
-    let name = format!("Exit offline {}", std::process::id());
-    add_unverified(
-        data.path(),
-        &name,
+    let out = status_through_unverified_account(
+        "Exit offline",
         &format!("http://127.0.0.1:{port}"),
         "pw",
     );
-    let out = otactl(
-        data.path(),
-        &[
-            "--account",
-            &name,
-            "vicohome",
-            "status",
-            "--serial",
-            "SN1",
-            "--json",
-        ],
-        None,
-    );
     assert_kind(&out, 5, "offline");
-    let removed = otactl(data.path(), &["accounts", "remove", &name], None);
-    assert!(removed.status.success());
 }
 
 #[tokio::test(flavor = "multi_thread")]

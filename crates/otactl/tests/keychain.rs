@@ -8,12 +8,7 @@ use common::*;
 #[tokio::test(flavor = "multi_thread")]
 async fn account_secret_round_trips_through_the_keychain_and_leaks_nowhere() {
     let sim = sim(60, 11).await;
-    let accounts = get_json(&format!("{}/_sim/accounts", sim.url())).await;
-    let email = accounts["vicohome"]["email"].as_str().unwrap().to_string();
-    let password = accounts["vicohome"]["password"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (email, password) = sandbox_login(&sim.url(), "vicohome").await;
     let data = tempfile::tempdir().unwrap();
     let name = format!("Keychain test {}", std::process::id());
 
@@ -118,12 +113,7 @@ fn secret_key(data: &std::path::Path, name: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn same_named_accounts_in_two_data_folders_keep_their_own_secrets() {
     let sim = sim(20, 17).await;
-    let accounts = get_json(&format!("{}/_sim/accounts", sim.url())).await;
-    let email = accounts["vicohome"]["email"].as_str().unwrap().to_string();
-    let password = accounts["vicohome"]["password"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (email, password) = sandbox_login(&sim.url(), "vicohome").await;
     let name = format!("Field {}", std::process::id());
     let (desk, other) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let add = |data: &std::path::Path, secret: &str, extra: &[&str]| {
