@@ -85,3 +85,17 @@ export async function waitGone(browser, selector, timeout = 15_000) {
     timeoutMsg: `${selector} did not close`,
   });
 }
+
+/** Waits until the text of `selector` matches `pattern`; answers it. The error names what it said last. */
+export async function waitForText(browser, selector, pattern, timeout = 30_000) {
+  let last = null;
+  try {
+    await browser.waitUntil(async () => {
+      last = await textOf(browser, selector);
+      return last !== null && pattern.test(last);
+    }, { timeout, interval: 200 });
+  } catch {
+    throw new Error(`${selector} never matched ${pattern} within ${timeout} ms (it says "${last}")`);
+  }
+  return last;
+}

@@ -13,7 +13,7 @@ import { answerNextDialog, dialogEnv, dialogQuestions } from '../lib/dialog.mjs'
 import { otactlBinary } from '../lib/paths.mjs';
 import { screenshot } from '../lib/screenshot.mjs';
 import { startSim } from '../lib/sim.mjs';
-import { textOf, waitGone } from '../lib/ui.mjs';
+import { textOf, waitForText, waitGone } from '../lib/ui.mjs';
 
 // 20x: a camera update (about 23 s simulated) takes about a second.
 const TIME_SCALE = 20;
@@ -121,19 +121,6 @@ async function clickButton(browser, name, scope = 'body') {
   const found = (await button.isExisting()) ? button : await browser.$(`${scope} button[aria-label="${name}"]`);
   await found.waitForClickable({ timeout: 15_000 });
   await found.click();
-}
-
-async function waitForText(browser, selector, pattern, timeout = 30_000) {
-  let last = null;
-  try {
-    await browser.waitUntil(async () => {
-      last = await textOf(browser, selector);
-      return last !== null && pattern.test(last);
-    }, { timeout, interval: 200 });
-  } catch {
-    throw new Error(`${selector} never matched ${pattern} within ${timeout} ms (it says "${last}")`);
-  }
-  return last;
 }
 
 test('a firmware file goes from the library to a completed campaign, and every action is audited', { timeout: 300_000 }, async () => {

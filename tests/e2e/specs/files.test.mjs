@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { launchApp, removeDataDir } from '../lib/app.mjs';
 import { answerNextDialog, dialogEnv } from '../lib/dialog.mjs';
 import { startSim } from '../lib/sim.mjs';
-import { textOf, waitGone } from '../lib/ui.mjs';
+import { textOf, waitForText, waitGone } from '../lib/ui.mjs';
 
 let sim;
 let app;
@@ -51,19 +51,6 @@ async function clickButton(browser, name, scope = 'body') {
   const button = await browser.$(scope).$(`button=${name}`);
   await button.waitForClickable({ timeout: 15_000 });
   await button.click();
-}
-
-async function waitForText(browser, selector, pattern, timeout = 20_000) {
-  let last = null;
-  try {
-    await browser.waitUntil(async () => {
-      last = await textOf(browser, selector);
-      return last !== null && pattern.test(last);
-    }, { timeout, interval: 200 });
-  } catch {
-    throw new Error(`${selector} never matched ${pattern} within ${timeout} ms (it says "${last}")`);
-  }
-  return last;
 }
 
 /** Sets an input as typing does. */
