@@ -1,121 +1,107 @@
-//! Command adapters for the firmware library, campaigns and the audit log. No business logic here: each
-//! command is one engine call (campaign commands that start work also hand the campaign to a runner).
+//! Command adapters for the firmware library, campaigns and the audit log: one use-case call each (the
+//! use-case layer runs a started campaign in the background).
 
-use ota_core::campaign;
-use ota_core::campaign::model::{
-    CampaignDashboard, CampaignDevicePage, CampaignDeviceQuery, CampaignView, NewCampaign,
-    Preflight,
+use ota_app::audit::{AuditEntry, AuditQuery};
+use ota_app::campaigns::{
+    CampaignDashboard, CampaignDevicePage, CampaignDeviceQuery, CampaignStart, CampaignView,
+    NewCampaign, Preflight,
 };
-use ota_core::library::{self, FirmwareEntry};
-use ota_core::store::{AuditEntry, AuditQuery};
+use ota_app::firmware::{FirmwareEntry, PublishTo};
 use tauri::State;
 
 use crate::error::IpcResult;
-use crate::state::AppState;
+use crate::state::Shared;
 
 #[tauri::command]
-pub async fn list_firmware(state: State<'_, AppState>) -> IpcResult<Vec<FirmwareEntry>> {
-    Ok(library::list_firmware(&state.console)?)
+pub async fn list_firmware(app: State<'_, Shared>) -> IpcResult<Vec<FirmwareEntry>> {
+    Ok(app.firmware()?)
 }
 
 #[tauri::command]
-pub async fn delete_firmware(state: State<'_, AppState>, id: i64) -> IpcResult<FirmwareEntry> {
-    Ok(library::delete_firmware(&state.console, id)?)
+pub async fn delete_firmware(app: State<'_, Shared>, id: i64) -> IpcResult<FirmwareEntry> {
+    Ok(app.delete_firmware(id)?)
 }
 
 #[tauri::command]
 pub async fn publish_firmware(
-    state: State<'_, AppState>,
+    app: State<'_, Shared>,
     firmware_id: i64,
     account_id: i64,
 ) -> IpcResult<FirmwareEntry> {
-    state.wait_ready().await;
-    Ok(library::publish_firmware(state.console.clone(), firmware_id, account_id).await?)
+    let published = app
+        .publish_firmware(firmware_id, PublishTo::Account(account_id))
+        .await?;
+    Ok(published.entry)
 }
 
 #[tauri::command]
 pub async fn campaign_preflight(
-    state: State<'_, AppState>,
+    app: State<'_, Shared>,
     campaign: NewCampaign,
 ) -> IpcResult<Preflight> {
-    Ok(campaign::preflight(&state.console, &campaign)?)
+    Ok(app.campaign_preflight(&campaign)?)
 }
 
 #[tauri::command]
 pub async fn create_campaign(
-    state: State<'_, AppState>,
+    app: State<'_, Shared>,
     campaign: NewCampaign,
 ) -> IpcResult<CampaignView> {
-    Ok(campaign::create(&state.console, &campaign)?)
+    Ok(app.create_campaign(&campaign)?)
 }
 
 #[tauri::command]
-pub async fn list_campaigns(state: State<'_, AppState>) -> IpcResult<Vec<CampaignView>> {
-    Ok(campaign::list(&state.console)?)
+pub async fn list_campaigns(app: State<'_, Shared>) -> IpcResult<Vec<CampaignView>> {
+    Ok(app.campaigns()?)
 }
 
 #[tauri::command]
-pub async fn campaign_dashboard(
-    state: State<'_, AppState>,
-    id: i64,
-) -> IpcResult<CampaignDashboard> {
-    Ok(campaign::dashboard(&state.console, id)?)
+pub async fn campaign_dashboard(app: State<'_, Shared>, id: i64) -> IpcResult<CampaignDashboard> {
+    Ok(app.campaign_dashboard(id)?)
 }
 
 #[tauri::command]
 pub async fn campaign_devices(
-    state: State<'_, AppState>,
+    app: State<'_, Shared>,
     id: i64,
     query: CampaignDeviceQuery,
 ) -> IpcResult<CampaignDevicePage> {
-    Ok(campaign::devices(&state.console, id, &query)?)
+    Ok(app.campaign_devices(id, &query)?)
 }
 
 #[tauri::command]
-pub async fn start_campaign(state: State<'_, AppState>, id: i64) -> IpcResult<CampaignView> {
-    state.wait_ready().await;
-    let view = campaign::start(&state.console, id)?;
-    campaign::spawn(state.console.clone(), id);
-    Ok(view)
+pub async fn start_campaign(app: State<'_, Shared>, id: i64) -> IpcResult<CampaignView> {
+    Ok(match app.start_campaign(id).await? {
+        CampaignStart::Running(view) | CampaignStart::AlreadyFinished(view) => view,
+    })
 }
 
 #[tauri::command]
-pub async fn pause_campaign(state: State<'_, AppState>, id: i64) -> IpcResult<CampaignView> {
-    Ok(campaign::pause(&state.console, id)?)
+pub async fn pause_campaign(app: State<'_, Shared>, id: i64) -> IpcResult<CampaignView> {
+    Ok(app.pause_campaign(id)?)
 }
 
 #[tauri::command]
-pub async fn resume_campaign(state: State<'_, AppState>, id: i64) -> IpcResult<CampaignView> {
-    let view = campaign::resume(&state.console, id)?;
-    campaign::spawn(state.console.clone(), id);
-    Ok(view)
+pub async fn resume_campaign(app: State<'_, Shared>, id: i64) -> IpcResult<CampaignView> {
+    Ok(app.resume_campaign(id).await?)
 }
 
 #[tauri::command]
-pub async fn cancel_campaign(state: State<'_, AppState>, id: i64) -> IpcResult<CampaignView> {
-    Ok(campaign::cancel(&state.console, id)?)
+pub async fn cancel_campaign(app: State<'_, Shared>, id: i64) -> IpcResult<CampaignView> {
+    Ok(app.cancel_campaign(id)?)
 }
 
 #[tauri::command]
-pub async fn retry_failed_devices(state: State<'_, AppState>, id: i64) -> IpcResult<CampaignView> {
-    let view = campaign::retry_failed(&state.console, id)?;
-    campaign::spawn(state.console.clone(), id);
-    Ok(view)
+pub async fn retry_failed_devices(app: State<'_, Shared>, id: i64) -> IpcResult<CampaignView> {
+    Ok(app.retry_failed_devices(id).await?)
 }
 
 #[tauri::command]
-pub async fn delete_campaign(state: State<'_, AppState>, id: i64) -> IpcResult<CampaignView> {
-    Ok(campaign::delete(&state.console, id)?)
+pub async fn delete_campaign(app: State<'_, Shared>, id: i64) -> IpcResult<CampaignView> {
+    Ok(app.delete_campaign(id)?)
 }
 
 #[tauri::command]
-pub async fn list_audit(
-    state: State<'_, AppState>,
-    query: AuditQuery,
-) -> IpcResult<Vec<AuditEntry>> {
-    let mut query = query;
-    if query.limit == 0 || query.limit > 5_000 {
-        query.limit = 5_000;
-    }
-    Ok(state.console.store().audit_query(&query)?)
+pub async fn list_audit(app: State<'_, Shared>, query: AuditQuery) -> IpcResult<Vec<AuditEntry>> {
+    Ok(app.audit(&query)?)
 }

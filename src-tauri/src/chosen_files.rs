@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use ota_core::ApiError;
+use ota_app::ApiError;
 use serde::Serialize;
 use tauri::{DragDropEvent, Emitter, Manager, Runtime, WebviewWindow, WindowEvent};
 use ts_rs::TS;
@@ -135,7 +135,7 @@ mod tests {
             PathBuf::from("/home/ana/fw-2.4.1.bin")
         );
         let again = files.redeem(&chosen.handle).unwrap_err();
-        assert_eq!(again.code, ota_core::ErrorKind::Validation);
+        assert_eq!(again.code, ota_app::ErrorKind::Validation);
         assert!(again.message.contains("choose it"), "{}", again.message);
     }
 

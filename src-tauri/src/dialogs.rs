@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use ota_core::ApiError;
+use ota_app::ApiError;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_dialog::{DialogExt, FileDialogBuilder, FilePath};
 
@@ -73,7 +73,7 @@ pub mod e2e {
     use std::io::Write;
     use std::path::{Path, PathBuf};
 
-    use ota_core::ApiError;
+    use ota_app::ApiError;
 
     use super::{Ask, Purpose};
 

@@ -1,7 +1,7 @@
-//! The IPC edge: every command answers `Result<T, IpcError>`, serialized as ota-core's `ApiError`
+//! The IPC edge: every command answers `Result<T, IpcError>`, serialized as `ApiError`
 //! (`{code, message, hint?, vendorCode?, retryAfterSecs?}`), which the UI branches on by `code`.
 
-use ota_core::{ApiError, CoreError};
+use ota_app::{ApiError, CoreError};
 use serde::Serialize;
 
 #[derive(Debug)]

@@ -6,14 +6,14 @@
 //!   finds the first by a D-Bus name, which is made per data folder here; on Windows and macOS it keys by
 //!   the app's identifier only, so it is used there for the default data folder alone (a launch on another
 //!   folder must not be handed to the default folder's window);
-//! - the data-folder lock (`ota_core::folder_lock`), taken before the store is opened, is what guarantees
+//! - the data-folder lock (`ota_app::startup::folder_lock`), taken before the store is opened, is what guarantees
 //!   one window per folder everywhere (no D-Bus session, another folder on Windows or macOS): a launch that
 //!   cannot take it says the folder is in use and exits.
 
 use std::path::Path;
 use std::time::Duration;
 
-use ota_core::folder_lock::{self, FolderLockError, WindowLock};
+use ota_app::startup::{folder_lock, FolderLockError, WindowLock};
 use tauri::plugin::TauriPlugin;
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
@@ -41,7 +41,7 @@ pub fn single_instance_plugin<R: Runtime>(
 }
 
 fn uses_default_folder() -> bool {
-    std::env::var_os(ota_core::paths::DATA_DIR_ENV).is_none_or(|dir| dir.is_empty())
+    std::env::var_os(ota_app::startup::DATA_DIR_ENV).is_none_or(|dir| dir.is_empty())
 }
 
 /// What the first window does when the same folder is launched again.
@@ -77,7 +77,7 @@ pub fn claim_folder(data_dir: &Path) -> Result<WindowLock, FolderLockError> {
 pub fn refuse_in_use<R: Runtime>(app: &AppHandle<R>, err: &FolderLockError) {
     let message = format!(
         "{err}. Close that window first, or set {} to another folder.",
-        ota_core::paths::DATA_DIR_ENV
+        ota_app::startup::DATA_DIR_ENV
     );
     eprintln!("OTA Console: {message}");
     tracing::warn!(error = %err, "the data folder is in use; this launch exits");

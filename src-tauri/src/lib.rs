@@ -1,5 +1,5 @@
-//! OTA Console desktop shell: wires the engine (`ota-core`) and the cloud clients (`ota-clouds`) to the
-//! window. Commands only adapt; everything that decides lives in the engine crates.
+//! OTA Console desktop shell: the window over the use-case layer (`ota-app`). Commands only adapt (IPC
+//! types in, one use-case call, IPC types out); everything that decides lives in the engine crates.
 
 mod bindings;
 mod campaign_commands;
@@ -13,22 +13,18 @@ mod logging;
 mod onenet_commands;
 mod progress;
 mod quectel_commands;
-mod sandbox;
 #[cfg(test)]
 mod security_tests;
 mod state;
+mod vicohome_commands;
 mod window_state;
 
-use std::sync::Arc;
-
-use ota_core::folder_lock::FolderLockError;
-use ota_core::{Console, Keychain, Store};
+use ota_app::startup::FolderLockError;
+use ota_app::{App, Launcher, OpenOptions, SandboxChoice};
 use tauri::Manager;
 
-use crate::state::{AppState, SandboxStatus};
-
 pub fn run() {
-    let data_dir = match ota_core::paths::data_dir() {
+    let data_dir = match ota_app::startup::data_dir() {
         Ok(dir) => dir,
         Err(err) => {
             eprintln!("OTA Console cannot start: {}", err.display_line());
@@ -40,9 +36,6 @@ pub fn run() {
     instance::announce_hand_over(&data_dir);
 
     let context = tauri::generate_context!();
-    let settings = sandbox::SandboxSettings::from_env();
-    let (ready_tx, ready_rx) = tokio::sync::watch::channel(false);
-    let sandbox_status = Arc::new(std::sync::Mutex::new(SandboxStatus::default()));
 
     let mut builder = tauri::Builder::default();
     // First: a second launch on this folder is handed over to its window before anything else starts.
@@ -54,7 +47,6 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(window_state::plugin(&data_dir))
-        .manage(onenet_commands::OnenetDownloads::default())
         .manage(chosen_files::ChosenFiles::default())
         .setup(move |app| {
             // Before the store is opened: one window per data folder.
@@ -72,39 +64,15 @@ pub fn run() {
             };
             // Held for as long as the app runs; the OS releases it however the process ends.
             app.manage(folder_lock);
-            let console = open_console(&data_dir, &settings);
-            app.manage(AppState {
-                console: console.clone(),
-                data_dir: data_dir.clone(),
-                ready: ready_rx,
-                sandbox: sandbox_status.clone(),
-            });
-            progress::forward_data_changes(app.handle().clone(), console.clone());
+            let app_state = open_app(&data_dir);
+            app.manage(app_state.clone());
+            progress::forward_data_changes(app.handle().clone(), app_state.clone());
             if let Some(window) = app.get_webview_window("main") {
                 window_state::save_when_changed(&window);
                 chosen_files::hand_out_dropped_files(&window);
             }
-            tauri::async_runtime::spawn(async move {
-                let sim = sandbox::start(&console, &settings, &sandbox_status).await;
-                let _ = ready_tx.send(true);
-                match ota_core::jobs::resume_active_jobs(&console) {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(jobs = n, "resumed watching unfinished jobs"),
-                    Err(err) => {
-                        tracing::error!(error = %err.display_line(), "could not resume jobs")
-                    }
-                }
-                match ota_core::campaign::resume_running(&console) {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(campaigns = n, "resumed running campaigns"),
-                    Err(err) => {
-                        tracing::error!(error = %err.display_line(), "could not resume campaigns")
-                    }
-                }
-                background_refresh(console).await;
-                // Keeps the in-process simulator alive as long as the app runs.
-                drop(sim);
-            });
+            // The sandbox, resumed jobs and campaigns, and a refresh every minute, after the window shows.
+            tauri::async_runtime::spawn(app_state.run_in_background());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -117,6 +85,8 @@ pub fn run() {
             commands::remove_account,
             commands::import_devices,
             commands::start_vicohome_update,
+            vicohome_commands::vicohome_update_plan,
+            vicohome_commands::start_vicohome_updates,
             commands::watch_job,
             commands::list_jobs,
             commands::job_events,
@@ -127,6 +97,7 @@ pub fn run() {
             onenet_commands::onenet_report,
             quectel_commands::list_quectel_plans,
             quectel_commands::act_on_quectel_plans,
+            quectel_commands::check_quectel_appointment,
             quectel_commands::quectel_plan_details,
             quectel_commands::get_quectel_auto_upgrade,
             quectel_commands::set_quectel_auto_upgrade,
@@ -163,36 +134,25 @@ pub fn run() {
     }
 }
 
-/// The engine over the folder's store; the app cannot run without it, so a failure ends the process.
-fn open_console(data_dir: &std::path::Path, settings: &sandbox::SandboxSettings) -> Arc<Console> {
-    let store = match Store::open_in(data_dir) {
-        Ok(store) => store,
+/// The use-case layer over the folder's store; the app cannot run without it, so a failure ends the
+/// process.
+fn open_app(data_dir: &std::path::Path) -> state::Shared {
+    let options = OpenOptions {
+        data_dir: Some(data_dir.to_path_buf()),
+        launcher: Launcher::Window,
+        sandbox: SandboxChoice::window_from_env(),
+        account: None,
+    };
+    match tauri::async_runtime::block_on(App::open(options)) {
+        Ok(app) => app,
         Err(err) => {
-            tracing::error!(error = %err, "cannot open the local database");
+            tracing::error!(error = %err.display_line(), "cannot open the local database");
             eprintln!(
-                "OTA Console cannot open its database in {}: {err}",
-                data_dir.display()
+                "OTA Console cannot open its database in {}: {}",
+                data_dir.display(),
+                err.display_line()
             );
             std::process::exit(1);
-        }
-    };
-    Arc::new(
-        Console::new(
-            store,
-            Arc::new(Keychain::default()),
-            Arc::new(ota_clouds::CloudConnector::default()),
-        )
-        .with_job_options(ota_core::jobs::JobOptions::scaled(settings.time_scale)),
-    )
-}
-
-/// Refreshes the fleet now and then every minute, so the list stays live without the window asking.
-async fn background_refresh(console: Arc<Console>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        if let Err(err) = console.refresh_fleet().await {
-            tracing::warn!(error = %err.display_line(), "background refresh failed");
         }
     }
 }

@@ -1,18 +1,18 @@
-//! Logs go to `<data dir>/logs/ota-console.log` (0600, rolled over at 5 MiB, 4 older files kept) and stderr. Secrets cannot reach them: `ota_core::Secret`
+//! Logs go to `<data dir>/logs/ota-console.log` (0600, rolled over at 5 MiB, 4 older files kept) and stderr. Secrets cannot reach them: `ota_app::Secret`
 //! formats as `<redacted>`, and nothing logs raw request headers or bodies.
 
 use std::path::Path;
 use std::sync::Mutex;
 
-use ota_core::logfile::{self, RotatingLog};
+use ota_app::startup::{logfile, RotatingLog};
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 
 pub fn init(data_dir: &Path) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,hyper=warn,reqwest=warn,tao=warn,wry=warn"));
-    let log_dir = ota_core::paths::log_dir(data_dir);
-    // Private to the user and capped in size (it rolls over; see ota_core::logfile).
-    let file = ota_core::private_files::ensure_private_dir(&log_dir)
+    let log_dir = ota_app::startup::log_dir(data_dir);
+    // Private to the user and capped in size (it rolls over; see ota_app::startup::logfile).
+    let file = ota_app::startup::ensure_private_dir(&log_dir)
         .and_then(|()| {
             RotatingLog::open(
                 &log_dir.join("ota-console.log"),

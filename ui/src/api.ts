@@ -8,6 +8,9 @@ import type { Account } from "./bindings/Account";
 import type { AuditEntry } from "./bindings/AuditEntry";
 import type { AuditFormat } from "./bindings/AuditFormat";
 import type { AuditQuery } from "./bindings/AuditQuery";
+import type { ApiError } from "./bindings/ApiError";
+import type { CameraUpdateEvent } from "./bindings/CameraUpdateEvent";
+import type { CameraUpdatePlan } from "./bindings/CameraUpdatePlan";
 import type { CampaignDashboard } from "./bindings/CampaignDashboard";
 import type { CampaignDevicePage } from "./bindings/CampaignDevicePage";
 import type { CampaignDeviceQuery } from "./bindings/CampaignDeviceQuery";
@@ -23,6 +26,7 @@ import type { Preflight } from "./bindings/Preflight";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { DataChanged } from "./bindings/DataChanged";
 import type { DevicePage } from "./bindings/DevicePage";
+import type { DeviceKey } from "./bindings/DeviceKey";
 import type { DeviceQuery } from "./bindings/DeviceQuery";
 import type { FleetFreshness } from "./bindings/FleetFreshness";
 import type { JobEvent } from "./bindings/JobEvent";
@@ -110,6 +114,22 @@ export function startVicohomeUpdate(
   return call("start_vicohome_update", { accountId, serial, onProgress: channel });
 }
 
+/** Which of the selected devices an update would start, and why each other one is left out (Rust decides). */
+export function vicohomeUpdatePlan(devices: DeviceKey[]): Promise<CameraUpdatePlan> {
+  return call("vicohome_update_plan", { devices });
+}
+
+/**
+ * Starts the update of every camera among `devices`, in Rust: each once, a few at a time, one refusal never
+ * stopping the others. `onEvent` receives what happens to each camera, then `settled` once every camera has
+ * its answer (progress of the started ones may follow).
+ */
+export function startVicohomeUpdates(devices: DeviceKey[], onEvent: (event: CameraUpdateEvent) => void): Promise<void> {
+  const channel = new Channel<CameraUpdateEvent>();
+  channel.onmessage = onEvent;
+  return call("start_vicohome_updates", { devices, onEvent: channel });
+}
+
 /** Follows a running job; `onProgress` receives it now and at every change until it ends. */
 export function watchJob(jobId: number, onProgress: (job: JobView) => void): Promise<JobView> {
   const channel = new Channel<JobView>();
@@ -170,6 +190,18 @@ export function actOnQuectelPlans(
   window?: QuectelWindow,
 ): Promise<QuectelActionReport> {
   return call("act_on_quectel_plans", { action, items, window: window ?? null });
+}
+
+/**
+ * Whether an appointment window keeps Quectel's rules for a plan running from `planStart` to `planEnd`: the
+ * rule it breaks (Rust's words), or null. Nothing is sent to the cloud.
+ */
+export function checkQuectelAppointment(
+  planStart: number | null,
+  planEnd: number | null,
+  window: QuectelWindow,
+): Promise<ApiError | null> {
+  return call("check_quectel_appointment", { planStart, planEnd, window });
 }
 
 /** These plans as the cloud shows them now (polled while something is in progress). */

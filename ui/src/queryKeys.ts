@@ -13,6 +13,8 @@ export const queryKeys = {
   devicePage: (filter: DeviceFilter, page: number) => ["devices", filter, page] as const,
   /** One device by its key; under "devices" so the same notices refresh it. */
   device: (accountId: number, deviceId: string) => ["devices", "one", accountId, deviceId] as const,
+  /** What updating these selected devices would do; under "devices" so the same notices re-ask Rust. */
+  vicohomeUpdatePlan: (deviceKeys: string) => ["devices", "vicohomeUpdatePlan", deviceKeys] as const,
   accounts: ["accounts"] as const,
   jobs: ["jobs"] as const,
   jobList: (limit: number) => ["jobs", "list", limit] as const,
@@ -27,6 +29,8 @@ export const queryKeys = {
   quectelPlans: ["quectel", "plans"] as const,
   quectelPlanList: (cached: boolean) => ["quectel", "plans", cached ? "cached" : "live"] as const,
   quectelPlanDetails: (items: string) => ["quectel", "plans", "details", items] as const,
+  quectelAppointmentCheck: (planStart: number | null, planEnd: number | null, window: string) =>
+    ["quectel", "appointmentCheck", planStart, planEnd, window] as const,
   quectelAutoUpgrade: (deviceKey: string) => ["quectel", "autoUpgrade", deviceKey] as const,
   quectelBleStatuses: ["quectel", "bleStatuses"] as const,
 };

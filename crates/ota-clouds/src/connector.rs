@@ -5,11 +5,12 @@ use std::sync::{Arc, OnceLock};
 use ota_core::cloud::{CloudSession, Connector, Credentials, SessionCache};
 use ota_core::{Account, ApiError, Cloud};
 
-use crate::fleet_updates::{OnenetUpdates, QuectelUpdates, SimAdmin, VicohomeUpdates, WithUpdates};
+use crate::fleet_updates::{OnenetUpdates, QuectelUpdates, VicohomeUpdates, WithUpdates};
 use crate::http::{self, BaseUrl, HttpConfig};
 use crate::onenet::OnenetClient;
 use crate::quectel::QuectelClient;
 use crate::retry::RetryPolicy;
+use crate::sandbox_admin::SimAdmin;
 use crate::vicohome::{VicohomeClient, VicohomeOptions};
 
 /// Builds sessions for every cloud over one shared HTTP client (one connection pool).
@@ -146,6 +147,7 @@ mod tests {
             )
             .unwrap();
         assert!(vico.vicohome().is_some());
+        assert!(vico.quectel().is_none() && vico.onenet().is_none());
         let quec = connector
             .connect(
                 &account(Cloud::Quectel, "https://iot-api.acceleronix.io"),
@@ -153,7 +155,8 @@ mod tests {
                 SessionCache::in_memory(),
             )
             .unwrap();
-        assert!(quec.vicohome().is_none());
+        assert!(quec.vicohome().is_none() && quec.onenet().is_none());
+        assert!(quec.quectel().is_some());
         let one = connector
             .connect(
                 &account(Cloud::Onenet, "https://ota.heclouds.com"),
@@ -161,7 +164,11 @@ mod tests {
                 SessionCache::in_memory(),
             )
             .unwrap();
-        assert!(one.vicohome().is_none());
+        assert!(one.vicohome().is_none() && one.quectel().is_none());
+        assert!(one.onenet().is_some());
+        for session in [&vico, &quec, &one] {
+            assert!(session.fleet_updates().is_some());
+        }
     }
 
     #[test]

@@ -161,13 +161,18 @@ proptest! {
                 let _ = crate::quectel::devices::device_from(entry, 0);
             }
         }
-        if let Ok(plan) = crate::quectel::plans::decode::<crate::quectel::UpgradePlan>(&data) {
+        if let Ok(plan) = crate::quectel::plans::decode::<crate::quectel::answers::PlanAnswer>(&data)
+            .map(crate::quectel::UpgradePlan::from)
+        {
             prop_assert!(plan.percent() <= 100);
             let _ = plan.target_version();
             let _ = plan.is_finished();
             let _ = plan.target();
         }
-        let _ = crate::quectel::plans::decode::<crate::quectel::ble::BlePlan>(&data);
+        let _ = crate::quectel::plans::decode::<crate::quectel::answers::BlePlanAnswer>(&data)
+            .map(crate::quectel::BlePlan::from);
+        let _ = crate::quectel::plans::decode::<crate::quectel::answers::BatchAnswer>(&data)
+            .map(crate::quectel::BatchOutcome::from);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod quectel;
 pub mod ratelimit;
 pub mod retry;
 pub mod sandbox;
+pub mod sandbox_admin;
 pub mod vicohome;
 
 #[cfg(test)]

@@ -6,23 +6,20 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{connector, fast_retry, spawn_sim, MemorySecrets};
+use common::{
+    account_of, assert_low_battery_explained, attached, connector, fast_retry, fault, fleet,
+    fleet_of, job_end, logged, patch_device, updatable_camera, MemorySecrets,
+};
 use ota_clouds::http::UNREADABLE_ANSWER;
 use ota_clouds::quectel::QuectelClient;
 use ota_clouds::{sandbox_accounts, SandboxAccount};
 use ota_core::cloud::{CloudSession, Connector, Credentials, SessionCache};
-use ota_core::{Account, ApiError, Cloud, Console, DeviceQuery, ErrorKind, Secret, Store};
-use ota_sim::{SimConfig, SimHandle};
+use ota_core::{Account, ApiError, Cloud, Console, Device, DeviceQuery, ErrorKind, Secret, Store};
+use ota_sim::SimHandle;
 use serde_json::{json, Value};
 
 async fn start_sim(devices: usize) -> SimHandle {
-    let config = SimConfig {
-        devices,
-        seed: 7,
-        time_scale: 1000.0,
-        ..SimConfig::default()
-    };
-    spawn_sim(config).await
+    common::sim(devices, 7, 1000.0).await
 }
 
 fn account_for(sim: &SimHandle, sandbox: &SandboxAccount) -> Account {
@@ -59,50 +56,40 @@ async fn session(sim: &SimHandle, cloud: Cloud) -> Arc<dyn CloudSession> {
         .unwrap()
 }
 
-async fn admin_get(sim: &SimHandle, path: &str) -> Value {
-    reqwest::get(format!("{}{path}", sim.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn admin_post(sim: &SimHandle, path: &str, body: Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", sim.url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-}
-
-async fn fleet_of(sim: &SimHandle, cloud: &str) -> Vec<Value> {
-    admin_get(sim, "/_sim/devices")
-        .await
-        .as_array()
-        .unwrap()
+/// Lists `cloud`'s devices through its sandbox session: each listed device beside the simulator's own
+/// record of it. The listing has as many devices as the simulator.
+async fn listed_beside_records(sim: &SimHandle, cloud: Cloud) -> Vec<(Device, Value)> {
+    let devices = session(sim, cloud).await.list_devices().await.unwrap();
+    let records = fleet_of(sim, cloud.as_str()).await;
+    assert_eq!(devices.len(), records.len(), "{cloud}");
+    let by_id: HashMap<&str, &Value> = records
         .iter()
-        .filter(|d| d["cloud"] == cloud)
-        .cloned()
-        .collect()
+        .map(|d| (d["id"].as_str().unwrap(), d))
+        .collect();
+    let paired: Vec<Value> = devices
+        .iter()
+        .map(|d| by_id[d.id.as_str()].clone())
+        .collect();
+    devices.into_iter().zip(paired).collect()
 }
 
-/// Outcomes the simulator logged for `endpoint`, in order.
-async fn logged(sim: &SimHandle, endpoint: &str) -> Vec<String> {
-    admin_get(sim, "/_sim/log")
-        .await
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["endpoint"] == endpoint)
-        .map(|e| e["outcome"].as_str().unwrap().to_string())
-        .collect()
+/// A Console on `dir` with the app's connector (quick retries) and secrets in memory.
+fn console_on(dir: &std::path::Path) -> Console {
+    Console::new(
+        Store::open_in(dir).unwrap(),
+        Arc::new(MemorySecrets::default()),
+        Arc::new(connector()),
+    )
+}
+
+/// A simulator of 40 devices whose Vicohome account has signed in and listed the cameras once; then
+/// `armed` (a fault) is armed. The simulator and the signed-in session.
+async fn listed_then_faulted(armed: Value) -> (SimHandle, Arc<dyn CloudSession>) {
+    let sim = start_sim(40).await;
+    let session = session(&sim, Cloud::Vicohome).await;
+    session.list_devices().await.unwrap();
+    fault(&sim, armed).await;
+    (sim, session)
 }
 
 #[tokio::test]
@@ -130,19 +117,7 @@ async fn sandbox_accounts_cover_every_cloud() {
 #[tokio::test]
 async fn vicohome_signs_in_and_lists_the_fleet_cameras() {
     let sim = start_sim(80).await;
-    let devices = session(&sim, Cloud::Vicohome)
-        .await
-        .list_devices()
-        .await
-        .unwrap();
-    let fleet = fleet_of(&sim, "vicohome").await;
-    assert_eq!(devices.len(), fleet.len());
-    let by_id: HashMap<&str, &Value> = fleet
-        .iter()
-        .map(|d| (d["id"].as_str().unwrap(), d))
-        .collect();
-    for d in &devices {
-        let sim_device = by_id[d.id.as_str()];
+    for (d, sim_device) in listed_beside_records(&sim, Cloud::Vicohome).await {
         assert_eq!(d.cloud, Cloud::Vicohome);
         assert_eq!(d.name, sim_device["name"]);
         assert_eq!(d.model, sim_device["model"]);
@@ -156,23 +131,6 @@ async fn vicohome_signs_in_and_lists_the_fleet_cameras() {
         assert_eq!(d.signal.map(i64::from), sim_device["signal"].as_i64());
     }
     assert_eq!(logged(&sim, "/account/login").await, ["ok"]);
-}
-
-/// An online, charged camera with an update waiting.
-async fn updatable_camera(sim: &SimHandle) -> Value {
-    let camera = fleet_of(sim, "vicohome")
-        .await
-        .into_iter()
-        .find(|d| d["firmware"] != d["newest_firmware"])
-        .expect("a camera with an update");
-    let id = camera["id"].as_str().unwrap();
-    admin_post(
-        sim,
-        &format!("/_sim/devices/{id}"),
-        json!({"online": true, "battery": 90}),
-    )
-    .await;
-    camera
 }
 
 #[tokio::test]
@@ -227,12 +185,7 @@ async fn low_battery_start_tells_the_technician_to_charge() {
     let sim = start_sim(40).await;
     let camera = updatable_camera(&sim).await;
     let serial = camera["id"].as_str().unwrap();
-    admin_post(
-        &sim,
-        &format!("/_sim/devices/{serial}"),
-        json!({"battery": 5, "is_charging": false}),
-    )
-    .await;
+    patch_device(&sim, serial, json!({"battery": 5, "is_charging": false})).await;
     let session = session(&sim, Cloud::Vicohome).await;
     let err = session
         .vicohome()
@@ -240,13 +193,7 @@ async fn low_battery_start_tells_the_technician_to_charge() {
         .start_ota(serial)
         .await
         .unwrap_err();
-    assert_eq!(err.code, ErrorKind::Device);
-    assert_eq!(err.message, "The camera's battery is too low to update.");
-    assert_eq!(
-        err.hint.as_deref(),
-        Some("Charge the camera (or plug it in) and retry.")
-    );
-    assert_eq!(err.vendor_code.as_deref(), Some("-103"));
+    assert_low_battery_explained(&err);
 }
 
 #[tokio::test]
@@ -254,12 +201,7 @@ async fn failed_install_is_reported_as_a_status_with_its_phase() {
     let sim = start_sim(40).await;
     let camera = updatable_camera(&sim).await;
     let serial = camera["id"].as_str().unwrap();
-    admin_post(
-        &sim,
-        "/_sim/faults",
-        json!({"kind": "install_fail", "target": serial}),
-    )
-    .await;
+    fault(&sim, json!({"kind": "install_fail", "target": serial})).await;
     let session = session(&sim, Cloud::Vicohome).await;
     let ota = session.vicohome().unwrap();
     ota.start_ota(serial).await.unwrap();
@@ -286,12 +228,7 @@ async fn an_expired_session_is_renewed_without_the_user_noticing() {
     let sim = start_sim(40).await;
     let session = session(&sim, Cloud::Vicohome).await;
     let before = session.list_devices().await.unwrap();
-    admin_post(
-        &sim,
-        "/_sim/faults",
-        json!({"kind": "token_expired", "target": "*"}),
-    )
-    .await;
+    fault(&sim, json!({"kind": "token_expired", "target": "*"})).await;
     let after = session.list_devices().await.unwrap();
     assert_eq!(before.len(), after.len());
     assert_eq!(
@@ -307,15 +244,8 @@ async fn an_expired_session_is_renewed_without_the_user_noticing() {
 
 #[tokio::test]
 async fn rate_limit_then_success_through_the_retry_helper() {
-    let sim = start_sim(40).await;
-    let session = session(&sim, Cloud::Vicohome).await;
-    session.list_devices().await.unwrap();
-    admin_post(
-        &sim,
-        "/_sim/faults",
-        json!({"kind": "http_429", "target": "*", "count": 1}),
-    )
-    .await;
+    let (sim, session) =
+        listed_then_faulted(json!({"kind": "http_429", "target": "*", "count": 1})).await;
     let started = Instant::now();
     let devices = session.list_devices().await.unwrap();
     assert!(!devices.is_empty());
@@ -331,15 +261,7 @@ async fn rate_limit_then_success_through_the_retry_helper() {
 
 #[tokio::test]
 async fn persistent_server_errors_end_as_retryable() {
-    let sim = start_sim(40).await;
-    let session = session(&sim, Cloud::Vicohome).await;
-    session.list_devices().await.unwrap();
-    admin_post(
-        &sim,
-        "/_sim/faults",
-        json!({"kind": "http_5xx", "target": "*"}),
-    )
-    .await;
+    let (sim, session) = listed_then_faulted(json!({"kind": "http_5xx", "target": "*"})).await;
     let err = session.list_devices().await.unwrap_err();
     assert_eq!(err.code, ErrorKind::Retryable);
     assert_eq!(
@@ -352,10 +274,7 @@ async fn persistent_server_errors_end_as_retryable() {
 #[tokio::test]
 async fn malformed_and_truncated_bodies_are_retryable_errors() {
     for kind in ["malformed_body", "truncated_body"] {
-        let sim = start_sim(40).await;
-        let session = session(&sim, Cloud::Vicohome).await;
-        session.list_devices().await.unwrap();
-        admin_post(&sim, "/_sim/faults", json!({"kind": kind, "target": "*"})).await;
+        let (_sim, session) = listed_then_faulted(json!({"kind": kind, "target": "*"})).await;
         let err: ApiError = session.list_devices().await.unwrap_err();
         assert_eq!(err.code, ErrorKind::Retryable, "{kind}");
         assert_eq!(err.message, UNREADABLE_ANSWER, "{kind}");
@@ -372,20 +291,10 @@ async fn quectel_reads_every_page_of_the_fleet() {
         "the fleet spans several pages ({})",
         expected.len()
     );
-    let devices = session(&sim, Cloud::Quectel)
-        .await
-        .list_devices()
-        .await
-        .unwrap();
-    assert_eq!(devices.len(), expected.len());
-    let ids: HashSet<&str> = devices.iter().map(|d| d.id.as_str()).collect();
-    assert_eq!(ids.len(), devices.len(), "no device twice");
-    let by_id: HashMap<&str, &Value> = expected
-        .iter()
-        .map(|d| (d["id"].as_str().unwrap(), d))
-        .collect();
-    for d in &devices {
-        let s = by_id[d.id.as_str()];
+    let listed = listed_beside_records(&sim, Cloud::Quectel).await;
+    let ids: HashSet<&str> = listed.iter().map(|(d, _)| d.id.as_str()).collect();
+    assert_eq!(ids.len(), listed.len(), "no device twice");
+    for (d, s) in &listed {
         assert_eq!(d.product_key.as_deref(), s["product_key"].as_str());
         assert_eq!(d.transport.as_deref(), s["transport"].as_str());
         assert_eq!(
@@ -460,11 +369,7 @@ async fn onenet_lists_with_a_good_key_and_refuses_a_tampered_one() {
 async fn attached_sandbox_fills_the_engine_with_the_whole_fleet() {
     let sim = start_sim(150).await;
     let dir = tempfile::tempdir().unwrap();
-    let console = Console::new(
-        Store::open_in(dir.path()).unwrap(),
-        Arc::new(MemorySecrets::default()),
-        Arc::new(connector()),
-    );
+    let console = console_on(dir.path());
     let attached = ota_clouds::sandbox::attach(&console, &sim.url())
         .await
         .unwrap();
@@ -475,14 +380,7 @@ async fn attached_sandbox_fills_the_engine_with_the_whole_fleet() {
     let freshness = console.refresh_fleet().await.unwrap();
     assert!(freshness.live, "{freshness:?}");
     let page = console.devices(&DeviceQuery::default()).unwrap();
-    assert_eq!(
-        page.total as usize,
-        admin_get(&sim, "/_sim/devices")
-            .await
-            .as_array()
-            .unwrap()
-            .len()
-    );
+    assert_eq!(page.total as usize, fleet(&sim).await.len());
 
     // Attaching again (an app restart) keeps the same accounts.
     let again = ota_clouds::sandbox::attach(&console, &format!("{}/", sim.url()))
@@ -495,22 +393,9 @@ async fn attached_sandbox_fills_the_engine_with_the_whole_fleet() {
 #[tokio::test]
 async fn sandbox_accounts_another_simulator_no_longer_offers_are_removed() {
     let first = start_sim(60).await;
-    let second = ota_sim::spawn(
-        SimConfig {
-            devices: 60,
-            seed: 99,
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let second = common::sim(60, 99, 1.0).await;
     let dir = tempfile::tempdir().unwrap();
-    let console = Console::new(
-        Store::open_in(dir.path()).unwrap(),
-        Arc::new(MemorySecrets::default()),
-        Arc::new(connector()),
-    );
+    let console = console_on(dir.path());
     ota_clouds::sandbox::attach(&console, &first.url())
         .await
         .unwrap();
@@ -533,35 +418,15 @@ async fn an_engine_job_runs_to_success_over_this_client() {
     let serial = camera["id"].as_str().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let console = Arc::new(
-        Console::new(
-            Store::open_in(dir.path()).unwrap(),
-            Arc::new(MemorySecrets::default()),
-            Arc::new(connector()),
-        )
-        .with_job_options(ota_core::jobs::JobOptions::scaled(1000.0)),
+        console_on(dir.path()).with_job_options(ota_core::jobs::JobOptions::scaled(1000.0)),
     );
-    let attached = ota_clouds::sandbox::attach(&console, &sim.url())
-        .await
-        .unwrap();
-    let vicohome = attached
-        .iter()
-        .find(|a| a.cloud == Cloud::Vicohome)
-        .unwrap();
-    console.refresh_fleet().await.unwrap();
+    let (console, accounts) = attached(&sim, console).await;
+    let vicohome = account_of(&accounts, Cloud::Vicohome);
     let mut updates = console.subscribe_jobs();
     let job = ota_core::jobs::start_vicohome_update(console.clone(), vicohome.id, &serial)
         .await
         .unwrap();
-    let finished = tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            let view = updates.recv().await.unwrap();
-            if view.id == job.id && !view.state.is_active() {
-                return view;
-            }
-        }
-    })
-    .await
-    .expect("the job finished");
+    let finished = job_end(&mut updates, job.id, Duration::from_secs(60)).await;
     assert_eq!(
         finished.state,
         ota_core::store::JobState::Succeeded,

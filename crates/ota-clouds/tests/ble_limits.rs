@@ -2,6 +2,8 @@
 //! plan's `fileSize`, never more than an absolute cap). A stalled or endless server ends in a clear error
 //! and leaves nothing behind.
 
+mod common;
+
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -12,10 +14,10 @@ use axum::routing::get;
 use axum::Router;
 use futures::StreamExt;
 use ota_clouds::http::{build_client, BaseUrl, HttpConfig};
-use ota_clouds::quectel::{BlePlan, PackageLimits, QuectelClient};
+use ota_clouds::quectel::{BlePlan, PackageLimits, QuectelClient, VerifiedPackage};
 use ota_clouds::RetryPolicy;
 use ota_core::cloud::{Credentials, SessionCache};
-use ota_core::{ErrorKind, Secret};
+use ota_core::{ApiError, ErrorKind, Secret};
 use sha2::{Digest, Sha256};
 
 const PACKAGE_BYTES: usize = 4096;
@@ -25,6 +27,13 @@ const IDLE: Duration = Duration::from_millis(300);
 
 fn package() -> Vec<u8> {
     (0..PACKAGE_BYTES).map(|i| (i % 251) as u8).collect()
+}
+
+/// The package, then as much again.
+fn twice_the_package() -> Vec<u8> {
+    let mut twice = package();
+    twice.extend(package());
+    twice
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -96,9 +105,7 @@ async fn serve(requests: Arc<AtomicUsize>) -> String {
             "/endless.bin",
             get(move || async move {
                 d();
-                let mut twice = package();
-                twice.extend(package());
-                trickle(twice, Duration::ZERO)
+                trickle(twice_the_package(), Duration::ZERO)
             }),
         )
         // Twice the package, with a Content-Length that says so.
@@ -106,9 +113,7 @@ async fn serve(requests: Arc<AtomicUsize>) -> String {
             "/announced-twice.bin",
             get(move || async move {
                 e();
-                let mut twice = package();
-                twice.extend(package());
-                Body::from(twice)
+                Body::from(twice_the_package())
             }),
         )
         .route(
@@ -163,6 +168,29 @@ fn plan(server: &str, path: &str, file_size: Option<i64>) -> BlePlan {
     }
 }
 
+/// Downloads the plan of `path` on `server` (announcing `file_size` bytes) into a fresh folder: the
+/// folder and how the download ended.
+async fn download_into_fresh_folder(
+    client: &QuectelClient,
+    server: &str,
+    path: &str,
+    file_size: Option<i64>,
+) -> (tempfile::TempDir, Result<VerifiedPackage, ApiError>) {
+    let dir = tempfile::tempdir().unwrap();
+    let ended = client
+        .download_package(&plan(server, path, file_size), dir.path())
+        .await;
+    (dir, ended)
+}
+
+/// A package server (its requests not counted) and a client that gives up on any other request after
+/// 30 s, with the short idle timeout.
+async fn server_and_client() -> (String, QuectelClient) {
+    let server = serve(Arc::default()).await;
+    let client = client(&server, Duration::from_secs(30), limits());
+    (server, client)
+}
+
 fn files_in(dir: &tempfile::TempDir) -> Vec<String> {
     std::fs::read_dir(dir.path())
         .unwrap()
@@ -172,8 +200,7 @@ fn files_in(dir: &tempfile::TempDir) -> Vec<String> {
 
 #[tokio::test]
 async fn a_slow_but_steady_download_outlasts_the_whole_request_timeout() {
-    let requests = Arc::default();
-    let server = serve(requests).await;
+    let server = serve(Arc::default()).await;
     // Every other request of this client ends after 300 ms; the package takes about 800 ms.
     let client = client(&server, Duration::from_millis(300), limits());
     let dir = tempfile::tempdir().unwrap();
@@ -193,16 +220,12 @@ async fn a_slow_but_steady_download_outlasts_the_whole_request_timeout() {
 
 #[tokio::test]
 async fn a_stalled_download_ends_after_the_idle_timeout_with_nothing_kept() {
-    let requests = Arc::default();
-    let server = serve(requests).await;
-    let client = client(&server, Duration::from_secs(30), limits());
+    let (server, client) = server_and_client().await;
     for path in ["/stalls.bin", "/silent.bin"] {
-        let dir = tempfile::tempdir().unwrap();
         let started = Instant::now();
-        let err = client
-            .download_package(&plan(&server, path, Some(PACKAGE_BYTES as i64)), dir.path())
-            .await
-            .unwrap_err();
+        let announced = Some(PACKAGE_BYTES as i64);
+        let (dir, ended) = download_into_fresh_folder(&client, &server, path, announced).await;
+        let err = ended.unwrap_err();
         let waited = started.elapsed();
         assert!(
             waited >= IDLE && waited < Duration::from_secs(5),
@@ -218,15 +241,11 @@ async fn a_stalled_download_ends_after_the_idle_timeout_with_nothing_kept() {
 
 #[tokio::test]
 async fn a_server_sending_more_than_the_plan_announced_is_cut_off() {
-    let requests = Arc::default();
-    let server = serve(requests).await;
-    let client = client(&server, Duration::from_secs(30), limits());
+    let (server, client) = server_and_client().await;
     for path in ["/endless.bin", "/announced-twice.bin"] {
-        let dir = tempfile::tempdir().unwrap();
-        let err = client
-            .download_package(&plan(&server, path, Some(PACKAGE_BYTES as i64)), dir.path())
-            .await
-            .unwrap_err();
+        let announced = Some(PACKAGE_BYTES as i64);
+        let (dir, ended) = download_into_fresh_folder(&client, &server, path, announced).await;
+        let err = ended.unwrap_err();
         assert_eq!(err.code, ErrorKind::Validation, "{path}");
         assert!(
             err.message.contains(&format!(
@@ -242,8 +261,7 @@ async fn a_server_sending_more_than_the_plan_announced_is_cut_off() {
 
 #[tokio::test]
 async fn without_a_file_size_the_absolute_cap_applies() {
-    let requests = Arc::default();
-    let server = serve(requests).await;
+    let server = serve(Arc::default()).await;
     let cap = PackageLimits {
         idle_timeout: IDLE,
         max_bytes: PACKAGE_BYTES as u64,
@@ -254,12 +272,7 @@ async fn without_a_file_size_the_absolute_cap_applies() {
         .download_package(&plan(&server, "/endless.bin", None), dir.path())
         .await
         .unwrap_err();
-    assert_eq!(err.code, ErrorKind::Validation);
-    assert!(
-        err.message.contains("the console accepts"),
-        "{}",
-        err.message
-    );
+    common::assert_refused(&err, "the console accepts");
     assert!(files_in(&dir).is_empty());
 
     // Within the cap, the same client downloads a package of exactly that size.
@@ -281,12 +294,7 @@ async fn a_plan_announcing_more_than_the_absolute_cap_is_refused_before_any_down
         .download_package(&plan(&server, "/package.bin", Some(huge)), dir.path())
         .await
         .unwrap_err();
-    assert_eq!(err.code, ErrorKind::Validation);
-    assert!(
-        err.message.contains("nothing was downloaded"),
-        "{}",
-        err.message
-    );
+    common::assert_refused(&err, "nothing was downloaded");
     assert_eq!(requests.load(Ordering::SeqCst), 0, "nothing was asked for");
     assert!(files_in(&dir).is_empty());
 }

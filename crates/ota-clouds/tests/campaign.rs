@@ -5,85 +5,70 @@
 //! - a Quectel campaign confirms each device's plan once and follows it to the end;
 //! - the firmware library stores identical bytes once and refuses to delete a package a campaign uses.
 
+mod common;
+
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use ota_clouds::CloudConnector;
+use common::{account_of, fault, fleet, sandbox_console_scaled, sim_get};
 use ota_core::campaign::model::{
     CampaignDeviceQuery, CampaignDeviceState, CampaignSettings, CampaignState, CampaignTargets,
-    DeviceKey, NewCampaign, SkipReason,
+    CampaignView, DeviceKey, NewCampaign, SkipReason,
 };
 use ota_core::campaign::{self, runner};
-use ota_core::jobs::JobOptions;
 use ota_core::library::{self, NewFirmware};
-use ota_core::{Account, Cloud, Console, DeviceQuery, ErrorKind, Keychain, Store};
-use serde_json::{json, Value};
+use ota_core::{Account, Cloud, Console, DeviceQuery, ErrorKind};
+use serde_json::json;
 
 const TIME_SCALE: f64 = 400.0;
 
 struct Sandbox {
-    _sim: ota_sim::SimHandle,
-    url: String,
+    sim: ota_sim::SimHandle,
     _data: tempfile::TempDir,
     console: Arc<Console>,
     accounts: Vec<Account>,
 }
 
 async fn sandbox(devices: usize, seed: u64) -> Sandbox {
-    let config = ota_sim::SimConfig {
-        devices,
-        seed,
-        time_scale: TIME_SCALE,
-        ..Default::default()
-    };
-    let sim = ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let url = sim.url();
+    let sim = common::sim(devices, seed, TIME_SCALE).await;
     let data = tempfile::tempdir().unwrap();
-    let console = Arc::new(
-        Console::new(
-            Store::open_in(data.path()).unwrap(),
-            // Sandbox accounts never touch the keychain; this only satisfies the constructor.
-            Arc::new(Keychain::new("ota-console-test")),
-            Arc::new(CloudConnector::default()),
-        )
-        .with_job_options(JobOptions::scaled(TIME_SCALE)),
-    );
-    let accounts = ota_clouds::sandbox::attach(&console, &url).await.unwrap();
-    console.refresh_fleet().await.unwrap();
+    let (console, accounts) = sandbox_console_scaled(&sim, data.path(), TIME_SCALE).await;
     Sandbox {
-        _sim: sim,
-        url,
+        sim,
         _data: data,
         console,
         accounts,
     }
 }
 
+/// A campaign named `name` updating exactly `devices` to `firmware_id`.
+fn on_devices(
+    name: &str,
+    firmware_id: i64,
+    devices: &[DeviceKey],
+    settings: CampaignSettings,
+) -> NewCampaign {
+    NewCampaign {
+        name: name.into(),
+        firmware_id,
+        targets: CampaignTargets::Devices {
+            devices: devices.to_vec(),
+        },
+        settings,
+    }
+}
+
 impl Sandbox {
     fn account(&self, cloud: Cloud) -> &Account {
-        self.accounts.iter().find(|a| a.cloud == cloud).unwrap()
+        account_of(&self.accounts, cloud)
     }
 
-    async fn get(&self, path: &str) -> Value {
-        reqwest::get(format!("{}{path}", self.url))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let answer = reqwest::Client::new()
-            .post(format!("{}{path}", self.url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(answer.status().is_success(), "{path}: {}", answer.status());
-        answer.json().await.unwrap()
+    /// Creates the campaign, starts it and runs it to its end: (the campaign as created, as ended).
+    async fn run(&self, new: &NewCampaign) -> (CampaignView, CampaignView) {
+        let created = campaign::create(&self.console, new).unwrap();
+        campaign::start(&self.console, created.id).unwrap();
+        let done = runner::run(self.console.clone(), created.id).await.unwrap();
+        (created, done)
     }
 
     /// Adds a small package to the library and publishes it to the sandbox cloud.
@@ -107,9 +92,18 @@ impl Sandbox {
         added.entry.id
     }
 
+    /// Publishes a camera package of `version` and picks `n` cameras that can take it (asserting the
+    /// fleet has that many): (the firmware's id, the cameras).
+    async fn camera_update(&self, version: &str, n: usize) -> (i64, Vec<DeviceKey>) {
+        let firmware = self.firmware(Cloud::Vicohome, version, None).await;
+        let targets = self.eligible(Cloud::Vicohome, version, n);
+        assert_eq!(targets.len(), n, "the fleet has {n} eligible cameras");
+        (firmware, targets)
+    }
+
     /// The simulator's record: accepted starts per device of `cloud`.
     async fn starts(&self, cloud: &str) -> BTreeMap<String, u64> {
-        let all = self.get("/_sim/starts").await;
+        let all = sim_get(&self.sim, "/_sim/starts").await;
         all[cloud]
             .as_object()
             .map(|m| {
@@ -144,11 +138,8 @@ impl Sandbox {
 
     async fn fail_installs(&self, devices: &[&DeviceKey]) {
         for d in devices {
-            self.post(
-                "/_sim/faults",
-                json!({"kind": "install_fail", "target": d.device_id, "count": 1}),
-            )
-            .await;
+            let once = json!({"kind": "install_fail", "target": d.device_id, "count": 1});
+            fault(&self.sim, once).await;
         }
     }
 }
@@ -166,28 +157,17 @@ fn settings(concurrency: u32, threshold: f64) -> CampaignSettings {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_cameras_in_three_waves_complete_and_reconcile_with_the_simulator() {
     let sb = sandbox(7_000, 61).await;
-    let firmware = sb.firmware(Cloud::Vicohome, "9.0.0", None).await;
-    let targets = sb.eligible(Cloud::Vicohome, "9.0.0", 2_000);
-    assert_eq!(targets.len(), 2_000, "the fleet has 2 000 eligible cameras");
+    let (firmware, targets) = sb.camera_update("9.0.0", 2_000).await;
     // 2 %: every 50th device, so each wave stays under its 10 % threshold.
     let doomed: Vec<&DeviceKey> = targets.iter().step_by(50).collect();
     assert_eq!(doomed.len(), 40);
     sb.fail_installs(&doomed).await;
 
-    let new = NewCampaign {
-        name: "Cameras to 9.0.0".into(),
-        firmware_id: firmware,
-        targets: CampaignTargets::Devices {
-            devices: targets.clone(),
-        },
-        settings: settings(200, 10.0),
-    };
+    let new = on_devices("Cameras to 9.0.0", firmware, &targets, settings(200, 10.0));
     let preflight = campaign::preflight(&sb.console, &new).unwrap();
     assert_eq!(preflight.eligible, 2_000);
     assert_eq!(preflight.wave_sizes, vec![20, 180, 1_800]);
-    let created = campaign::create(&sb.console, &new).unwrap();
-    campaign::start(&sb.console, created.id).unwrap();
-    let done = runner::run(sb.console.clone(), created.id).await.unwrap();
+    let (created, done) = sb.run(&new).await;
 
     assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
     assert_eq!(done.counts.succeeded, 1_960);
@@ -231,10 +211,8 @@ async fn two_thousand_cameras_in_three_waves_complete_and_reconcile_with_the_sim
     assert!(!dashboard.history.is_empty());
 
     // And the cameras that succeeded run the new firmware, as the simulator sees them.
-    let fleet = sb.get("/_sim/devices").await;
-    let on_new = fleet
-        .as_array()
-        .unwrap()
+    let on_new = fleet(&sb.sim)
+        .await
         .iter()
         .filter(|d| wanted.contains(d["id"].as_str().unwrap()) && d["firmware"] == "9.0.0")
         .count();
@@ -255,28 +233,14 @@ async fn two_thousand_cameras_in_three_waves_complete_and_reconcile_with_the_sim
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_percent_failures_in_wave_one_abort_before_wave_two() {
     let sb = sandbox(7_000, 62).await;
-    let firmware = sb.firmware(Cloud::Vicohome, "9.1.0", None).await;
-    let targets = sb.eligible(Cloud::Vicohome, "9.1.0", 2_000);
-    assert_eq!(targets.len(), 2_000);
+    let (firmware, targets) = sb.camera_update("9.1.0", 2_000).await;
     // Wave 1 is the first 20 devices; 4 of them (20 %) fail.
     let doomed: Vec<&DeviceKey> = targets[..20].iter().step_by(5).collect();
     assert_eq!(doomed.len(), 4);
     sb.fail_installs(&doomed).await;
 
-    let created = campaign::create(
-        &sb.console,
-        &NewCampaign {
-            name: "Aborts".into(),
-            firmware_id: firmware,
-            targets: CampaignTargets::Devices {
-                devices: targets.clone(),
-            },
-            settings: settings(100, 10.0),
-        },
-    )
-    .unwrap();
-    campaign::start(&sb.console, created.id).unwrap();
-    let done = runner::run(sb.console.clone(), created.id).await.unwrap();
+    let new = on_devices("Aborts", firmware, &targets, settings(100, 10.0));
+    let (created, done) = sb.run(&new).await;
 
     assert_eq!(done.state, CampaignState::Aborted);
     assert_eq!(done.current_wave, 0);
@@ -342,9 +306,7 @@ async fn a_quectel_campaign_confirms_each_plan_once_and_leaves_bluetooth_devices
     let reasons: Vec<SkipReason> = preflight.by_reason.iter().map(|r| r.reason).collect();
     assert!(reasons.contains(&SkipReason::WrongModel), "{reasons:?}");
     assert!(preflight.eligible > 0);
-    let created = campaign::create(&sb.console, &new).unwrap();
-    campaign::start(&sb.console, created.id).unwrap();
-    let done = runner::run(sb.console.clone(), created.id).await.unwrap();
+    let (_, done) = sb.run(&new).await;
     assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
     assert_eq!(done.counts.succeeded, preflight.eligible);
     let starts = sb.starts("quectel").await;
@@ -396,16 +358,13 @@ async fn the_library_stores_bytes_once_and_keeps_packages_campaigns_use() {
     .await
     .unwrap();
     let targets = sb.eligible(Cloud::Vicohome, "3.0.0", 3);
-    let created = campaign::create(
-        &sb.console,
-        &NewCampaign {
-            name: "Keeps its firmware".into(),
-            firmware_id: first.entry.id,
-            targets: CampaignTargets::Devices { devices: targets },
-            settings: settings(5, 10.0),
-        },
-    )
-    .unwrap();
+    let keeps = on_devices(
+        "Keeps its firmware",
+        first.entry.id,
+        &targets,
+        settings(5, 10.0),
+    );
+    let created = campaign::create(&sb.console, &keeps).unwrap();
     let refused = library::delete_firmware(&sb.console, first.entry.id).unwrap_err();
     assert_eq!(refused.code, ErrorKind::Conflict);
     // The other entry sharing the bytes can go; the file stays for the first.
@@ -425,26 +384,16 @@ async fn a_onenet_campaign_creates_one_task_per_device_and_follows_the_devices_t
     assert!(targets.len() >= 6, "{} OneNET devices", targets.len());
     // One device fails while upgrading: its task fails with the result code it reported.
     sb.fail_installs(&[&targets[0]]).await;
-    let created = campaign::create(
-        &sb.console,
-        &NewCampaign {
-            name: "Meters".into(),
-            firmware_id: firmware,
-            targets: CampaignTargets::Devices {
-                devices: targets.clone(),
-            },
-            settings: CampaignSettings {
-                waves: vec![50.0, 100.0],
-                concurrency: 8,
-                requests_per_second: 500.0,
-                failure_threshold_percent: 50.0,
-                ..Default::default()
-            },
-        },
-    )
-    .unwrap();
-    campaign::start(&sb.console, created.id).unwrap();
-    let done = runner::run(sb.console.clone(), created.id).await.unwrap();
+    let settings = CampaignSettings {
+        waves: vec![50.0, 100.0],
+        concurrency: 8,
+        requests_per_second: 500.0,
+        failure_threshold_percent: 50.0,
+        ..Default::default()
+    };
+    let (created, done) = sb
+        .run(&on_devices("Meters", firmware, &targets, settings))
+        .await;
     assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
     assert_eq!(done.counts.failed, 1);
     assert_eq!(done.counts.succeeded as usize, targets.len() - 1);
@@ -465,9 +414,7 @@ async fn a_onenet_campaign_creates_one_task_per_device_and_follows_the_devices_t
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_starts_outside_the_maintenance_window_and_failed_devices_are_retried_by_policy() {
     let sb = sandbox(400, 66).await;
-    let firmware = sb.firmware(Cloud::Vicohome, "9.2.0", None).await;
-    let targets = sb.eligible(Cloud::Vicohome, "9.2.0", 6);
-    assert_eq!(targets.len(), 6);
+    let (firmware, targets) = sb.camera_update("9.2.0", 6).await;
     // A window that opened and closed an hour ago (UTC): closed now, whatever the day.
     let now_minute = (ota_core::now_ms() / 60_000 % 1_440) as u16;
     let closed = ota_core::campaign::model::MaintenanceWindow {
@@ -479,18 +426,8 @@ async fn nothing_starts_outside_the_maintenance_window_and_failed_devices_are_re
     let mut settings = settings(6, 50.0);
     settings.waves = vec![100.0];
     settings.window = Some(closed);
-    let waiting = campaign::create(
-        &sb.console,
-        &NewCampaign {
-            name: "Night only".into(),
-            firmware_id: firmware,
-            targets: CampaignTargets::Devices {
-                devices: targets.clone(),
-            },
-            settings,
-        },
-    )
-    .unwrap();
+    let night_only = on_devices("Night only", firmware, &targets, settings);
+    let waiting = campaign::create(&sb.console, &night_only).unwrap();
     campaign::start(&sb.console, waiting.id).unwrap();
     let runner = tokio::spawn(runner::run(sb.console.clone(), waiting.id));
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
@@ -518,20 +455,9 @@ async fn nothing_starts_outside_the_maintenance_window_and_failed_devices_are_re
     settings.retry.max_retries = 1;
     settings.retry.backoff_secs = 0;
     settings.retry.retry_on = vec![ErrorKind::Device];
-    let retried = campaign::create(
-        &sb.console,
-        &NewCampaign {
-            name: "Retries".into(),
-            firmware_id: firmware,
-            targets: CampaignTargets::Devices {
-                devices: targets.clone(),
-            },
-            settings,
-        },
-    )
-    .unwrap();
-    campaign::start(&sb.console, retried.id).unwrap();
-    let done = runner::run(sb.console.clone(), retried.id).await.unwrap();
+    let (retried, done) = sb
+        .run(&on_devices("Retries", firmware, &targets, settings))
+        .await;
     assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
     assert_eq!((done.counts.succeeded, done.counts.failed), (6, 0));
     let starts = sb.starts("vicohome").await;

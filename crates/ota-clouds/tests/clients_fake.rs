@@ -1,6 +1,7 @@
 //! Client behaviour against a scripted server: exact requests, session reuse and renewal, retries, and
 //! failures a user would see.
 
+mod common;
 mod fake;
 
 use std::time::{Duration, Instant};
@@ -44,6 +45,19 @@ fn vicohome(fake: &Fake, cache: SessionCache) -> VicohomeClient {
         options,
     )
     .unwrap()
+}
+
+/// A Vicohome client with no kept session.
+fn fresh_vicohome(fake: &Fake) -> VicohomeClient {
+    vicohome(fake, SessionCache::in_memory())
+}
+
+/// A fake Vicohome that signs in with the token "tok" and answers `path` with `reply`, every time.
+async fn signed_in_answering(path: &str, reply: Reply) -> Fake {
+    let fake = Fake::start().await;
+    fake.default("/account/login", login_reply("tok"));
+    fake.default(path, reply);
+    fake
 }
 
 fn login_reply(token: &str) -> Reply {
@@ -139,10 +153,7 @@ async fn vicohome_signs_in_again_once_when_the_session_expired() {
         fake.default("/account/login", login_reply("tok-2"));
         fake.queue("/device/listuserdevices", expired);
         fake.default("/device/listuserdevices", camera_list());
-        let devices = vicohome(&fake, SessionCache::in_memory())
-            .list_devices()
-            .await
-            .unwrap();
+        let devices = fresh_vicohome(&fake).list_devices().await.unwrap();
         assert_eq!(devices.len(), 2);
         assert_eq!(fake.calls("/account/login").len(), 2);
         let lists = fake.calls("/device/listuserdevices");
@@ -152,37 +163,13 @@ async fn vicohome_signs_in_again_once_when_the_session_expired() {
 }
 
 #[tokio::test]
-async fn vicohome_reports_auth_when_a_fresh_session_is_refused_too() {
-    let fake = Fake::start().await;
-    fake.default("/account/login", login_reply("tok"));
-    fake.default(
-        "/device/listuserdevices",
-        Reply::json(json!({"result": -1026, "msg": "invalid"})),
-    );
-    let err = vicohome(&fake, SessionCache::in_memory())
-        .list_devices()
-        .await
-        .unwrap_err();
-    assert_eq!(err.code, ErrorKind::Auth);
-    assert_eq!(err.vendor_code.as_deref(), Some("-1026"));
-    assert_eq!(
-        fake.calls("/account/login").len(),
-        2,
-        "one sign-in, then exactly one more"
-    );
-}
-
-#[tokio::test]
 async fn vicohome_wrong_password_is_auth() {
     let fake = Fake::start().await;
     fake.default(
         "/account/login",
         Reply::json(json!({"result": -1001, "msg": "account or password error"})),
     );
-    let err = vicohome(&fake, SessionCache::in_memory())
-        .list_devices()
-        .await
-        .unwrap_err();
+    let err = fresh_vicohome(&fake).list_devices().await.unwrap_err();
     assert_eq!(err.code, ErrorKind::Auth);
     assert!(!format!("{err:?}").contains("pa55word"));
 }
@@ -197,10 +184,7 @@ async fn rate_limit_is_waited_out_as_the_cloud_asked() {
     );
     fake.default("/device/listuserdevices", camera_list());
     let started = Instant::now();
-    let devices = vicohome(&fake, SessionCache::in_memory())
-        .list_devices()
-        .await
-        .unwrap();
+    let devices = fresh_vicohome(&fake).list_devices().await.unwrap();
     assert_eq!(devices.len(), 2);
     assert!(
         started.elapsed() >= Duration::from_secs(1),
@@ -209,39 +193,59 @@ async fn rate_limit_is_waited_out_as_the_cloud_asked() {
     assert_eq!(fake.calls("/device/listuserdevices").len(), 2);
 }
 
-#[tokio::test]
-async fn long_retry_after_is_handed_back_with_the_wait() {
-    let fake = Fake::start().await;
-    fake.default("/account/login", login_reply("tok"));
-    fake.default(
-        "/device/listuserdevices",
-        Reply::status(429, "").header("retry-after", "120"),
-    );
-    let err = vicohome(&fake, SessionCache::in_memory())
-        .list_devices()
-        .await
-        .unwrap_err();
-    assert_eq!(err.code, ErrorKind::RateLimited);
-    assert_eq!(err.retry_after_secs, Some(120));
-    assert_eq!(fake.calls("/device/listuserdevices").len(), 1);
+/// A listing the cloud keeps refusing, and what the user is told.
+struct RefusedListing {
+    case: &'static str,
+    answer: Reply,
+    code: ErrorKind,
+    vendor_code: Option<&'static str>,
+    retry_after_secs: Option<u32>,
+    /// How often `path` was called, and why that many.
+    calls: (&'static str, usize, &'static str),
 }
 
 #[tokio::test]
-async fn server_errors_are_retried_then_reported() {
-    let fake = Fake::start().await;
-    fake.default("/account/login", login_reply("tok"));
-    fake.default("/device/listuserdevices", Reply::status(503, "maintenance"));
-    let err = vicohome(&fake, SessionCache::in_memory())
-        .list_devices()
-        .await
-        .unwrap_err();
-    assert_eq!(err.code, ErrorKind::Retryable);
-    assert_eq!(err.vendor_code.as_deref(), Some("HTTP 503"));
-    assert_eq!(
-        fake.calls("/device/listuserdevices").len(),
-        3,
-        "max_attempts"
-    );
+async fn refused_listings_end_in_the_error_the_cloud_calls_for() {
+    let cases = [
+        RefusedListing {
+            case: "a fresh session refused too is auth",
+            answer: Reply::json(json!({"result": -1026, "msg": "invalid"})),
+            code: ErrorKind::Auth,
+            vendor_code: Some("-1026"),
+            retry_after_secs: None,
+            calls: ("/account/login", 2, "one sign-in, then exactly one more"),
+        },
+        RefusedListing {
+            case: "a long Retry-After is handed back with the wait",
+            answer: Reply::status(429, "").header("retry-after", "120"),
+            code: ErrorKind::RateLimited,
+            vendor_code: None,
+            retry_after_secs: Some(120),
+            calls: ("/device/listuserdevices", 1, "not waited out"),
+        },
+        RefusedListing {
+            case: "server errors are retried, then reported",
+            answer: Reply::status(503, "maintenance"),
+            code: ErrorKind::Retryable,
+            vendor_code: Some("HTTP 503"),
+            retry_after_secs: None,
+            calls: ("/device/listuserdevices", 3, "max_attempts"),
+        },
+    ];
+    for listing in cases {
+        let case = listing.case;
+        let fake = signed_in_answering("/device/listuserdevices", listing.answer).await;
+        let err = fresh_vicohome(&fake).list_devices().await.unwrap_err();
+        assert_eq!(err.code, listing.code, "{case}");
+        if let Some(vendor_code) = listing.vendor_code {
+            assert_eq!(err.vendor_code.as_deref(), Some(vendor_code), "{case}");
+        }
+        if let Some(wait) = listing.retry_after_secs {
+            assert_eq!(err.retry_after_secs, Some(wait), "{case}");
+        }
+        let (path, count, why) = listing.calls;
+        assert_eq!(fake.calls(path).len(), count, "{case}: {why}");
+    }
 }
 
 #[tokio::test]
@@ -252,13 +256,8 @@ async fn malformed_answers_are_retryable_and_never_quoted() {
         "{\"result\": 0, \"data\": {\"list\": 5}}",
         "[1,2",
     ] {
-        let fake = Fake::start().await;
-        fake.default("/account/login", login_reply("tok"));
-        fake.default("/device/listuserdevices", Reply::status(200, body));
-        let err = vicohome(&fake, SessionCache::in_memory())
-            .list_devices()
-            .await
-            .unwrap_err();
+        let fake = signed_in_answering("/device/listuserdevices", Reply::status(200, body)).await;
+        let err = fresh_vicohome(&fake).list_devices().await.unwrap_err();
         assert_eq!(err.code, ErrorKind::Retryable, "{body}");
         assert_eq!(err.message, UNREADABLE_ANSWER);
         assert!(!err.display_line().contains("abc"));
@@ -267,31 +266,22 @@ async fn malformed_answers_are_retryable_and_never_quoted() {
 
 #[tokio::test]
 async fn starting_an_update_is_never_repeated() {
-    let fake = Fake::start().await;
-    fake.default("/account/login", login_reply("tok"));
-    fake.default("/device/otastart/", Reply::status(503, ""));
-    let err = vicohome(&fake, SessionCache::in_memory())
-        .start_ota("SN-1")
-        .await
-        .unwrap_err();
+    let fake = signed_in_answering("/device/otastart/", Reply::status(503, "")).await;
+    let err = fresh_vicohome(&fake).start_ota("SN-1").await.unwrap_err();
     assert_eq!(err.code, ErrorKind::Retryable);
     assert_eq!(fake.calls("/device/otastart/").len(), 1);
 }
 
 #[tokio::test]
 async fn start_sends_the_base_entry_and_reads_the_status() {
-    let fake = Fake::start().await;
-    fake.default("/account/login", login_reply("tok"));
-    fake.default(
+    let fake = signed_in_answering(
         "/device/otastart/",
         Reply::json(json!({"result": 0, "msg": "success", "data": {
             "inProgress": true, "otaStatus": 0, "serialNumber": "SN-1", "status": 1,
             "totalSize": 15728640, "transferredSize": 0}})),
-    );
-    let status = vicohome(&fake, SessionCache::in_memory())
-        .start_ota("SN-1")
-        .await
-        .unwrap();
+    )
+    .await;
+    let status = fresh_vicohome(&fake).start_ota("SN-1").await.unwrap();
     assert!(status.in_progress);
     assert_eq!(
         (status.ota_status, status.total, status.transferred),
@@ -305,38 +295,24 @@ async fn start_sends_the_base_entry_and_reads_the_status() {
 
 #[tokio::test]
 async fn low_battery_start_explains_what_to_do() {
-    let fake = Fake::start().await;
-    fake.default("/account/login", login_reply("tok"));
-    fake.default(
+    let fake = signed_in_answering(
         "/device/otastart/",
         Reply::json(json!({"result": -103, "msg": "battery low"})),
-    );
-    let err = vicohome(&fake, SessionCache::in_memory())
-        .start_ota("SN-1")
-        .await
-        .unwrap_err();
-    assert_eq!(err.code, ErrorKind::Device);
-    assert_eq!(err.message, "The camera's battery is too low to update.");
-    assert_eq!(
-        err.hint.as_deref(),
-        Some("Charge the camera (or plug it in) and retry.")
-    );
-    assert_eq!(err.vendor_code.as_deref(), Some("-103"));
+    )
+    .await;
+    let err = fresh_vicohome(&fake).start_ota("SN-1").await.unwrap_err();
+    common::assert_low_battery_explained(&err);
 }
 
 #[tokio::test]
 async fn install_failure_is_a_status_with_its_error() {
-    let fake = Fake::start().await;
-    fake.default("/account/login", login_reply("tok"));
-    fake.default(
+    let fake = signed_in_answering(
         "/device/otastatus/",
         Reply::json(json!({"result": -10402, "msg": "install failed", "data": {
             "inProgress": false, "otaStatus": 2, "serialNumber": "SN-1", "totalSize": 100, "transferredSize": 100}})),
-    );
-    let status = vicohome(&fake, SessionCache::in_memory())
-        .ota_status("SN-1")
-        .await
-        .unwrap();
+    )
+    .await;
+    let status = fresh_vicohome(&fake).ota_status("SN-1").await.unwrap();
     assert_eq!(status.ota_status, 5);
     assert_eq!(status.error.unwrap().code, ErrorKind::Device);
     assert_eq!(
@@ -347,13 +323,12 @@ async fn install_failure_is_a_status_with_its_error() {
 
 #[tokio::test]
 async fn current_firmware_reads_the_single_device() {
-    let fake = Fake::start().await;
-    fake.default("/account/login", login_reply("tok"));
-    fake.default(
+    let fake = signed_in_answering(
         "/device/selectsingledevice",
         Reply::json(json!({"result": 0, "data": {"serialNumber": "SN-1", "firmwareId": "1.1.0", "firmwareStatus": 0}})),
-    );
-    let fw = vicohome(&fake, SessionCache::in_memory())
+    )
+    .await;
+    let fw = fresh_vicohome(&fake)
         .current_firmware("SN-1")
         .await
         .unwrap();
@@ -377,6 +352,24 @@ fn quectel(fake: &Fake) -> QuectelClient {
     .unwrap()
 }
 
+/// A scripted Quectel whose sign-in hands out the tokens `access` and `refresh`.
+async fn quectel_signing_in(access: &str, refresh: &str) -> Fake {
+    let fake = Fake::start().await;
+    fake.default(Q_LOGIN, quectel_tokens(access, refresh));
+    fake
+}
+
+/// The first listing is answered `refused`, every later one `page`.
+fn refuse_first_listing(fake: &Fake, refused: Reply, page: Reply) {
+    fake.queue(Q_LIST, refused);
+    fake.default(Q_LIST, page);
+}
+
+/// The access token the second listing was sent with.
+fn second_listing_token(fake: &Fake) -> Option<String> {
+    fake.calls(Q_LIST)[1].authorization.clone()
+}
+
 fn quectel_tokens(access: &str, refresh: &str) -> Reply {
     let far = 4_102_444_800_000_i64; // 2100-01-01
     Reply::json(json!({"code": 200, "msg": "success", "data": {
@@ -397,8 +390,7 @@ fn quectel_page(start: usize, count: usize, total: usize) -> Reply {
 
 #[tokio::test]
 async fn quectel_signs_in_with_a_form_and_reads_every_page() {
-    let fake = Fake::start().await;
-    fake.default(Q_LOGIN, quectel_tokens("acc-1", "ref-1"));
+    let fake = quectel_signing_in("acc-1", "ref-1").await;
     fake.queue(Q_LIST, quectel_page(0, 100, 230));
     fake.queue(Q_LIST, quectel_page(100, 100, 230));
     fake.queue(Q_LIST, quectel_page(200, 30, 230));
@@ -426,43 +418,32 @@ async fn quectel_signs_in_with_a_form_and_reads_every_page() {
 
 #[tokio::test]
 async fn quectel_refreshes_a_refused_token_once() {
-    let fake = Fake::start().await;
-    fake.default(Q_LOGIN, quectel_tokens("acc-1", "ref-1"));
+    let fake = quectel_signing_in("acc-1", "ref-1").await;
     fake.default(Q_REFRESH, quectel_tokens("acc-2", "ref-2"));
-    fake.queue(
-        Q_LIST,
-        Reply::json(json!({"code": 401, "msg": "token expired"})),
-    );
-    fake.default(Q_LIST, quectel_page(0, 3, 3));
+    let expired = Reply::json(json!({"code": 401, "msg": "token expired"}));
+    refuse_first_listing(&fake, expired, quectel_page(0, 3, 3));
     let devices = quectel(&fake).list_devices().await.unwrap();
     assert_eq!(devices.len(), 3);
     assert_eq!(fake.calls(Q_LOGIN).len(), 1, "refresh, not a new sign-in");
     let refresh = &fake.calls(Q_REFRESH)[0];
     assert_eq!(refresh.method, "PUT");
     assert_eq!(refresh.body, "refreshToken=ref-1");
-    assert_eq!(
-        fake.calls(Q_LIST)[1].authorization.as_deref(),
-        Some("acc-2")
-    );
+    assert_eq!(second_listing_token(&fake).as_deref(), Some("acc-2"));
 }
 
 #[tokio::test]
 async fn quectel_signs_in_again_when_the_refresh_fails() {
-    let fake = Fake::start().await;
+    // The first sign-in hands out acc-1, every later one acc-3.
+    let fake = quectel_signing_in("acc-3", "ref-3").await;
     fake.queue(Q_LOGIN, quectel_tokens("acc-1", "ref-1"));
-    fake.default(Q_LOGIN, quectel_tokens("acc-3", "ref-3"));
     fake.default(
         Q_REFRESH,
         Reply::json(json!({"code": 401, "msg": "refresh token expired"})),
     );
-    fake.queue(Q_LIST, Reply::status(401, ""));
-    fake.default(Q_LIST, quectel_page(0, 1, 1));
+    refuse_first_listing(&fake, Reply::status(401, ""), quectel_page(0, 1, 1));
     quectel(&fake).list_devices().await.unwrap();
     assert_eq!(fake.calls(Q_LOGIN).len(), 2);
-    assert_eq!(
-        fake.calls(Q_LIST)[1].authorization.as_deref(),
-        Some("acc-3")
-    );
+    assert_eq!(second_listing_token(&fake).as_deref(), Some("acc-3"));
 }
 
 #[tokio::test]

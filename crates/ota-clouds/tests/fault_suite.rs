@@ -8,15 +8,19 @@
 //!
 //! The number of cases is written to `target/fault-suite.txt`, which `cargo xtask test` prints.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use ota_clouds::onenet::fetch::{self, FetchOptions, PauseSignal};
-use ota_clouds::onenet::OnenetClient;
-use ota_clouds::quectel::{PlanTarget, QuectelClient};
+use common::onenet::device_ref;
+use common::{clear_faults, patch_device, sim_get, sim_log, sim_post};
+use ota_clouds::onenet::fetch::{FetchOptions, PauseSignal};
+use ota_clouds::quectel::PlanTarget;
 use ota_clouds::{CloudConnector, HttpConfig, RetryPolicy, VicohomeOptions};
+use ota_core::cloud::{CloudSession, OnenetDeviceApi, QuectelEndUserApi};
 use ota_core::jobs::{start_vicohome_update, JobOptions};
-use ota_core::onenet::{OnenetDeviceRef, OnenetTaskType};
+use ota_core::onenet::OnenetDeviceRef;
 use ota_core::store::JobState;
 use ota_core::{Account, ApiError, Cloud, Console, ErrorKind, Keychain, Store};
 use ota_sim::{FaultKind, SimConfig, SimHandle};
@@ -162,7 +166,7 @@ impl Suite {
             .await
             .unwrap();
         console.refresh_fleet().await.unwrap();
-        let fleet = get(&sim, "/_sim/devices").await.as_array().unwrap().clone();
+        let fleet = common::fleet(&sim).await;
         Self {
             sim,
             console,
@@ -202,38 +206,6 @@ impl Suite {
     }
 }
 
-async fn get(sim: &SimHandle, path: &str) -> Value {
-    reqwest::get(format!("{}{path}", sim.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn post(sim: &SimHandle, path: &str, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", sim.url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-    response.json().await.unwrap_or(Value::Null)
-}
-
-async fn clear(sim: &SimHandle) {
-    reqwest::Client::new()
-        .delete(format!("{}/_sim/faults", sim.url()))
-        .send()
-        .await
-        .unwrap();
-}
-
 /// A flow prepared on its device, ready to run twice (under the fault, then after it).
 #[derive(Clone)]
 struct Prepared {
@@ -258,12 +230,7 @@ async fn prepare(suite: &mut Suite, flow: Flow, case: usize) -> Prepared {
     };
     let id = device["id"].as_str().unwrap().to_string();
     // Online and charged, so only the fault under test can get in the way.
-    post(
-        &suite.sim,
-        &format!("/_sim/devices/{id}"),
-        json!({"online": true, "battery": 90}),
-    )
-    .await;
+    patch_device(&suite.sim, &id, json!({"online": true, "battery": 90})).await;
     let product = device["product_key"].as_str().map(str::to_string);
     let account = suite.account(
         cloud,
@@ -285,7 +252,7 @@ async fn prepare(suite: &mut Suite, flow: Flow, case: usize) -> Prepared {
     match flow {
         Flow::QuectelPlan | Flow::QuectelConfirm => {
             let pk = product.unwrap();
-            let made = post(
+            let made = sim_post(
                 &suite.sim,
                 "/_sim/quectel/plans",
                 json!({"targetVersion": "9.9.9", "productKey": pk, "deviceKeys": [id]}),
@@ -298,20 +265,14 @@ async fn prepare(suite: &mut Suite, flow: Flow, case: usize) -> Prepared {
             });
         }
         Flow::OnenetCheck | Flow::OnenetFetch | Flow::OnenetReport => {
-            let made = post(
+            let made = sim_post(
                 &suite.sim,
                 "/_sim/onenet/tasks",
                 json!({"dev_id": id, "target": "V77", "size": 3 * 1024 * 1024 + 5, "type": 2}),
             )
             .await;
             prepared.token = made["token"].as_str().map(str::to_string);
-            prepared.onenet = Some(OnenetDeviceRef {
-                dev_id: id.clone(),
-                manuf: device["manufacturer"].as_str().map(str::to_string),
-                model: device["model"].as_str().map(str::to_string),
-                version: device["firmware"].as_str().unwrap().to_string(),
-                task_type: OnenetTaskType::Application,
-            });
+            prepared.onenet = Some(device_ref(&device));
             if flow == Flow::OnenetReport {
                 // The report follows a download: the task is downloading.
                 let session = suite.session(&prepared.account);
@@ -327,18 +288,16 @@ async fn prepare(suite: &mut Suite, flow: Flow, case: usize) -> Prepared {
     prepared
 }
 
-fn onenet(session: &dyn ota_core::cloud::CloudSession) -> &OnenetClient {
+fn onenet(session: &dyn CloudSession) -> &dyn OnenetDeviceApi {
     session
-        .as_any()
-        .and_then(|a| a.downcast_ref::<OnenetClient>())
-        .unwrap()
+        .onenet()
+        .expect("a OneNET account's session offers the device API")
 }
 
-fn quectel(session: &dyn ota_core::cloud::CloudSession) -> &QuectelClient {
+fn quectel(session: &dyn CloudSession) -> &dyn QuectelEndUserApi {
     session
-        .as_any()
-        .and_then(|a| a.downcast_ref::<QuectelClient>())
-        .unwrap()
+        .quectel()
+        .expect("a Quectel account's session offers the end-user API")
 }
 
 /// Runs the flow once; Ok when the user's action succeeded.
@@ -391,16 +350,10 @@ async fn run(suite: &Suite, p: &Prepared) -> Result<(), ApiError> {
                 chunk_timeout: REQUEST_TIMEOUT * 2,
                 ..FetchOptions::default()
             };
-            fetch::fetch(
-                client,
-                &task,
-                &p.out,
-                &options,
-                PauseSignal::never(),
-                &mut |_| {},
-            )
-            .await
-            .map(|_| ())
+            client
+                .fetch_package(&task, &p.out, &options, PauseSignal::never(), &mut |_| {})
+                .await
+                .map(|_| ())
         }
         Flow::OnenetReport => onenet(&*session)
             .report(id, p.token.as_deref().unwrap(), 101)
@@ -450,10 +403,8 @@ async fn assert_consistent(suite: &Suite, p: &Prepared) {
             .all(|j| !matches!(j.state, JobState::Starting | JobState::Running)),
         "{id}: a job was left unfinished: {jobs:?}"
     );
-    let log = get(&suite.sim, "/_sim/log").await;
-    let starts = log
-        .as_array()
-        .unwrap()
+    let starts = sim_log(&suite.sim)
+        .await
         .iter()
         .filter(|e| {
             e["target"] == id
@@ -495,16 +446,15 @@ async fn every_fault_against_every_flow_it_touches() {
             } else {
                 prepared.device["id"].as_str().unwrap().to_string()
             };
-            post(
+            common::fault(
                 &suite.sim,
-                "/_sim/faults",
                 json!({"kind": fault.as_str(), "target": target}),
             )
             .await;
             let under = tokio::time::timeout(CASE_DEADLINE, run(&suite, &prepared))
                 .await
                 .unwrap_or_else(|_| panic!("{fault} × {flow:?} hung"));
-            clear(&suite.sim).await;
+            clear_faults(&suite.sim).await;
             if let Err(err) = &under {
                 assert!(
                     !err.message.trim().is_empty(),
@@ -548,7 +498,7 @@ async fn every_fault_against_every_flow_it_touches() {
                 assert_eq!(err.vendor_code.as_deref(), Some("result 107"));
                 assert!(!prepared.out.exists());
                 let id = prepared.device["id"].as_str().unwrap();
-                let tasks = get(&suite.sim, &format!("/_sim/onenet/tasks?dev_id={id}")).await;
+                let tasks = sim_get(&suite.sim, &format!("/_sim/onenet/tasks?dev_id={id}")).await;
                 let newest = tasks
                     .as_array()
                     .and_then(|t| t.last())

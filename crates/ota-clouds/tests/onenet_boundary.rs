@@ -12,29 +12,34 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::{get, post, sandbox_console, spawn_sim};
+use common::onenet::{create_task, fetch_unpaused, finished, sim_task};
+use common::{assert_refused, fleet_of, sandbox_console};
+use fake::onenet::{device, scripted, TOKEN};
 use fake::{Fake, Reply};
-use ota_clouds::http::{client_builder, BaseUrl, HttpConfig};
+use ota_clouds::http::{client_builder, HttpConfig};
 use ota_clouds::onenet::fetch::{self, FetchEnd, FetchOptions, PauseSignal};
 use ota_clouds::onenet::service::{self, OnenetTarget};
 use ota_clouds::onenet::OnenetClient;
 use ota_clouds::retry::{MAX_ATTEMPTS, MAX_SINGLE_WAIT, MAX_TOTAL_WAIT};
-use ota_clouds::RetryPolicy;
-use ota_core::cloud::Credentials;
 use ota_core::onenet::{OnenetDownloadProgress, OnenetTask, OnenetTaskType};
-use ota_core::{Account, ApiError, Console, ErrorKind, Secret};
-use ota_sim::{SimConfig, SimHandle};
+use ota_core::{Account, ApiError, Console, ErrorKind};
+use ota_sim::SimHandle;
 use serde_json::{json, Value};
 
 const MIB: u64 = 1024 * 1024;
 const PRECIOUS: &[u8] = b"precious: not the console's to write";
 
-/// `root/data` is the app's data folder; `root/outside` holds a file no download may touch.
+/// `root/data` is the app's data folder; `root/outside` holds a file no download may touch. One OneNET
+/// device of the fleet has a fresh application task, located as the window does.
 struct Setup {
     sim: SimHandle,
     root: tempfile::TempDir,
     console: Arc<Console>,
     accounts: Vec<Account>,
+    dev_id: String,
+    /// The simulator's record of the task.
+    created: Value,
+    target: OnenetTarget,
 }
 
 impl Setup {
@@ -46,92 +51,79 @@ impl Setup {
         self.root.path().join("outside").join("victim.txt")
     }
 
-    async fn target(&self, dev_id: &str) -> OnenetTarget {
-        service::locate(&self.console, &self.accounts, dev_id)
+    /// Checks as the window does (the core keeps the task it finds).
+    async fn check(&self) -> OnenetTask {
+        let device = self
+            .target
+            .device_ref(
+                &self.dev_id,
+                OnenetTaskType::Application,
+                Default::default(),
+            )
+            .unwrap();
+        service::check_saved(&self.target, &device, &self.data())
             .await
             .unwrap()
+            .task
+            .expect("the check finds the task")
+    }
+
+    /// Fetches the device's task as the window does: the device id and the task type, nothing else.
+    async fn fetch(&self) -> Result<FetchEnd, ApiError> {
+        self.fetch_as(&self.dev_id).await
+    }
+
+    /// As [`Setup::fetch`], naming `dev_id` as the device.
+    async fn fetch_as(&self, dev_id: &str) -> Result<FetchEnd, ApiError> {
+        service::fetch_checked(
+            &self.console,
+            &self.target,
+            dev_id,
+            OnenetTaskType::Application,
+            &self.data(),
+            &FetchOptions::default(),
+            PauseSignal::never(),
+            &mut |_: OnenetDownloadProgress| {},
+        )
+        .await
+    }
+
+    async fn assert_nothing_downloaded(&self) {
+        let served = sim_task(&self.sim, &self.created["task_id"]).await["bytes_served"]
+            .as_u64()
+            .unwrap();
+        assert_eq!(served, 0, "nothing downloaded");
+    }
+
+    /// Checks that nothing was written outside the app's folders, and stops the simulator.
+    async fn end(self) {
+        assert_nothing_outside_the_app_folders(&self);
+        self.sim.shutdown().await;
     }
 }
 
-async fn setup() -> Setup {
-    let config = SimConfig {
-        devices: 60,
-        seed: 5,
-        ..SimConfig::default()
-    };
-    let sim = spawn_sim(config).await;
+/// The set-up with a task of `size` bytes for the fleet's first OneNET device.
+async fn setup(size: u64) -> Setup {
+    let sim = common::sim(60, 5, 1.0).await;
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(root.path().join("outside")).unwrap();
     std::fs::write(root.path().join("outside").join("victim.txt"), PRECIOUS).unwrap();
     let (console, accounts) = sandbox_console(&sim, &root.path().join("data")).await;
+    let dev_id = fleet_of(&sim, "onenet").await[0]["id"]
+        .as_str()
+        .expect("a OneNET device")
+        .to_string();
+    let created = create_task(&sim, &dev_id, size).await;
+    let target = service::locate(&console, &accounts, &dev_id).await.unwrap();
     Setup {
         sim,
         root,
         console,
         accounts,
-    }
-}
-
-/// A OneNET device of the simulated fleet with a fresh application task of `size` bytes; the
-/// simulator's task record.
-async fn device_with_task(sim: &SimHandle, size: u64) -> (String, Value) {
-    let fleet = get(format!("{}/_sim/devices", sim.url())).await;
-    let dev_id = fleet
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["cloud"] == "onenet")
-        .and_then(|d| d["id"].as_str())
-        .expect("a OneNET device")
-        .to_string();
-    let created = post(
-        format!("{}/_sim/onenet/tasks", sim.url()),
-        json!({"dev_id": dev_id, "target": "V9.1", "size": size, "type": 2}),
-    )
-    .await;
-    (dev_id, created)
-}
-
-async fn bytes_served(sim: &SimHandle, created: &Value) -> u64 {
-    get(format!(
-        "{}/_sim/onenet/tasks/{}",
-        sim.url(),
-        created["task_id"]
-    ))
-    .await["bytes_served"]
-        .as_u64()
-        .unwrap()
-}
-
-/// Checks as the window does (the core keeps the task it finds).
-async fn check(setup: &Setup, target: &OnenetTarget, dev_id: &str) -> OnenetTask {
-    let device = target
-        .device_ref(dev_id, OnenetTaskType::Application, Default::default())
-        .unwrap();
-    service::check_saved(target, &device, &setup.data())
-        .await
-        .unwrap()
-        .task
-        .expect("the check finds the task")
-}
-
-/// Fetches as the window does: the device id and the task type, nothing else.
-async fn fetch_for(
-    setup: &Setup,
-    target: &OnenetTarget,
-    dev_id: &str,
-) -> Result<FetchEnd, ApiError> {
-    service::fetch_checked(
-        &setup.console,
-        target,
         dev_id,
-        OnenetTaskType::Application,
-        &setup.data(),
-        &FetchOptions::default(),
-        PauseSignal::never(),
-        &mut |_: OnenetDownloadProgress| {},
-    )
-    .await
+        created,
+        target,
+    }
 }
 
 /// Every file under `dir` (links not followed) with its bytes.
@@ -193,30 +185,29 @@ fn assert_nothing_outside_the_app_folders(setup: &Setup) {
     }
 }
 
-fn assert_refused(err: &ApiError, words: &str) {
-    assert_eq!(err.code, ErrorKind::Validation, "{}", err.display_line());
-    assert!(
-        err.message.contains(words),
-        "the refusal says what is wrong: {}",
-        err.message
-    );
-}
-
-fn kept_record(setup: &Setup, dev_id: &str) -> PathBuf {
+fn kept_record(setup: &Setup) -> PathBuf {
     setup
         .data()
         .join("downloads")
         .join("onenet")
-        .join(dev_id)
+        .join(&setup.dev_id)
         .join("task-2.json")
 }
 
 /// Changes one field of the kept task on disk, as someone editing the data folder would.
-fn edit_kept_task(setup: &Setup, dev_id: &str, field: &str, value: &str) {
-    let path = kept_record(setup, dev_id);
+fn edit_kept_task(setup: &Setup, field: &str, value: &str) {
+    let path = kept_record(setup);
     let mut record: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     record["task"][field] = json!(value);
     std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+}
+
+/// The task's package gets no place in the data folder: the refusal says `words`.
+fn assert_no_download_path(setup: &Setup, task: &OnenetTask, words: &str) {
+    assert_refused(
+        &service::download_path(&setup.data(), task).unwrap_err(),
+        words,
+    );
 }
 
 /// 32 bytes whose 8th byte falls inside a character: `&md5[..8]` panicked on it.
@@ -229,10 +220,8 @@ fn multibyte_md5() -> String {
 
 #[tokio::test]
 async fn a_dev_id_that_is_not_a_number_never_reaches_the_disk() {
-    let setup = setup().await;
-    let (dev_id, created) = device_with_task(&setup.sim, 4096).await;
-    let target = setup.target(&dev_id).await;
-    let task = check(&setup, &target, &dev_id).await;
+    let setup = setup(4096).await;
+    let task = setup.check().await;
     for hostile in [
         "../../x",
         "1/2",
@@ -240,7 +229,7 @@ async fn a_dev_id_that_is_not_a_number_never_reaches_the_disk() {
         "../../../outside/victim.txt",
         "1\u{0}2",
     ] {
-        let err = fetch_for(&setup, &target, hostile).await.unwrap_err();
+        let err = setup.fetch_as(hostile).await.unwrap_err();
         assert_refused(&err, "is not a OneNET device id");
         let located = service::locate(&setup.console, &setup.accounts, hostile)
             .await
@@ -251,14 +240,11 @@ async fn a_dev_id_that_is_not_a_number_never_reaches_the_disk() {
             dev_id: hostile.to_string(),
             ..task.clone()
         };
-        assert_refused(
-            &service::download_path(&setup.data(), &aimed).unwrap_err(),
-            "is not a OneNET device id",
-        );
+        assert_no_download_path(&setup, &aimed, "is not a OneNET device id");
         let out = setup.root.path().join("outside").join("fw.bin");
         let err = service::fetch(
             &setup.console,
-            &target,
+            &setup.target,
             &aimed,
             &out,
             &FetchOptions::default(),
@@ -269,102 +255,63 @@ async fn a_dev_id_that_is_not_a_number_never_reaches_the_disk() {
         .unwrap_err();
         assert_refused(&err, "is not a OneNET device id");
     }
-    assert_eq!(
-        bytes_served(&setup.sim, &created).await,
-        0,
-        "nothing downloaded"
-    );
-    assert_nothing_outside_the_app_folders(&setup);
-    setup.sim.shutdown().await;
+    setup.assert_nothing_downloaded().await;
+    setup.end().await;
 }
 
 #[tokio::test]
 async fn a_multibyte_md5_is_refused_in_words_not_a_panic() {
-    let setup = setup().await;
-    let (dev_id, created) = device_with_task(&setup.sim, 4096).await;
-    let target = setup.target(&dev_id).await;
-    let task = check(&setup, &target, &dev_id).await;
+    let setup = setup(4096).await;
+    let task = setup.check().await;
     let hostile = OnenetTask {
         md5: multibyte_md5(),
         ..task.clone()
     };
-    assert_refused(
-        &service::download_path(&setup.data(), &hostile).unwrap_err(),
-        "is not an MD5",
-    );
+    assert_no_download_path(&setup, &hostile, "is not an MD5");
     // A kept task edited on disk is refused as well: the fetch trusts only ids OneNET hands out.
-    edit_kept_task(&setup, &dev_id, "md5", &multibyte_md5());
-    let err = fetch_for(&setup, &target, &dev_id).await.unwrap_err();
+    edit_kept_task(&setup, "md5", &multibyte_md5());
+    let err = setup.fetch().await.unwrap_err();
     assert_refused(&err, "is not an MD5");
-    assert_eq!(
-        bytes_served(&setup.sim, &created).await,
-        0,
-        "nothing downloaded"
-    );
+    setup.assert_nothing_downloaded().await;
     // Checking again replaces the edited record, and the download goes through.
-    check(&setup, &target, &dev_id).await;
-    match fetch_for(&setup, &target, &dev_id).await.unwrap() {
-        FetchEnd::Done { outcome } => assert_eq!(outcome.md5, task.md5),
-        FetchEnd::Paused { .. } => panic!("paused"),
-    }
-    assert_nothing_outside_the_app_folders(&setup);
-    setup.sim.shutdown().await;
+    setup.check().await;
+    assert_eq!(finished(setup.fetch().await.unwrap()).md5, task.md5);
+    setup.end().await;
 }
 
 #[tokio::test]
 async fn an_md5_or_token_with_dots_and_slashes_is_refused() {
-    let setup = setup().await;
-    let (dev_id, created) = device_with_task(&setup.sim, 4096).await;
-    let target = setup.target(&dev_id).await;
-    let task = check(&setup, &target, &dev_id).await;
+    let setup = setup(4096).await;
+    let task = setup.check().await;
     let climbing = format!("{}ab", "../".repeat(10));
     assert_eq!(climbing.len(), 32);
     let hostile = OnenetTask {
         md5: climbing.clone(),
         ..task.clone()
     };
-    assert_refused(
-        &service::download_path(&setup.data(), &hostile).unwrap_err(),
-        "is not an MD5",
-    );
-    edit_kept_task(&setup, &dev_id, "md5", &climbing);
-    assert_refused(
-        &fetch_for(&setup, &target, &dev_id).await.unwrap_err(),
-        "is not an MD5",
-    );
-    check(&setup, &target, &dev_id).await;
-    edit_kept_task(&setup, &dev_id, "token", "ota_../../../../_sim/admin");
-    assert_refused(
-        &fetch_for(&setup, &target, &dev_id).await.unwrap_err(),
-        "download token",
-    );
-    check(&setup, &target, &dev_id).await;
-    edit_kept_task(&setup, &dev_id, "targetVersion", "../../../outside/x");
-    assert_refused(
-        &fetch_for(&setup, &target, &dev_id).await.unwrap_err(),
-        "is not a version",
-    );
-    assert_eq!(
-        bytes_served(&setup.sim, &created).await,
-        0,
-        "nothing downloaded"
-    );
-    assert_nothing_outside_the_app_folders(&setup);
-    setup.sim.shutdown().await;
+    assert_no_download_path(&setup, &hostile, "is not an MD5");
+    edit_kept_task(&setup, "md5", &climbing);
+    assert_refused(&setup.fetch().await.unwrap_err(), "is not an MD5");
+    setup.check().await;
+    edit_kept_task(&setup, "token", "ota_../../../../_sim/admin");
+    assert_refused(&setup.fetch().await.unwrap_err(), "download token");
+    setup.check().await;
+    edit_kept_task(&setup, "targetVersion", "../../../outside/x");
+    assert_refused(&setup.fetch().await.unwrap_err(), "is not a version");
+    setup.assert_nothing_downloaded().await;
+    setup.end().await;
 }
 
 #[cfg(unix)]
 #[tokio::test]
 async fn a_part_file_that_is_a_link_is_not_followed_and_its_target_stays_untouched() {
-    let setup = setup().await;
-    let (dev_id, created) = device_with_task(&setup.sim, 4096).await;
-    let target = setup.target(&dev_id).await;
-    let task = check(&setup, &target, &dev_id).await;
+    let setup = setup(4096).await;
+    let task = setup.check().await;
     let out = service::download_path(&setup.data(), &task).unwrap();
     let (part, meta) = fetch::partial_paths(&out);
 
     std::os::unix::fs::symlink(setup.victim(), &part).unwrap();
-    let err = fetch_for(&setup, &target, &dev_id).await.unwrap_err();
+    let err = setup.fetch().await.unwrap_err();
     assert_refused(&err, "is a symbolic link");
     assert_eq!(std::fs::read(setup.victim()).unwrap(), PRECIOUS);
     assert_eq!(
@@ -376,34 +323,27 @@ async fn a_part_file_that_is_a_link_is_not_followed_and_its_target_stays_untouch
 
     // The offsets file the same: it is replaced whole, never written through a link.
     std::os::unix::fs::symlink(setup.victim(), &meta).unwrap();
-    let err = fetch_for(&setup, &target, &dev_id).await.unwrap_err();
+    let err = setup.fetch().await.unwrap_err();
     assert_refused(&err, "is a symbolic link");
     assert_eq!(std::fs::read(setup.victim()).unwrap(), PRECIOUS);
-    assert_eq!(
-        bytes_served(&setup.sim, &created).await,
-        0,
-        "nothing downloaded"
-    );
+    setup.assert_nothing_downloaded().await;
     std::fs::remove_file(&meta).unwrap();
 
     // A link where the device's folder belongs cannot move the download elsewhere.
     let dev_dir = out.parent().unwrap().to_path_buf();
     std::fs::remove_dir_all(&dev_dir).unwrap();
     std::os::unix::fs::symlink(setup.root.path().join("outside"), &dev_dir).unwrap();
-    let err = fetch_for(&setup, &target, &dev_id).await.unwrap_err();
+    let err = setup.fetch().await.unwrap_err();
     assert_refused(&err, "is outside the folder it belongs in");
     std::fs::remove_file(&dev_dir).unwrap();
 
-    assert_nothing_outside_the_app_folders(&setup);
-    setup.sim.shutdown().await;
+    setup.end().await;
 }
 
 #[tokio::test]
 async fn a_part_file_held_by_another_download_is_busy_until_it_lets_go() {
-    let setup = setup().await;
-    let (dev_id, _) = device_with_task(&setup.sim, 2 * MIB).await;
-    let target = setup.target(&dev_id).await;
-    let task = check(&setup, &target, &dev_id).await;
+    let setup = setup(2 * MIB).await;
+    let task = setup.check().await;
     let out = service::download_path(&setup.data(), &task).unwrap();
     let (part, _) = fetch::partial_paths(&out);
     std::fs::write(&part, b"").unwrap();
@@ -411,7 +351,7 @@ async fn a_part_file_held_by_another_download_is_busy_until_it_lets_go() {
     let other = std::fs::OpenOptions::new().write(true).open(&part).unwrap();
     other.try_lock().unwrap();
 
-    let err = fetch_for(&setup, &target, &dev_id).await.unwrap_err();
+    let err = setup.fetch().await.unwrap_err();
     assert_eq!(err.code, ErrorKind::Conflict, "{}", err.display_line());
     assert!(
         err.message.contains("is being written by another download"),
@@ -421,13 +361,9 @@ async fn a_part_file_held_by_another_download_is_busy_until_it_lets_go() {
     assert!(!out.exists());
 
     drop(other);
-    match fetch_for(&setup, &target, &dev_id).await.unwrap() {
-        FetchEnd::Done { outcome } => {
-            assert_eq!(outcome.md5, task.md5);
-            assert!(outcome.report.accepted, "{}", outcome.report.message);
-        }
-        FetchEnd::Paused { .. } => panic!("paused"),
-    }
+    let outcome = finished(setup.fetch().await.unwrap());
+    assert_eq!(outcome.md5, task.md5);
+    assert!(outcome.report.accepted, "{}", outcome.report.message);
     assert!(!part.exists(), "the partial file took its real name");
     #[cfg(unix)]
     {
@@ -435,20 +371,15 @@ async fn a_part_file_held_by_another_download_is_busy_until_it_lets_go() {
         let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "the package is private");
     }
-    assert_nothing_outside_the_app_folders(&setup);
-    setup.sim.shutdown().await;
+    setup.end().await;
 }
 
 #[tokio::test]
 async fn without_a_kept_task_the_fetch_asks_onenet_itself() {
-    let setup = setup().await;
-    let (dev_id, created) = device_with_task(&setup.sim, 4096).await;
-    let target = setup.target(&dev_id).await;
-    let outcome = match fetch_for(&setup, &target, &dev_id).await.unwrap() {
-        FetchEnd::Done { outcome } => outcome,
-        FetchEnd::Paused { .. } => panic!("paused"),
-    };
-    assert_eq!(outcome.md5, created["md5"].as_str().unwrap());
+    let setup = setup(4096).await;
+    let dev_id = &setup.dev_id;
+    let outcome = finished(setup.fetch().await.unwrap());
+    assert_eq!(outcome.md5, setup.created["md5"].as_str().unwrap());
     let md5_prefix: String = outcome.md5.chars().take(8).collect();
     assert!(
         outcome
@@ -457,40 +388,10 @@ async fn without_a_kept_task_the_fetch_asks_onenet_itself() {
         "{}",
         outcome.path
     );
-    assert_nothing_outside_the_app_folders(&setup);
-    setup.sim.shutdown().await;
+    setup.end().await;
 }
 
-// ---- waits a cloud asks for: tokio's paused clock, against a scripted OneNET ----
-
-const TOKEN: &str = "ota_iF0hnXrq2CxLrP8vZ39l";
-const PACKAGE: &[u8] = b"firmware bytes, 32 of them, v2.0";
-
-/// A scripted OneNET whose task asks for `retry` retries `interval` seconds apart, and whose download
-/// answers `download`.
-async fn scripted_onenet(retry: i64, interval: i64, download: Reply) -> Fake {
-    let fake = Fake::start().await;
-    let md5: String = md5_hex(PACKAGE);
-    let task = json!({"target": "V2", "token": TOKEN, "size": PACKAGE.len(), "md5": md5,
-        "signal": 10, "power": 50, "retry": retry, "interval": interval, "type": 1});
-    let ok = |data: Value| Reply::json(json!({"errno": 0, "error": "succ", "data": data}));
-    fake.default("/ota/south/check", ok(task));
-    fake.default(
-        &format!("/ota/south/download/{TOKEN}/check"),
-        ok(json!(null)),
-    );
-    fake.default(&format!("/ota/south/download/{TOKEN}"), download);
-    fake.default("/ota/south/report", ok(json!(null)));
-    fake
-}
-
-fn md5_hex(bytes: &[u8]) -> String {
-    use md5::{Digest, Md5};
-    Md5::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+// ---- waits a cloud asks for: tokio's paused clock, against a scripted OneNET (`fake::onenet`) ----
 
 fn scripted_client(fake: &Fake) -> OnenetClient {
     // No idle connections kept: their timers would let the paused clock jump while the writer thread
@@ -499,27 +400,7 @@ fn scripted_client(fake: &Fake) -> OnenetClient {
         .pool_max_idle_per_host(0)
         .build()
         .unwrap();
-    OnenetClient::new(
-        http,
-        BaseUrl::parse(&fake.url()).unwrap(),
-        Credentials {
-            username: Some("245528".into()),
-            secret: Secret::new("b25lbmV0LXRlc3QtYWNjZXNzLWtleS0wMDAx"),
-        },
-        RetryPolicy::none(),
-    )
-    .unwrap()
-}
-
-async fn scripted_task(client: &OnenetClient) -> OnenetTask {
-    let device = ota_core::onenet::OnenetDeviceRef {
-        dev_id: "527776559".into(),
-        manuf: None,
-        model: None,
-        version: "V1".into(),
-        task_type: OnenetTaskType::Application,
-    };
-    client.check_task(&device).await.unwrap().unwrap()
+    fake::onenet::client(fake, http)
 }
 
 /// One scripted fetch that failed: the task, where it wrote (its folder kept alive), how long it took.
@@ -534,20 +415,13 @@ struct FailedFetch {
 /// Fetches the scripted server's task into a fresh folder, expecting the fetch to fail.
 async fn failed_scripted_fetch(fake: &Fake) -> FailedFetch {
     let client = scripted_client(fake);
-    let task = scripted_task(&client).await;
+    let task = client.check_task(&device()).await.unwrap().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("fw.bin");
     let started = tokio::time::Instant::now();
-    let err = fetch::fetch(
-        &client,
-        &task,
-        &out,
-        &FetchOptions::default(),
-        PauseSignal::never(),
-        &mut |_| {},
-    )
-    .await
-    .unwrap_err();
+    let err = fetch_unpaused(&client, &task, &out, &FetchOptions::default())
+        .await
+        .unwrap_err();
     FailedFetch {
         task,
         _dir: dir,
@@ -559,7 +433,7 @@ async fn failed_scripted_fetch(fake: &Fake) -> FailedFetch {
 
 #[tokio::test(start_paused = true)]
 async fn a_retry_after_of_a_day_ends_the_fetch_at_once_with_the_wait_in_words() {
-    let fake = scripted_onenet(
+    let fake = scripted(
         5,
         0,
         Reply::status(429, "slow down").header("Retry-After", "86400"),
@@ -587,7 +461,7 @@ async fn a_retry_after_of_a_day_ends_the_fetch_at_once_with_the_wait_in_words() 
 
 #[tokio::test(start_paused = true)]
 async fn a_task_asking_for_endless_retries_a_day_apart_is_capped() {
-    let fake = scripted_onenet(1_000_000, 86_400, Reply::status(503, "busy")).await;
+    let fake = scripted(1_000_000, 86_400, Reply::status(503, "busy")).await;
     let run = failed_scripted_fetch(&fake).await;
     assert_eq!(run.task.interval_secs, Some(86_400));
     let (err, elapsed) = (run.err, run.elapsed);

@@ -3,62 +3,61 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use common::{get, post, spawn_sim};
-use md5::{Digest, Md5};
-use ota_clouds::onenet::fetch::{self, pause_switch, FetchEnd, FetchOptions, PauseSignal};
+use common::onenet::{create_task, device_ref, fetch_unpaused, finished, md5_hex, sim_task};
+use common::{fault, fleet_of, sandbox_account, sim_post};
+use ota_clouds::onenet::fetch::{self, pause_switch, FetchEnd, FetchOptions};
 use ota_clouds::onenet::OnenetClient;
-use ota_clouds::{sandbox_accounts, RetryPolicy};
+use ota_clouds::RetryPolicy;
 use ota_core::cloud::Credentials;
 use ota_core::onenet::{OnenetDeviceRef, OnenetDownloadProgress, OnenetTask, OnenetTaskType};
 use ota_core::{ApiError, Cloud, ErrorKind, Secret};
-use ota_sim::{SimConfig, SimHandle};
+use ota_sim::SimHandle;
 use serde_json::{json, Value};
 
 const MIB: u64 = 1024 * 1024;
 
-async fn start_sim() -> SimHandle {
-    let config = SimConfig {
-        devices: 60,
-        seed: 5,
-        ..SimConfig::default()
-    };
-    spawn_sim(config).await
-}
-
-/// A sandbox OneNET product's credentials and one of its devices (dev_id, manuf, model, version).
+/// A sandbox OneNET product's credentials and one of its devices (dev_id, manuf, model, version), on a
+/// simulator of its own, with the product's client.
 struct Product {
+    sim: SimHandle,
     credentials: Credentials,
     device: OnenetDeviceRef,
+    client: OnenetClient,
 }
 
-async fn product(sim: &SimHandle) -> Product {
-    let account = sandbox_accounts(&sim.url())
+async fn product() -> Product {
+    let sim = common::sim(60, 5, 1.0).await;
+    let account = sandbox_account(&sim, Cloud::Onenet).await;
+    let product_id = account.credentials.username.clone().unwrap();
+    let device = fleet_of(&sim, "onenet")
+        .await
+        .into_iter()
+        .find(|d| d["product_key"] == product_id.as_str())
+        .expect("a OneNET device of the product");
+    let client = client(&sim, account.credentials.clone());
+    Product {
+        sim,
+        credentials: account.credentials,
+        device: device_ref(&device),
+        client,
+    }
+}
+
+/// The product with a task of `size` bytes for its device, found by the device's check: (product, the
+/// simulator's task record, the task as checked).
+async fn product_with_task(size: u64) -> (Product, Value, OnenetTask) {
+    let product = product().await;
+    let created = create_task(&product.sim, &product.device.dev_id, size).await;
+    let task = product
+        .client
+        .check_task(&product.device)
         .await
         .unwrap()
-        .into_iter()
-        .find(|a| a.cloud == Cloud::Onenet)
-        .unwrap();
-    let product_id = account.credentials.username.clone().unwrap();
-    let fleet = get(format!("{}/_sim/devices", sim.url())).await;
-    let device = fleet
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["cloud"] == "onenet" && d["product_key"] == product_id.as_str())
-        .expect("a OneNET device of the product");
-    Product {
-        credentials: account.credentials,
-        device: OnenetDeviceRef {
-            dev_id: device["id"].as_str().unwrap().to_string(),
-            manuf: device["manufacturer"].as_str().map(str::to_string),
-            model: device["model"].as_str().map(str::to_string),
-            version: device["firmware"].as_str().unwrap().to_string(),
-            task_type: OnenetTaskType::Application,
-        },
-    }
+        .expect("the check finds the task");
+    (product, created, task)
 }
 
 fn client(sim: &SimHandle, credentials: Credentials) -> OnenetClient {
@@ -71,45 +70,41 @@ fn client(sim: &SimHandle, credentials: Credentials) -> OnenetClient {
     .unwrap()
 }
 
-/// Creates a type-2 full task for the device through the simulator's management endpoint.
-async fn create_task(sim: &SimHandle, dev_id: &str, size: u64) -> Value {
-    post(
-        format!("{}/_sim/onenet/tasks", sim.url()),
-        json!({"dev_id": dev_id, "target": "V9.1", "size": size, "type": 2}),
-    )
-    .await
-}
-
-async fn sim_task(sim: &SimHandle, task_id: &Value) -> Value {
-    get(format!("{}/_sim/onenet/tasks/{}", sim.url(), task_id)).await
-}
-
-async fn fault(sim: &SimHandle, kind: &str, target: &str) {
-    post(
-        format!("{}/_sim/faults", sim.url()),
-        json!({"kind": kind, "target": target, "count": 1}),
-    )
-    .await;
+/// Arms a one-shot fault of `kind` on the device `target`.
+async fn fault_once(sim: &SimHandle, kind: &str, target: &str) {
+    fault(sim, json!({"kind": kind, "target": target, "count": 1})).await;
 }
 
 fn md5_of(path: &Path) -> String {
-    let bytes = std::fs::read(path).unwrap();
-    Md5::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    md5_hex(&std::fs::read(path).unwrap())
 }
 
-async fn checked(client: &OnenetClient, device: &OnenetDeviceRef) -> OnenetTask {
-    client
-        .check_task(device)
-        .await
-        .unwrap()
-        .expect("the check finds the task")
+/// A product's task of `size` bytes, to fetch in 1 MiB chunks (so a pause or a drop comes between two)
+/// to `out` in a fresh folder.
+struct ChunkedFetch {
+    product: Product,
+    task: OnenetTask,
+    _dir: tempfile::TempDir,
+    out: PathBuf,
+    options: FetchOptions,
 }
 
-fn quiet() -> impl FnMut(OnenetDownloadProgress) + Send {
-    |_| {}
+/// The chunked fetch of a task of `size` bytes to `file` (a path under a fresh folder).
+async fn chunked_fetch(size: u64, file: &str) -> ChunkedFetch {
+    let (product, _, task) = product_with_task(size).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join(file);
+    let options = FetchOptions {
+        chunk_size: MIB,
+        ..FetchOptions::default()
+    };
+    ChunkedFetch {
+        product,
+        task,
+        _dir: dir,
+        out,
+        options,
+    }
 }
 
 /// A fetch that must end verified (no pause, no error).
@@ -119,40 +114,19 @@ async fn fetch_to_the_end(
     out: &Path,
     options: &FetchOptions,
 ) -> ota_core::onenet::OnenetFetchOutcome {
-    done(
-        fetch::fetch(
-            client,
-            task,
-            out,
-            options,
-            PauseSignal::never(),
-            &mut quiet(),
-        )
-        .await
-        .unwrap(),
-    )
-}
-
-fn done(end: FetchEnd) -> ota_core::onenet::OnenetFetchOutcome {
-    match end {
-        FetchEnd::Done { outcome } => outcome,
-        FetchEnd::Paused { progress } => panic!("paused at {}", progress.received),
-    }
+    finished(fetch_unpaused(client, task, out, options).await.unwrap())
 }
 
 #[tokio::test]
 async fn a_64_mib_package_cut_at_half_resumes_with_only_the_rest_and_reports_101_then_201() {
-    let sim = start_sim().await;
-    let product = product(&sim).await;
-    let client = client(&sim, product.credentials.clone());
     let size = 64 * MIB;
-    let created = create_task(&sim, &product.device.dev_id, size).await;
-    let task = checked(&client, &product.device).await;
+    let (product, created, task) = product_with_task(size).await;
+    let (sim, client) = (&product.sim, &product.client);
     assert_eq!(task.size, size);
     assert_eq!(task.target_version, "V9.1");
     assert_eq!(task.md5, created["md5"].as_str().unwrap());
 
-    fault(&sim, "download_cut", &product.device.dev_id).await;
+    fault_once(sim, "download_cut", &product.device.dev_id).await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("fw.bin");
     // 6 MiB chunks do not end on the midpoint, so the fault cuts exactly there.
@@ -161,16 +135,9 @@ async fn a_64_mib_package_cut_at_half_resumes_with_only_the_rest_and_reports_101
         chunk_size: 6 * MIB,
         ..FetchOptions::default()
     };
-    let cut = fetch::fetch(
-        &client,
-        &task,
-        &out,
-        &no_retry,
-        PauseSignal::never(),
-        &mut quiet(),
-    )
-    .await
-    .unwrap_err();
+    let cut = fetch_unpaused(client, &task, &out, &no_retry)
+        .await
+        .unwrap_err();
     assert!(cut.message.contains("stopped at"), "{}", cut.message);
     assert!(
         !out.exists(),
@@ -181,23 +148,12 @@ async fn a_64_mib_package_cut_at_half_resumes_with_only_the_rest_and_reports_101
         saved >= size / 2 - MIB && saved <= size / 2,
         "the cut came at half way: {saved}"
     );
-    let served_before = sim_task(&sim, &created["task_id"]).await["bytes_served"]
+    let served_before = sim_task(sim, &created["task_id"]).await["bytes_served"]
         .as_u64()
         .unwrap();
 
     // The next fetch (a new run, as after closing the app) resumes.
-    let outcome = done(
-        fetch::fetch(
-            &client,
-            &task,
-            &out,
-            &FetchOptions::default(),
-            PauseSignal::never(),
-            &mut quiet(),
-        )
-        .await
-        .unwrap(),
-    );
+    let outcome = fetch_to_the_end(client, &task, &out, &FetchOptions::default()).await;
     assert_eq!(outcome.resumed_from, saved);
     assert_eq!(outcome.bytes_transferred, size - saved);
     assert_eq!(md5_of(&out), task.md5);
@@ -205,7 +161,7 @@ async fn a_64_mib_package_cut_at_half_resumes_with_only_the_rest_and_reports_101
     assert!(outcome.report.accepted, "{}", outcome.report.message);
     assert_eq!(outcome.report.code, 101);
 
-    let after = sim_task(&sim, &created["task_id"]).await;
+    let after = sim_task(sim, &created["task_id"]).await;
     let served = after["bytes_served"].as_u64().unwrap();
     assert!(
         served - served_before <= (size - saved) + size / 100,
@@ -223,7 +179,7 @@ async fn a_64_mib_package_cut_at_half_resumes_with_only_the_rest_and_reports_101
     let answer = client.report(&task.dev_id, &task.token, 201).await.unwrap();
     assert_eq!(answer.message, "OneNET recorded 201: Upgrade succeeded.");
     assert_eq!(
-        sim_task(&sim, &created["task_id"]).await["state"],
+        sim_task(sim, &created["task_id"]).await["state"],
         "succeeded"
     );
 
@@ -234,29 +190,19 @@ async fn a_64_mib_package_cut_at_half_resumes_with_only_the_rest_and_reports_101
     assert_eq!(again.code, ErrorKind::Conflict);
     assert_eq!(again.message, "The update task has already finished");
     assert_eq!(again.vendor_code.as_deref(), Some("errno 20"));
-    sim.shutdown().await;
+    product.sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_corrupted_package_reports_107_deletes_the_bytes_and_fails_the_task() {
-    let sim = start_sim().await;
-    let product = product(&sim).await;
-    let client = client(&sim, product.credentials.clone());
-    let created = create_task(&sim, &product.device.dev_id, 3 * MIB + 17).await;
-    let task = checked(&client, &product.device).await;
-    fault(&sim, "corrupt_package", &product.device.dev_id).await;
+    let (product, created, task) = product_with_task(3 * MIB + 17).await;
+    let (sim, client) = (&product.sim, &product.client);
+    fault_once(sim, "corrupt_package", &product.device.dev_id).await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("fw.bin");
-    let err = fetch::fetch(
-        &client,
-        &task,
-        &out,
-        &FetchOptions::default(),
-        PauseSignal::never(),
-        &mut quiet(),
-    )
-    .await
-    .unwrap_err();
+    let err = fetch_unpaused(client, &task, &out, &FetchOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorKind::Device);
     assert_eq!(err.vendor_code.as_deref(), Some("result 107"));
     assert!(err.message.contains("deleted"), "{}", err.message);
@@ -268,7 +214,7 @@ async fn a_corrupted_package_reports_107_deletes_the_bytes_and_fails_the_task() 
     );
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "no file left behind: {left:?}");
-    let after = sim_task(&sim, &created["task_id"]).await;
+    let after = sim_task(sim, &created["task_id"]).await;
     assert_eq!(after["state"], "failed");
     assert_eq!(after["last_result"], 107);
     assert_eq!(after["result"], 107);
@@ -278,16 +224,13 @@ async fn a_corrupted_package_reports_107_deletes_the_bytes_and_fails_the_task() 
         .await
         .unwrap_err();
     assert_eq!(late.vendor_code.as_deref(), Some("errno 20"));
-    sim.shutdown().await;
+    product.sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn results_out_of_the_documented_order_are_refused_in_words() {
-    let sim = start_sim().await;
-    let product = product(&sim).await;
-    let client = client(&sim, product.credentials.clone());
-    let created = create_task(&sim, &product.device.dev_id, 4096).await;
-    let task = checked(&client, &product.device).await;
+    let (product, created, task) = product_with_task(4096).await;
+    let (sim, client) = (&product.sim, &product.client);
 
     // Pending (nothing downloaded): neither a download result nor an upgrade result.
     let early = client
@@ -319,28 +262,18 @@ async fn results_out_of_the_documented_order_are_refused_in_words() {
         upgrade.message
     );
     assert_eq!(
-        sim_task(&sim, &created["task_id"]).await["state"],
+        sim_task(sim, &created["task_id"]).await["state"],
         "downloading"
     );
-    sim.shutdown().await;
+    product.sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_report_on_a_cancelled_task_says_so_in_words() {
-    let sim = start_sim().await;
-    let product = product(&sim).await;
-    let client = client(&sim, product.credentials.clone());
-    let created = create_task(&sim, &product.device.dev_id, 4096).await;
-    let task = checked(&client, &product.device).await;
-    post(
-        format!(
-            "{}/_sim/onenet/tasks/{}/cancel",
-            sim.url(),
-            created["task_id"]
-        ),
-        json!({}),
-    )
-    .await;
+    let (product, created, task) = product_with_task(4096).await;
+    let (sim, client) = (&product.sim, &product.client);
+    let cancel = format!("/_sim/onenet/tasks/{}/cancel", created["task_id"]);
+    sim_post(sim, &cancel, json!({})).await;
     let err = client
         .report(&task.dev_id, &task.token, 201)
         .await
@@ -356,22 +289,13 @@ async fn a_report_on_a_cancelled_task_says_so_in_words() {
         ErrorKind::Validation,
         "refused before sending"
     );
-    sim.shutdown().await;
+    product.sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn pause_keeps_the_partial_file_and_resume_finishes_it() {
-    let sim = start_sim().await;
-    let product = product(&sim).await;
-    let client = client(&sim, product.credentials.clone());
-    create_task(&sim, &product.device.dev_id, 24 * MIB).await;
-    let task = checked(&client, &product.device).await;
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("nested").join("fw.bin");
-    let options = FetchOptions {
-        chunk_size: MIB,
-        ..FetchOptions::default()
-    };
+    let f = chunked_fetch(24 * MIB, "nested/fw.bin").await;
+    let (client, task, out, options) = (&f.product.client, &f.task, &f.out, &f.options);
     let (switch, signal) = pause_switch();
     let seen = Arc::new(Mutex::new(Vec::<OnenetDownloadProgress>::new()));
     let log = seen.clone();
@@ -381,7 +305,7 @@ async fn pause_keeps_the_partial_file_and_resume_finishes_it() {
         }
         log.lock().unwrap().push(p);
     };
-    let paused = match fetch::fetch(&client, &task, &out, &options, signal, &mut on_progress)
+    let paused = match fetch::fetch(client, task, out, options, signal, &mut on_progress)
         .await
         .unwrap()
     {
@@ -389,7 +313,7 @@ async fn pause_keeps_the_partial_file_and_resume_finishes_it() {
         FetchEnd::Done { .. } => panic!("the pause was ignored"),
     };
     assert!(paused.received >= 5 * MIB && paused.received < 24 * MIB);
-    assert_eq!(fetch::saved_offset(&out, &task), paused.received);
+    assert_eq!(fetch::saved_offset(out, task), paused.received);
     {
         let seen = seen.lock().unwrap();
         assert!(
@@ -401,25 +325,16 @@ async fn pause_keeps_the_partial_file_and_resume_finishes_it() {
             "a rate was measured"
         );
     }
-    let outcome = fetch_to_the_end(&client, &task, &out, &options).await;
+    let outcome = fetch_to_the_end(client, task, out, options).await;
     assert_eq!(outcome.resumed_from, paused.received);
-    assert_eq!(md5_of(&out), task.md5);
-    sim.shutdown().await;
+    assert_eq!(md5_of(out), task.md5);
+    f.product.sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_fetch_dropped_mid_way_like_a_closed_app_resumes_from_its_last_chunk() {
-    let sim = start_sim().await;
-    let product = product(&sim).await;
-    let client = client(&sim, product.credentials.clone());
-    create_task(&sim, &product.device.dev_id, 32 * MIB).await;
-    let task = checked(&client, &product.device).await;
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("fw.bin");
-    let options = FetchOptions {
-        chunk_size: MIB,
-        ..FetchOptions::default()
-    };
+    let f = chunked_fetch(32 * MIB, "fw.bin").await;
+    let (client, task, out, options) = (&f.product.client, &f.task, &f.out, &f.options);
     let (switch, signal) = pause_switch();
     // Dropping the future is what closing the app does to it; the signal only says when.
     let mut on_progress = move |p: OnenetDownloadProgress| {
@@ -428,24 +343,23 @@ async fn a_fetch_dropped_mid_way_like_a_closed_app_resumes_from_its_last_chunk()
         }
     };
     let mut watch = signal.clone();
-    let run = fetch::fetch(&client, &task, &out, &options, signal, &mut on_progress);
+    let run = fetch::fetch(client, task, out, options, signal, &mut on_progress);
     tokio::select! {
         _ = run => panic!("the download ended before it was dropped"),
         () = watch.wait_paused() => {}
     }
-    let saved = fetch::saved_offset(&out, &task);
+    let saved = fetch::saved_offset(out, task);
     assert!(saved >= 5 * MIB, "chunks before the drop are kept: {saved}");
-    let outcome = fetch_to_the_end(&client, &task, &out, &options).await;
+    let outcome = fetch_to_the_end(client, task, out, options).await;
     assert_eq!(outcome.resumed_from, saved);
-    assert_eq!(md5_of(&out), task.md5);
-    sim.shutdown().await;
+    assert_eq!(md5_of(out), task.md5);
+    f.product.sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn no_task_is_none_and_a_wrong_key_is_an_auth_error() {
-    let sim = start_sim().await;
-    let product = product(&sim).await;
-    let client = client(&sim, product.credentials.clone());
+    let product = product().await;
+    let (sim, client) = (&product.sim, &product.client);
     let module = OnenetDeviceRef {
         task_type: OnenetTaskType::Module,
         ..product.device.clone()
@@ -456,10 +370,10 @@ async fn no_task_is_none_and_a_wrong_key_is_an_auth_error() {
         username: product.credentials.username.clone(),
         secret: Secret::new("d3Jvbmcga2V5IHdyb25nIGtleQ=="),
     };
-    let err: ApiError = check_with(&sim, wrong, &product.device).await;
+    let err: ApiError = check_with(sim, wrong, &product.device).await;
     assert_eq!(err.code, ErrorKind::Auth);
     assert_eq!(err.vendor_code.as_deref(), Some("errno 1"));
-    sim.shutdown().await;
+    product.sim.shutdown().await;
 }
 
 async fn check_with(

@@ -2,76 +2,23 @@
 //! application/json` and a product token on every call, and the reports in the documented order
 //! (101 after a verified download, 107 — a download-phase code — after one that fails its MD5).
 
+mod common;
 mod fake;
 
 use std::time::Duration;
 
+use common::onenet::fetch_unpaused;
+use fake::onenet::{client, device, scripted, PACKAGE, TOKEN};
 use fake::{Fake, Reply, Seen};
-use md5::{Digest, Md5};
-use ota_clouds::http::{build_client, BaseUrl, HttpConfig};
-use ota_clouds::onenet::fetch::{self, FetchOptions, PauseSignal};
+use ota_clouds::http::{build_client, HttpConfig};
+use ota_clouds::onenet::fetch::FetchOptions;
 use ota_clouds::onenet::OnenetClient;
-use ota_clouds::RetryPolicy;
-use ota_core::cloud::Credentials;
-use ota_core::onenet::{OnenetDeviceRef, OnenetTaskType};
-use ota_core::Secret;
-use serde_json::json;
 
-const TOKEN: &str = "ota_iF0hnXrq2CxLrP8vZ39l";
-const PACKAGE: &str = "firmware bytes, 32 of them, v2.0";
-
-fn ok(data: serde_json::Value) -> Reply {
-    Reply::json(json!({"errno": 0, "error": "succ", "data": data}))
-}
-
-fn md5_hex(bytes: &[u8]) -> String {
-    Md5::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// A fake OneNET that hands out one task for `PACKAGE` and serves `served` as its file.
-async fn onenet(served: &str) -> Fake {
-    let fake = Fake::start().await;
-    let task = json!({"target": "V2", "token": TOKEN, "size": PACKAGE.len(), "md5": md5_hex(PACKAGE.as_bytes()),
-        "signal": 10, "power": 50, "retry": 0, "interval": 0, "type": 1});
-    fake.default("/_sim/onenet/devices", ok(json!({"devices": []})));
-    fake.default("/ota/south/check", ok(task.clone()));
-    fake.default("/ota/south/tasking", ok(task));
-    fake.default(
-        &format!("/ota/south/download/{TOKEN}/check"),
-        ok(json!(null)),
-    );
-    fake.default(
-        &format!("/ota/south/download/{TOKEN}"),
-        Reply::status(200, served),
-    );
-    fake.default("/ota/south/report", ok(json!(null)));
-    fake
-}
-
-fn client(fake: &Fake) -> OnenetClient {
-    OnenetClient::new(
-        build_client(&HttpConfig::default()).unwrap(),
-        BaseUrl::parse(&fake.url()).unwrap(),
-        Credentials {
-            username: Some("245528".into()),
-            secret: Secret::new("b25lbmV0LXRlc3QtYWNjZXNzLWtleS0wMDAx"),
-        },
-        RetryPolicy::none(),
-    )
-    .unwrap()
-}
-
-fn device() -> OnenetDeviceRef {
-    OnenetDeviceRef {
-        dev_id: "527776559".into(),
-        manuf: Some("102".into()),
-        model: Some("10201".into()),
-        version: "V1".into(),
-        task_type: OnenetTaskType::Application,
-    }
+/// The scripted OneNET serving `served` as the package of its task for `PACKAGE`, and its client.
+async fn onenet(served: &str) -> (Fake, OnenetClient) {
+    let fake = scripted(0, 0, Reply::status(200, served)).await;
+    let client = client(&fake, build_client(&HttpConfig::default()).unwrap());
+    (fake, client)
 }
 
 fn options() -> FetchOptions {
@@ -91,23 +38,15 @@ fn reports(fake: &Fake) -> Vec<String> {
 
 #[tokio::test]
 async fn every_onenet_call_declares_json_and_carries_a_token() {
-    let fake = onenet(PACKAGE).await;
-    let client = client(&fake);
+    let (fake, client) = onenet(std::str::from_utf8(PACKAGE).unwrap()).await;
     client.list_devices().await.unwrap();
     let task = client.check_task(&device()).await.unwrap().unwrap();
     assert!(client.task_in_progress(&device()).await.unwrap().is_some());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("fw.bin");
-    fetch::fetch(
-        &client,
-        &task,
-        &out,
-        &options(),
-        PauseSignal::never(),
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
+    fetch_unpaused(&client, &task, &out, &options())
+        .await
+        .unwrap();
     client.report(&task.dev_id, &task.token, 201).await.unwrap();
 
     let log = fake.log();
@@ -145,21 +84,13 @@ async fn every_onenet_call_declares_json_and_carries_a_token() {
 
 #[tokio::test]
 async fn a_package_that_fails_its_md5_is_reported_as_a_failed_download() {
-    let fake = onenet("firmware bytes, 32 of them, v2.1").await;
-    let client = client(&fake);
+    let (fake, client) = onenet("firmware bytes, 32 of them, v2.1").await;
     let task = client.check_task(&device()).await.unwrap().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("fw.bin");
-    let err = fetch::fetch(
-        &client,
-        &task,
-        &out,
-        &options(),
-        PauseSignal::never(),
-        &mut |_| {},
-    )
-    .await
-    .unwrap_err();
+    let err = fetch_unpaused(&client, &task, &out, &options())
+        .await
+        .unwrap_err();
     assert_eq!(err.vendor_code.as_deref(), Some("result 107"));
     assert!(
         err.message
@@ -184,16 +115,9 @@ async fn a_package_that_fails_its_md5_is_reported_as_a_failed_download() {
         report: false,
         ..options()
     };
-    let err = fetch::fetch(
-        &client,
-        &task,
-        &out,
-        &quiet,
-        PauseSignal::never(),
-        &mut |_| {},
-    )
-    .await
-    .unwrap_err();
+    let err = fetch_unpaused(&client, &task, &out, &quiet)
+        .await
+        .unwrap_err();
     assert!(err.message.contains("107 not reported"), "{}", err.message);
     assert_eq!(reports(&fake).len(), 1);
 }

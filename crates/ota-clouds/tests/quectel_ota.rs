@@ -4,35 +4,27 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{create_plan, get, post_for_json as post, product_with, spawn_sim, TARGET};
+use common::{
+    advance_clock, create_plan, fault, fleet_of, product_with, sandbox_account, sim_get, sim_log,
+    sim_post, TARGET,
+};
 use ota_clouds::quectel::plans::{confirm_status, device_status, ConfirmItem};
 use ota_clouds::quectel::{BleReportStatus, PlanAction, PlanTarget, QuectelClient, UpgradePlan};
-use ota_clouds::{sandbox_accounts, RetryPolicy};
+use ota_clouds::RetryPolicy;
 use ota_core::cloud::SessionCache;
 use ota_core::{Cloud, ErrorKind};
-use ota_sim::{SimConfig, SimHandle};
+use ota_sim::SimHandle;
 use serde_json::json;
 
 const HOUR: i64 = 3_600_000;
 
 /// 100 simulated seconds per real second: an upgrade (60 s simulated) takes 0.6 s.
 async fn start_sim() -> SimHandle {
-    let config = SimConfig {
-        devices: 90,
-        seed: 11,
-        time_scale: 100.0,
-        ..SimConfig::default()
-    };
-    spawn_sim(config).await
+    common::sim(90, 11, 100.0).await
 }
 
 async fn client(sim: &SimHandle) -> QuectelClient {
-    let account = sandbox_accounts(&sim.url())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|a| a.cloud == Cloud::Quectel)
-        .unwrap();
+    let account = sandbox_account(sim, Cloud::Quectel).await;
     QuectelClient::new(
         ota_clouds::http::build_client(&Default::default()).unwrap(),
         ota_clouds::http::BaseUrl::parse(&sim.url()).unwrap(),
@@ -50,9 +42,8 @@ async fn device_without_plan(
     client: &QuectelClient,
     transport: &str,
 ) -> (String, String) {
-    let fleet = get(format!("{}/_sim/devices", sim.url())).await;
-    for d in fleet.as_array().unwrap() {
-        if d["cloud"] != "quectel" || d["transport"] != transport {
+    for d in fleet_of(sim, "quectel").await {
+        if d["transport"] != transport {
             continue;
         }
         let (pk, dk) = (
@@ -72,15 +63,11 @@ async fn device_without_plan(
 }
 
 async fn advance(sim: &SimHandle, ms: i64) {
-    post(
-        format!("{}/_sim/clock", sim.url()),
-        json!({"advance_ms": ms}),
-    )
-    .await;
+    advance_clock(sim, Duration::from_millis(ms as u64)).await;
 }
 
 async fn firmware(sim: &SimHandle, dk: &str) -> String {
-    get(format!("{}/_sim/devices/{dk}", sim.url())).await["firmware"]
+    sim_get(sim, &format!("/_sim/devices/{dk}")).await["firmware"]
         .as_str()
         .unwrap()
         .to_string()
@@ -115,16 +102,75 @@ async fn wait_for(client: &QuectelClient, pk: &str, dk: &str, status: i64) -> Up
     }
 }
 
-#[tokio::test]
-async fn no_plan_reads_as_none_and_confirm_upgrades_to_success() {
+/// A simulator, its Quectel client, and an MQTT device with a fresh plan to [`TARGET`].
+struct Planned {
+    sim: SimHandle,
+    client: QuectelClient,
+    pk: String,
+    dk: String,
+    plan_id: i64,
+    /// The simulator's wall clock when the plan was made, in ms.
+    now: i64,
+}
+
+impl Planned {
+    fn target(&self) -> PlanTarget {
+        target(&self.pk, &self.dk, self.plan_id)
+    }
+
+    async fn plan(&self) -> UpgradePlan {
+        plan(&self.client, &self.pk, &self.dk).await
+    }
+
+    async fn wait_for(&self, status: i64) -> UpgradePlan {
+        wait_for(&self.client, &self.pk, &self.dk, status).await
+    }
+
+    async fn firmware(&self) -> String {
+        firmware(&self.sim, &self.dk).await
+    }
+}
+
+async fn planned() -> Planned {
     let sim = start_sim().await;
     let client = client(&sim).await;
-    let (pk, dk) = device_without_plan(&sim, &client, "mqtt").await;
-    let dk = &dk;
-    assert!(client.get_plan(&pk, dk).await.unwrap().is_none());
+    let (pk, devices) = product_with(&sim, "mqtt", 1).await;
+    let dk = devices[0].clone();
+    plan_for(sim, client, pk, dk).await
+}
 
-    let (plan_id, _) = create_plan(&sim, &pk, std::slice::from_ref(dk)).await;
-    let waiting = plan(&client, &pk, dk).await;
+/// Makes a plan for the device `dk` of product `pk`.
+async fn plan_for(sim: SimHandle, client: QuectelClient, pk: String, dk: String) -> Planned {
+    let (plan_id, now) = create_plan(&sim, &pk, std::slice::from_ref(&dk)).await;
+    Planned {
+        sim,
+        client,
+        pk,
+        dk,
+        plan_id,
+        now,
+    }
+}
+
+/// As [`planned`], on a device of `transport` that had no plan: the client read none before.
+async fn first_plan_of(transport: &str) -> Planned {
+    let sim = start_sim().await;
+    let client = client(&sim).await;
+    let (pk, dk) = device_without_plan(&sim, &client, transport).await;
+    let none = if transport == "ble" {
+        client.fetch_plan(&pk, &dk).await.unwrap().is_none()
+    } else {
+        client.get_plan(&pk, &dk).await.unwrap().is_none()
+    };
+    assert!(none, "{dk} has no plan to begin with");
+    plan_for(sim, client, pk, dk).await
+}
+
+#[tokio::test]
+async fn no_plan_reads_as_none_and_confirm_upgrades_to_success() {
+    let p = first_plan_of("mqtt").await;
+    let (sim, client, pk, dk, plan_id) = (&p.sim, &p.client, &p.pk, &p.dk, p.plan_id);
+    let waiting = plan(client, pk, dk).await;
     assert_eq!(waiting.plan_id, Some(plan_id));
     assert_eq!(waiting.device_status, Some(device_status::NOT_UPGRADED));
     assert_eq!(
@@ -134,36 +180,33 @@ async fn no_plan_reads_as_none_and_confirm_upgrades_to_success() {
     assert_eq!(waiting.target_version(), Some(TARGET));
 
     let outcome = client
-        .confirm_upgrade(&[target(&pk, dk, plan_id)])
+        .confirm_upgrade(&[target(pk, dk, plan_id)])
         .await
         .unwrap();
     assert!(outcome.all_succeeded(), "{outcome:?}");
     assert_eq!(outcome.success_list.len(), 1);
-    let upgrading = plan(&client, &pk, dk).await;
+    let upgrading = plan(client, pk, dk).await;
     assert_eq!(upgrading.device_status, Some(device_status::UPGRADING));
     assert_eq!(
         upgrading.user_confirm_status,
         Some(confirm_status::UPGRADE_NOW)
     );
-    let done = wait_for(&client, &pk, dk, device_status::SUCCEEDED).await;
+    let done = wait_for(client, pk, dk, device_status::SUCCEEDED).await;
     assert_eq!(done.percent(), 100);
-    assert_eq!(firmware(&sim, dk).await, TARGET);
+    assert_eq!(firmware(sim, dk).await, TARGET);
 }
 
 #[tokio::test]
 async fn an_appointment_starts_only_inside_its_window() {
-    let sim = start_sim().await;
-    let client = client(&sim).await;
-    let (pk, devices) = product_with(&sim, "mqtt", 1).await;
-    let dk = &devices[0];
-    let (plan_id, now) = create_plan(&sim, &pk, &devices[..1]).await;
-    let (start, end) = (now + 2 * HOUR, now + 3 * HOUR);
-    let outcome = client
-        .appoint_upgrade(&[target(&pk, dk, plan_id)], start, end)
+    let p = planned().await;
+    let (start, end) = (p.now + 2 * HOUR, p.now + 3 * HOUR);
+    let outcome = p
+        .client
+        .appoint_upgrade(&[p.target()], start, end)
         .await
         .unwrap();
     assert!(outcome.all_succeeded(), "{outcome:?}");
-    let appointed = plan(&client, &pk, dk).await;
+    let appointed = p.plan().await;
     assert_eq!(
         appointed.user_confirm_status,
         Some(confirm_status::APPOINTED)
@@ -173,28 +216,24 @@ async fn an_appointment_starts_only_inside_its_window() {
         (Some(start), Some(end))
     );
 
-    advance(&sim, HOUR).await;
-    let before = plan(&client, &pk, dk).await;
+    advance(&p.sim, HOUR).await;
+    let before = p.plan().await;
     assert_eq!(before.device_status, Some(device_status::NOT_UPGRADED));
 
     // Ten simulated seconds into the window.
-    advance(&sim, HOUR + 10_000).await;
-    let inside = plan(&client, &pk, dk).await;
+    advance(&p.sim, HOUR + 10_000).await;
+    let inside = p.plan().await;
     assert_eq!(inside.device_status, Some(device_status::UPGRADING));
     assert!(inside.percent() < 100);
-    wait_for(&client, &pk, dk, device_status::SUCCEEDED).await;
-    assert_eq!(firmware(&sim, dk).await, TARGET);
+    p.wait_for(device_status::SUCCEEDED).await;
+    assert_eq!(p.firmware().await, TARGET);
 }
 
 #[tokio::test]
 async fn bad_appointments_are_refused_by_the_client_and_by_the_cloud() {
-    let sim = start_sim().await;
-    let client = client(&sim).await;
-    let (pk, devices) = product_with(&sim, "mqtt", 1).await;
-    let dk = &devices[0];
-    let (plan_id, now) = create_plan(&sim, &pk, &devices[..1]).await;
-    let plan_end = plan(&client, &pk, dk).await.plan_end_time.unwrap();
-    let t = target(&pk, dk, plan_id);
+    let p = planned().await;
+    let (now, client, t) = (p.now, &p.client, p.target());
+    let plan_end = p.plan().await.plan_end_time.unwrap();
 
     let short = client
         .appoint_upgrade(
@@ -214,72 +253,44 @@ async fn bad_appointments_are_refused_by_the_client_and_by_the_cloud() {
         .appoint_upgrade(std::slice::from_ref(&t), plan_end - HOUR, plan_end + HOUR)
         .await
         .unwrap_err();
-    assert_eq!(outside.code, ErrorKind::Validation);
-    assert!(
-        outside.message.contains("inside the plan period"),
-        "{}",
-        outside.message
-    );
+    common::assert_refused(&outside, "inside the plan period");
     // Nothing was sent.
-    let log = get(format!("{}/_sim/log", sim.url())).await;
-    assert!(!log
-        .as_array()
-        .unwrap()
+    assert!(!sim_log(&p.sim)
+        .await
         .iter()
         .any(|e| e["endpoint"] == "/v2/quecota/enduserapi/v2/userBatchConfirmUpgrade"));
 
     // Forced through without the client's checks, the cloud refuses them too.
+    let appoint = |start_ms, end_ms| ConfirmItem::new(&t, PlanAction::Appoint { start_ms, end_ms });
     let forced = client
         .send_batch(&[
-            ConfirmItem::new(
-                &t,
-                PlanAction::Appoint {
-                    start_ms: now + HOUR,
-                    end_ms: now + HOUR + 59 * 60_000,
-                },
-            ),
-            ConfirmItem::new(
-                &t,
-                PlanAction::Appoint {
-                    start_ms: plan_end - HOUR,
-                    end_ms: plan_end + HOUR,
-                },
-            ),
+            appoint(now + HOUR, now + HOUR + 59 * 60_000),
+            appoint(plan_end - HOUR, plan_end + HOUR),
         ])
         .await
         .unwrap();
     assert!(forced.success_list.is_empty());
     assert_eq!(forced.fail_list.len(), 2);
-    assert!(forced.fail_list[0]
-        .msg
-        .as_deref()
-        .unwrap()
-        .contains("at least 1 hour"));
-    assert!(forced.fail_list[1]
-        .msg
-        .as_deref()
-        .unwrap()
-        .contains("inside the plan period"));
+    let refusal = |i: usize| forced.fail_list[i].msg.clone().unwrap();
+    assert!(refusal(0).contains("at least 1 hour"), "{}", refusal(0));
+    assert!(
+        refusal(1).contains("inside the plan period"),
+        "{}",
+        refusal(1)
+    );
     assert_eq!(forced.fail_list[0].error().code, ErrorKind::Validation);
-    let still = plan(&client, &pk, dk).await;
+    let still = p.plan().await;
     assert_eq!(still.user_confirm_status, Some(confirm_status::UNCONFIRMED));
 }
 
 #[tokio::test]
 async fn cancel_ends_the_plan_as_failed() {
-    let sim = start_sim().await;
-    let client = client(&sim).await;
-    let (pk, devices) = product_with(&sim, "mqtt", 1).await;
-    let dk = &devices[0];
-    let before = firmware(&sim, dk).await;
-    let (plan_id, _) = create_plan(&sim, &pk, &devices[..1]).await;
-    let t = target(&pk, dk, plan_id);
-    assert!(client
-        .cancel_upgrade(std::slice::from_ref(&t))
-        .await
-        .unwrap()
-        .all_succeeded());
-    let cancelled = plan(&client, &pk, dk).await;
+    let p = planned().await;
+    let before = p.firmware().await;
+    let t = p.target();
+    let cancel = p.client.cancel_upgrade(std::slice::from_ref(&t)).await;
+    assert!(cancel.unwrap().all_succeeded());
+    let cancelled = p.plan().await;
     assert_eq!(cancelled.device_status, Some(device_status::FAILED));
     assert_eq!(
         cancelled.user_confirm_status,
@@ -287,60 +298,45 @@ async fn cancel_ends_the_plan_as_failed() {
     );
     assert!(cancelled.is_finished());
     // A cancelled plan has ended: neither confirm nor retry revives it.
-    let again = client
-        .confirm_upgrade(std::slice::from_ref(&t))
-        .await
-        .unwrap();
-    assert_eq!(again.fail_list[0].error().code, ErrorKind::Conflict);
-    assert_eq!(firmware(&sim, dk).await, before);
+    let again = p.client.confirm_upgrade(std::slice::from_ref(&t)).await;
+    assert_eq!(
+        again.unwrap().fail_list[0].error().code,
+        ErrorKind::Conflict
+    );
+    assert_eq!(p.firmware().await, before);
 }
 
 #[tokio::test]
 async fn retry_after_a_failure_succeeds() {
-    let sim = start_sim().await;
-    let client = client(&sim).await;
-    let (pk, devices) = product_with(&sim, "mqtt", 1).await;
-    let dk = &devices[0];
-    let (plan_id, _) = create_plan(&sim, &pk, &devices[..1]).await;
-    let t = target(&pk, dk, plan_id);
+    let p = planned().await;
+    let t = p.target();
     // Retry before any failure is refused.
-    let early = client
-        .retry_upgrade(std::slice::from_ref(&t))
-        .await
-        .unwrap();
-    assert!(early.fail_list[0]
-        .msg
-        .as_deref()
-        .unwrap()
-        .contains("only possible after a failed upgrade"));
+    let early = p.client.retry_upgrade(std::slice::from_ref(&t)).await;
+    let refusal = early.unwrap().fail_list[0].msg.clone().unwrap();
+    assert!(
+        refusal.contains("only possible after a failed upgrade"),
+        "{refusal}"
+    );
 
-    post(
-        format!("{}/_sim/faults", sim.url()),
-        json!({"kind": "quectel_upgrade_fail", "target": dk, "count": 1}),
-    )
-    .await;
-    client
+    let fails_once = json!({"kind": "quectel_upgrade_fail", "target": p.dk, "count": 1});
+    fault(&p.sim, fails_once).await;
+    p.client
         .confirm_upgrade(std::slice::from_ref(&t))
         .await
         .unwrap();
-    let failed = wait_for(&client, &pk, dk, device_status::FAILED).await;
+    let failed = p.wait_for(device_status::FAILED).await;
     assert_eq!(
         failed.user_confirm_status,
         Some(confirm_status::UPGRADE_NOW)
     );
     assert!(failed.percent() < 100);
 
-    let retried = client
-        .retry_upgrade(std::slice::from_ref(&t))
-        .await
-        .unwrap();
+    let retried = p.client.retry_upgrade(std::slice::from_ref(&t)).await;
+    let retried = retried.unwrap();
     assert!(retried.all_succeeded(), "{retried:?}");
-    assert_eq!(
-        plan(&client, &pk, dk).await.device_status,
-        Some(device_status::UPGRADING)
-    );
-    wait_for(&client, &pk, dk, device_status::SUCCEEDED).await;
-    assert_eq!(firmware(&sim, dk).await, TARGET);
+    assert_eq!(p.plan().await.device_status, Some(device_status::UPGRADING));
+    p.wait_for(device_status::SUCCEEDED).await;
+    assert_eq!(p.firmware().await, TARGET);
 }
 
 #[tokio::test]
@@ -370,11 +366,8 @@ async fn auto_upgrade_pushes_new_plans_until_turned_off_or_deleted() {
     // Deleting the setting turns auto mode off: the next plan waits for a decision.
     client.delete_auto_upgrade(&pk, on_dk).await.unwrap();
     assert!(!client.get_auto_upgrade(&pk, on_dk).await.unwrap());
-    post(
-        format!("{}/_sim/quectel/plans", sim.url()),
-        json!({"targetVersion": "10.0.0", "productKey": pk, "deviceKeys": [on_dk]}),
-    )
-    .await;
+    let next_plan = json!({"targetVersion": "10.0.0", "productKey": pk, "deviceKeys": [on_dk]});
+    sim_post(&sim, "/_sim/quectel/plans", next_plan).await;
     advance(&sim, 10 * 60_000).await;
     let next = plan(&client, &pk, on_dk).await;
     assert_eq!(next.target_version(), Some("10.0.0"));
@@ -426,15 +419,11 @@ async fn a_mixed_batch_reports_each_device() {
 
 #[tokio::test]
 async fn bluetooth_fetch_confirm_download_verified_and_report() {
-    let sim = start_sim().await;
-    let client = client(&sim).await;
-    let (pk, dk) = device_without_plan(&sim, &client, "ble").await;
-    let dk = &dk;
-    assert!(client.fetch_plan(&pk, dk).await.unwrap().is_none());
-    let (plan_id, _) = create_plan(&sim, &pk, std::slice::from_ref(dk)).await;
+    let p = first_plan_of("ble").await;
+    let (sim, client, pk, dk, plan_id) = (&p.sim, &p.client, &p.pk, &p.dk, p.plan_id);
 
     let ble = client
-        .fetch_plan(&pk, dk)
+        .fetch_plan(pk, dk)
         .await
         .unwrap()
         .expect("a BLE plan");
@@ -444,11 +433,11 @@ async fn bluetooth_fetch_confirm_download_verified_and_report() {
     let component = ble.component_no.clone().unwrap();
 
     client
-        .report_status(&pk, dk, &component, BleReportStatus::Confirmed)
+        .report_status(pk, dk, &component, BleReportStatus::Confirmed)
         .await
         .unwrap();
     assert_eq!(
-        plan(&client, &pk, dk).await.user_confirm_status,
+        plan(client, pk, dk).await.user_confirm_status,
         Some(confirm_status::UPGRADE_NOW)
     );
 
@@ -464,7 +453,7 @@ async fn bluetooth_fetch_confirm_download_verified_and_report() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 
     client
-        .report_status(&pk, dk, &component, BleReportStatus::Downloading)
+        .report_status(pk, dk, &component, BleReportStatus::Downloading)
         .await
         .unwrap();
     let package = client.download_package(&ble, dir.path()).await.unwrap();
@@ -480,13 +469,13 @@ async fn bluetooth_fetch_confirm_download_verified_and_report() {
         BleReportStatus::Succeeded,
     ] {
         client
-            .report_status(&pk, dk, &component, step)
+            .report_status(pk, dk, &component, step)
             .await
             .unwrap();
     }
-    let done = plan(&client, &pk, dk).await;
+    let done = plan(client, pk, dk).await;
     assert_eq!(done.device_status, Some(device_status::SUCCEEDED));
-    assert_eq!(firmware(&sim, dk).await, TARGET);
+    assert_eq!(firmware(sim, dk).await, TARGET);
     // Nothing left to fetch.
-    assert!(client.fetch_plan(&pk, dk).await.unwrap().is_none());
+    assert!(client.fetch_plan(pk, dk).await.unwrap().is_none());
 }

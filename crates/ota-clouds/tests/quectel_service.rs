@@ -6,16 +6,14 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{
-    create_plan, get, post_for_json as post, product_with, sandbox_console, spawn_sim, TARGET,
-};
+use common::{create_plan, fault, product_with, sandbox_console, sim_log, TARGET};
 use ota_clouds::quectel::service::{self, AutoUpgradeChange, BleDownloadOptions};
 use ota_core::quectel::{
-    QuectelBlePhase, QuectelBleProgress, QuectelPlanAction, QuectelPlanItem, QuectelPlanRow,
-    QuectelPlanState, QuectelWindow,
+    QuectelActionReport, QuectelBlePhase, QuectelBleProgress, QuectelBleReported,
+    QuectelPlanAction, QuectelPlanItem, QuectelPlanRow, QuectelPlanState, QuectelWindow,
 };
 use ota_core::{Account, ApiError, Cloud, Console, ErrorKind};
-use ota_sim::{SimConfig, SimHandle};
+use ota_sim::SimHandle;
 use serde_json::json;
 
 const HOUR: i64 = 3_600_000;
@@ -29,13 +27,7 @@ struct Setup {
 
 /// 100 simulated seconds per real second: an upgrade (60 s simulated) takes 0.6 s.
 async fn setup() -> Setup {
-    let config = SimConfig {
-        devices: 90,
-        seed: 11,
-        time_scale: 100.0,
-        ..SimConfig::default()
-    };
-    let sim = spawn_sim(config).await;
+    let sim = common::sim(90, 11, 100.0).await;
     let data = tempfile::tempdir().unwrap();
     let (console, accounts) = sandbox_console(&sim, data.path()).await;
     Setup {
@@ -46,11 +38,39 @@ async fn setup() -> Setup {
     }
 }
 
+impl Setup {
+    /// Takes `action` on the plans of `items` as the window does.
+    async fn act(
+        &self,
+        items: &[QuectelPlanItem],
+        action: QuectelPlanAction,
+        window: Option<QuectelWindow>,
+    ) -> Result<QuectelActionReport, ApiError> {
+        service::act(&self.console, &self.accounts, items, action, window).await
+    }
+
+    /// Appoints the upgrade of `item` in `window` (None: no window given).
+    async fn appoint(
+        &self,
+        item: &QuectelPlanItem,
+        window: Option<QuectelWindow>,
+    ) -> Result<QuectelActionReport, ApiError> {
+        let appoint = QuectelPlanAction::Appoint;
+        self.act(std::slice::from_ref(item), appoint, window).await
+    }
+
+    /// Reports the Bluetooth status with `code` for `device_key`, its component found by the service.
+    async fn ble_report(&self, device_key: &str, code: i64) -> QuectelBleReported {
+        let status = service::ble_status(code).unwrap();
+        service::ble_report(&self.console, &self.accounts, device_key, status, None)
+            .await
+            .unwrap()
+    }
+}
+
 async fn batch_calls(sim: &SimHandle) -> usize {
-    get(format!("{}/_sim/log", sim.url()))
+    sim_log(sim)
         .await
-        .as_array()
-        .unwrap()
         .iter()
         .filter(|e| {
             e["endpoint"]
@@ -58,6 +78,10 @@ async fn batch_calls(sim: &SimHandle) -> usize {
                 .is_some_and(|p| p.ends_with("userBatchConfirmUpgrade"))
         })
         .count()
+}
+
+fn window(start_ms: i64, end_ms: i64) -> Option<QuectelWindow> {
+    Some(QuectelWindow { start_ms, end_ms })
 }
 
 fn item(device_key: &str, plan_id: i64) -> QuectelPlanItem {
@@ -143,100 +167,55 @@ async fn plans_are_listed_appointed_cancelled_and_confirmed_with_an_answer_per_d
 
     // 59 minutes: refused before anything is sent, saying which rule.
     let sent_before = batch_calls(&s.sim).await;
-    let short = service::act(
-        &s.console,
-        &s.accounts,
-        &[item(a, plan_id)],
-        QuectelPlanAction::Appoint,
-        Some(QuectelWindow {
-            start_ms: now + 2 * HOUR,
-            end_ms: now + 3 * HOUR - 60_000,
-        }),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(short.code, ErrorKind::Validation);
-    assert!(
-        short.message.contains("at least 1 hour"),
-        "{}",
-        short.message
-    );
-    let outside = service::act(
-        &s.console,
-        &s.accounts,
-        &[item(a, plan_id)],
-        QuectelPlanAction::Appoint,
-        Some(QuectelWindow {
-            start_ms: now - 3 * HOUR,
-            end_ms: now,
-        }),
-    )
-    .await
-    .unwrap_err();
+    let first_item = item(a, plan_id);
+    let short = s
+        .appoint(&first_item, window(now + 2 * HOUR, now + 3 * HOUR - 60_000))
+        .await
+        .unwrap_err();
+    common::assert_refused(&short, "at least 1 hour");
+    let outside = s
+        .appoint(&first_item, window(now - 3 * HOUR, now))
+        .await
+        .unwrap_err();
     assert!(
         outside.message.contains("inside the plan period"),
         "{}",
         outside.message
     );
-    let missing: ApiError = service::act(
-        &s.console,
-        &s.accounts,
-        &[item(a, plan_id)],
-        QuectelPlanAction::Appoint,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let missing: ApiError = s.appoint(&first_item, None).await.unwrap_err();
     assert_eq!(missing.code, ErrorKind::Validation);
     assert_eq!(batch_calls(&s.sim).await, sent_before);
 
     // A valid window: appointed, with the window in the row.
-    let window = QuectelWindow {
-        start_ms: now + 2 * HOUR,
-        end_ms: now + 4 * HOUR,
-    };
-    let appointed = service::act(
-        &s.console,
-        &s.accounts,
-        &[item(a, plan_id)],
-        QuectelPlanAction::Appoint,
-        Some(window),
-    )
-    .await
-    .unwrap();
+    let valid = window(now + 2 * HOUR, now + 4 * HOUR);
+    let appointed = s.appoint(&first_item, valid).await.unwrap();
     assert!(appointed.results[0].ok, "{:?}", appointed.results);
     let row = row_of(&appointed.rows, a);
     assert_eq!(row.state, QuectelPlanState::Appointed);
     assert_eq!(
         (row.appoint_start, row.appoint_end),
-        (Some(window.start_ms), Some(window.end_ms))
+        valid.map(|w| (Some(w.start_ms), Some(w.end_ms))).unwrap()
     );
 
     // Cancel ends the plan as failed, without retry.
-    let cancelled = service::act(
-        &s.console,
-        &s.accounts,
-        &[item(b, plan_id)],
-        QuectelPlanAction::Cancel,
-        None,
-    )
-    .await
-    .unwrap();
+    let cancelled = s
+        .act(&[item(b, plan_id)], QuectelPlanAction::Cancel, None)
+        .await
+        .unwrap();
     let row = row_of(&cancelled.rows, b);
     assert_eq!(row.state, QuectelPlanState::Cancelled);
     assert_eq!(row.device_status, 3);
     assert!(!row.actions.retry && !row.actions.confirm);
 
     // A batch: one device takes it, the cancelled one is refused with the cloud's reason.
-    let batch = service::act(
-        &s.console,
-        &s.accounts,
-        &[item(c, plan_id), item(b, plan_id)],
-        QuectelPlanAction::Confirm,
-        None,
-    )
-    .await
-    .unwrap();
+    let batch = s
+        .act(
+            &[item(c, plan_id), item(b, plan_id)],
+            QuectelPlanAction::Confirm,
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(batch.results.len(), 2);
     assert!(batch.results[0].ok && batch.results[0].device_key == *c);
     let refused = &batch.results[1];
@@ -273,35 +252,25 @@ async fn a_failed_upgrade_can_be_retried() {
     let (pk, devices) = product_with(&s.sim, "mqtt", 1).await;
     let dk = &devices[0];
     let (plan_id, _) = create_plan(&s.sim, &pk, &devices[..1]).await;
-    post(
-        format!("{}/_sim/faults", s.sim.url()),
+    fault(
+        &s.sim,
         json!({"kind": "quectel_upgrade_fail", "target": dk, "count": 1}),
     )
     .await;
     let it = item(dk, plan_id);
-    let confirmed = service::act(
-        &s.console,
-        &s.accounts,
-        std::slice::from_ref(&it),
-        QuectelPlanAction::Confirm,
-        None,
-    )
-    .await
-    .unwrap();
+    let confirmed = s
+        .act(std::slice::from_ref(&it), QuectelPlanAction::Confirm, None)
+        .await
+        .unwrap();
     assert!(confirmed.results[0].ok);
     let failed = wait_for(&s, &it, QuectelPlanState::Failed).await;
     assert!(failed.actions.retry && !failed.actions.cancel);
     assert!(failed.percent < 100);
 
-    let retried = service::act(
-        &s.console,
-        &s.accounts,
-        std::slice::from_ref(&it),
-        QuectelPlanAction::Retry,
-        None,
-    )
-    .await
-    .unwrap();
+    let retried = s
+        .act(std::slice::from_ref(&it), QuectelPlanAction::Retry, None)
+        .await
+        .unwrap();
     assert!(retried.results[0].ok, "{:?}", retried.results);
     wait_for(&s, &it, QuectelPlanState::Succeeded).await;
 }
@@ -362,15 +331,7 @@ async fn bluetooth_fetch_confirm_download_with_progress_and_report_the_outcome()
     let sign = plan.file_sign.clone().unwrap();
     let size = plan.file_size.unwrap() as u64;
 
-    let confirmed = service::ble_report(
-        &s.console,
-        &s.accounts,
-        dk,
-        service::ble_status(0).unwrap(),
-        None,
-    )
-    .await
-    .unwrap();
+    let confirmed = s.ble_report(dk, 0).await;
     assert_eq!(confirmed.status.name, "confirmed");
     assert!(
         confirmed.message.contains("the user confirmed"),
@@ -407,15 +368,7 @@ async fn bluetooth_fetch_confirm_download_with_progress_and_report_the_outcome()
     let upgrading = wait_for(&s, &it, QuectelPlanState::Upgrading).await;
     assert!(upgrading.bluetooth && upgrading.percent > 0);
 
-    let done = service::ble_report(
-        &s.console,
-        &s.accounts,
-        dk,
-        service::ble_status(4).unwrap(),
-        None,
-    )
-    .await
-    .unwrap();
+    let done = s.ble_report(dk, 4).await;
     assert!(done.status.outcome && !done.status.failure);
     wait_for(&s, &it, QuectelPlanState::Succeeded).await;
     // The fleet was read again: the cached device shows the new firmware.

@@ -16,17 +16,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{connector, fast_retry, spawn_sim, MemorySecrets};
+use common::{
+    advance_clock, connector, fast_retry, fault, fleet_of, logged, spawn_sim, MemorySecrets,
+};
 use fake::{Fake, Reply};
 use ota_clouds::http::{build_client, BaseUrl, HttpConfig};
 use ota_clouds::quectel::QuectelClient;
 use ota_clouds::vicohome::VicohomeClient;
-use ota_clouds::{sandbox_accounts, VicohomeOptions};
+use ota_clouds::VicohomeOptions;
 use ota_core::cloud::{CloudSession, Credentials, SessionCache};
 use ota_core::secrets::{SecretSlot, SecretStore};
 use ota_core::{Account, ApiError, Cloud, Console, Device, ErrorKind, NewAccount, Secret, Store};
 use ota_sim::{SimConfig, SimHandle};
-use serde_json::{json, Value};
+use serde_json::json;
 
 const VICO_LOGIN: &str = "/account/login";
 const VICO_LIST: &str = "/device/listuserdevices";
@@ -49,12 +51,7 @@ async fn start_sim() -> SimHandle {
 
 /// The simulator's account for `cloud`: (e-mail, password).
 async fn sim_credentials(sim: &SimHandle, cloud: Cloud) -> (String, String) {
-    let account = sandbox_accounts(&sim.url())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|a| a.cloud == cloud)
-        .unwrap();
+    let account = common::sandbox_account(sim, cloud).await;
     (
         account.credentials.username.unwrap(),
         account.credentials.secret.expose().to_string(),
@@ -170,154 +167,160 @@ async fn list(console: &Console, account: &Account) -> Result<Vec<Device>, ApiEr
     console.session(account)?.list_devices().await
 }
 
-async fn admin_get(sim: &SimHandle, path: &str) -> Value {
-    reqwest::get(format!("{}{path}", sim.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+/// How one cloud's sessions show in the simulator's log, for the tests both clouds share.
+struct SessionCloud {
+    cloud: Cloud,
+    login: &'static str,
+    list: &'static str,
+    /// Quectel renews through a refresh token before it signs in again; the refresh's log entry when
+    /// it is refused. Vicohome has no refresh.
+    refused_refresh: Option<(&'static str, &'static str)>,
+    /// A kept session the cloud never issued, and a piece of it no fresh session contains.
+    stale: String,
+    stale_marker: &'static str,
+    /// The listing's log entry for a token the cloud never issued, and for an expired one.
+    never_issued: &'static str,
+    expired: &'static str,
+    /// The sign-in's log entry for a wrong password.
+    wrong_password: &'static str,
+    /// How far the clock moves for a session kept by the last run to be expired (Quectel's refresh
+    /// token lives seven access-token lives).
+    expire_after: Duration,
 }
 
-async fn advance_clock(sim: &SimHandle, by: Duration) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/_sim/clock", sim.url()))
-        .json(&json!({"advance_ms": by.as_millis() as u64}))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
+fn session_clouds() -> [SessionCloud; 2] {
+    [
+        SessionCloud {
+            cloud: Cloud::Vicohome,
+            login: VICO_LOGIN,
+            list: VICO_LIST,
+            refused_refresh: None,
+            stale: "token-from-another-data-folder".into(),
+            stale_marker: "token-from-another-data-folder",
+            never_issued: "error:-1026",
+            expired: "error:-1027",
+            wrong_password: "error:-1",
+            expire_after: TOKEN_TTL + Duration::from_secs(60),
+        },
+        SessionCloud {
+            cloud: Cloud::Quectel,
+            login: Q_LOGIN,
+            list: Q_LIST,
+            refused_refresh: Some((Q_REFRESH, "error:401")),
+            stale: quectel_session("qa_from_another_folder", "qr_from_another_folder"),
+            stale_marker: "from_another_folder",
+            never_issued: "error:401",
+            expired: "error:401",
+            wrong_password: "error:401",
+            expire_after: TOKEN_TTL * 8,
+        },
+    ]
 }
 
-/// Outcomes the simulator logged for `endpoint`, in order.
-async fn logged(sim: &SimHandle, endpoint: &str) -> Vec<String> {
-    admin_get(sim, "/_sim/log")
-        .await
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["endpoint"] == endpoint)
-        .map(|e| e["outcome"].as_str().unwrap().to_string())
-        .collect()
+/// The sign-ins and listings the simulator logged for the cloud of `case` (`what` says why those), and
+/// the one refused refresh where the cloud has refresh tokens: a stale one is tried once, never again.
+async fn assert_calls(
+    sim: &SimHandle,
+    case: &SessionCloud,
+    logins: &[&str],
+    lists: &[&str],
+    what: &str,
+) {
+    let cloud = case.cloud;
+    assert_eq!(logged(sim, case.login).await, logins, "{cloud}: {what}");
+    assert_eq!(logged(sim, case.list).await, lists, "{cloud}: {what}");
+    if let Some((refresh, refused)) = case.refused_refresh {
+        let refreshes = logged(sim, refresh).await;
+        assert_eq!(
+            refreshes,
+            [refused],
+            "{cloud}: one stale refresh token tried"
+        );
+    }
 }
 
-async fn fleet_size(sim: &SimHandle, cloud: &str) -> usize {
-    admin_get(sim, "/_sim/devices")
-        .await
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["cloud"] == cloud)
-        .count()
+/// A simulator, a first run on a fresh data folder and the cloud's account added on it (with
+/// `wrong_password` where given).
+async fn first_run(cloud: Cloud, wrong_password: Option<&str>) -> (Field, Console, Account) {
+    let field = Field::start().await;
+    let run = field.run();
+    let account = field.add_account(&run, cloud, wrong_password).await;
+    (field, run, account)
+}
+
+// ---- both clouds ----
+
+#[tokio::test]
+async fn a_token_the_cloud_never_issued_costs_one_sign_in_then_is_replaced() {
+    for case in session_clouds() {
+        let cloud = case.cloud;
+        let (field, first_run, account) = first_run(cloud, None).await;
+        keep_session(&first_run, &field.secrets, &account, &case.stale);
+        let devices = list(&first_run, &account).await.unwrap();
+        let fleet = fleet_of(&field.sim, cloud.as_str()).await;
+        assert_eq!(devices.len(), fleet.len(), "{cloud}");
+        let lists = [case.never_issued, "ok"];
+        assert_calls(&field.sim, &case, &["ok"], &lists, "exactly one sign-in").await;
+        let renewed = kept_session(&first_run, &field.secrets, &account).unwrap();
+        assert!(!renewed.contains(case.stale_marker), "{cloud}: {renewed}");
+        drop(first_run);
+
+        // The next run uses the new token: no sign-in (nor refresh) at all.
+        list(&field.run(), &account).await.unwrap();
+        let lists = [case.never_issued, "ok", "ok"];
+        assert_calls(&field.sim, &case, &["ok"], &lists, "no second sign-in").await;
+    }
+}
+
+#[tokio::test]
+async fn a_session_that_expired_since_the_last_run_costs_one_sign_in() {
+    for case in session_clouds() {
+        let cloud = case.cloud;
+        let (field, first_run, account) = first_run(cloud, None).await;
+        list(&first_run, &account).await.unwrap();
+        assert_eq!(logged(&field.sim, case.login).await, ["ok"], "{cloud}");
+        drop(first_run);
+
+        advance_clock(&field.sim, case.expire_after).await;
+        list(&field.run(), &account).await.unwrap();
+        let lists = ["ok", case.expired, "ok"];
+        assert_calls(
+            &field.sim,
+            &case,
+            &["ok", "ok"],
+            &lists,
+            "exactly one more sign-in",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_behind_a_stale_token_is_one_attempt_and_a_clear_auth_error() {
+    for case in session_clouds() {
+        let (field, console, account) = first_run(case.cloud, Some("not-the-password")).await;
+        keep_session(&console, &field.secrets, &account, &case.stale);
+
+        let err = list(&console, &account).await.unwrap_err();
+        assert_wrong_password_error(&err);
+        let (logins, lists) = ([case.wrong_password], [case.never_issued]);
+        assert_calls(&field.sim, &case, &logins, &lists, "one attempt, no retry").await;
+    }
 }
 
 // ---- Vicohome ----
 
 #[tokio::test]
-async fn vicohome_a_token_the_cloud_never_issued_costs_one_sign_in_then_is_replaced() {
-    let field = Field::start().await;
-
-    let first_run = field.run();
-    let account = field.add_account(&first_run, Cloud::Vicohome, None).await;
-    keep_session(
-        &first_run,
-        &field.secrets,
-        &account,
-        "token-from-another-data-folder",
-    );
-    let devices = list(&first_run, &account).await.unwrap();
-    assert_eq!(devices.len(), fleet_size(&field.sim, "vicohome").await);
-    assert_eq!(
-        logged(&field.sim, VICO_LOGIN).await,
-        ["ok"],
-        "exactly one sign-in"
-    );
-    assert_eq!(logged(&field.sim, VICO_LIST).await, ["error:-1026", "ok"]);
-    let renewed = kept_session(&first_run, &field.secrets, &account).unwrap();
-    assert_ne!(renewed, "token-from-another-data-folder");
-    drop(first_run);
-
-    // The next run uses the new token: no sign-in at all.
-    let second_run = field.run();
-    list(&second_run, &account).await.unwrap();
-    assert_eq!(
-        logged(&field.sim, VICO_LOGIN).await,
-        ["ok"],
-        "no second sign-in"
-    );
-    assert_eq!(
-        logged(&field.sim, VICO_LIST).await,
-        ["error:-1026", "ok", "ok"]
-    );
-}
-
-#[tokio::test]
-async fn vicohome_a_token_that_expired_since_the_last_run_costs_one_sign_in() {
-    let field = Field::start().await;
-
-    let first_run = field.run();
-    let account = field.add_account(&first_run, Cloud::Vicohome, None).await;
-    list(&first_run, &account).await.unwrap();
-    assert_eq!(logged(&field.sim, VICO_LOGIN).await, ["ok"]);
-    drop(first_run);
-
-    advance_clock(&field.sim, TOKEN_TTL + Duration::from_secs(60)).await;
-    let second_run = field.run();
-    list(&second_run, &account).await.unwrap();
-    assert_eq!(
-        logged(&field.sim, VICO_LOGIN).await,
-        ["ok", "ok"],
-        "exactly one more sign-in"
-    );
-    assert_eq!(
-        logged(&field.sim, VICO_LIST).await,
-        ["ok", "error:-1027", "ok"]
-    );
-}
-
-#[tokio::test]
-async fn vicohome_a_wrong_password_behind_a_stale_token_is_one_attempt_and_a_clear_auth_error() {
-    let field = Field::start().await;
-    let console = field.run();
-    let account = field
-        .add_account(&console, Cloud::Vicohome, Some("not-the-password"))
-        .await;
-    keep_session(
-        &console,
-        &field.secrets,
-        &account,
-        "token-from-another-data-folder",
-    );
-
-    let err = list(&console, &account).await.unwrap_err();
-    assert_wrong_password_error(&err);
-    assert_eq!(
-        logged(&field.sim, VICO_LOGIN).await,
-        ["error:-1"],
-        "one attempt"
-    );
-    assert_eq!(
-        logged(&field.sim, VICO_LIST).await,
-        ["error:-1026"],
-        "no retry"
-    );
-}
-
-#[tokio::test]
 async fn vicohome_a_cloud_that_refuses_the_fresh_token_too_gets_no_second_sign_in() {
-    let field = Field::start().await;
-    let console = field.run();
-    let account = field.add_account(&console, Cloud::Vicohome, None).await;
+    let (field, console, account) = first_run(Cloud::Vicohome, None).await;
     list(&console, &account).await.unwrap();
 
     // Every token expires on its first use, the fresh one included.
-    let response = reqwest::Client::new()
-        .post(format!("{}/_sim/faults", field.sim.url()))
-        .json(&json!({"kind": "token_expired", "target": "*", "count": 50}))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
+    fault(
+        &field.sim,
+        json!({"kind": "token_expired", "target": "*", "count": 50}),
+    )
+    .await;
     let err = list(&console, &account).await.unwrap_err();
     assert_eq!(err.code, ErrorKind::Auth, "{err:?}");
     assert_eq!(err.vendor_code.as_deref(), Some("-1027"));
@@ -374,90 +377,6 @@ async fn vicohome_an_http_refusal_leads_to_one_sign_in_too() {
 
 // ---- Quectel ----
 
-#[tokio::test]
-async fn quectel_a_token_the_cloud_never_issued_costs_one_sign_in_then_is_replaced() {
-    let field = Field::start().await;
-
-    let first_run = field.run();
-    let account = field.add_account(&first_run, Cloud::Quectel, None).await;
-    let stale = quectel_session("qa_from_another_folder", "qr_from_another_folder");
-    keep_session(&first_run, &field.secrets, &account, &stale);
-    let devices = list(&first_run, &account).await.unwrap();
-    assert_eq!(devices.len(), fleet_size(&field.sim, "quectel").await);
-    assert_eq!(
-        logged(&field.sim, Q_REFRESH).await,
-        ["error:401"],
-        "the stale refresh token is tried once"
-    );
-    assert_eq!(
-        logged(&field.sim, Q_LOGIN).await,
-        ["ok"],
-        "exactly one sign-in"
-    );
-    assert_eq!(logged(&field.sim, Q_LIST).await, ["error:401", "ok"]);
-    let renewed = kept_session(&first_run, &field.secrets, &account).unwrap();
-    assert!(!renewed.contains("from_another_folder"), "{renewed}");
-    drop(first_run);
-
-    let second_run = field.run();
-    list(&second_run, &account).await.unwrap();
-    assert_eq!(
-        logged(&field.sim, Q_LOGIN).await,
-        ["ok"],
-        "no second sign-in"
-    );
-    assert_eq!(
-        logged(&field.sim, Q_REFRESH).await.len(),
-        1,
-        "no second refresh"
-    );
-    assert_eq!(logged(&field.sim, Q_LIST).await, ["error:401", "ok", "ok"]);
-}
-
-#[tokio::test]
-async fn quectel_a_session_that_expired_since_the_last_run_costs_one_sign_in() {
-    let field = Field::start().await;
-
-    let first_run = field.run();
-    let account = field.add_account(&first_run, Cloud::Quectel, None).await;
-    list(&first_run, &account).await.unwrap();
-    assert_eq!(logged(&field.sim, Q_LOGIN).await, ["ok"]);
-    drop(first_run);
-
-    // Past the refresh token's life too (the simulator's is seven access-token lives).
-    advance_clock(&field.sim, TOKEN_TTL * 8).await;
-    let second_run = field.run();
-    list(&second_run, &account).await.unwrap();
-    assert_eq!(
-        logged(&field.sim, Q_LOGIN).await,
-        ["ok", "ok"],
-        "exactly one more sign-in"
-    );
-    assert_eq!(logged(&field.sim, Q_REFRESH).await, ["error:401"]);
-    assert_eq!(logged(&field.sim, Q_LIST).await, ["ok", "error:401", "ok"]);
-}
-
-#[tokio::test]
-async fn quectel_a_wrong_password_behind_a_stale_token_is_one_attempt_and_a_clear_auth_error() {
-    let field = Field::start().await;
-    let console = field.run();
-    let account = field
-        .add_account(&console, Cloud::Quectel, Some("not-the-password"))
-        .await;
-    let stale = quectel_session("qa_from_another_folder", "qr_from_another_folder");
-    keep_session(&console, &field.secrets, &account, &stale);
-
-    let err = list(&console, &account).await.unwrap_err();
-    assert_wrong_password_error(&err);
-    assert_eq!(
-        logged(&field.sim, Q_LOGIN).await,
-        ["error:401"],
-        "one attempt"
-    );
-    assert_eq!(logged(&field.sim, Q_REFRESH).await, ["error:401"]);
-    assert_eq!(logged(&field.sim, Q_LIST).await, ["error:401"], "no retry");
-}
-
 // Quectel refusals the simulator does not make (code 5032, HTTP 401/403 without an envelope, a refusal
 // right after a renewal), from a scripted server.
 
@@ -488,6 +407,25 @@ fn quectel_client(fake: &Fake, cache: SessionCache) -> QuectelClient {
     .unwrap()
 }
 
+/// Every way Quectel says a token is no good: codes 5032 and 401 in the envelope (with either wording),
+/// and HTTP 401 or 403 without one.
+fn quectel_refusals() -> [Reply; 5] {
+    [
+        Reply::json(json!({"code": 5032, "msg": "token invalid"})),
+        Reply::json(json!({"code": 401, "msg": "token expired"})),
+        Reply::json(json!({"code": 401, "msg": "token invalid"})),
+        Reply::status(401, ""),
+        Reply::status(403, ""),
+    ]
+}
+
+/// A scripted Quectel whose sign-in hands out the access token "fresh".
+async fn quectel_signing_in_fresh() -> Fake {
+    let fake = Fake::start().await;
+    fake.default(Q_LOGIN, quectel_tokens("fresh", "fresh-refresh"));
+    fake
+}
+
 fn stale_cache() -> SessionCache {
     let cache = SessionCache::in_memory();
     cache.set(Some(Secret::new("stale-access")));
@@ -496,14 +434,8 @@ fn stale_cache() -> SessionCache {
 
 #[tokio::test]
 async fn quectel_every_kind_of_refusal_leads_to_one_sign_in() {
-    for refused in [
-        Reply::json(json!({"code": 5032, "msg": "token invalid"})),
-        Reply::json(json!({"code": 401, "msg": "token expired"})),
-        Reply::status(401, ""),
-        Reply::status(403, ""),
-    ] {
-        let fake = Fake::start().await;
-        fake.default(Q_LOGIN, quectel_tokens("fresh", "fresh-refresh"));
+    for refused in quectel_refusals() {
+        let fake = quectel_signing_in_fresh().await;
         fake.queue(Q_LIST, refused.clone());
         fake.default(Q_LIST, quectel_page());
         let devices = quectel_client(&fake, stale_cache())
@@ -521,13 +453,8 @@ async fn quectel_every_kind_of_refusal_leads_to_one_sign_in() {
 
 #[tokio::test]
 async fn quectel_a_refusal_after_the_fresh_sign_in_is_an_auth_error_not_a_loop() {
-    for refused in [
-        Reply::json(json!({"code": 5032, "msg": "token invalid"})),
-        Reply::json(json!({"code": 401, "msg": "token invalid"})),
-        Reply::status(403, ""),
-    ] {
-        let fake = Fake::start().await;
-        fake.default(Q_LOGIN, quectel_tokens("fresh", "fresh-refresh"));
+    for refused in quectel_refusals() {
+        let fake = quectel_signing_in_fresh().await;
         fake.default(Q_LIST, refused.clone());
         let err = quectel_client(&fake, stale_cache())
             .list_devices()
@@ -545,8 +472,7 @@ async fn quectel_a_refusal_after_the_fresh_sign_in_is_an_auth_error_not_a_loop()
 
 #[tokio::test]
 async fn quectel_a_token_renewed_before_use_and_then_refused_is_not_renewed_again() {
-    let fake = Fake::start().await;
-    fake.default(Q_LOGIN, quectel_tokens("fresh", "fresh-refresh"));
+    let fake = quectel_signing_in_fresh().await;
     fake.default(
         Q_LIST,
         Reply::json(json!({"code": 401, "msg": "token invalid"})),

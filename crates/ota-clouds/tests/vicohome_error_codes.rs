@@ -2,15 +2,18 @@
 //! the catalogue's message, next step and vendor code — what the window and the CLI show. The job's history
 //! keeps the failure, and no code leaves a job running.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use ota_clouds::{sandbox_accounts, CloudConnector};
-use ota_core::jobs::{start_vicohome_update, JobOptions};
+use common::{account_of, fault, job_end, sandbox_console_scaled, updatable_camera};
+use ota_clouds::sandbox_accounts;
+use ota_core::jobs::start_vicohome_update;
 use ota_core::progress::JobPhase;
 use ota_core::store::JobState;
-use ota_core::{Account, ApiError, Cloud, Console, ErrorKind, Keychain, Store};
-use serde_json::{json, Value};
+use ota_core::{Account, ApiError, Cloud, Console, ErrorKind};
+use serde_json::json;
 
 struct Fixture {
     sim: ota_sim::SimHandle,
@@ -21,50 +24,15 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let config = ota_sim::SimConfig {
-        devices: 30,
-        seed: 21,
-        time_scale: 1000.0,
-        ..Default::default()
-    };
-    let sim = ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let sim = common::sim(30, 21, 1000.0).await;
     let data = tempfile::tempdir().unwrap();
-    let console = Arc::new(
-        Console::new(
-            Store::open_in(data.path()).unwrap(),
-            // Sandbox accounts never touch the keychain; this only satisfies the constructor.
-            Arc::new(Keychain::new("ota-console-test")),
-            Arc::new(CloudConnector::default()),
-        )
-        .with_job_options(JobOptions::scaled(1000.0)),
-    );
     assert!(!sandbox_accounts(&sim.url()).await.unwrap().is_empty());
-    let accounts = ota_clouds::sandbox::attach(&console, &sim.url())
-        .await
-        .unwrap();
-    let account = accounts
-        .into_iter()
-        .find(|a| a.cloud == Cloud::Vicohome)
-        .unwrap();
-    let fleet: Value = reqwest::get(format!("{}/_sim/devices", sim.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let camera = fleet
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["cloud"] == "vicohome" && d["firmware"] != d["newest_firmware"])
-        .unwrap()["id"]
+    let camera = updatable_camera(&sim).await["id"]
         .as_str()
         .unwrap()
         .to_string();
-    patch(&sim, &camera, json!({"online": true, "battery": 90})).await;
-    console.refresh_fleet().await.unwrap();
+    let (console, accounts) = sandbox_console_scaled(&sim, data.path(), 1000.0).await;
+    let account = account_of(&accounts, Cloud::Vicohome).clone();
     Fixture {
         sim,
         console,
@@ -74,43 +42,76 @@ async fn fixture() -> Fixture {
     }
 }
 
-async fn patch(sim: &ota_sim::SimHandle, id: &str, body: Value) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/_sim/devices/{id}", sim.url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+/// Arms the fault `kind` on `target` (until cleared).
+async fn fault_on(sim: &ota_sim::SimHandle, target: &str, kind: &str) {
+    fault(sim, json!({"target": target, "kind": kind})).await;
 }
 
-async fn fault(sim: &ota_sim::SimHandle, target: &str, kind: &str) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/_sim/faults", sim.url()))
-        .json(&json!({"target": target, "kind": kind}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "fault {kind}: {}", r.status());
+/// Faults the camera's start answers with: (fault, vendor code, message, error kind).
+const REFUSALS_AT_START: [(&str, &str, &str, ErrorKind); 5] = [
+    (
+        "vico_general_error",
+        "-1",
+        "The Vicohome cloud reported a general error.",
+        ErrorKind::Retryable,
+    ),
+    (
+        "vico_invalid_params",
+        "-2",
+        "The Vicohome cloud refused the request's parameters.",
+        ErrorKind::Validation,
+    ),
+    (
+        "offline",
+        "-101",
+        "The camera is offline.",
+        ErrorKind::Offline,
+    ),
+    (
+        "vico_no_update",
+        "-102",
+        "No firmware update is available for this camera.",
+        ErrorKind::Device,
+    ),
+    (
+        "low_battery",
+        "-103",
+        "The camera's battery is too low to update.",
+        ErrorKind::Device,
+    ),
+];
+
+/// Faults during the update: (fault, vendor code, message, the job's phase).
+const FAILURES_DURING_UPDATE: [(&str, &str, &str, JobPhase); 2] = [
+    (
+        "download_fail",
+        "-10401",
+        "The camera could not download the update.",
+        JobPhase::Failed,
+    ),
+    (
+        "install_fail",
+        "-10402",
+        "The camera could not install the update.",
+        JobPhase::FailedOther,
+    ),
+];
+
+/// A fresh fixture whose camera answers with the fault `kind` (until cleared).
+async fn provoked(kind: &str) -> Fixture {
+    let f = fixture().await;
+    fault_on(&f.sim, &f.camera, kind).await;
+    f
 }
 
 /// Starts an update; a refusal comes back as the error, a failure during the update as the job's error.
 async fn run(f: &Fixture, serial: &str) -> Result<ota_core::store::JobView, ApiError> {
     let mut updates = f.console.subscribe_jobs();
     let job = start_vicohome_update(f.console.clone(), f.account.id, serial).await?;
-    let done = tokio::time::timeout(Duration::from_secs(30), async {
-        let mut last = job.clone();
-        while last.state.is_active() {
-            let v = updates.recv().await.unwrap();
-            if v.id == job.id {
-                last = v;
-            }
-        }
-        last
-    })
-    .await
-    .expect("the job ended");
-    Ok(done)
+    if !job.state.is_active() {
+        return Ok(job);
+    }
+    Ok(job_end(&mut updates, job.id, Duration::from_secs(30)).await)
 }
 
 fn assert_explained(err: &ApiError, code: &str, message: &str, kind: ErrorKind) {
@@ -125,41 +126,8 @@ fn assert_explained(err: &ApiError, code: &str, message: &str, kind: ErrorKind) 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn refusals_at_start_are_explained_and_recorded() {
-    let cases: [(&str, &str, &str, ErrorKind); 5] = [
-        (
-            "vico_general_error",
-            "-1",
-            "The Vicohome cloud reported a general error.",
-            ErrorKind::Retryable,
-        ),
-        (
-            "vico_invalid_params",
-            "-2",
-            "The Vicohome cloud refused the request's parameters.",
-            ErrorKind::Validation,
-        ),
-        (
-            "offline",
-            "-101",
-            "The camera is offline.",
-            ErrorKind::Offline,
-        ),
-        (
-            "vico_no_update",
-            "-102",
-            "No firmware update is available for this camera.",
-            ErrorKind::Device,
-        ),
-        (
-            "low_battery",
-            "-103",
-            "The camera's battery is too low to update.",
-            ErrorKind::Device,
-        ),
-    ];
-    for (kind, code, message, error_kind) in cases {
-        let f = fixture().await;
-        fault(&f.sim, &f.camera, kind).await;
+    for (kind, code, message, error_kind) in REFUSALS_AT_START {
+        let f = provoked(kind).await;
         let err = run(&f, &f.camera).await.expect_err(kind);
         assert_explained(&err, code, message, error_kind);
         // The refused job is in the history as failed, with the same explanation; nothing is left running.
@@ -190,23 +158,8 @@ async fn an_unknown_serial_is_explained() {
 async fn failures_during_the_update_keep_their_phase_and_explanation() {
     // otaStatus 4 and 5 are the seed's "Error (failure)" and "Error (another type)"; what failed is told
     // by the cloud's error code, kept as the job's vendor code.
-    let cases = [
-        (
-            "download_fail",
-            "-10401",
-            "The camera could not download the update.",
-            JobPhase::Failed,
-        ),
-        (
-            "install_fail",
-            "-10402",
-            "The camera could not install the update.",
-            JobPhase::FailedOther,
-        ),
-    ];
-    for (kind, code, message, phase) in cases {
-        let f = fixture().await;
-        fault(&f.sim, &f.camera, kind).await;
+    for (kind, code, message, phase) in FAILURES_DURING_UPDATE {
+        let f = provoked(kind).await;
         let job = run(&f, &f.camera).await.expect("the start is accepted");
         assert_eq!(job.state, JobState::Failed, "{kind}: {job:?}");
         assert_eq!(job.phase, phase);

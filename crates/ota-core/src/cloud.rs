@@ -1,5 +1,16 @@
 //! What the engine needs from a cloud, as traits. `ota-clouds` implements them with real HTTP clients;
-//! the engine (fleet refresh, jobs, campaigns) depends only on these.
+//! the engine (fleet refresh, jobs, campaigns) and the per-cloud workflows depend only on these.
+//!
+//! A [`CloudSession`] is one signed-in account; what its cloud offers beyond the device list is reached
+//! through typed accessors, each `None` for a cloud without it: [`CloudSession::vicohome`] (camera OTA),
+//! [`CloudSession::quectel`] ([`QuectelEndUserApi`], `quectel_api.rs`), [`CloudSession::onenet`]
+//! ([`OnenetDeviceApi`], `onenet_api.rs`) and [`CloudSession::fleet_updates`] (campaigns).
+
+mod onenet_api;
+mod quectel_api;
+
+pub use onenet_api::OnenetDeviceApi;
+pub use quectel_api::QuectelEndUserApi;
 
 use std::sync::Arc;
 
@@ -119,9 +130,13 @@ pub trait CloudSession: Send + Sync {
         None
     }
 
-    /// The concrete client, for adapters that use a cloud's own API beyond these traits (e.g. Quectel
-    /// upgrade plans); downcast with `downcast_ref`.
-    fn as_any(&self) -> Option<&dyn std::any::Any> {
+    /// Quectel's end-user API (upgrade plans, auto-upgrade, Bluetooth), for a Quectel account.
+    fn quectel(&self) -> Option<&dyn QuectelEndUserApi> {
+        None
+    }
+
+    /// OneNET's device-side OTA API (check, fetch, report), for a OneNET account.
+    fn onenet(&self) -> Option<&dyn OnenetDeviceApi> {
         None
     }
 }

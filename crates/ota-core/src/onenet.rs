@@ -1,6 +1,11 @@
 //! OneNET device-side OTA as the window and the CLI see it: the task a check found, a download's
 //! progress, the result codes a technician can report and the cloud's answer to a report. The wire
 //! format and the rules live in `ota-clouds::onenet`; these are the shapes that cross the IPC edge.
+//! `fetch` holds what a caller gives a package fetch (options, the pause switch).
+
+pub mod fetch;
+
+pub use fetch::{pause_switch, FetchOptions, PauseSignal, PauseSwitch};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

@@ -2,6 +2,16 @@
 //! person reads, what may be done with it, each device's answer to a batch action, the auto-upgrade switch
 //! and the Bluetooth flow. The wire format and the rules live in `ota-clouds::quectel`; these are the
 //! shapes that cross the IPC edge. Times are Unix ms.
+//!
+//! `plans` and `ble` hold what the Quectel client hands over through
+//! [`crate::cloud::QuectelEndUserApi`] (a device's plan, a batch's answers, the Bluetooth plan and report
+//! table), from which the service builds these shapes.
+
+pub mod ble;
+pub mod plans;
+
+pub use ble::{BlePlan, BleReportStatus, VerifiedPackage};
+pub use plans::{BatchOutcome, DeviceResult, PlanTarget, UpgradePlan};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

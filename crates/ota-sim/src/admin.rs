@@ -15,7 +15,7 @@
 //! Elsewhere: `POST /_sim/vicohome/firmware` (publish a Vicohome version) and `GET|DELETE /_sim/starts`
 //! (accepted update starts per device) in `publish`; Quectel plans `POST /_sim/quectel/plans` in
 //! `quectel::admin`; OneNET tasks (`/_sim/onenet/tasks`, optionally `"autonomous": true`) and products in
-//! `onenet_device::admin`.
+//! `onenet::admin`.
 //!
 //! Runs are evaluated lazily on the simulated clock, so every call that changes what a run depends on
 //! (a device patch, a fault switched on or off) first settles the world as of now.

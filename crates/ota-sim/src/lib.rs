@@ -1,7 +1,7 @@
 //! `ota-sim`: one HTTP server that plays the Vicohome, OneNET and Quectel clouds for OTA Console's
 //! sandbox and tests, over a deterministic fleet, with switchable faults and a log of every call.
 //! OneNET's device-side OTA API (check, token check, ranged download, progress, report, versions) and
-//! its `/_sim/onenet/tasks` management live in [`onenet_device`]. Served over HTTP/1.1 with title-case
+//! its `/_sim/onenet/tasks` management live in [`onenet`]. Served over HTTP/1.1 with title-case
 //! header names, as OneNET's strict embedded clients expect.
 //!
 //! The test-only admin API, under `/_sim/` (not cloud calls: no faults, no call log):
@@ -29,9 +29,7 @@ pub mod faults;
 pub mod fleet;
 mod gateway;
 pub mod log;
-mod onenet;
-pub mod onenet_auth;
-pub mod onenet_device;
+pub mod onenet;
 mod publish;
 mod quectel;
 mod splitmix;
@@ -115,7 +113,6 @@ pub fn router(config: &SimConfig) -> Result<Router, SimError> {
         .merge(vicohome::routes())
         .merge(quectel::routes())
         .merge(onenet::routes())
-        .merge(onenet_device::routes())
         .merge(admin::routes())
         .merge(publish::routes())
         .layer(axum::middleware::from_fn(admin_guard::guard))

@@ -22,7 +22,7 @@
 //!   true}`.
 //!
 //! Quectel plans and OneNET tasks have their own management endpoints (`quectel::admin`,
-//! `onenet_device::admin`).
+//! `onenet::admin`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -45,7 +45,7 @@ pub struct World {
     pub quectel: quectel::QuectelState,
     pub mint: TokenMint,
     /// OneNET upgrade tasks and packages.
-    pub onenet: crate::onenet_device::OnenetState,
+    pub onenet: crate::onenet::OnenetState,
     /// Accepted update starts per device (`GET /_sim/starts`).
     pub starts: crate::publish::StartRecord,
     /// The fleet's seed, for deterministic packages.
@@ -81,7 +81,7 @@ impl World {
             seed: config.seed,
             token_ttl_ms: config.token_ttl.as_secs_f64() * 1000.0,
         };
-        crate::onenet_device::seed_default_tasks(&mut world, config.seed);
+        crate::onenet::seed_default_tasks(&mut world, config.seed);
         crate::quectel::sandbox::seed_sandbox_plans(&mut world);
         world
     }
@@ -138,7 +138,7 @@ impl World {
             }
         }
         crate::quectel::ota::settle(self, now);
-        crate::onenet_device::settle_autonomous(self, now);
+        crate::onenet::settle_autonomous(self, now);
     }
 }
 

@@ -1,5 +1,7 @@
 //! The `ota-sim` binary: flags, the one stdout line, start-up faults.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -53,48 +55,23 @@ async fn prints_its_address_and_serves_with_startup_faults() {
     assert!(url.starts_with("http://127.0.0.1:"));
     assert!(!url.ends_with(":0"), "the port actually bound");
 
-    let devices: Vec<Value> = reqwest::get(format!("{url}/_sim/devices"))
+    let devices: Vec<Value> = common::get_json(format!("{url}/_sim/devices"))
         .await
-        .unwrap()
-        .json()
-        .await
+        .as_array()
+        .cloned()
         .unwrap();
     assert_eq!(devices.len(), 25);
-    let faults: Value = reqwest::get(format!("{url}/_sim/faults"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let faults = common::get_json(format!("{url}/_sim/faults")).await;
     assert_eq!(faults[0]["kind"], "offline");
     assert_eq!(faults[0]["target"], "*");
     assert_eq!(faults[1]["kind"], "http_429");
     assert_eq!(faults[1]["count"], 2);
-    let clock: Value = reqwest::get(format!("{url}/_sim/clock"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let clock = common::get_json(format!("{url}/_sim/clock")).await;
     assert_eq!(clock["time_scale"], 50.0);
 
     // The same fleet as the library gives for the same seed and size.
-    let sim = ota_sim::spawn(
-        ota_sim::SimConfig {
-            devices: 25,
-            seed: 7,
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let in_process: Vec<Value> = reqwest::get(format!("{}/_sim/devices", sim.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sim = common::sim(25, 7, 1.0).await;
+    let in_process = common::devices(&sim).await;
     assert_eq!(devices, in_process);
     sim.shutdown().await;
 }

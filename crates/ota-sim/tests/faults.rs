@@ -15,6 +15,12 @@ async fn list_raw(vico: &Vico) -> reqwest::Response {
     .await
 }
 
+/// Lists the cameras once under a one-shot fault of `kind` on every call.
+async fn list_under(sim: &SimHandle, vico: &Vico, kind: &str) -> reqwest::Response {
+    fault_once(sim, kind, "*").await;
+    list_raw(vico).await
+}
+
 #[tokio::test]
 async fn http_faults_and_spoiled_bodies() {
     let sim = sim(30, 42, 1.0).await;
@@ -22,30 +28,18 @@ async fn http_faults_and_spoiled_bodies() {
     let full = list_raw(&vico).await.bytes().await.unwrap();
     assert!(serde_json::from_slice::<Value>(&full).is_ok());
 
-    add_fault(&sim, json!({"target": "*", "kind": "http_429", "count": 1})).await;
-    let limited = list_raw(&vico).await;
+    let limited = list_under(&sim, &vico, "http_429").await;
     assert_eq!(limited.status(), 429);
     assert_eq!(limited.headers()["retry-after"], "1");
 
-    add_fault(&sim, json!({"target": "*", "kind": "http_5xx", "count": 1})).await;
-    assert_eq!(list_raw(&vico).await.status(), 503);
+    assert_eq!(list_under(&sim, &vico, "http_5xx").await.status(), 503);
 
-    add_fault(
-        &sim,
-        json!({"target": "*", "kind": "malformed_body", "count": 1}),
-    )
-    .await;
-    let malformed = list_raw(&vico).await;
+    let malformed = list_under(&sim, &vico, "malformed_body").await;
     assert_eq!(malformed.status(), 200);
     let body = malformed.bytes().await.unwrap();
     assert!(serde_json::from_slice::<Value>(&body).is_err(), "not JSON");
 
-    add_fault(
-        &sim,
-        json!({"target": "*", "kind": "truncated_body", "count": 1}),
-    )
-    .await;
-    let truncated = list_raw(&vico).await;
+    let truncated = list_under(&sim, &vico, "truncated_body").await;
     assert_eq!(truncated.status(), 200);
     let body = truncated.bytes().await.unwrap();
     assert_eq!(
@@ -82,11 +76,7 @@ async fn http_faults_and_spoiled_bodies() {
 async fn targeted_faults_hit_only_their_device() {
     let sim = sim(30, 42, 1.0).await;
     let vico = Vico::login(&sim).await;
-    let cams: Vec<Value> = devices(&sim)
-        .await
-        .into_iter()
-        .filter(|d| d["cloud"] == "vicohome")
-        .collect();
+    let cams: Vec<Value> = fleet_of(&sim, "vicohome").await;
     let (a, b) = (
         cams[0]["id"].as_str().unwrap(),
         cams[1]["id"].as_str().unwrap(),
@@ -209,22 +199,15 @@ async fn the_admin_api_refuses_foreign_hosts_and_non_json_posts() {
         .await
         .unwrap();
     assert_eq!(rebinding.status(), 403);
-    let form = client()
-        .post(&url)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("kind=offline")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(form.status(), 415);
-    let text = client()
-        .post(&url)
-        .header("Content-Type", "text/plain")
-        .body(r#"{"kind":"offline"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(text.status(), 415);
+    // (Content-Type, body): a state change that is not JSON.
+    for (content_type, body) in [
+        ("application/x-www-form-urlencoded", "kind=offline"),
+        ("text/plain", r#"{"kind":"offline"}"#),
+    ] {
+        let request = client().post(&url).header("Content-Type", content_type);
+        let refused = request.body(body).send().await.unwrap();
+        assert_eq!(refused.status(), 415, "{content_type}");
+    }
     let faults = send_for_json(client().get(&url)).await;
     assert_eq!(
         faults.as_array().map(Vec::len),

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use ota_sim::onenet_auth::{sign_token, SignMethod};
+use ota_sim::onenet::auth::{sign_token, SignMethod};
 use serde_json::Value;
 
 const HOUR: u64 = 3600;
@@ -44,15 +44,10 @@ async fn token_accepted_tampered_expired() {
             .filter(|d| d["cloud"] == "onenet" && d["product_key"] == product_id)
             .collect();
         assert_eq!(listed.len(), expected.len());
+        let fields =
+            "dev_id:id name manuf:manufacturer model version:firmware online battery signal";
         for (entry, device) in listed.iter().zip(&expected) {
-            assert_eq!(entry["dev_id"], device["id"]);
-            assert_eq!(entry["name"], device["name"]);
-            assert_eq!(entry["manuf"], device["manufacturer"]);
-            assert_eq!(entry["model"], device["model"]);
-            assert_eq!(entry["version"], device["firmware"]);
-            assert_eq!(entry["online"], device["online"]);
-            assert_eq!(entry["battery"], device["battery"]);
-            assert_eq!(entry["signal"], device["signal"]);
+            assert_same_fields(entry, device, fields);
         }
     }
 

@@ -9,82 +9,64 @@ use common::*;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// (Range header, status, the part served as start..=end — None for the whole file).
-type RangeCase = (Option<&'static str>, u16, Option<(u64, u64)>);
+/// (Range header, the answer: its status and the part served as start..=end — None for the whole file).
+type RangeCase = (Option<&'static str>, (u16, Option<(u64, u64)>));
+
+/// The whole file, 200.
+const WHOLE: (u16, Option<(u64, u64)>) = (200, None);
+
+/// Bytes `start..=end` of the file, 206.
+const fn part(start: u64, end: u64) -> (u16, Option<(u64, u64)>) {
+    (206, Some((start, end)))
+}
 
 const LEN: u64 = 1000;
 
 /// Every mode, example and clamping rule of the seed, for a 1000-byte file, plus the forms clients
-/// send in the wild (no `bytes=`, spaces) and malformed ones (whole file).
+/// send in the wild (no `bytes=`, spaces) and malformed ones (whole file). One line per rule, its
+/// examples side by side.
+#[rustfmt::skip]
 const RANGE_CASES: &[RangeCase] = &[
     // Mode 1, bytes={start}-: the seed's examples (with and without its spaces).
-    (Some("bytes=0-"), 200, None),
-    (Some("bytes = 0 -"), 200, None),
-    (Some("bytes=2-"), 206, Some((2, 999))),
-    (Some("bytes = 2 -"), 206, Some((2, 999))),
-    (Some("bytes=999-"), 206, Some((999, 999))),
+    (Some("bytes=0-"), WHOLE), (Some("bytes = 0 -"), WHOLE),
+    (Some("bytes=2-"), part(2, 999)), (Some("bytes = 2 -"), part(2, 999)), (Some("bytes=999-"), part(999, 999)),
     // start >= len: start = 0.
-    (Some("bytes=1000-"), 200, None),
-    (Some("bytes=5000-"), 200, None),
+    (Some("bytes=1000-"), WHOLE), (Some("bytes=5000-"), WHOLE),
     // Mode 2, bytes={start}-{end}: the seed's example.
-    (Some("bytes=0-99"), 206, Some((0, 99))),
-    (Some("bytes = 0 - 99"), 206, Some((0, 99))),
-    (Some("bytes=100-199"), 206, Some((100, 199))),
-    (Some("bytes=5-5"), 206, Some((5, 5))),
-    (Some("bytes=0-998"), 206, Some((0, 998))),
-    (Some("bytes=0-999"), 200, None),
+    (Some("bytes=0-99"), part(0, 99)), (Some("bytes = 0 - 99"), part(0, 99)), (Some("bytes=100-199"), part(100, 199)),
+    (Some("bytes=5-5"), part(5, 5)), (Some("bytes=0-998"), part(0, 998)), (Some("bytes=0-999"), WHOLE),
     // end >= len: end = len-1.
-    (Some("bytes=990-1000"), 206, Some((990, 999))),
-    (Some("bytes=990-99999"), 206, Some((990, 999))),
-    (Some("bytes=0-1000"), 200, None),
+    (Some("bytes=990-1000"), part(990, 999)), (Some("bytes=990-99999"), part(990, 999)), (Some("bytes=0-1000"), WHOLE),
     // start > end: start = 0.
-    (Some("bytes=500-100"), 206, Some((0, 100))),
-    (Some("bytes=1-0"), 206, Some((0, 0))),
+    (Some("bytes=500-100"), part(0, 100)), (Some("bytes=1-0"), part(0, 0)),
     // Both past the end: end = len-1, then start > end, so start = 0.
-    (Some("bytes=1500-2000"), 200, None),
+    (Some("bytes=1500-2000"), WHOLE),
     // Mode 3, bytes=-{n}: the seed's example (with and without its spaces).
-    (Some("bytes=-100"), 206, Some((900, 999))),
-    (Some("bytes = - 100"), 206, Some((900, 999))),
-    (Some("bytes=-1"), 206, Some((999, 999))),
-    (Some("bytes=-999"), 206, Some((1, 999))),
-    (Some("bytes=-1000"), 200, None),
+    (Some("bytes=-100"), part(900, 999)), (Some("bytes = - 100"), part(900, 999)), (Some("bytes=-1"), part(999, 999)),
+    (Some("bytes=-999"), part(1, 999)), (Some("bytes=-1000"), WHOLE),
     // n > len: the whole file.
-    (Some("bytes=-1001"), 200, None),
-    (Some("bytes=-5000"), 200, None),
+    (Some("bytes=-1001"), WHOLE), (Some("bytes=-5000"), WHOLE),
     // Without "bytes=", as OneNET's C SDK sends it; its 4096-byte chunks pass the end.
-    (Some("0-99"), 206, Some((0, 99))),
-    (Some("2-"), 206, Some((2, 999))),
-    (Some("-100"), 206, Some((900, 999))),
-    (Some("512-4095"), 206, Some((512, 999))),
-    (Some("0-4095"), 200, None),
-    (Some(" 0 - 99 "), 206, Some((0, 99))),
-    (Some("BYTES=0-99"), 206, Some((0, 99))),
+    (Some("0-99"), part(0, 99)), (Some("2-"), part(2, 999)), (Some("-100"), part(900, 999)),
+    (Some("512-4095"), part(512, 999)), (Some("0-4095"), WHOLE), (Some(" 0 - 99 "), part(0, 99)),
+    (Some("BYTES=0-99"), part(0, 99)),
     // Malformed: the whole file.
-    (Some("bytes=abc"), 200, None),
-    (Some("bytes=0x10-"), 200, None),
-    (Some("bytes=1-2,5-6"), 200, None),
-    (Some("bytes=--5"), 200, None),
-    (Some("bytes=-"), 200, None),
-    (Some("bytes="), 200, None),
-    (Some("bytes 0-99"), 200, None),
-    (Some("items=0-99"), 200, None),
-    (Some("-"), 200, None),
-    (Some("bytes=-0"), 200, None),
-    (Some(""), 200, None),
+    (Some("bytes=abc"), WHOLE), (Some("bytes=0x10-"), WHOLE), (Some("bytes=1-2,5-6"), WHOLE), (Some("bytes=--5"), WHOLE),
+    (Some("bytes=-"), WHOLE), (Some("bytes="), WHOLE), (Some("bytes 0-99"), WHOLE), (Some("items=0-99"), WHOLE),
+    (Some("-"), WHOLE), (Some("bytes=-0"), WHOLE), (Some(""), WHOLE),
     // Absent: the whole file.
-    (None, 200, None),
+    (None, WHOLE),
 ];
 
 #[tokio::test]
 async fn every_range_rule_of_the_seed() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (_sim, d) = Onenet::first_of_a_fresh_sim().await;
     let (task, token) = d.downloading("V9", LEN).await;
     let whole = d.download(&token, None).send().await.unwrap();
     let file = whole.bytes().await.unwrap().to_vec();
     assert_eq!(md5_hex(&file), task["md5"].as_str().unwrap(), "the package");
 
-    for (header, status, part) in RANGE_CASES {
+    for (header, (status, part)) in RANGE_CASES {
         let response = d.download(&token, *header).send().await.unwrap();
         assert_eq!(response.status().as_u16(), *status, "{header:?}");
         let headers = response.headers().clone();
@@ -114,15 +96,14 @@ async fn every_range_rule_of_the_seed() {
     let expected: u64 = LEN
         + RANGE_CASES
             .iter()
-            .map(|(_, _, part)| part.map_or(LEN, |(a, b)| b - a + 1))
+            .map(|(_, (_, part))| part.map_or(LEN, |(a, b)| b - a + 1))
             .sum::<u64>();
     assert_eq!(served, expected, "every byte handed out is counted once");
 }
 
 #[tokio::test]
 async fn download_errors_are_one_byte() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (sim, d) = Onenet::first_of_a_fresh_sim().await;
     let other = Onenet::nth(&sim, 1).await;
     let pending = d
         .create_task(json!({"target": "M1", "size": 100, "type": 1}))
@@ -173,8 +154,7 @@ async fn download_errors_are_one_byte() {
 
 #[tokio::test]
 async fn a_cut_download_resumes_and_every_byte_is_counted() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (sim, d) = Onenet::first_of_a_fresh_sim().await;
     let size = 4 * 1024 * 1024u64;
     let (task, token) = d.downloading("V9", size).await;
     let md5 = task["md5"].as_str().unwrap().to_string();
@@ -213,33 +193,13 @@ async fn a_cut_download_resumes_and_every_byte_is_counted() {
     assert_eq!(served().await, size / 2 + (size - resumed_at));
 
     // A response that starts past the midpoint is cut half way through itself.
-    add_fault(
-        &sim,
-        json!({"kind": "download_cut", "target": d.dev_id, "count": 1}),
-    )
-    .await;
     let before = served().await;
-    let late = d
-        .download(&token, Some("bytes=3145728-"))
-        .send()
-        .await
-        .unwrap();
-    let (part, failed) = read_body(late).await;
+    let (part, failed) = cut_download(&sim, &d, &token, "bytes=3145728-").await;
     assert!(failed && part.len() as u64 <= size / 8);
     assert_eq!(served().await - before, size / 8);
 
     // One that ends before the midpoint is served whole and leaves the fault armed.
-    add_fault(
-        &sim,
-        json!({"kind": "download_cut", "target": d.dev_id, "count": 1}),
-    )
-    .await;
-    let early = d
-        .download(&token, Some("bytes=0-4095"))
-        .send()
-        .await
-        .unwrap();
-    let (part, failed) = read_body(early).await;
+    let (part, failed) = cut_download(&sim, &d, &token, "bytes=0-4095").await;
     assert_eq!((part.len(), failed), (4096, false));
     assert_eq!(
         get_json(format!("{}/_sim/faults", sim.url()))
@@ -262,17 +222,12 @@ async fn a_cut_download_resumes_and_every_byte_is_counted() {
 
 #[tokio::test]
 async fn corrupt_and_truncated_packages() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (sim, d) = Onenet::first_of_a_fresh_sim().await;
     let size = 1024 * 1024u64;
     let (task, token) = d.downloading("V9", size).await;
     let good = send_for_bytes(d.download(&token, None)).await;
 
-    add_fault(
-        &sim,
-        json!({"kind": "corrupt_package", "target": d.dev_id, "count": 1}),
-    )
-    .await;
+    fault_once(&sim, "corrupt_package", &d.dev_id).await;
     let bad = d.download(&token, None).send().await.unwrap();
     assert_eq!(bad.status(), 200);
     let bad = bad.bytes().await.unwrap();
@@ -287,11 +242,7 @@ async fn corrupt_and_truncated_packages() {
         "count used up"
     );
 
-    add_fault(
-        &sim,
-        json!({"kind": "truncated_body", "target": d.dev_id, "count": 1}),
-    )
-    .await;
+    fault_once(&sim, "truncated_body", &d.dev_id).await;
     let short = d
         .download(&token, Some("bytes=1000-"))
         .send()
@@ -309,7 +260,45 @@ async fn corrupt_and_truncated_packages() {
     assert_eq!(&part[..], &good[1000..1000 + part.len()]);
 }
 
+/// Arms a one-shot `download_cut` on the device, then downloads `range`: (the bytes read, whether the
+/// body ended in an error).
+async fn cut_download(sim: &SimHandle, d: &Onenet, token: &str, range: &str) -> (Vec<u8>, bool) {
+    fault_once(sim, "download_cut", &d.dev_id).await;
+    let response = d.download(token, Some(range)).send().await.unwrap();
+    read_body(response).await
+}
+
 // ---- A raw HTTP/1.1 client, written like OneNET's C SDK. ----
+
+/// A GET as the C SDK writes it: the request line, `Host`, then `headers` (each a whole line).
+fn sdk_get(target: &str, headers: &[&str]) -> String {
+    let mut request = format!("GET {target} HTTP/1.1\r\nHost: ota.heclouds.com\r\n");
+    for line in headers {
+        request.push_str(line);
+        request.push_str("\r\n");
+    }
+    request + "\r\n"
+}
+
+/// A JSON POST as the C SDK writes it: lower-case names, `Content-Length:` followed by `padding`.
+fn sdk_post(target: &str, auth: &str, body: &str, padding: &str) -> String {
+    format!(
+        "POST {target} HTTP/1.1\r\nhost: ota.heclouds.com\r\nContent-Type: application/json\r\nConnection: keep-alive\r\nauthorization: {auth}\r\nContent-Length:{padding}{}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// [`exchange`], checking the head is strict HTTP/1.1 as the SDK's parser needs it.
+async fn strict_exchange(addr: std::net::SocketAddr, request: &str) -> (String, Vec<u8>) {
+    let (head, body) = exchange(addr, request).await;
+    assert_strict(&head);
+    (head, body)
+}
+
+/// The `errno` of a JSON answer.
+fn errno(answer: &[u8]) -> Value {
+    serde_json::from_slice::<Value>(answer).unwrap()["errno"].clone()
+}
 
 /// One request on a new connection; answers the head and the body (by Content-Length, or
 /// de-chunked).
@@ -402,8 +391,7 @@ fn status(head: &str) -> u16 {
 
 #[tokio::test]
 async fn an_embedded_client_speaking_raw_http_is_answered_as_onenet_does() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (sim, d) = Onenet::first_of_a_fresh_sim().await;
     let size = 10_000u64;
     let task = d
         .create_task(json!({"target": "M2", "size": size, "type": 1}))
@@ -414,27 +402,22 @@ async fn an_embedded_client_speaking_raw_http_is_answered_as_onenet_does() {
 
     // The SDK's version report: lower-case names, space-padded Content-Length.
     let body = r#"{"f_version":"M1"}"#;
-    let (head, answer) = exchange(
-        addr,
-        &format!(
-            "POST /ota/device/version?dev_id={dev} HTTP/1.1\r\nhost: ota.heclouds.com\r\nContent-Type: application/json\r\nConnection: keep-alive\r\nauthorization: {auth}\r\nContent-Length:   {}\r\n\r\n{body}",
-            body.len()
-        ),
-    )
-    .await;
-    assert_strict(&head);
-    assert_eq!(
-        serde_json::from_slice::<Value>(&answer).unwrap()["errno"],
-        0
+    let version = sdk_post(
+        &format!("/ota/device/version?dev_id={dev}"),
+        &auth,
+        body,
+        "   ",
     );
+    let (_, answer) = strict_exchange(addr, &version).await;
+    assert_eq!(errno(&answer), 0);
 
     // The check exactly as the C SDK writes it: type=1&cdn=true, no manuf/model/version.
-    let (head, answer) = exchange(
-        addr,
-        &format!("GET /ota/south/check?dev_id={dev}&type=1&cdn=true HTTP/1.1\r\nHost: ota.heclouds.com\r\nAuthorization:{auth}\r\n\r\n"),
-    )
-    .await;
-    assert_strict(&head);
+    let authorization = format!("Authorization:{auth}");
+    let check = sdk_get(
+        &format!("/ota/south/check?dev_id={dev}&type=1&cdn=true"),
+        &[&authorization],
+    );
+    let (head, answer) = strict_exchange(addr, &check).await;
     assert_eq!(status(&head), 200);
     assert!(header(&head, "Content-Length").is_some(), "{head}");
     assert!(
@@ -453,23 +436,16 @@ async fn an_embedded_client_speaking_raw_http_is_answered_as_onenet_does() {
     let mut file = Vec::new();
     let mut start = 0u64;
     while start < size {
-        let (head, answer) = exchange(
-            addr,
-            &format!("GET /ota/south/download/{token}/check?dev_id={dev} HTTP/1.1\r\nHost: ota.heclouds.com\r\nAuthorization:{auth}\r\n\r\n"),
-        )
-        .await;
-        assert_strict(&head);
-        assert_eq!(
-            serde_json::from_slice::<Value>(&answer).unwrap()["errno"],
-            0
-        );
+        let token_check = format!("/ota/south/download/{token}/check?dev_id={dev}");
+        let (_, answer) = strict_exchange(addr, &sdk_get(&token_check, &[&authorization])).await;
+        assert_eq!(errno(&answer), 0);
         let end = start + 4095;
-        let (head, chunk) = exchange(
-            addr,
-            &format!("GET /ota/south/download/{token} HTTP/1.1\r\nHost: ota.heclouds.com\r\nAuthorization:{auth}\r\nRange:{start}-{end}\r\n\r\n"),
-        )
-        .await;
-        assert_strict(&head);
+        let range = format!("Range:{start}-{end}");
+        let download = sdk_get(
+            &format!("/ota/south/download/{token}"),
+            &[&authorization, &range],
+        );
+        let (head, chunk) = strict_exchange(addr, &download).await;
         let last = end.min(size - 1);
         assert_eq!(status(&head), 206, "{head}");
         assert_eq!(
@@ -495,27 +471,16 @@ async fn an_embedded_client_speaking_raw_http_is_answered_as_onenet_does() {
         ("201", "succeeded"),
     ] {
         let body = format!("{{\"step\":{step}}}");
-        let (head, answer) = exchange(
-            addr,
-            &format!(
-                "POST /ota/south/device/download/{token}/progress?dev_id={dev} HTTP/1.1\r\nhost: ota.heclouds.com\r\nContent-Type: application/json\r\nConnection: keep-alive\r\nauthorization: {auth}\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            ),
-        )
-        .await;
-        assert_strict(&head);
-        assert_eq!(
-            serde_json::from_slice::<Value>(&answer).unwrap()["errno"],
-            0,
-            "{step}"
-        );
+        let progress = format!("/ota/south/device/download/{token}/progress?dev_id={dev}");
+        let (_, answer) = strict_exchange(addr, &sdk_post(&progress, &auth, &body, " ")).await;
+        assert_eq!(errno(&answer), 0, "{step}");
         assert_eq!(d.task(&task["task_id"]).await["state"], state, "{step}");
     }
-    let (_, answer) = exchange(
-        addr,
-        &format!("GET /ota/device/version?dev_id={dev} HTTP/1.1\r\nHost: ota.heclouds.com\r\nAuthorization:{auth}\r\n\r\n"),
-    )
-    .await;
+    let version = sdk_get(
+        &format!("/ota/device/version?dev_id={dev}"),
+        &[&authorization],
+    );
+    let (_, answer) = exchange(addr, &version).await;
     assert_eq!(
         serde_json::from_slice::<Value>(&answer).unwrap()["data"]["f_version"],
         "M2"
@@ -527,24 +492,22 @@ async fn an_embedded_client_speaking_raw_http_is_answered_as_onenet_does() {
         .await;
     let small_token = small["token"].as_str().unwrap();
     d.token_check(small_token).await;
-    let (head, chunk) = exchange(
-        addr,
-        &format!("GET /ota/south/download/{small_token} HTTP/1.1\r\nHost: ota.heclouds.com\r\nRange:0-4095\r\n\r\n"),
-    )
-    .await;
-    assert_strict(&head);
+    let whole = sdk_get(
+        &format!("/ota/south/download/{small_token}"),
+        &["Range:0-4095"],
+    );
+    let (head, chunk) = strict_exchange(addr, &whole).await;
     assert_eq!(status(&head), 200);
     assert_eq!(header(&head, "Content-Range"), None);
     assert_eq!(header(&head, "Content-Length"), Some("3000"));
     assert_eq!(md5_hex(&chunk), small["md5"].as_str().unwrap());
 
     // A download error: 200, no Content-Length, one byte.
-    let (head, body) = exchange(
-        addr,
-        "GET /ota/south/download/ota_AAAAAAAAAAAAAAAAAAAA HTTP/1.1\r\nHost: ota.heclouds.com\r\nRange:0-4095\r\n\r\n",
-    )
-    .await;
-    assert_strict(&head);
+    let unknown = sdk_get(
+        "/ota/south/download/ota_AAAAAAAAAAAAAAAAAAAA",
+        &["Range:0-4095"],
+    );
+    let (head, body) = strict_exchange(addr, &unknown).await;
     assert_eq!(status(&head), 200);
     assert_eq!(header(&head, "Content-Length"), None);
     assert_eq!(body, b"3");

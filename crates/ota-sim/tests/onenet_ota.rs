@@ -7,7 +7,7 @@ mod common;
 
 use common::onenet::*;
 use common::*;
-use ota_sim::onenet_auth::{sign_token, SignMethod};
+use ota_sim::onenet::auth::{sign_token, SignMethod};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -59,8 +59,7 @@ async fn the_check_answers_in_the_seeds_shape() {
     let seed: SeedCheck = serde_json::from_str(SEED_CHECK).unwrap();
     assert_eq!((seed.errno, seed.error.as_str()), (0, "succ"));
 
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (sim, d) = Onenet::first_of_a_fresh_sim().await;
     let made = d
         .create_task(json!({"target": "V1", "size": 22, "signal": 10, "power": 50, "retry": 0, "interval": 0}))
         .await;
@@ -128,8 +127,7 @@ async fn the_check_answers_in_the_seeds_shape() {
 
 #[tokio::test]
 async fn check_errnos() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (sim, d) = Onenet::first_of_a_fresh_sim().await;
     let auth = d.token();
     let q = |query: String| format!("/ota/south/check?{query}");
     // 2: no dev_id, a dev_id that is no number, no type or a bad one.
@@ -215,16 +213,14 @@ async fn check_errnos() {
 
 #[tokio::test]
 async fn tasking_and_the_download_tokens_two_days() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (sim, d) = Onenet::first_of_a_fresh_sim().await;
     let tasking = format!("/ota/south/tasking?dev_id={}&type=2", d.dev_id);
     d.create_task(json!({"target": "V9", "size": 64, "type": 1}))
         .await;
     let module = format!("/ota/south/tasking?dev_id={}&type=1", d.dev_id);
     assert_eq!(d.get(&module, &d.token()).await["errno"], 4, "pending");
 
-    let task = d.create_task(json!({"target": "V9", "size": 64})).await;
-    let token = task["token"].as_str().unwrap().to_string();
+    let (_, token) = d.pending("V9", 64).await;
     assert_eq!(d.get(&tasking, &d.token()).await["errno"], 4, "pending");
     let checked = d.check(&d.token()).await;
     assert_eq!(d.token_check(&token).await["errno"], 0);
@@ -262,8 +258,7 @@ async fn tasking_and_the_download_tokens_two_days() {
 
 #[tokio::test]
 async fn the_report_state_machine_and_its_errnos() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (sim, d) = Onenet::first_of_a_fresh_sim().await;
     let other = Onenet::nth(&sim, 1).await;
     let made = d.create_task(json!({"target": "V9", "size": 64})).await;
     let token = made["token"].as_str().unwrap().to_string();
@@ -358,10 +353,8 @@ async fn the_report_state_machine_and_its_errnos() {
 
 #[tokio::test]
 async fn the_sdks_progress_path() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
-    let task = d.create_task(json!({"target": "V11", "size": 64})).await;
-    let token = task["token"].as_str().unwrap().to_string();
+    let (_sim, d) = Onenet::first_of_a_fresh_sim().await;
+    let (task, token) = d.pending("V11", 64).await;
     let id = &task["task_id"];
     assert_eq!(
         d.progress(&token, r#"{"step":10}"#).await["errno"],
@@ -411,8 +404,7 @@ async fn the_sdks_progress_path() {
 
 #[tokio::test]
 async fn device_versions() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (_sim, d) = Onenet::first_of_a_fresh_sim().await;
     let version = format!("/ota/device/version?dev_id={}", d.dev_id);
     let read = d.get(&version, &d.token()).await;
     assert_eq!(read["errno"], 0);
@@ -483,8 +475,7 @@ async fn device_versions() {
 
 #[tokio::test]
 async fn tampered_expired_or_missing_tokens_get_errno_1_everywhere() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (_sim, d) = Onenet::first_of_a_fresh_sim().await;
     let (_, token) = d.downloading("V9", 64).await;
     let good = d.token();
     let tampered = good.replace("method=sha1", "method=md5");
@@ -602,8 +593,7 @@ async fn task_count_with_state(d: &Onenet, state: &str) -> usize {
 
 #[tokio::test]
 async fn management_endpoints() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (sim, d) = Onenet::first_of_a_fresh_sim().await;
     let tasks = d.url("/_sim/onenet/tasks");
 
     let accounts = get_json(d.url("/_sim/accounts")).await;
@@ -773,11 +763,7 @@ async fn the_sandbox_has_a_task_for_every_device_behind() {
     let sim = sim(120, 42, 1.0).await;
     let tasks = get_json(format!("{}/_sim/onenet/tasks", sim.url())).await;
     let tasks = tasks.as_array().unwrap();
-    let onenet: Vec<Value> = devices(&sim)
-        .await
-        .into_iter()
-        .filter(|d| d["cloud"] == "onenet")
-        .collect();
+    let onenet: Vec<Value> = fleet_of(&sim, "onenet").await;
     let behind: Vec<&Value> = onenet
         .iter()
         .filter(|d| d["firmware"] != d["newest_firmware"])
@@ -806,16 +792,7 @@ async fn the_sandbox_has_a_task_for_every_device_behind() {
     }
 
     // The same seed gives the same tasks and packages (tokens are random).
-    let twin = ota_sim::spawn(
-        SimConfig {
-            devices: 120,
-            seed: 42,
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let twin = common::sim(120, 42, 1.0).await;
     let twin_tasks = get_json(format!("{}/_sim/onenet/tasks", twin.url())).await;
     let shape = |t: &Value| {
         (
@@ -867,8 +844,7 @@ async fn the_sandbox_has_a_task_for_every_device_behind() {
 
 #[tokio::test]
 async fn faults_reach_device_side_calls_and_every_call_is_logged() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (sim, d) = Onenet::first_of_a_fresh_sim().await;
     let (_, token) = d.downloading("V9", 64).await;
     client()
         .delete(format!("{}/_sim/log", sim.url()))
@@ -886,49 +862,25 @@ async fn faults_reach_device_side_calls_and_every_call_is_logged() {
         async move { request.send().await.unwrap() }
     };
 
-    add_fault(
-        &sim,
-        json!({"kind": "http_429", "target": d.dev_id, "count": 1}),
-    )
-    .await;
+    fault_once(&sim, "http_429", &d.dev_id).await;
     let limited = raw(check.clone()).await;
     assert_eq!(limited.status(), 429);
     assert_eq!(limited.headers()["retry-after"], "1");
-    add_fault(
-        &sim,
-        json!({"kind": "http_5xx", "target": d.dev_id, "count": 1}),
-    )
-    .await;
+    fault_once(&sim, "http_5xx", &d.dev_id).await;
     assert_eq!(raw(check.clone()).await.status(), 503);
-    add_fault(
-        &sim,
-        json!({"kind": "malformed_body", "target": d.dev_id, "count": 1}),
-    )
-    .await;
+    fault_once(&sim, "malformed_body", &d.dev_id).await;
     let malformed = raw(check.clone()).await.bytes().await.unwrap();
     assert!(serde_json::from_slice::<Value>(&malformed).is_err());
-    add_fault(
-        &sim,
-        json!({"kind": "truncated_body", "target": d.dev_id, "count": 1}),
-    )
-    .await;
+    fault_once(&sim, "truncated_body", &d.dev_id).await;
     let truncated = raw(check.clone()).await.bytes().await.unwrap();
     assert!(serde_json::from_slice::<Value>(&truncated).is_err());
     // Another device's faults do not reach this one.
-    add_fault(
-        &sim,
-        json!({"kind": "http_5xx", "target": "123", "count": 1}),
-    )
-    .await;
+    fault_once(&sim, "http_5xx", "123").await;
     assert_eq!(raw(check.clone()).await.status(), 200);
     clear_faults(&sim).await;
 
     // The download gets 429/503 too, targeted by the token's device even without dev_id.
-    add_fault(
-        &sim,
-        json!({"kind": "http_5xx", "target": d.dev_id, "count": 1}),
-    )
-    .await;
+    fault_once(&sim, "http_5xx", &d.dev_id).await;
     let bare = format!("/ota/south/download/{token}");
     assert_eq!(raw(bare.clone()).await.status(), 503);
     assert_eq!(raw(bare.clone()).await.status(), 200);

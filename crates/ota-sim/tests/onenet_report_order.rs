@@ -20,13 +20,20 @@ fn result(code: u16) -> String {
     format!(r#"{{"result":{code}}}"#)
 }
 
+/// Each of these results, reported now, is refused as out of order (errno 21).
+async fn assert_reports_refused(d: &Onenet, token: &str, codes: &[u16]) {
+    for code in codes {
+        assert_eq!(d.report(token, &result(*code)).await["errno"], 21, "{code}");
+    }
+}
+
 #[tokio::test]
 async fn a_2xx_while_downloading_is_refused_and_changes_nothing() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (_sim, d) = Onenet::first_of_a_fresh_sim().await;
     let (task, token) = d.downloading("V9", 64).await;
-    for code in [201, 202, 204, 205, 206, 208] {
-        assert_eq!(d.report(&token, &result(code)).await["errno"], 21, "{code}");
+    let upgrade_results = [201, 202, 204, 205, 206, 208];
+    assert_reports_refused(&d, &token, &upgrade_results).await;
+    for code in upgrade_results {
         let step = format!(r#"{{"step":{code}}}"#);
         assert_eq!(d.progress(&token, &step).await["errno"], 21, "step {code}");
     }
@@ -42,13 +49,9 @@ async fn a_2xx_while_downloading_is_refused_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_1xx_while_pending_is_refused_and_the_task_stays_pending() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
-    let task = d.create_task(json!({"target": "V9", "size": 64})).await;
-    let token = task["token"].as_str().unwrap().to_string();
-    for code in [101, 102, 104, 107, 201, 205] {
-        assert_eq!(d.report(&token, &result(code)).await["errno"], 21, "{code}");
-    }
+    let (_sim, d) = Onenet::first_of_a_fresh_sim().await;
+    let (task, token) = d.pending("V9", 64).await;
+    assert_reports_refused(&d, &token, &[101, 102, 104, 107, 201, 205]).await;
     assert_eq!(state_of(&d, &task).await, ("pending".into(), Value::Null));
     // The device's check still finds it: nothing was spoilt.
     assert_eq!(d.check(&d.token()).await["data"]["token"], token.as_str());
@@ -56,16 +59,13 @@ async fn a_1xx_while_pending_is_refused_and_the_task_stays_pending() {
 
 #[tokio::test]
 async fn the_download_is_reported_once_and_before_the_upgrade() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (_sim, d) = Onenet::first_of_a_fresh_sim().await;
 
     // 101 → upgrading; then no second 1xx, neither a repeat nor a failure.
     let (task, token) = d.downloading("V9", 64).await;
     assert_eq!(d.report(&token, &result(101)).await["errno"], 0);
     assert_eq!(state_of(&d, &task).await, ("upgrading".into(), json!(101)));
-    for code in [101, 104, 107] {
-        assert_eq!(d.report(&token, &result(code)).await["errno"], 21, "{code}");
-    }
+    assert_reports_refused(&d, &token, &[101, 104, 107]).await;
     assert_eq!(d.report(&token, &result(205)).await["errno"], 0);
     assert_eq!(state_of(&d, &task).await, ("failed".into(), json!(205)));
 
@@ -94,11 +94,8 @@ async fn the_download_is_reported_once_and_before_the_upgrade() {
 #[tokio::test]
 async fn an_autonomous_device_reports_its_download_before_it_upgrades() {
     let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
-    patch_device(&sim, &d.dev_id, json!({"online": true})).await;
-    let task = d
-        .create_task(json!({"target": "V9", "size": 64, "autonomous": true}))
-        .await;
+    let d = Onenet::first_online(&sim).await;
+    let task = d.autonomous_task("V9", 64).await;
     let token = task["token"].as_str().unwrap().to_string();
     // Past the 2 s download, inside the 10 s upgrade.
     advance(&sim, 4_000).await;
@@ -114,8 +111,7 @@ async fn an_autonomous_device_reports_its_download_before_it_upgrades() {
 
 #[tokio::test]
 async fn json_bodies_need_content_type_application_json() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (_sim, d) = Onenet::first_of_a_fresh_sim().await;
     let (task, token) = d.downloading("V9", 64).await;
     let dev = &d.dev_id;
     let report = format!("/ota/south/report?dev_id={dev}&token={token}");
@@ -166,8 +162,7 @@ async fn json_bodies_need_content_type_application_json() {
 
 #[tokio::test]
 async fn gets_carry_no_body_and_need_no_content_type() {
-    let sim = sim(60, 42, 1.0).await;
-    let d = Onenet::first(&sim).await;
+    let (_sim, d) = Onenet::first_of_a_fresh_sim().await;
     let task = d.create_task(json!({"target": "V9", "size": 64})).await;
     let token = task["token"].as_str().unwrap();
     let dev = &d.dev_id;

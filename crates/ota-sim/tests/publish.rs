@@ -163,10 +163,8 @@ async fn publishing_2_0_0_to_cg1_offers_it_to_a_cg1_camera_and_otastart_installs
 
 #[tokio::test]
 async fn publishing_to_every_model_leaves_a_running_update_on_its_target() {
-    let sim = sim(60, 24, 1.0).await;
-    let camera = updatable_camera(&sim).await;
+    let (sim, camera, vico) = camera_session(60, 24, 1.0).await;
     let serial = camera["id"].as_str().unwrap();
-    let vico = Vico::login(&sim).await;
     let first_target = camera["newest_firmware"].as_str().unwrap().to_string();
     assert_eq!(vico.start(serial).await["result"], 0);
     advance(&sim, 3_000).await;
@@ -175,11 +173,7 @@ async fn publishing_to_every_model_leaves_a_running_update_on_its_target() {
     let published = publish(&sim, json!({"version": "30.1.0-rc_1"})).await;
     assert_eq!(published.status(), 201);
     let published: Value = published.json().await.unwrap();
-    let cameras: Vec<Value> = devices(&sim)
-        .await
-        .into_iter()
-        .filter(|d| d["cloud"] == "vicohome")
-        .collect();
+    let cameras: Vec<Value> = fleet_of(&sim, "vicohome").await;
     let mut models: Vec<&str> = cameras
         .iter()
         .map(|d| d["model"].as_str().unwrap())
@@ -278,9 +272,10 @@ async fn quectel_confirmations_that_start_an_upgrade_are_counted() {
     let (p_now, _) = plan_for(&sim, now_dev).await;
     let (p_appoint, wall) = plan_for(&sim, appoint_dev).await;
     let (p_cancel, _) = plan_for(&sim, cancel_dev).await;
-    add_fault(
+    fault_once(
         &sim,
-        json!({"kind": "quectel_upgrade_fail", "target": now_dev["id"], "count": 1}),
+        "quectel_upgrade_fail",
+        now_dev["id"].as_str().unwrap(),
     )
     .await;
 
@@ -378,11 +373,8 @@ async fn task_action(sim: &SimHandle, id: &Value, action: &str) -> reqwest::Resp
 #[tokio::test]
 async fn an_autonomous_onenet_task_runs_on_the_device_to_its_target() {
     let sim = sim(30, 22, 1.0).await;
-    let device = Onenet::first(&sim).await;
-    patch_device(&sim, &device.dev_id, json!({"online": true})).await;
-    let task = device
-        .create_task(json!({"target": "V77", "size": 1_048_576, "autonomous": true}))
-        .await;
+    let device = Onenet::first_online(&sim).await;
+    let task = device.autonomous_task("V77", 1_048_576).await;
     assert_eq!(task["autonomous"], true);
     assert_eq!(task["id"], task["task_id"]);
     assert_eq!(task["target"], "V77");
@@ -425,12 +417,9 @@ async fn an_autonomous_onenet_task_runs_on_the_device_to_its_target() {
 #[tokio::test]
 async fn an_autonomous_task_looked_at_late_finished_on_time_and_other_tasks_wait_for_the_device() {
     let sim = sim(30, 26, 1.0).await;
-    let device = Onenet::first(&sim).await;
-    patch_device(&sim, &device.dev_id, json!({"online": true})).await;
+    let device = Onenet::first_online(&sim).await;
     // 3 MiB: 3 s of download, 10 s of upgrade, nobody looking in between.
-    let task = device
-        .create_task(json!({"target": "V90", "size": 3 * 1_048_576, "autonomous": true}))
-        .await;
+    let task = device.autonomous_task("V90", 3 * 1_048_576).await;
     advance(&sim, 600_000).await;
     let done = device.task(&task["task_id"]).await;
     assert_eq!(done["state"], "succeeded", "{done}");
@@ -456,11 +445,7 @@ async fn faults_fail_autonomous_tasks_and_an_offline_device_holds_its_task() {
     let offline = Onenet::nth(&sim, 1).await;
     patch_device(&sim, &failing.dev_id, json!({"online": true})).await;
     let before = fleet_device(&sim, &failing.dev_id).await["firmware"].clone();
-    add_fault(
-        &sim,
-        json!({"kind": "install_fail", "target": failing.dev_id, "count": 1}),
-    )
-    .await;
+    fault_once(&sim, "install_fail", &failing.dev_id).await;
     let doomed = failing
         .create_task(json!({"target": "V78", "size": 1024, "autonomous": true}))
         .await;
@@ -527,9 +512,7 @@ async fn download_fail_stops_an_autonomous_download_and_the_offline_fault_holds_
     assert!(failed["progress"].as_u64().unwrap() < 15, "{failed}");
 
     // The offline fault holds a task where it is, mid-download, until it is cleared.
-    let task = paused
-        .create_task(json!({"target": "V81", "size": 4 * 1_048_576, "autonomous": true}))
-        .await;
+    let task = paused.autonomous_task("V81", 4 * 1_048_576).await;
     let id = task["task_id"].clone();
     advance(&sim, 2_000).await;
     let midway = paused.task(&id).await;
@@ -556,12 +539,9 @@ async fn download_fail_stops_an_autonomous_download_and_the_offline_fault_holds_
 #[tokio::test]
 async fn pausing_holds_an_autonomous_task_and_cancelling_stops_it() {
     let sim = sim(40, 28, 1.0).await;
-    let device = Onenet::first(&sim).await;
-    patch_device(&sim, &device.dev_id, json!({"online": true})).await;
+    let device = Onenet::first_online(&sim).await;
     let before = fleet_device(&sim, &device.dev_id).await["firmware"].clone();
-    let task = device
-        .create_task(json!({"target": "V82", "size": 8 * 1_048_576, "autonomous": true}))
-        .await;
+    let task = device.autonomous_task("V82", 8 * 1_048_576).await;
     let id = task["task_id"].clone();
     advance(&sim, 2_000).await;
     let paused = task_action(&sim, &id, "pause").await;

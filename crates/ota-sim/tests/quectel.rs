@@ -49,11 +49,7 @@ async fn sign_in_refresh_and_page_through_devices() {
     let wrong = login_with(&sim, &[("email", &email), ("pwd", "wrong")]).await;
     assert_eq!(wrong["code"], 401, "{wrong}");
 
-    let quectel: Vec<Value> = devices(&sim)
-        .await
-        .into_iter()
-        .filter(|d| d["cloud"] == "quectel")
-        .collect();
+    let quectel: Vec<Value> = fleet_of(&sim, "quectel").await;
     assert_eq!(quectel.len(), 30);
     let mut listed = Vec::new();
     for number in 1..=4 {
@@ -69,13 +65,10 @@ async fn sign_in_refresh_and_page_through_devices() {
         30,
         "pages are 1-based and cover everything once"
     );
+    let fields = "deviceKey:id productKey:product_key deviceName:name productName:model \
+        deviceType:transport firmwareVersion:firmware";
     for (entry, device) in listed.iter().zip(&quectel) {
-        assert_eq!(entry["deviceKey"], device["id"]);
-        assert_eq!(entry["productKey"], device["product_key"]);
-        assert_eq!(entry["deviceName"], device["name"]);
-        assert_eq!(entry["productName"], device["model"]);
-        assert_eq!(entry["deviceType"], device["transport"]);
-        assert_eq!(entry["firmwareVersion"], device["firmware"]);
+        assert_same_fields(entry, device, fields);
         assert_eq!(
             entry["onlineStatus"],
             if device["online"] == true { 1 } else { 0 }
@@ -224,21 +217,13 @@ async fn ota_endpoints_take_only_their_documented_parameter_names_and_encoding()
             (pk, dk),
         ),
     ] {
-        let wrong = get_with(
-            &sim,
-            &token,
-            path,
-            &[(other.0, device.0), (other.1, device.1)],
-        )
-        .await;
+        // The device named with these two parameter names.
+        let naming = |(product, device_key): (&'static str, &'static str)| {
+            [(product, device.0), (device_key, device.1)]
+        };
+        let wrong = get_with(&sim, &token, path, &naming(other)).await;
         assert_parameter_error(&wrong, path);
-        let right = get_with(
-            &sim,
-            &token,
-            path,
-            &[(documented.0, device.0), (documented.1, device.1)],
-        )
-        .await;
+        let right = get_with(&sim, &token, path, &naming(documented)).await;
         assert_eq!(right["code"], 200, "{path}: {right}");
     }
 

@@ -29,12 +29,16 @@ async fn poll_until(vico: &Vico, serial: &str, done: impl Fn(&Value) -> bool) ->
     }
 }
 
+/// Starts the update (the start is accepted) and polls until an answer carries an error; every answer.
+async fn started_until_error(vico: &Vico, serial: &str) -> Vec<Value> {
+    assert_eq!(vico.start(serial).await["result"], 0);
+    poll_until(vico, serial, |a| a["result"] != 0).await
+}
+
 #[tokio::test]
 async fn full_ota_walk_at_time_scale_1000() {
-    let sim = sim(40, 42, 1000.0).await;
-    let cam = updatable_camera(&sim).await;
+    let (sim, cam, vico) = camera_session(40, 42, 1000.0).await;
     let serial = cam["id"].as_str().unwrap();
-    let vico = Vico::login(&sim).await;
 
     let before = vico.list().await;
     let listed = before.iter().find(|d| d["serialNumber"] == serial).unwrap();
@@ -93,10 +97,8 @@ async fn full_ota_walk_at_time_scale_1000() {
 
 #[tokio::test]
 async fn every_phase_step_by_step_with_the_clock() {
-    let sim = sim(40, 42, 1.0).await;
-    let cam = updatable_camera(&sim).await;
+    let (sim, cam, vico) = camera_session(40, 42, 1.0).await;
     let serial = cam["id"].as_str().unwrap();
-    let vico = Vico::login(&sim).await;
     let single = vico.select(serial).await;
     assert_eq!(single["data"]["firmwareStatus"], 1, "update available");
 
@@ -124,10 +126,8 @@ async fn every_phase_step_by_step_with_the_clock() {
 
 #[tokio::test]
 async fn a_second_start_is_idempotent_and_the_log_counts_starts() {
-    let sim = sim(40, 42, 1.0).await;
-    let cam = updatable_camera(&sim).await;
+    let (sim, cam, vico) = camera_session(40, 42, 1.0).await;
     let serial = cam["id"].as_str().unwrap();
-    let vico = Vico::login(&sim).await;
     client()
         .delete(format!("{}/_sim/log", sim.url()))
         .send()
@@ -164,10 +164,8 @@ fn start_body(serial: &str) -> Value {
 
 #[tokio::test]
 async fn only_the_documented_form_of_each_endpoint_is_accepted() {
-    let sim = sim(40, 42, 1.0).await;
-    let cam = updatable_camera(&sim).await;
+    let (sim, cam, vico) = camera_session(40, 42, 1.0).await;
     let serial = cam["id"].as_str().unwrap();
-    let vico = Vico::login(&sim).await;
     let url = |p: &str| format!("{}{p}", sim.url());
     client().delete(url("/_sim/log")).send().await.unwrap();
 
@@ -332,9 +330,7 @@ async fn tokens_expire_after_their_ttl_of_simulated_time() {
 
 #[tokio::test]
 async fn parameter_device_and_update_codes() {
-    let sim = sim(40, 42, 1.0).await;
-    let vico = Vico::login(&sim).await;
-    let cam = updatable_camera(&sim).await;
+    let (sim, cam, vico) = camera_session(40, 42, 1.0).await;
     let serial = cam["id"].as_str().unwrap();
 
     // -2: no or blank serial number, or a body that is no JSON.
@@ -460,14 +456,11 @@ async fn parameter_device_and_update_codes() {
 
 #[tokio::test]
 async fn download_failure_then_retry() {
-    let sim = sim(40, 42, 1000.0).await;
-    let cam = updatable_camera(&sim).await;
+    let (sim, cam, vico) = camera_session(40, 42, 1000.0).await;
     let serial = cam["id"].as_str().unwrap();
-    let vico = Vico::login(&sim).await;
     add_fault(&sim, json!({"target": serial, "kind": "download_fail"})).await;
 
-    assert_eq!(vico.start(serial).await["result"], 0);
-    let seen = poll_until(&vico, serial, |a| a["result"] != 0).await;
+    let seen = started_until_error(&vico, serial).await;
     let failed = seen.last().unwrap();
     assert_eq!(failed["result"], -10401, "{failed}");
     assert_eq!(failed["msg"], "Update download failed");
@@ -484,14 +477,8 @@ async fn download_failure_then_retry() {
         .all(|a| a["data"]["otaStatus"].as_u64() <= Some(1) || a["result"] != 0));
 
     // Still failing while the fault is on; after clearing, the retry walks to the end.
-    assert_eq!(vico.start(serial).await["result"], 0);
-    assert_eq!(
-        poll_until(&vico, serial, |a| a["result"] != 0)
-            .await
-            .last()
-            .unwrap()["result"],
-        -10401
-    );
+    let again = started_until_error(&vico, serial).await;
+    assert_eq!(again.last().unwrap()["result"], -10401);
     clear_faults(&sim).await;
     assert_eq!(vico.start(serial).await["result"], 0);
     let done = poll_until(&vico, serial, |a| {
@@ -508,18 +495,15 @@ async fn download_failure_then_retry() {
 
 #[tokio::test]
 async fn install_failure() {
-    let sim = sim(40, 42, 1000.0).await;
-    let cam = updatable_camera(&sim).await;
+    let (sim, cam, vico) = camera_session(40, 42, 1000.0).await;
     let serial = cam["id"].as_str().unwrap();
-    let vico = Vico::login(&sim).await;
     add_fault(
         &sim,
         json!({"target": "*", "kind": "install_fail", "count": 1}),
     )
     .await;
 
-    assert_eq!(vico.start(serial).await["result"], 0);
-    let seen = poll_until(&vico, serial, |a| a["result"] != 0).await;
+    let seen = started_until_error(&vico, serial).await;
     let failed = seen.last().unwrap();
     assert_eq!(failed["result"], -10402, "{failed}");
     assert_eq!(failed["msg"], "Update installation failed");

@@ -2,7 +2,7 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use ota_core::{ApiError, Cloud, NewAccount, Secret};
+use ota_app::{ApiError, Cloud, NewAccount, Secret};
 
 use crate::context::Context;
 use crate::output::print_json;
@@ -79,7 +79,7 @@ pub async fn run(ctx: &Context, cmd: AccountsCommand) -> Result<ExitCode, ApiErr
                 allow_http,
             };
             // Check the form before asking for a secret, so a wrong URL is not found after typing it.
-            ota_core::net::validate_account_url(new.cloud, &new.base_url, new.allow_http)?;
+            ctx.app.check_new_account(&new)?;
             let secret = read_secret()?;
             if !no_verify {
                 eprintln!(
@@ -88,7 +88,7 @@ pub async fn run(ctx: &Context, cmd: AccountsCommand) -> Result<ExitCode, ApiErr
                     new.base_url.trim()
                 );
             }
-            let added = ctx.console.add_account(&new, secret, !no_verify).await?;
+            let added = ctx.app.add_account(&new, secret, !no_verify).await?;
             let account = added.account;
             if let Some(verification) = added.verification {
                 eprintln!("{verification}");
@@ -108,7 +108,7 @@ pub async fn run(ctx: &Context, cmd: AccountsCommand) -> Result<ExitCode, ApiErr
             }
         }
         AccountsCommand::List { json } => {
-            let accounts = ctx.console.accounts()?;
+            let accounts = ctx.app.accounts()?;
             if json {
                 print_json(&accounts)?;
             } else {
@@ -126,7 +126,7 @@ pub async fn run(ctx: &Context, cmd: AccountsCommand) -> Result<ExitCode, ApiErr
             }
         }
         AccountsCommand::Remove { name } => {
-            let account = ctx.console.remove_account(&name)?;
+            let account = ctx.app.remove_account(&name)?;
             eprintln!("Removed “{}” and its keychain entries.", account.name);
         }
     }

@@ -3,9 +3,8 @@
 use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
-use ota_core::audit_export::{self, AuditFormat};
-use ota_core::store::AuditQuery;
-use ota_core::{ApiError, Cloud};
+use ota_app::audit::{AuditFormat, AuditQuery};
+use ota_app::{ApiError, Cloud};
 
 use crate::context::Context;
 
@@ -70,7 +69,7 @@ impl Filters {
     }
 }
 
-pub fn run(ctx: &Context, cmd: AuditCommand) -> Result<ExitCode, ApiError> {
+pub async fn run(ctx: &Context, cmd: AuditCommand) -> Result<ExitCode, ApiError> {
     let AuditCommand::Export {
         format,
         output,
@@ -80,15 +79,15 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> Result<ExitCode, ApiError> {
         Format::Csv => AuditFormat::Csv,
         Format::Json => AuditFormat::Json,
     };
-    let (text, count) = audit_export::export(&ctx.console, &filters.query(), format)?;
     match output {
         Some(path) => {
-            std::fs::write(&path, text).map_err(|e| {
-                ApiError::validation(format!("Cannot write {}: {e}.", path.display()))
-            })?;
-            eprintln!("{count} entries written to {}", path.display());
+            let written = ctx
+                .app
+                .audit_export_to(&filters.query(), format, path)
+                .await?;
+            eprintln!("{} entries written to {}", written.count, written.path);
         }
-        None => print!("{text}"),
+        None => print!("{}", ctx.app.audit_export(&filters.query(), format)?.0),
     }
     Ok(ExitCode::SUCCESS)
 }

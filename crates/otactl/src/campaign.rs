@@ -3,22 +3,19 @@
 //! foreground until it ends or pauses; killed, the next `start` continues it where it stopped. While
 //! another process runs the campaign (holds its lease), they follow it and say who runs it, and take it over
 //! when that runner ends or its lease expires. While the window has the data folder open, they follow a
-//! running campaign but set none running (`ota_core::folder_lock`).
+//! running campaign but set none running (`ota_app::startup::folder_lock`).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Subcommand;
-use ota_core::campaign::model::{
-    CampaignDashboard, CampaignLease, CampaignSettings, CampaignState, CampaignTargets,
-    CampaignView, DeviceKey, MaintenanceWindow, NewCampaign, Preflight, RetryPolicy,
-    ThresholdAction,
+use ota_app::campaigns::{
+    CampaignDashboard, CampaignLease, CampaignSettings, CampaignStart, CampaignState, CampaignView,
+    MaintenanceWindow, NewCampaign, Preflight, RetryPolicy, TargetSpec, ThresholdAction,
 };
-use ota_core::campaign::{self, runner};
-use ota_core::folder_lock::{self, CliWork};
-use ota_core::{ApiError, Cloud, DeviceQuery, ErrorKind, StatusFilter};
+use ota_app::{ApiError, Cloud, DeviceQuery, ErrorKind, StatusFilter};
 
-use crate::context::Context;
+use crate::context::{tell, Context};
 use crate::output::{print_json, print_json_line};
 
 #[derive(Debug, clap::Args)]
@@ -148,49 +145,22 @@ fn parse_hhmm(raw: &str) -> Result<u16, ApiError> {
 }
 
 async fn new_campaign(ctx: &Context, name: String, spec: Spec) -> Result<NewCampaign, ApiError> {
-    ctx.ensure_fleet_cached(spec.cloud).await?;
-    let targets = if spec.devices.is_empty() {
-        CampaignTargets::Filter {
-            query: DeviceQuery {
-                search: spec.search,
-                cloud: spec.cloud,
-                status: if spec.online {
-                    StatusFilter::Online
-                } else {
-                    StatusFilter::All
-                },
-                ..Default::default()
+    let spec_targets = if spec.devices.is_empty() {
+        TargetSpec::Filter(DeviceQuery {
+            search: spec.search,
+            cloud: spec.cloud,
+            status: if spec.online {
+                StatusFilter::Online
+            } else {
+                StatusFilter::All
             },
-        }
+            ..Default::default()
+        })
     } else {
-        let mut keys = Vec::new();
-        for id in &spec.devices {
-            let id = id.trim();
-            let found = ctx
-                .console
-                .store()
-                .find_device_any(id)?
-                .into_iter()
-                .filter(|d| ctx.scope.iter().any(|a| a.id == d.account_id))
-                .collect::<Vec<_>>();
-            match found.as_slice() {
-                [one] => keys.push(DeviceKey {
-                    account_id: one.account_id,
-                    device_id: one.id.clone(),
-                }),
-                [] => {
-                    return Err(ApiError::not_found(format!("No cached device {id}."))
-                        .with_hint("`otactl devices list` refreshes and lists the fleet."))
-                }
-                _ => {
-                    return Err(ApiError::validation(format!(
-                        "Several accounts list {id}: name one with --account."
-                    )))
-                }
-            }
-        }
-        CampaignTargets::Devices { devices: keys }
+        TargetSpec::Ids(spec.devices)
     };
+    let (targets, notices) = ctx.app.campaign_targets(spec_targets, spec.cloud).await?;
+    tell(&notices);
     let window = match spec.window {
         None => None,
         Some(raw) => {
@@ -351,14 +321,15 @@ fn runner_notice(id: i64, lease: &CampaignLease, followed_before: bool) -> Optio
 /// Runs the campaign here until it stops, printing progress every second. While another process runs it,
 /// this one follows, says who runs it, and takes over when that runner ends or stops renewing its lease.
 async fn follow(ctx: &Context, id: i64, json: bool) -> Result<ExitCode, ApiError> {
-    let console = ctx.console.clone();
-    let handle = tokio::spawn(runner::run(console.clone(), id));
+    let app = ctx.app.clone();
+    let handle = tokio::spawn(async move { app.run_campaign(id).await });
+    let app = &ctx.app;
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     let mut last = String::new();
     let mut runner_seen: Option<String> = None;
     while !handle.is_finished() {
         ticker.tick().await;
-        if let Some(lease) = campaign::run_by(&console, id)? {
+        if let Some(lease) = app.campaign_run_by(id)? {
             if runner_seen.as_deref() != Some(lease.holder.as_str()) {
                 if let Some(notice) = runner_notice(id, &lease, runner_seen.is_some()) {
                     // JSON lines stay on stdout alone.
@@ -371,7 +342,7 @@ async fn follow(ctx: &Context, id: i64, json: bool) -> Result<ExitCode, ApiError
                 runner_seen = Some(lease.holder);
             }
         }
-        let view = console.store().campaign_view(id)?;
+        let view = app.campaign(id)?;
         if json {
             print_json_line(&view)?;
         } else {
@@ -385,44 +356,28 @@ async fn follow(ctx: &Context, id: i64, json: bool) -> Result<ExitCode, ApiError
     let view = handle
         .await
         .map_err(|e| ApiError::internal(format!("the campaign runner stopped: {e}")))??;
-    let dashboard = campaign::dashboard(&console, id)?;
-    if json {
-        print_json_line(&dashboard)?;
-    } else {
-        print_dashboard(&dashboard);
-    }
+    print_end(app.campaign_dashboard(id)?, json)?;
     Ok(match view.state {
         CampaignState::Completed | CampaignState::Paused => ExitCode::SUCCESS,
         _ => crate::output::partial(),
     })
 }
 
-/// A start or resume that found the campaign already running (another process started it a moment ago)
-/// is no failure: this process follows it.
-fn run_unless_running(
-    console: &ota_core::Console,
-    id: i64,
-    changed: Result<CampaignView, ApiError>,
-) -> Result<(), ApiError> {
-    match changed {
-        Err(err) if err.code == ErrorKind::Conflict => {
-            let now = console.store().campaign_header(id)?;
-            if now.state == CampaignState::Running {
-                Ok(())
-            } else {
-                Err(err)
-            }
-        }
-        other => other.map(|_| ()),
+fn print_end(dashboard: CampaignDashboard, json: bool) -> Result<(), ApiError> {
+    if json {
+        print_json_line(&dashboard)
+    } else {
+        print_dashboard(&dashboard);
+        Ok(())
     }
 }
 
 pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiError> {
-    let console = &ctx.console;
+    let app = &ctx.app;
     match cmd {
         CampaignCommand::Preflight { spec, json } => {
             let new = new_campaign(ctx, String::new(), spec).await?;
-            let p = campaign::preflight(console, &new)?;
+            let p = app.campaign_preflight(&new)?;
             if json {
                 print_json(&p)?;
             } else {
@@ -431,8 +386,8 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
         }
         CampaignCommand::Create { name, spec, json } => {
             let new = new_campaign(ctx, name, spec).await?;
-            let p = campaign::preflight(console, &new)?;
-            let view = campaign::create(console, &new)?;
+            let p = app.campaign_preflight(&new)?;
+            let view = app.create_campaign(&new)?;
             if json {
                 print_json(&view)?;
             } else {
@@ -440,51 +395,35 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
                 println!("created {}", summary_line(&view));
             }
         }
-        CampaignCommand::Start { id, json } => {
-            let view = console.store().campaign_view(id)?;
-            if view.state.is_finished() {
+        CampaignCommand::Start { id, json } => match app.start_campaign(id).await? {
+            CampaignStart::AlreadyFinished(view) => {
                 // E.g. run again after a kill that came after the end: say where it stands.
                 eprintln!("campaign #{id} is already {}", view.state.as_str());
-                let dashboard = campaign::dashboard(console, id)?;
-                if json {
-                    print_json_line(&dashboard)?;
-                } else {
-                    print_dashboard(&dashboard);
-                }
+                print_end(app.campaign_dashboard(id)?, json)?;
                 return Ok(if view.state == CampaignState::Completed {
                     ExitCode::SUCCESS
                 } else {
                     crate::output::partial()
                 });
             }
-            // A running campaign is followed (its lease decides who drives); setting one running is new
-            // work, which a window holding the data folder keeps for itself.
-            if view.state != CampaignState::Running {
-                folder_lock::cli_may_begin(&console.data_dir(), CliWork::StartCampaign(id))?;
-                run_unless_running(console, id, campaign::start(console, id))?;
-            }
-            return follow(ctx, id, json).await;
-        }
+            CampaignStart::Running(_) => return follow(ctx, id, json).await,
+        },
         CampaignCommand::Pause { id } => {
-            println!("{}", summary_line(&campaign::pause(console, id)?));
+            println!("{}", summary_line(&app.pause_campaign(id)?));
         }
         CampaignCommand::Resume { id, json } => {
-            if console.store().campaign_header(id)?.state != CampaignState::Running {
-                folder_lock::cli_may_begin(&console.data_dir(), CliWork::ResumeCampaign(id))?;
-            }
-            run_unless_running(console, id, campaign::resume(console, id))?;
+            app.resume_campaign(id).await?;
             return follow(ctx, id, json).await;
         }
         CampaignCommand::Cancel { id } => {
-            println!("{}", summary_line(&campaign::cancel(console, id)?));
+            println!("{}", summary_line(&app.cancel_campaign(id)?));
         }
         CampaignCommand::RetryFailed { id, json } => {
-            folder_lock::cli_may_begin(&console.data_dir(), CliWork::RetryFailed(id))?;
-            campaign::retry_failed(console, id)?;
+            app.retry_failed_devices(id).await?;
             return follow(ctx, id, json).await;
         }
         CampaignCommand::Status { id, json } => {
-            let d = campaign::dashboard(console, id)?;
+            let d = app.campaign_dashboard(id)?;
             if json {
                 print_json(&d)?;
             } else {
@@ -492,7 +431,7 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
             }
         }
         CampaignCommand::List { json } => {
-            let list = campaign::list(console)?;
+            let list = app.campaigns()?;
             if json {
                 print_json(&list)?;
             } else if list.is_empty() {

@@ -1,7 +1,8 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use ota_core::{ApiError, Cloud, Device, DeviceQuery};
+use ota_app::devices::ImportLimits;
+use ota_app::{ApiError, Cloud};
 
 use crate::context::Context;
 use crate::output::print_json;
@@ -39,15 +40,6 @@ pub enum DevicesCommand {
     Import { file: std::path::PathBuf },
 }
 
-fn the_account(ctx: &Context) -> Result<&ota_core::Account, ApiError> {
-    match ctx.scope.as_slice() {
-        [one] => Ok(one),
-        _ => Err(ApiError::validation(
-            "Name the account to add devices to with --account NAME.",
-        )),
-    }
-}
-
 pub async fn run(ctx: &Context, cmd: DevicesCommand) -> Result<ExitCode, ApiError> {
     let (json, cached, search, cloud) = match cmd {
         DevicesCommand::List {
@@ -67,58 +59,32 @@ pub async fn run(ctx: &Context, cmd: DevicesCommand) -> Result<ExitCode, ApiErro
                 "{id},{name},{},{model},{firmware}",
                 manufacturer.unwrap_or_default()
             );
-            let devices = ota_core::store::parse_device_csv(&line)?;
-            let account = the_account(ctx)?;
-            ctx.console.add_manual_devices(account.id, &devices)?;
+            let account = ctx.app.account_for_import()?;
+            ctx.app
+                .import_devices(account.id, &line, ImportLimits::FILE)?;
             eprintln!("Added device {id} to “{}”.", account.name);
             return Ok(ExitCode::SUCCESS);
         }
         DevicesCommand::Import { file } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                ApiError::validation(format!("Cannot read {}: {e}", file.display()))
-            })?;
-            let devices = ota_core::store::parse_device_csv(&text)?;
-            let account = the_account(ctx)?;
-            let count = ctx.console.add_manual_devices(account.id, &devices)?;
+            let list = ctx.app.read_device_list(file, ImportLimits::FILE).await?;
+            let account = ctx.app.account_for_import()?;
+            let count = ctx
+                .app
+                .import_devices(account.id, &list.text, ImportLimits::FILE)?;
             eprintln!("Imported {count} devices into “{}”.", account.name);
             return Ok(ExitCode::SUCCESS);
         }
     };
+    let listing = ctx.app.list_fleet(search, cloud, cached).await?;
     let mut code = ExitCode::SUCCESS;
-    if !cached {
-        let freshness = ctx.console.refresh_accounts(&ctx.scope).await?;
-        for account in freshness.accounts.iter().filter(|a| a.error.is_some()) {
-            if let Some(err) = &account.error {
-                eprintln!(
-                    "warning: {}: {} (showing its cached devices)",
-                    account.account_name,
-                    err.display_line()
-                );
-                code = crate::output::partial();
-            }
-        }
-    }
-    let ids: Vec<i64> = ctx.scope.iter().map(|a| a.id).collect();
-    let mut devices: Vec<Device> = Vec::new();
-    let mut query = DeviceQuery {
-        search,
-        cloud,
-        limit: ota_core::store::MAX_PAGE_SIZE,
-        ..Default::default()
-    };
-    loop {
-        let page = ctx.console.devices(&query)?;
-        let count = page.rows.len() as u32;
-        devices.extend(
-            page.rows
-                .into_iter()
-                .filter(|d| ids.contains(&d.account_id)),
+    for (account_name, err) in &listing.stale {
+        eprintln!(
+            "warning: {account_name}: {} (showing its cached devices)",
+            err.display_line()
         );
-        if count < query.limit {
-            break;
-        }
-        query.offset += count;
+        code = crate::output::partial();
     }
+    let devices = listing.devices;
     if json {
         print_json(&devices)?;
     } else {

@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use ota_core::library::{self, FirmwareEntry, NewFirmware};
-use ota_core::{ApiError, Cloud};
+use ota_app::firmware::{FirmwareDetails, FirmwareEntry, PublishTo};
+use ota_app::{ApiError, Cloud};
 
-use crate::context::Context;
+use crate::context::{tell, Context};
 use crate::output::print_json;
 
 #[derive(Debug, Subcommand)]
@@ -68,7 +68,7 @@ fn line(e: &FirmwareEntry) -> String {
 }
 
 pub async fn run(ctx: &Context, cmd: FirmwareCommand) -> Result<ExitCode, ApiError> {
-    let console = &ctx.console;
+    let app = &ctx.app;
     match cmd {
         FirmwareCommand::Add {
             file,
@@ -79,16 +79,17 @@ pub async fn run(ctx: &Context, cmd: FirmwareCommand) -> Result<ExitCode, ApiErr
             json,
         } => {
             let path = std::path::absolute(&file).unwrap_or(file);
-            let added = library::add_firmware(
-                console,
-                &NewFirmware {
-                    path: path.display().to_string(),
-                    version,
-                    cloud,
-                    model,
-                    notes,
-                },
-            )?;
+            let added = app
+                .add_firmware(
+                    path,
+                    FirmwareDetails {
+                        version,
+                        cloud,
+                        model,
+                        notes,
+                    },
+                )
+                .await?;
             if json {
                 print_json(&added)?;
             } else {
@@ -102,7 +103,7 @@ pub async fn run(ctx: &Context, cmd: FirmwareCommand) -> Result<ExitCode, ApiErr
             }
         }
         FirmwareCommand::List { json } => {
-            let list = library::list_firmware(console)?;
+            let list = app.firmware()?;
             if json {
                 print_json(&list)?;
             } else if list.is_empty() {
@@ -114,52 +115,22 @@ pub async fn run(ctx: &Context, cmd: FirmwareCommand) -> Result<ExitCode, ApiErr
             }
         }
         FirmwareCommand::Delete { id } => {
-            let e = library::delete_firmware(console, id)?;
+            let e = app.delete_firmware(id)?;
             println!("deleted #{} {} {}", e.id, e.file_name, e.version);
         }
         FirmwareCommand::Publish { id, to } => {
-            let entry = console.store().firmware(id)?;
-            let account = match to {
-                Some(name) => console
-                    .store()
-                    .account_by_name(&name)?
-                    .ok_or_else(|| ApiError::not_found(format!("No account named “{name}”.")))?,
-                None => {
-                    let candidates: Vec<_> = ctx
-                        .scope
-                        .iter()
-                        .filter(|a| a.cloud == entry.cloud)
-                        .collect();
-                    match candidates.as_slice() {
-                        [one] => (*one).clone(),
-                        [] => {
-                            return Err(ApiError::not_found(format!(
-                                "No {} account to publish to.",
-                                entry.cloud.label()
-                            ))
-                            .with_hint("Add one, or use --sandbox."))
-                        }
-                        _ => {
-                            return Err(ApiError::validation(format!(
-                                "Several {} accounts: name one with --to.",
-                                entry.cloud.label()
-                            )))
-                        }
-                    }
-                }
+            let to = match to {
+                Some(name) => PublishTo::Named(name),
+                None => PublishTo::OnlyOneInScope,
             };
-            // Quectel plans are per product: the products come from the cached fleet.
-            ctx.ensure_fleet_cached(Some(entry.cloud)).await?;
-            let published = library::publish_firmware(console.clone(), id, account.id).await?;
-            let detail = published
-                .publications
-                .iter()
-                .find(|p| p.account_id == account.id)
-                .map(|p| p.detail.clone())
-                .unwrap_or_default();
+            let published = app.publish_firmware(id, to).await?;
+            tell(&published.notices);
             println!(
-                "published {} {} to {}: {detail}",
-                published.file_name, published.version, account.name
+                "published {} {} to {}: {}",
+                published.entry.file_name,
+                published.entry.version,
+                published.account.name,
+                published.detail
             );
         }
     }

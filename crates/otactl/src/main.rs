@@ -94,7 +94,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<ExitCode, ota_core::ApiError> {
+async fn run(cli: Cli) -> Result<ExitCode, ota_app::ApiError> {
     if let Command::Onenet(cmd) = &cli.command {
         if let Some(done) = onenet::run_local(cmd) {
             return done;
@@ -109,6 +109,6 @@ async fn run(cli: Cli) -> Result<ExitCode, ota_core::ApiError> {
         Command::Onenet(cmd) => onenet::run(&ctx, cmd).await,
         Command::Firmware(cmd) => firmware::run(&ctx, cmd).await,
         Command::Campaign(cmd) => campaign::run(&ctx, cmd).await,
-        Command::Audit(cmd) => audit::run(&ctx, cmd),
+        Command::Audit(cmd) => audit::run(&ctx, cmd).await,
     }
 }

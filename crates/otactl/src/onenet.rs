@@ -8,13 +8,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Subcommand, ValueEnum};
-use ota_clouds::onenet::fetch::{FetchEnd, FetchOptions, PauseSignal};
-use ota_clouds::onenet::results::{self, RESULT_CODES};
-use ota_clouds::onenet::service::{self, DeviceOverrides, OnenetTarget};
-use ota_clouds::onenet::token::{self, Resource, TokenMethod, TokenRequest};
-use ota_core::onenet::{OnenetDownloadProgress, OnenetPackageKind, OnenetTask, OnenetTaskType};
-use ota_core::progress::format_bytes_progress;
-use ota_core::{ApiError, Secret};
+use ota_app::jobs::format_bytes_progress;
+use ota_app::onenet::{
+    self, saved_offset, DeviceOverrides, OnenetDownloadProgress, OnenetFetchEnd, OnenetPackageKind,
+    OnenetTask, OnenetTaskType, TokenMethod, RESULT_CODES,
+};
+use ota_app::{ApiError, Secret};
 
 use crate::context::Context;
 use crate::output::{print_json, print_json_line};
@@ -137,7 +136,7 @@ pub fn run_local(cmd: &OnenetCommand) -> Option<Result<ExitCode, ApiError>> {
 
 fn print_results(json: bool) -> Result<ExitCode, ApiError> {
     if json {
-        print_json(&results::catalogue())?;
+        print_json(&onenet::result_codes())?;
     } else {
         for entry in RESULT_CODES {
             println!("{}  {}", entry.code, entry.meaning);
@@ -152,8 +151,7 @@ pub async fn run(ctx: &Context, cmd: OnenetCommand) -> Result<ExitCode, ApiError
     }
     match cmd {
         OnenetCommand::Check { device, json } => {
-            let target = service::locate(&ctx.console, &ctx.scope, &device.dev_id).await?;
-            let task = find_task(&target, &device).await?;
+            let task = find_task(ctx, &device).await?;
             match (task, json) {
                 (Some(task), true) => print_json(&task)?,
                 (Some(task), false) => print_task(&task),
@@ -177,8 +175,7 @@ pub async fn run(ctx: &Context, cmd: OnenetCommand) -> Result<ExitCode, ApiError
             result,
             json,
         } => {
-            let target = service::locate(&ctx.console, &ctx.scope, &dev_id).await?;
-            let answer = service::report(&ctx.console, &target, &dev_id, &token, result).await?;
+            let answer = ctx.app.onenet_report(&dev_id, &token, result).await?;
             if json {
                 print_json(&answer)?;
             } else {
@@ -197,7 +194,6 @@ fn print_token(
     et: Option<u64>,
     method: MethodArg,
 ) -> Result<ExitCode, ApiError> {
-    let product_id = product_id.to_string();
     let key = if access_key == "-" {
         let mut line = String::new();
         std::io::stdin()
@@ -207,43 +203,24 @@ fn print_token(
     } else {
         Secret::new(access_key)
     };
-    let res = match device {
-        Some(device_name) => Resource::Device {
-            product_id,
-            device_name: device_name.to_string(),
-        },
-        None => Resource::Product(product_id),
-    };
-    let mut request = TokenRequest::new(res);
-    request.method = method.into();
-    if let Some(et) = et {
-        request.et = et;
-    }
-    let value = token::sign(&key, &request).map_err(|e| {
-        ApiError::validation(format!("No token: {e}")).with_hint(
-            "The access key is the base64 text on the product's page in the OneNET console.",
-        )
-    })?;
-    println!("{value}");
+    println!(
+        "{}",
+        onenet::sign_token(product_id, &key, device, et, method.into())?
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-async fn find_task(
-    target: &OnenetTarget,
-    args: &DeviceArgs,
-) -> Result<Option<OnenetTask>, ApiError> {
+async fn find_task(ctx: &Context, args: &DeviceArgs) -> Result<Option<OnenetTask>, ApiError> {
     let task_type =
         OnenetTaskType::from_code(i64::from(args.task_type)).unwrap_or(OnenetTaskType::Application);
-    let device = target.device_ref(
-        &args.dev_id,
-        task_type,
-        DeviceOverrides {
-            manuf: args.manuf.clone(),
-            model: args.model.clone(),
-            version: args.version.clone(),
-        },
-    )?;
-    service::check(target, &device).await
+    let overrides = DeviceOverrides {
+        manuf: args.manuf.clone(),
+        model: args.model.clone(),
+        version: args.version.clone(),
+    };
+    ctx.app
+        .onenet_find_task(&args.dev_id, task_type, overrides)
+        .await
 }
 
 fn print_task(task: &OnenetTask) {
@@ -299,15 +276,14 @@ async fn fetch(
     no_report: bool,
     json: bool,
 ) -> Result<ExitCode, ApiError> {
-    let target = service::locate(&ctx.console, &ctx.scope, &args.dev_id).await?;
-    let Some(task) = find_task(&target, &args).await? else {
+    let Some(task) = find_task(ctx, &args).await? else {
         return Err(ApiError::not_found(format!(
             "Device {} has no upgrade task of type {}.",
             args.dev_id, args.task_type
         ))
         .with_hint("Create the task in the OneNET console (in the sandbox: the simulator's /_sim/onenet/tasks)."));
     };
-    let resumed = ota_clouds::onenet::fetch::saved_offset(&out, &task);
+    let resumed = saved_offset(&out, &task);
     if !json && resumed > 0 {
         eprintln!(
             "Resuming {} at {} of {} bytes.",
@@ -316,10 +292,6 @@ async fn fetch(
             task.size
         );
     }
-    let options = FetchOptions {
-        report: !no_report,
-        ..FetchOptions::default()
-    };
     let tty = std::io::stderr().is_terminal();
     let mut last_line = Instant::now() - Duration::from_secs(10);
     let mut on_progress = |p: OnenetDownloadProgress| {
@@ -341,21 +313,15 @@ async fn fetch(
             writeln!(err, "{}", progress_line(&p))
         };
     };
-    let ended = service::fetch(
-        &ctx.console,
-        &target,
-        &task,
-        &out,
-        &options,
-        PauseSignal::never(),
-        &mut on_progress,
-    )
-    .await;
+    let ended = ctx
+        .app
+        .onenet_fetch_to(&task, &out, !no_report, &mut on_progress)
+        .await;
     if tty && !json {
         eprintln!();
     }
     match ended? {
-        FetchEnd::Done { outcome } => {
+        OnenetFetchEnd::Done { outcome } => {
             if json {
                 print_json(&outcome)?;
             } else {
@@ -386,7 +352,7 @@ async fn fetch(
             }
             Ok(ExitCode::SUCCESS)
         }
-        FetchEnd::Paused { progress: p } => {
+        OnenetFetchEnd::Paused { progress: p } => {
             if json {
                 print_json_line(&p)?;
             }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use ota_core::{ApiError, ErrorKind};
+use ota_app::{ApiError, ErrorKind};
 
 /// Exit codes, one per kind of outcome. Keep in step with the README's table.
 pub mod exit {

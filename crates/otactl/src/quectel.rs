@@ -1,17 +1,17 @@
 //! `otactl quectel ...`: Quectel upgrade plans (confirm, appoint, cancel, retry, details), the auto-upgrade
 //! switch and the Bluetooth flow. Devices are named by deviceKey; their productKey and account come from
-//! the cached fleet (refreshed once when a device is not in it). `ota_clouds::quectel::service` does the
+//! the cached fleet (refreshed once when a device is not in it). The use-case layer (`ota_app::quectel`) does the
 //! work (the window runs the same code); this module parses arguments and prints.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use ota_clouds::quectel::plans::{confirm_status, device_status};
-use ota_clouds::quectel::service::{self, AutoUpgradeChange, BleDownloadOptions, FleetRefresh};
-use ota_clouds::quectel::{BleReportStatus, UpgradePlan};
-use ota_core::quectel::{QuectelPlanAction, QuectelPlanItem, QuectelWindow};
-use ota_core::ApiError;
+use ota_app::quectel::{
+    confirm_status, device_status, AutoUpgradeChange, BleReportStatus, QuectelPlanAction,
+    QuectelPlanItem, QuectelWindow, UpgradePlan,
+};
+use ota_app::ApiError;
 
 use crate::context::Context;
 use crate::output::print_json;
@@ -196,14 +196,10 @@ async fn decide(
     window: Option<QuectelWindow>,
     json: bool,
 ) -> Result<ExitCode, ApiError> {
-    let decision = service::decide(
-        &ctx.console,
-        &ctx.scope,
-        &items(devices, plan_id),
-        action,
-        window,
-    )
-    .await?;
+    let decision = ctx
+        .app
+        .quectel_decide(&items(devices, plan_id), action, window)
+        .await?;
     if json {
         print_json(&decision.outcome)?;
     } else {
@@ -222,30 +218,21 @@ async fn decide(
         Some(r) => ExitCode::from(crate::output::exit_code_for(
             r.error
                 .as_ref()
-                .map_or(ota_core::ErrorKind::Device, |e| e.code),
+                .map_or(ota_app::ErrorKind::Device, |e| e.code),
         )),
     })
 }
 
 async fn plans(ctx: &Context, device: Option<String>, json: bool) -> Result<ExitCode, ApiError> {
-    let located = match device {
-        Some(device_key) => vec![service::locate(&ctx.console, &ctx.scope, &device_key).await?],
-        None => service::cached_devices(&ctx.console, &ctx.scope, FleetRefresh::Always).await?,
-    };
-    let mut found = Vec::new();
-    for (device, result) in service::read_plans(&ctx.console, located).await {
-        if let Some(plan) = result? {
-            found.push((device.device_key, plan));
-        }
-    }
+    let found = ctx.app.quectel_plans(device.as_deref()).await?;
     if json {
-        let plans: Vec<&UpgradePlan> = found.iter().map(|(_, p)| p).collect();
+        let plans: Vec<&UpgradePlan> = found.iter().map(|d| &d.plan).collect();
         print_json(&plans)?;
     } else if found.is_empty() {
         println!("No upgrade plans.");
     } else {
-        for (device_key, plan) in &found {
-            println!("{}", plan_line(device_key, plan));
+        for d in &found {
+            println!("{}", plan_line(&d.device_key, &d.plan));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -257,21 +244,7 @@ async fn details(
     devices: Vec<String>,
     json: bool,
 ) -> Result<ExitCode, ApiError> {
-    let devices = if devices.is_empty() {
-        service::cached_devices(&ctx.console, &ctx.scope, FleetRefresh::IfEmpty)
-            .await?
-            .into_iter()
-            .map(|d| d.device_key)
-            .collect()
-    } else {
-        devices
-    };
-    let found: Vec<UpgradePlan> =
-        service::plan_details_of(&ctx.console, &ctx.scope, &items(&devices, plan_id))
-            .await?
-            .into_iter()
-            .map(|(_, plan)| plan)
-            .collect();
+    let found = ctx.app.quectel_batch_details(plan_id, devices).await?;
     if json {
         print_json(&found)?;
     } else if found.is_empty() {
@@ -290,7 +263,7 @@ async fn details(
 async fn auto_upgrade(ctx: &Context, cmd: AutoCommand) -> Result<ExitCode, ApiError> {
     let (device, change, done) = match cmd {
         AutoCommand::Get { device, json } => {
-            let state = service::auto_upgrade(&ctx.console, &ctx.scope, &device).await?;
+            let state = ctx.app.quectel_auto_upgrade(&device).await?;
             let dk = &state.device_key;
             if json {
                 print_json(&serde_json::json!({"deviceKey": dk, "autoUpgrade": state.on}))?;
@@ -307,17 +280,16 @@ async fn auto_upgrade(ctx: &Context, cmd: AutoCommand) -> Result<ExitCode, ApiEr
             "auto-upgrade setting deleted (off)",
         ),
     };
-    let located = service::change_auto_upgrade(&ctx.console, &ctx.scope, &device, change).await?;
-    println!("{}  {done}", located.device_key);
+    let state = ctx.app.quectel_change_auto_upgrade(&device, change).await?;
+    println!("{}  {done}", state.device_key);
     Ok(ExitCode::SUCCESS)
 }
 
 async fn ble(ctx: &Context, cmd: BleCommand) -> Result<ExitCode, ApiError> {
     match cmd {
         BleCommand::Fetch { device, json } => {
-            let (located, plan) =
-                service::ble_fetch_plan(&ctx.console, &ctx.scope, &device).await?;
-            let dk = &located.device_key;
+            let (dk, plan) = ctx.app.quectel_ble_fetch(&device).await?;
+            let dk = &dk;
             if json {
                 print_json(&plan)?;
             } else if let Some(plan) = plan {
@@ -346,8 +318,10 @@ async fn ble(ctx: &Context, cmd: BleCommand) -> Result<ExitCode, ApiError> {
                     names.join(", ")
                 ))
             })?;
-            let reported =
-                service::ble_report(&ctx.console, &ctx.scope, &device, status, component).await?;
+            let reported = ctx
+                .app
+                .quectel_ble_report(&device, status, component)
+                .await?;
             println!(
                 "{}  reported {} ({}: {})",
                 reported.device_key,
@@ -357,15 +331,7 @@ async fn ble(ctx: &Context, cmd: BleCommand) -> Result<ExitCode, ApiError> {
             );
         }
         BleCommand::Download { device, dir, json } => {
-            let package = service::ble_download(
-                &ctx.console,
-                &ctx.scope,
-                &device,
-                &dir,
-                BleDownloadOptions::default(),
-                &mut |_| {},
-            )
-            .await?;
+            let package = ctx.app.quectel_ble_download_to(&device, &dir).await?;
             if json {
                 print_json(&serde_json::json!({
                     "deviceKey": device,

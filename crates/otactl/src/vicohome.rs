@@ -1,9 +1,9 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use ota_core::progress::format_bytes_progress;
-use ota_core::store::JobView;
-use ota_core::{Account, ApiError, Cloud, ErrorKind};
+use ota_app::jobs::{format_bytes_progress, JobPhase, JobState, JobView};
+use ota_app::vicohome::StartKind;
+use ota_app::{ApiError, ErrorKind};
 use serde::Serialize;
 
 use crate::context::Context;
@@ -44,43 +44,6 @@ struct ProgressLine<'a> {
     error: Option<&'a ApiError>,
 }
 
-/// The account that holds this camera: the one given with --account, else the Vicohome account whose
-/// cached fleet lists it (refreshing the cache once if no account does).
-async fn account_for(ctx: &Context, serial: &str) -> Result<Account, ApiError> {
-    let vicohome: Vec<&Account> = ctx
-        .scope
-        .iter()
-        .filter(|a| a.cloud == Cloud::Vicohome)
-        .collect();
-    if vicohome.is_empty() {
-        return Err(
-            ApiError::not_found("No Vicohome account is configured.").with_hint(
-                "Add one with `otactl accounts add --cloud vicohome ...`, or use --sandbox.",
-            ),
-        );
-    }
-    if let [only] = vicohome.as_slice() {
-        return Ok((*only).clone());
-    }
-    for attempt in 0..2 {
-        let holders = ctx.console.store().find_device(Cloud::Vicohome, serial)?;
-        if let Some(account) = vicohome
-            .iter()
-            .find(|a| holders.iter().any(|d| d.account_id == a.id))
-        {
-            return Ok((*account).clone());
-        }
-        if attempt == 0 {
-            let owned: Vec<Account> = vicohome.iter().map(|a| (*a).clone()).collect();
-            ctx.console.refresh_accounts(&owned).await?;
-        }
-    }
-    Err(
-        ApiError::not_found(format!("No Vicohome account lists the camera {serial}."))
-            .with_hint("Check the serial number, or name the account with --account."),
-    )
-}
-
 fn print_progress(job: &JobView, json: bool) -> Result<(), ApiError> {
     if json {
         print_json_line(&ProgressLine {
@@ -94,14 +57,14 @@ fn print_progress(job: &JobView, json: bool) -> Result<(), ApiError> {
         })
     } else {
         let label = match job.phase {
-            ota_core::progress::JobPhase::Starting => "Starting".to_string(),
-            ota_core::progress::JobPhase::Downloading => format!(
+            JobPhase::Starting => "Starting".to_string(),
+            JobPhase::Downloading => format!(
                 "Downloading {}% · {}",
                 job.percent,
                 format_bytes_progress(job.transferred, job.total)
             ),
-            ota_core::progress::JobPhase::Installing => format!("Installing {}%", job.percent),
-            ota_core::progress::JobPhase::Complete => format!(
+            JobPhase::Installing => format!("Installing {}%", job.percent),
+            JobPhase::Complete => format!(
                 "Done 100% · firmware {}",
                 job.to_version.as_deref().unwrap_or("updated")
             ),
@@ -121,48 +84,32 @@ fn print_progress(job: &JobView, json: bool) -> Result<(), ApiError> {
 pub async fn run(ctx: &Context, cmd: VicohomeCommand) -> Result<ExitCode, ApiError> {
     match cmd {
         VicohomeCommand::Start { serial, wait, json } => {
-            let account = account_for(ctx, &serial).await?;
-            let mut updates = ctx.console.subscribe_jobs();
-            // An update this store already started (e.g. before otactl or the app was killed) is followed,
-            // never started a second time.
-            let job = match ctx.console.store().active_job_for(account.id, &serial)? {
-                Some(running) => {
-                    eprintln!(
-                        "An update of {serial} is already in progress (job {}); following it.",
-                        running.id
-                    );
-                    ota_core::jobs::watch_job(ctx.console.clone(), running.id)?
-                }
-                None => {
-                    ota_core::folder_lock::cli_may_begin(
-                        &ctx.console.data_dir(),
-                        ota_core::folder_lock::CliWork::StartUpdate(&serial),
-                    )?;
-                    ota_core::jobs::start_vicohome_update(ctx.console.clone(), account.id, &serial)
-                        .await?
-                }
-            };
-            print_progress(&job, json)?;
+            // Every change is printed, none coalesced.
+            let (job, how) = ctx
+                .app
+                .start_vicohome_update(None, &serial, std::time::Duration::ZERO)
+                .await?;
+            if how == StartKind::AlreadyRunning {
+                eprintln!(
+                    "An update of {serial} is already in progress (job {}); following it.",
+                    job.first.id
+                );
+            }
+            print_progress(&job.first, json)?;
             if !wait {
                 return Ok(ExitCode::SUCCESS);
             }
-            let mut last = job;
-            while last.state.is_active() {
-                match updates.recv().await {
-                    Ok(view) if view.id == last.id => {
-                        if (view.percent, view.phase, view.state)
-                            != (last.percent, last.phase, last.state)
-                        {
-                            print_progress(&view, json)?;
-                        }
-                        last = view;
-                    }
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            let mut updates = job.updates;
+            let mut last = job.first;
+            while let Some(view) = updates.recv().await {
+                if (view.percent, view.phase, view.state) != (last.percent, last.phase, last.state)
+                {
+                    print_progress(&view, json)?;
                 }
+                last = view;
             }
             match &last.error {
-                None if last.state == ota_core::store::JobState::Succeeded => Ok(ExitCode::SUCCESS),
+                None if last.state == JobState::Succeeded => Ok(ExitCode::SUCCESS),
                 Some(err) => Err(err.clone()),
                 None => Err(ApiError::new(
                     ErrorKind::Internal,
@@ -171,36 +118,16 @@ pub async fn run(ctx: &Context, cmd: VicohomeCommand) -> Result<ExitCode, ApiErr
             }
         }
         VicohomeCommand::Status { serial, json } => {
-            let account = account_for(ctx, &serial).await?;
-            let session = ctx.console.session(&account)?;
-            let ota = session
-                .vicohome()
-                .ok_or_else(|| ApiError::internal("no Vicohome client for this account"))?;
-            let status = ota.ota_status(&serial).await?;
-            let sample = ota_core::progress::vicohome_sample(
-                status.ota_status,
-                status.transferred,
-                status.total,
-                0,
-            );
+            let status = ctx.app.vicohome_status(&serial).await?;
             if json {
-                print_json(&serde_json::json!({
-                    "serial": status.serial,
-                    "inProgress": status.in_progress,
-                    "otaStatus": status.ota_status,
-                    "percent": sample.percent,
-                    "phase": sample.phase.as_str(),
-                    "transferred": status.transferred,
-                    "total": status.total,
-                    "error": status.error,
-                }))?;
+                print_json(&status)?;
             } else {
                 println!(
                     "{}  otaStatus {} ({}) {}% · {}",
                     status.serial,
                     status.ota_status,
-                    sample.phase.as_str(),
-                    sample.percent,
+                    status.phase.as_str(),
+                    status.percent,
                     format_bytes_progress(status.transferred, status.total)
                 );
             }

@@ -5,31 +5,6 @@ mod common;
 
 use common::*;
 
-fn add_account(
-    data: &std::path::Path,
-    cloud: &str,
-    name: &str,
-    base_url: &str,
-    user: &str,
-    extra: &[&str],
-    secret: &str,
-) -> std::process::Output {
-    let mut args = vec![
-        "accounts",
-        "add",
-        "--cloud",
-        cloud,
-        "--name",
-        name,
-        "--base-url",
-        base_url,
-        "--user",
-        user,
-    ];
-    args.extend_from_slice(extra);
-    otactl(data, &args, Some(&format!("{secret}\n")))
-}
-
 fn account_names(data: &std::path::Path) -> Vec<String> {
     let list = otactl(data, &["accounts", "list", "--json"], None);
     assert!(list.status.success(), "{}", stderr(&list));
@@ -67,15 +42,8 @@ fn onenet_plain_http_needs_allow_http_and_is_marked_in_the_list() {
     let name = format!("OneNET http {}", std::process::id());
     let key = "c2VjcmV0LWFjY2Vzcy1rZXk=";
 
-    let refused = add_account(
-        data.path(),
-        "onenet",
-        &name,
-        "http://ota.heclouds.com",
-        "245528",
-        &[],
-        key,
-    );
+    let account = AccountToAdd::new("onenet", &name, "http://ota.heclouds.com", "245528");
+    let refused = account.add(data.path(), &[], key);
     assert!(!refused.status.success());
     assert!(
         stderr(&refused).contains("--allow-http"),
@@ -85,15 +53,7 @@ fn onenet_plain_http_needs_allow_http_and_is_marked_in_the_list() {
     assert!(account_names(data.path()).is_empty());
 
     // No network is needed to set it up offline.
-    let accepted = add_account(
-        data.path(),
-        "onenet",
-        &name,
-        "http://ota.heclouds.com",
-        "245528",
-        &["--allow-http", "--no-verify"],
-        key,
-    );
+    let accepted = account.add(data.path(), &["--allow-http", "--no-verify"], key);
     assert!(accepted.status.success(), "{}", stderr(&accepted));
     assert!(stderr(&accepted).contains("plain http"));
     let list = otactl(data.path(), &["accounts", "list"], None);
@@ -108,22 +68,19 @@ fn onenet_plain_http_needs_allow_http_and_is_marked_in_the_list() {
     let accounts: Vec<serde_json::Value> = serde_json::from_str(&stdout(&json)).unwrap();
     assert_eq!(accounts[0]["allowHttp"], true);
 
-    let removed = otactl(data.path(), &["accounts", "remove", &name], None);
-    assert!(removed.status.success(), "{}", stderr(&removed));
+    remove_account(data.path(), &name);
 }
 
 #[test]
 fn plain_http_is_never_allowed_for_clouds_that_sign_in_with_a_password() {
     let data = tempfile::tempdir().unwrap();
-    let out = add_account(
-        data.path(),
+    let account = AccountToAdd::new(
         "vicohome",
         "Vico http",
         "http://api-us.vicohome.io",
         "me@example.com",
-        &["--allow-http", "--no-verify"],
-        "pw",
     );
+    let out = account.add(data.path(), &["--allow-http", "--no-verify"], "pw");
     assert!(!out.status.success());
     assert!(stderr(&out).contains("password"), "{}", stderr(&out));
     assert!(account_names(data.path()).is_empty());
@@ -139,15 +96,9 @@ async fn a_wrong_password_is_refused_with_the_clouds_answer_and_nothing_is_store
         let password = accounts[cloud]["password"].as_str().unwrap().to_string();
         let name = format!("Verify {cloud} {}", std::process::id());
 
-        let wrong = add_account(
-            data.path(),
-            cloud,
-            &name,
-            &sim.url(),
-            &email,
-            &[],
-            "not-the-password",
-        );
+        let url = sim.url();
+        let account = AccountToAdd::new(cloud, &name, &url, &email);
+        let wrong = account.add(data.path(), &[], "not-the-password");
         assert!(
             !wrong.status.success(),
             "{cloud}: a wrong password was accepted"
@@ -164,15 +115,7 @@ async fn a_wrong_password_is_refused_with_the_clouds_answer_and_nothing_is_store
             "{cloud}: a secret was stored"
         );
 
-        let right = add_account(
-            data.path(),
-            cloud,
-            &name,
-            &sim.url(),
-            &email,
-            &[],
-            &password,
-        );
+        let right = account.add(data.path(), &[], &password);
         assert!(right.status.success(), "{cloud}: {}", stderr(&right));
         assert!(
             stderr(&right).contains("Signed in"),
@@ -180,8 +123,7 @@ async fn a_wrong_password_is_refused_with_the_clouds_answer_and_nothing_is_store
             stderr(&right)
         );
         assert_eq!(account_names(data.path()), vec![name.clone()]);
-        let removed = otactl(data.path(), &["accounts", "remove", &name], None);
-        assert!(removed.status.success(), "{}", stderr(&removed));
+        remove_account(data.path(), &name);
     }
 
     // OneNET has no sign-in; against the simulator its listing checks the product token.
@@ -191,15 +133,9 @@ async fn a_wrong_password_is_refused_with_the_clouds_answer_and_nothing_is_store
         .map(str::to_string)
         .unwrap_or_else(|| product["product_id"].to_string());
     let name = format!("Verify onenet {}", std::process::id());
-    let wrong = add_account(
-        data.path(),
-        "onenet",
-        &name,
-        &sim.url(),
-        &product_id,
-        &[],
-        "d3Jvbmcta2V5LXdyb25nLWtleQ==",
-    );
+    let url = sim.url();
+    let account = AccountToAdd::new("onenet", &name, &url, &product_id);
+    let wrong = account.add(data.path(), &[], "d3Jvbmcta2V5LXdyb25nLWtleQ==");
     assert!(!wrong.status.success(), "a wrong access key was accepted");
     assert!(
         stderr(&wrong).contains("nothing was stored"),
@@ -225,28 +161,14 @@ async fn sim_url_polls_at_the_simulators_pace_and_shows_downloading_and_installi
     )
     .await;
     let data = tempfile::tempdir().unwrap();
-    let mut command = otactl_command(
-        data.path(),
-        &[
-            "--sim-url",
-            &sim.url(),
-            "vicohome",
-            "start",
-            "--serial",
-            &serial,
-            "--wait",
-            "--json",
-        ],
-        &[],
-    );
+    let url = sim.url();
+    let mut command = otactl_command(data.path(), &start_and_follow(&url, &serial), &[]);
     command.env_remove("OTA_CONSOLE_TIME_SCALE");
     let out = command.output().expect("otactl runs");
     assert!(out.status.success(), "{}", stderr(&out));
-    let phases: Vec<(String, u64)> = stdout(&out)
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+    let phases: Vec<(String, u64)> = json_lines(&stdout(&out))
+        .iter()
+        .map(|v| {
             (
                 v["phase"].as_str().unwrap().to_string(),
                 v["percent"].as_u64().unwrap(),

@@ -9,58 +9,28 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-const TIME_SCALE: &str = "300";
 const KILLS: usize = 5;
 /// A killed runner's lease keeps the next one waiting this long (milliseconds), not the default 15 s.
 const LEASE_MS: &str = "1000";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_campaign_killed_at_random_points_completes_without_starting_a_device_twice() {
-    let sim = sim_at(1_500, 71, 300.0).await;
-    let url = sim.url();
-    let data = tempfile::tempdir().unwrap();
-    let env = [
-        ("OTA_CONSOLE_TIME_SCALE", TIME_SCALE),
-        ("OTA_CONSOLE_CAMPAIGN_LEASE_MS", LEASE_MS),
-    ];
-    let run = |args: &[&str]| {
-        let mut full = vec!["--sim-url", url.as_str()];
-        full.extend_from_slice(args);
-        otactl_with_env(data.path(), &full, None, &env)
-    };
-
-    let CameraCampaign { id, eligible } = camera_campaign(
-        data.path(),
-        &url,
-        &env,
-        "Kill test",
-        &[
-            "--waves",
-            "10,40,100",
-            "--concurrency",
-            "12",
-            "--rate",
-            "150",
-        ],
-    );
-    assert!(
-        eligible >= 100,
-        "enough cameras to be killed mid-way: {eligible}"
-    );
+    let bench = campaign_bench("Kill test", LEASE_MS, "12", "150").await;
+    let (url, data) = (&bench.url, &bench.data);
+    let CameraCampaign { id, eligible } = &bench.campaign;
+    let (id, eligible) = (id.as_str(), *eligible);
+    let run = |args: &[&str]| bench.run(args);
 
     let seed = kill_seed();
     // The simulator's own PRNG, seeded from the clock (printed, so a failing run can be replayed).
     let mut rng = ota_sim::fleet::SplitMix64::new(seed);
     for kill in 0..KILLS {
-        let mut child = otactl_command(
-            data.path(),
-            &["--sim-url", &url, "campaign", "start", &id],
-            &env,
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        let mut child = bench
+            .runner()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let after = Duration::from_millis(400 + rng.below(1_600));
         let started = Instant::now();
         while started.elapsed() < after {
@@ -73,11 +43,11 @@ async fn a_campaign_killed_at_random_points_completes_without_starting_a_device_
         child.kill().ok(); // SIGKILL on Unix
         child.wait().unwrap();
         assert_eq!(integrity(data.path()), "ok", "after kill {kill}");
-        let now = vicohome_starts(&url).await;
+        let now = vicohome_starts(url).await;
         assert!(
             now.values().all(|&n| n == 1),
             "after kill {kill} at {after:?}, a device was started twice: {:?}",
-            now.iter().filter(|(_, &n)| n > 1).collect::<Vec<_>>()
+            started_twice(&now)
         );
         eprintln!(
             "kill {kill} after {after:?}: {} cameras started so far{}",
@@ -89,17 +59,17 @@ async fn a_campaign_killed_at_random_points_completes_without_starting_a_device_
             }
         );
     }
-    let progress_before_last = vicohome_starts(&url).await.len() as u64;
+    let progress_before_last = vicohome_starts(url).await.len() as u64;
     assert!(progress_before_last > 0, "the killed runs made progress");
 
-    let last = run(&["campaign", "start", &id]);
+    let last = run(&["campaign", "start", id]);
     assert!(
         last.status.success(),
         "{}\n{}",
         stdout(&last),
         stderr(&last)
     );
-    let status = run(&["campaign", "status", &id, "--json"]);
+    let status = run(&["campaign", "status", id, "--json"]);
     let dashboard = json_of(&status);
     let counts = &dashboard["campaign"]["counts"];
     assert_eq!(dashboard["campaign"]["state"], "completed");
@@ -109,7 +79,7 @@ async fn a_campaign_killed_at_random_points_completes_without_starting_a_device_
         "no device forgotten"
     );
     assert_eq!(counts["failed"], 0);
-    let started = vicohome_starts(&url).await;
+    let started = vicohome_starts(url).await;
     assert_eq!(started.len() as u64, eligible);
     assert!(started.values().all(|&n| n == 1), "no device started twice");
 
@@ -134,14 +104,7 @@ async fn a_campaign_killed_at_random_points_completes_without_starting_a_device_
         device_starts as u64, eligible,
         "one audited start per camera, restarts included"
     );
-    let json = run(&[
-        "audit",
-        "export",
-        "--format",
-        "json",
-        "--action",
-        "campaign.",
-    ]);
+    let json = run(&CAMPAIGN_AUDIT_JSON);
     let entries = json_of(&json);
     assert!(entries
         .as_array()

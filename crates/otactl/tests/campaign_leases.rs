@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-const TIME_SCALE: &str = "300";
 /// Short, so a killed holder's campaign is taken over within about a second and a half.
 const LEASE_MS: &str = "1500";
 const RUNNERS: usize = 3;
@@ -38,10 +37,12 @@ struct Runner {
     output: PathBuf,
 }
 
-fn start_runner(data: &Path, url: &str, id: &str, env: &[(&str, &str)], n: usize) -> Runner {
-    let output = data.join(format!("runner-{n}.out"));
+/// Starts the `n`th runner of the bench's campaign, its stdout in `runner-N.out`.
+fn start_runner(bench: &CampaignBench, n: usize) -> Runner {
+    let output = bench.data.path().join(format!("runner-{n}.out"));
     let file = std::fs::File::create(&output).unwrap();
-    let child = otactl_command(data, &["--sim-url", url, "campaign", "start", id], env)
+    let child = bench
+        .runner()
         .env("RUST_LOG", "warn")
         .stdout(Stdio::from(file))
         .stderr(Stdio::null())
@@ -53,31 +54,9 @@ fn start_runner(data: &Path, url: &str, id: &str, env: &[(&str, &str)], n: usize
 #[tokio::test(flavor = "multi_thread")]
 async fn three_runners_killed_at_random_start_every_camera_exactly_once() {
     let began = Instant::now();
-    let sim = sim_at(1_500, 71, 300.0).await;
-    let url = sim.url();
-    let data = tempfile::tempdir().unwrap();
-    let env = [
-        ("OTA_CONSOLE_TIME_SCALE", TIME_SCALE),
-        ("OTA_CONSOLE_CAMPAIGN_LEASE_MS", LEASE_MS),
-    ];
-    let CameraCampaign { id, eligible } = camera_campaign(
-        data.path(),
-        &url,
-        &env,
-        "Lease test",
-        &[
-            "--waves",
-            "10,40,100",
-            "--concurrency",
-            "10",
-            "--rate",
-            "80",
-        ],
-    );
-    assert!(
-        eligible >= 100,
-        "enough cameras to kill mid-way: {eligible}"
-    );
+    let bench = campaign_bench("Lease test", LEASE_MS, "10", "80").await;
+    let (url, data) = (&bench.url, &bench.data);
+    let (id, eligible) = (bench.campaign.id.as_str(), bench.campaign.eligible);
 
     let seed = kill_seed();
     let mut rng = ota_sim::fleet::SplitMix64::new(seed);
@@ -85,7 +64,7 @@ async fn three_runners_killed_at_random_start_every_camera_exactly_once() {
     let mut runners: Vec<Runner> = (0..RUNNERS)
         .map(|_| {
             started += 1;
-            start_runner(data.path(), &url, &id, &env, started)
+            start_runner(&bench, started)
         })
         .collect();
     let mut killed_pids = Vec::new();
@@ -96,7 +75,7 @@ async fn three_runners_killed_at_random_start_every_camera_exactly_once() {
         // for a random while, then kill whoever holds the lease at that moment.
         let deadline = Instant::now() + Duration::from_secs(15);
         let live_holder = |runners: &[Runner]| {
-            holder_pid(data.path(), &id)
+            holder_pid(data.path(), id)
                 .and_then(|pid| runners.iter().position(|r| r.child.id() == pid))
         };
         while live_holder(&runners).is_none() {
@@ -116,11 +95,11 @@ async fn three_runners_killed_at_random_start_every_camera_exactly_once() {
         holder.child.wait().unwrap();
         killed_pids.push(pid);
         started += 1;
-        runners.push(start_runner(data.path(), &url, &id, &env, started));
+        runners.push(start_runner(&bench, started));
 
         assert_eq!(integrity(data.path()), "ok", "after kill {kill}");
-        let starts = vicohome_starts(&url).await;
-        let twice: Vec<_> = starts.iter().filter(|(_, &n)| n > 1).collect();
+        let starts = vicohome_starts(url).await;
+        let twice = started_twice(&starts);
         assert!(
             twice.is_empty(),
             "after kill {kill}, started twice: {twice:?}"
@@ -150,12 +129,7 @@ async fn three_runners_killed_at_random_start_every_camera_exactly_once() {
         }
     }
 
-    let run = |args: &[&str]| {
-        let mut full = vec!["--sim-url", url.as_str()];
-        full.extend_from_slice(args);
-        otactl_with_env(data.path(), &full, None, &env)
-    };
-    let dashboard = json_of(&run(&["campaign", "status", &id, "--json"]));
+    let dashboard = json_of(&bench.run(&["campaign", "status", id, "--json"]));
     assert_eq!(dashboard["campaign"]["state"], "completed");
     assert_eq!(
         dashboard["campaign"]["counts"]["succeeded"].as_u64(),
@@ -169,24 +143,17 @@ async fn three_runners_killed_at_random_start_every_camera_exactly_once() {
         dashboard["runBy"]
     );
 
-    let starts = vicohome_starts(&url).await;
+    let starts = vicohome_starts(url).await;
     assert_eq!(starts.len() as u64, eligible, "every camera started");
     assert!(
         starts.values().all(|&n| n == 1),
         "started twice: {:?}",
-        starts.iter().filter(|(_, &n)| n > 1).collect::<Vec<_>>()
+        started_twice(&starts)
     );
     assert_eq!(integrity(data.path()), "ok");
 
     // Exactly one audited start per camera, and a takeover for every killed holder, naming it.
-    let audit = json_of(&run(&[
-        "audit",
-        "export",
-        "--format",
-        "json",
-        "--action",
-        "campaign.",
-    ]));
+    let audit = json_of(&bench.run(&CAMPAIGN_AUDIT_JSON));
     let entries = audit.as_array().expect("audit entries");
     let mut per_device: BTreeMap<String, u32> = BTreeMap::new();
     for entry in entries

@@ -266,3 +266,223 @@ pub async fn sandbox_login(sim_url: &str, cloud: &str) -> (String, String) {
     };
     (field("email"), field("password"))
 }
+
+/// A campaign test's bench: a simulator of 1 500 devices at 300x, a data folder, the env that runs
+/// otactl on the simulator's clock with a short campaign lease, and a camera campaign of at least 100
+/// cameras.
+pub struct CampaignBench {
+    pub sim: ota_sim::SimHandle,
+    pub url: String,
+    pub data: tempfile::TempDir,
+    pub env: [(&'static str, &'static str); 2],
+    pub campaign: CameraCampaign,
+}
+
+/// The bench with a campaign named `name` run in waves of 10, 40 and 100 %, `concurrency` cameras at a
+/// time, at most `rate` starts a second; a killed runner's lease lasts `lease_ms`.
+pub async fn campaign_bench(
+    name: &str,
+    lease_ms: &'static str,
+    concurrency: &str,
+    rate: &str,
+) -> CampaignBench {
+    let sim = sim_at(1_500, 71, 300.0).await;
+    let url = sim.url();
+    let data = tempfile::tempdir().expect("a data folder");
+    let env = [
+        ("OTA_CONSOLE_TIME_SCALE", "300"),
+        ("OTA_CONSOLE_CAMPAIGN_LEASE_MS", lease_ms),
+    ];
+    let settings = [
+        "--waves",
+        "10,40,100",
+        "--concurrency",
+        concurrency,
+        "--rate",
+        rate,
+    ];
+    let campaign = camera_campaign(data.path(), &url, &env, name, &settings);
+    assert!(
+        campaign.eligible >= 100,
+        "enough cameras to be killed mid-way: {}",
+        campaign.eligible
+    );
+    CampaignBench {
+        sim,
+        url,
+        data,
+        env,
+        campaign,
+    }
+}
+
+impl CampaignBench {
+    /// Runs `otactl --sim-url URL ARGS` on the bench's data folder with its env, to the end.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut full = vec!["--sim-url", self.url.as_str()];
+        full.extend_from_slice(args);
+        otactl_with_env(self.data.path(), &full, None, &self.env)
+    }
+
+    /// `otactl campaign start ID` for the bench's campaign, not yet started.
+    pub fn runner(&self) -> Command {
+        let start = [
+            "--sim-url",
+            &self.url,
+            "campaign",
+            "start",
+            &self.campaign.id,
+        ];
+        otactl_command(self.data.path(), &start, &self.env)
+    }
+}
+
+/// The cameras the simulator started more than once, with their counts.
+pub fn started_twice(starts: &std::collections::BTreeMap<String, u64>) -> Vec<(&String, &u64)> {
+    starts.iter().filter(|(_, &n)| n > 1).collect()
+}
+
+/// Runs `otactl --sim-url SIM_URL ARGS` on the data folder `data`, to the end.
+pub fn otactl_on_sim(data: &Path, sim_url: &str, args: &[&str]) -> Output {
+    let mut all = vec!["--sim-url", sim_url];
+    all.extend_from_slice(args);
+    otactl(data, &all, None)
+}
+
+/// Runs `otactl --sim-url SIM_URL CLOUD ARGS` (a cloud's subcommand) on `data`, to the end.
+pub fn otactl_cloud(data: &Path, sim_url: &str, cloud: &str, args: &[&str]) -> Output {
+    let mut all = vec![cloud];
+    all.extend_from_slice(args);
+    otactl_on_sim(data, sim_url, &all)
+}
+
+/// The stdout of a run that succeeded (the panic shows both streams when it did not).
+pub fn succeeded(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        stdout(out),
+        stderr(out)
+    );
+    stdout(out)
+}
+
+/// The JSON lines of a `--json --wait` run's stdout (its progress), in order.
+pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("a JSON progress line"))
+        .collect()
+}
+
+/// The arguments of `otactl --sim-url SIM_URL vicohome start --serial SERIAL --wait --json`.
+pub fn start_and_follow<'a>(sim_url: &'a str, serial: &'a str) -> [&'a str; 8] {
+    [
+        "--sim-url",
+        sim_url,
+        "vicohome",
+        "start",
+        "--serial",
+        serial,
+        "--wait",
+        "--json",
+    ]
+}
+
+/// The env that runs otactl's clock 1000 times as fast (the simulator's pace in most tests).
+pub const CLOCK_1000: [(&str, &str); 1] = [("OTA_CONSOLE_TIME_SCALE", "1000")];
+
+/// Lists the fleet of a new simulator (`devices` devices from `seed`) into `data`, so it is cached, and
+/// stops the simulator: its URL, where nothing answers any more.
+pub async fn cached_then_gone(data: &Path, devices: usize, seed: u64) -> String {
+    let sim = sim(devices, seed).await;
+    let url = sim.url();
+    let listed = otactl_on_sim(data, &url, &["devices", "list", "--json"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    sim.shutdown().await;
+    url
+}
+
+/// Arms a fault on the simulator: `{"kind", "target", "count"?}`.
+pub async fn fault(sim_url: &str, fault: serde_json::Value) {
+    post_json(&format!("{sim_url}/_sim/faults"), fault).await;
+}
+
+/// Clears every fault armed on the simulator.
+pub async fn clear_faults(sim_url: &str) {
+    reqwest::Client::new()
+        .delete(format!("{sim_url}/_sim/faults"))
+        .send()
+        .await
+        .expect("DELETE the faults");
+}
+
+/// The simulated devices of `cloud` ("vicohome", "quectel", "onenet"), in fleet order.
+pub async fn fleet_of(sim_url: &str, cloud: &str) -> Vec<serde_json::Value> {
+    let fleet = get_json(&format!("{sim_url}/_sim/devices")).await;
+    let devices = fleet.as_array().expect("the fleet");
+    devices
+        .iter()
+        .filter(|d| d["cloud"] == cloud)
+        .cloned()
+        .collect()
+}
+
+/// An account as `otactl accounts add` takes it (the secret is typed on stdin).
+pub struct AccountToAdd<'a> {
+    pub cloud: &'a str,
+    pub name: &'a str,
+    pub base_url: &'a str,
+    pub user: &'a str,
+}
+
+impl<'a> AccountToAdd<'a> {
+    pub fn new(cloud: &'a str, name: &'a str, base_url: &'a str, user: &'a str) -> Self {
+        Self {
+            cloud,
+            name,
+            base_url,
+            user,
+        }
+    }
+
+    /// `otactl accounts add --cloud .. --name .. --base-url .. --user .. EXTRA` on `data`, `secret`
+    /// typed on stdin.
+    pub fn add(&self, data: &Path, extra: &[&str], secret: &str) -> Output {
+        let mut args = vec![
+            "accounts", "add", "--cloud", self.cloud, "--name", self.name,
+        ];
+        args.extend_from_slice(&["--base-url", self.base_url, "--user", self.user]);
+        args.extend_from_slice(extra);
+        otactl(data, &args, Some(&format!("{secret}\n")))
+    }
+}
+
+/// A run that failed, saying `words` on stderr.
+pub fn assert_refused(out: &Output, words: &str) {
+    assert!(!out.status.success(), "accepted: {}", stdout(out));
+    assert!(stderr(out).contains(words), "{}", stderr(out));
+}
+
+/// `otactl audit export` of the campaign actions, as JSON.
+pub const CAMPAIGN_AUDIT_JSON: [&str; 6] = [
+    "audit",
+    "export",
+    "--format",
+    "json",
+    "--action",
+    "campaign.",
+];
+
+/// Runs `otactl --account NAME ARGS` on `data`, to the end.
+pub fn as_account(data: &Path, name: &str, args: &[&str]) -> Output {
+    let mut all = vec!["--account", name];
+    all.extend_from_slice(args);
+    otactl(data, &all, None)
+}
+
+/// Removes the account `name` from `data`, which must work.
+pub fn remove_account(data: &Path, name: &str) {
+    let removed = otactl(data, &["accounts", "remove", name], None);
+    assert!(removed.status.success(), "{}", stderr(&removed));
+}

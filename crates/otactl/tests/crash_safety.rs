@@ -30,11 +30,7 @@ async fn killing_otactl_during_writes_leaves_a_consistent_database() {
     let sim = sim(300, 9).await;
     let url = sim.url();
     let data = tempfile::tempdir().unwrap();
-    let listed = otactl(
-        data.path(),
-        &["--sim-url", &url, "devices", "list", "--json"],
-        None,
-    );
+    let listed = otactl_on_sim(data.path(), &url, &["devices", "list", "--json"]);
     assert!(listed.status.success(), "{}", stderr(&listed));
     let accounts = get_json(&format!("{url}/_sim/accounts")).await;
     let product = accounts["onenet"]["products"][0]["product_id"]
@@ -54,48 +50,27 @@ async fn killing_otactl_during_writes_leaves_a_consistent_database() {
     }
     std::fs::write(&csv, text).unwrap();
     let db = ota_core::paths::database_path(data.path());
+    let csv_path = csv.to_str().unwrap();
+    let import = ["--account", &account, "devices", "import", csv_path];
 
     // How long an undisturbed import takes, to spread the kills over it.
     let probe_dir = tempfile::tempdir().unwrap();
-    let probe = otactl(
-        probe_dir.path(),
-        &["--sim-url", &url, "devices", "list"],
-        None,
-    );
+    let probe = otactl_on_sim(probe_dir.path(), &url, &["devices", "list"]);
     assert!(probe.status.success());
     let started = Instant::now();
-    let timed = otactl(
-        probe_dir.path(),
-        &[
-            "--sim-url",
-            &url,
-            "--account",
-            &account,
-            "devices",
-            "import",
-            csv.to_str().unwrap(),
-        ],
-        None,
-    );
+    let timed = otactl_on_sim(probe_dir.path(), &url, &import);
     assert!(timed.status.success(), "{}", stderr(&timed));
     let full = started.elapsed().max(Duration::from_millis(200));
 
     let mut kills = 0;
     for step in 1..=6u32 {
         // Alternate between the import and a refresh (which rewrites the cached fleet).
-        let args: Vec<&str> = if step % 2 == 0 {
-            vec!["--sim-url", &url, "devices", "list"]
+        let mut args = vec!["--sim-url", url.as_str()];
+        if step % 2 == 0 {
+            args.extend_from_slice(&["devices", "list"]);
         } else {
-            vec![
-                "--sim-url",
-                &url,
-                "--account",
-                &account,
-                "devices",
-                "import",
-                csv.to_str().unwrap(),
-            ]
-        };
+            args.extend_from_slice(&import);
+        }
         let mut child = Command::new(env!("CARGO_BIN_EXE_otactl"))
             .arg("--data-dir")
             .arg(data.path())
@@ -124,19 +99,7 @@ async fn killing_otactl_during_writes_leaves_a_consistent_database() {
     );
 
     // An undisturbed run completes the work.
-    let done = otactl(
-        data.path(),
-        &[
-            "--sim-url",
-            &url,
-            "--account",
-            &account,
-            "devices",
-            "import",
-            csv.to_str().unwrap(),
-        ],
-        None,
-    );
+    let done = otactl_on_sim(data.path(), &url, &import);
     assert!(done.status.success(), "{}", stderr(&done));
     let (integrity, manual, _) = manual_count(&db);
     assert_eq!((integrity.as_str(), manual), ("ok", ROWS as i64));

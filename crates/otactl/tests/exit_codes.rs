@@ -39,23 +39,8 @@ fn assert_kind(out: &Output, exit: i32, code: &str) -> Value {
 
 /// A real (non-sandbox) Vicohome account added without signing in, pointing where the test says.
 fn add_unverified(data: &std::path::Path, name: &str, base_url: &str, password: &str) {
-    let out = otactl(
-        data,
-        &[
-            "accounts",
-            "add",
-            "--cloud",
-            "vicohome",
-            "--name",
-            name,
-            "--base-url",
-            base_url,
-            "--user",
-            "sandbox@vicohome.sim",
-            "--no-verify",
-        ],
-        Some(&format!("{password}\n")),
-    );
+    let account = AccountToAdd::new("vicohome", name, base_url, "sandbox@vicohome.sim");
+    let out = account.add(data, &["--no-verify"], password);
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
@@ -64,21 +49,9 @@ fn status_through_unverified_account(label: &str, base_url: &str, password: &str
     let data = tempfile::tempdir().unwrap();
     let name = format!("{label} {}", std::process::id());
     add_unverified(data.path(), &name, base_url, password);
-    let out = otactl(
-        data.path(),
-        &[
-            "--account",
-            &name,
-            "vicohome",
-            "status",
-            "--serial",
-            "SN1",
-            "--json",
-        ],
-        None,
-    );
-    let removed = otactl(data.path(), &["accounts", "remove", &name], None);
-    assert!(removed.status.success(), "{}", stderr(&removed));
+    let status = ["vicohome", "status", "--serial", "SN1", "--json"];
+    let out = as_account(data.path(), &name, &status);
+    remove_account(data.path(), &name);
     out
 }
 
@@ -129,25 +102,15 @@ async fn rate_limited_is_6() {
     let sim = sim(20, 13).await;
     let serial = updatable_camera(&sim.url()).await;
     // More 429s than the client's bounded retries.
-    post_json(
-        &format!("{}/_sim/faults", sim.url()),
+    let url = sim.url();
+    fault(
+        &url,
         serde_json::json!({"kind": "http_429", "target": "*", "count": 1000}),
     )
     .await;
     let data = tempfile::tempdir().unwrap();
-    let out = otactl(
-        data.path(),
-        &[
-            "--sim-url",
-            &sim.url(),
-            "vicohome",
-            "status",
-            "--serial",
-            &serial,
-            "--json",
-        ],
-        None,
-    );
+    let status = ["vicohome", "status", "--serial", &serial, "--json"];
+    let out = otactl_on_sim(data.path(), &url, &status);
     let error = assert_kind(&out, 6, "rate_limited");
     assert!(error["retryAfterSecs"].is_number(), "{error}");
 }
@@ -155,21 +118,8 @@ async fn rate_limited_is_6() {
 #[tokio::test(flavor = "multi_thread")]
 async fn cached_data_shown_because_a_cloud_is_unreachable_is_3() {
     let data = tempfile::tempdir().unwrap();
-    let url = {
-        let sim = sim(30, 3).await;
-        let first = otactl(
-            data.path(),
-            &["--sim-url", &sim.url(), "devices", "list", "--json"],
-            None,
-        );
-        assert!(first.status.success(), "{}", stderr(&first));
-        sim.url()
-    };
-    let out = otactl(
-        data.path(),
-        &["--sim-url", &url, "devices", "list", "--json"],
-        None,
-    );
+    let url = cached_then_gone(data.path(), 30, 3).await;
+    let out = otactl_on_sim(data.path(), &url, &["devices", "list", "--json"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let listed: Value = serde_json::from_str(&stdout(&out)).expect("the cached list, as JSON");
     assert_eq!(listed.as_array().map(Vec::len), Some(30));

@@ -52,22 +52,9 @@ async fn lists_every_simulated_device_deterministically() {
 #[tokio::test(flavor = "multi_thread")]
 async fn cached_listing_works_with_the_simulator_gone() {
     let data = tempfile::tempdir().unwrap();
-    let url = {
-        let sim = sim(50, 3).await;
-        let out = otactl(
-            data.path(),
-            &["--sim-url", &sim.url(), "devices", "list", "--json"],
-            None,
-        );
-        assert!(out.status.success(), "{}", stderr(&out));
-        sim.url()
-    };
-    // The simulator is dropped: a refresh fails with a clear warning, the cache still answers.
-    let out = otactl(
-        data.path(),
-        &["--sim-url", &url, "devices", "list", "--json"],
-        None,
-    );
+    let url = cached_then_gone(data.path(), 50, 3).await;
+    // The simulator is gone: a refresh fails with a clear warning, the cache still answers.
+    let out = otactl_on_sim(data.path(), &url, &["devices", "list", "--json"]);
     let err = stderr(&out);
     assert_eq!(
         out.status.code(),

@@ -12,39 +12,16 @@ async fn account_secret_round_trips_through_the_keychain_and_leaks_nowhere() {
     let data = tempfile::tempdir().unwrap();
     let name = format!("Keychain test {}", std::process::id());
 
-    let add = otactl(
-        data.path(),
-        &[
-            "accounts",
-            "add",
-            "--cloud",
-            "vicohome",
-            "--name",
-            &name,
-            "--base-url",
-            &sim.url(),
-            "--user",
-            &email,
-        ],
-        Some(&format!("{password}\n")),
-    );
+    let url = sim.url();
+    let account = AccountToAdd::new("vicohome", &name, &url, &email);
+    let add = account.add(data.path(), &[], &password);
     assert!(add.status.success(), "add failed: {}", stderr(&add));
 
     // A new process (a restarted store) signs in with the secret it reads back from the keychain.
-    let list = otactl(
-        data.path(),
-        &["--account", &name, "devices", "list", "--json"],
-        None,
-    );
+    let list = as_account(data.path(), &name, &["devices", "list", "--json"]);
     assert!(list.status.success(), "list failed: {}", stderr(&list));
     let devices: Vec<serde_json::Value> = serde_json::from_str(&stdout(&list)).unwrap();
-    let sim_devices = get_json(&format!("{}/_sim/devices", sim.url())).await;
-    let expected = sim_devices
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["cloud"] == "vicohome")
-        .count();
+    let expected = fleet_of(&url, "vicohome").await.len();
     assert!(expected > 0);
     assert_eq!(
         devices.len(),
@@ -116,63 +93,31 @@ async fn same_named_accounts_in_two_data_folders_keep_their_own_secrets() {
     let (email, password) = sandbox_login(&sim.url(), "vicohome").await;
     let name = format!("Field {}", std::process::id());
     let (desk, other) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let add = |data: &std::path::Path, secret: &str, extra: &[&str]| {
-        let mut args = vec![
-            "accounts",
-            "add",
-            "--cloud",
-            "vicohome",
-            "--name",
-            &name,
-            "--base-url",
-        ];
-        let url = sim.url();
-        args.push(&url);
-        args.extend_from_slice(&["--user", &email]);
-        args.extend_from_slice(extra);
-        otactl(data, &args, Some(&format!("{secret}\n")))
-    };
+    let url = sim.url();
+    let account = AccountToAdd::new("vicohome", &name, &url, &email);
+    let add =
+        |data: &std::path::Path, secret: &str, extra: &[&str]| account.add(data, extra, secret);
     let first = add(desk.path(), &password, &[]);
     assert!(first.status.success(), "{}", stderr(&first));
     let second = add(other.path(), "a-different-password", &["--no-verify"]);
     assert!(second.status.success(), "{}", stderr(&second));
 
-    let list = |data: &std::path::Path| {
-        otactl(
-            data,
-            &[
-                "--account",
-                &name,
-                "vicohome",
-                "status",
-                "--serial",
-                "SN-NONE",
-                "--json",
-            ],
-            None,
-        )
+    let status = ["vicohome", "status", "--serial", "SN-NONE", "--json"];
+    // Whether the account of the data folder `data` was refused sign-in (exit 4), and what was said.
+    let auth_refused = |data: &std::path::Path| {
+        let out = as_account(data, &name, &status);
+        (out.status.code() == Some(4), stderr(&out))
     };
     // The desk's account signs in with its own password (the camera is unknown: not an auth failure).
-    let desk_status = list(desk.path());
-    assert_ne!(
-        desk_status.status.code(),
-        Some(4),
-        "{}",
-        stderr(&desk_status)
-    );
+    let (refused, said) = auth_refused(desk.path());
+    assert!(!refused, "{said}");
     // The other folder's account uses its own (wrong) password, not the desk's.
-    let other_status = list(other.path());
-    assert_eq!(
-        other_status.status.code(),
-        Some(4),
-        "{}",
-        stderr(&other_status)
-    );
+    let (refused, said) = auth_refused(other.path());
+    assert!(refused, "{said}");
 
-    let removed = otactl(other.path(), &["accounts", "remove", &name], None);
-    assert!(removed.status.success(), "{}", stderr(&removed));
-    let again = list(desk.path());
-    assert_ne!(again.status.code(), Some(4), "{}", stderr(&again));
+    remove_account(other.path(), &name);
+    let (refused, said) = auth_refused(desk.path());
+    assert!(!refused, "{said}");
     let cleanup = otactl(desk.path(), &["accounts", "remove", &name], None);
     assert!(cleanup.status.success());
 }

@@ -8,11 +8,9 @@ use std::process::Stdio;
 use common::*;
 use serde_json::{json, Value};
 
-fn json_lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str(l).expect("a JSON progress line"))
-        .collect()
+/// `otactl vicohome start --wait --json` of `serial` on the simulator, otactl's clock at its 1000x.
+fn start_and_follow_fast(data: &std::path::Path, url: &str, serial: &str) -> std::process::Output {
+    otactl_with_env(data, &start_and_follow(url, serial), None, &CLOCK_1000)
 }
 
 fn assert_never_backwards(lines: &[Value]) {
@@ -29,23 +27,10 @@ fn assert_never_backwards(lines: &[Value]) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_healthy_camera_updates_to_100_percent() {
     let sim = sim(40, 5).await;
-    let serial = updatable_camera(&sim.url()).await;
+    let url = sim.url();
+    let serial = updatable_camera(&url).await;
     let data = tempfile::tempdir().unwrap();
-    let out = otactl_with_env(
-        data.path(),
-        &[
-            "--sim-url",
-            &sim.url(),
-            "vicohome",
-            "start",
-            "--serial",
-            &serial,
-            "--wait",
-            "--json",
-        ],
-        None,
-        &[("OTA_CONSOLE_TIME_SCALE", "1000")],
-    );
+    let out = start_and_follow_fast(data.path(), &url, &serial);
     assert!(out.status.success(), "stderr: {}", stderr(&out));
     let lines = json_lines(&stdout(&out));
     let last = lines.last().expect("progress lines");
@@ -70,28 +55,12 @@ async fn a_healthy_camera_updates_to_100_percent() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_low_battery_camera_fails_with_the_catalogue_message() {
     let sim = sim(40, 5).await;
-    let serial = updatable_camera(&sim.url()).await;
-    post_json(
-        &format!("{}/_sim/devices/{serial}", sim.url()),
-        json!({"battery": 5, "is_charging": false}),
-    )
-    .await;
+    let url = sim.url();
+    let serial = updatable_camera(&url).await;
+    let flat = json!({"battery": 5, "is_charging": false});
+    post_json(&format!("{url}/_sim/devices/{serial}"), flat).await;
     let data = tempfile::tempdir().unwrap();
-    let out = otactl_with_env(
-        data.path(),
-        &[
-            "--sim-url",
-            &sim.url(),
-            "vicohome",
-            "start",
-            "--serial",
-            &serial,
-            "--wait",
-            "--json",
-        ],
-        None,
-        &[("OTA_CONSOLE_TIME_SCALE", "1000")],
-    );
+    let out = start_and_follow_fast(data.path(), &url, &serial);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("battery is too low"), "stderr: {err}");
@@ -106,16 +75,8 @@ async fn a_killed_cli_resumes_watching_without_a_second_start() {
     let sim = sim_at(40, 5, 4.0).await;
     let serial = updatable_camera(&sim.url()).await;
     let data = tempfile::tempdir().unwrap();
-    let args = [
-        "--sim-url",
-        &sim.url(),
-        "vicohome",
-        "start",
-        "--serial",
-        &serial,
-        "--wait",
-        "--json",
-    ];
+    let url = sim.url();
+    let args = start_and_follow(&url, &serial);
     let env = [("OTA_CONSOLE_TIME_SCALE", "4")];
 
     let mut first = otactl_command(data.path(), &args, &env)
@@ -139,11 +100,7 @@ async fn a_killed_cli_resumes_watching_without_a_second_start() {
     first.wait().unwrap();
 
     for kind in ["http_429", "http_5xx"] {
-        post_json(
-            &format!("{}/_sim/faults", sim.url()),
-            json!({"target": serial, "kind": kind, "count": 2}),
-        )
-        .await;
+        fault(&url, json!({"target": serial, "kind": kind, "count": 2})).await;
     }
     let second = tokio::task::spawn_blocking({
         let dir = data.path().to_path_buf();

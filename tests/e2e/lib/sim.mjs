@@ -4,7 +4,7 @@ import { startProcess, stopProcess, waitForLine } from './processes.mjs';
 
 /**
  * Starts ota-sim and waits for its `listening on http://ADDR` line.
- * Returns { url, process, devices(), accounts(), stop() }.
+ * Returns { url, process, devices(), accounts(), get(), post(), readyForUpdate(), stop() }.
  */
 export async function startSim({ devices = 60, seed = 7, timeScale = 20, faults = [], name = 'ota-sim' } = {}) {
   const args = [
@@ -42,6 +42,10 @@ export async function startSim({ devices = 60, seed = 7, timeScale = 20, faults 
       get: getJson,
       /** POST a JSON body to an admin path (a fault, a device patch, a plan, a task); the answer as JSON. */
       post: postJson,
+      /** Puts each device online and charged (90 %), so it accepts an update. */
+      readyForUpdate: async (devices) => {
+        for (const device of devices) await postJson(`/_sim/devices/${device.id}`, { online: true, battery: 90 });
+      },
       stop: () => stopProcess(child),
     };
   } catch (error) {

@@ -74,6 +74,31 @@ export async function searchDevices(browser, text) {
   await box.setValue(text);
 }
 
+/** Opens a view by clicking its entry (by visible text) in the main navigation. */
+export async function openView(browser, label) {
+  const button = await browser.$('nav[aria-label="Main"]').$(`button*=${label}`);
+  await button.waitForClickable({ timeout: 30_000 });
+  await button.click();
+}
+
+/** Searches for `deviceId` and waits until its row shows alone in the grid; answers the row. */
+export async function showDeviceAlone(browser, deviceId, { timeout = 15_000 } = {}) {
+  await searchDevices(browser, deviceId);
+  await browser.waitUntil(async () => {
+    const ids = await visibleDeviceIds(browser);
+    return ids.length === 1 && ids[0] === deviceId;
+  }, { timeout, timeoutMsg: `the row of ${deviceId} did not show alone` });
+  return browser.$(`[role="row"][data-device-id="${deviceId}"]`);
+}
+
+/** The text of the firmware cell in the row of `deviceId` ('' when the row is not shown). */
+export async function rowFirmware(browser, deviceId) {
+  return browser.execute((id) => {
+    const row = document.querySelector(`[role="row"][data-device-id="${id}"]`);
+    return row?.querySelector('.cell-firmware')?.textContent ?? '';
+  }, deviceId);
+}
+
 /**
  * Waits until nothing matches `selector`, reading the DOM directly: a WebDriver element handle on a dialog
  * that React is removing can go stale mid-request.

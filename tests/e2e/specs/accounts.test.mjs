@@ -3,15 +3,10 @@
 // account is signed in before it is stored: a wrong password shows the cloud's answer and stores nothing,
 // the right one adds it. The form says it is checking the account while it signs in.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchApp, removeDataDir } from '../lib/app.mjs';
+import { test } from 'node:test';
 import { screenshot } from '../lib/screenshot.mjs';
-import { startSim } from '../lib/sim.mjs';
+import { simAndApp } from '../lib/session.mjs';
 import { textOf, waitForDeviceRows } from '../lib/ui.mjs';
-
-let sim;
-let app;
-let credentials;
 
 const form = 'form.account-form';
 const accountsTable = 'table[aria-label="Cloud accounts"]';
@@ -19,17 +14,12 @@ const plainHttpMarker = '[role="img"][aria-label="Uses plain http: its traffic c
 // Any key OneNET could have issued: the window only signs tokens with it, it never sends it.
 const ONENET_KEY = 'ZTJlLXRlc3QtYWNjZXNzLWtleS0wMTIzNDU2Nzg5';
 
-before(async () => {
-  sim = await startSim({ devices: 60, seed: 23, timeScale: 1, name: 'accounts-ota-sim' });
-  credentials = await sim.accounts();
-  app = await launchApp({ simUrl: sim.url, name: 'accounts' });
-}, { timeout: 120_000 });
-
-after(async () => {
-  await app?.close();
-  await sim?.stop();
-  removeDataDir(app?.dataDir);
-}, { timeout: 60_000 });
+const session = simAndApp({
+  sim: { devices: 60, seed: 23, timeScale: 1, name: 'accounts-ota-sim' },
+  app: { name: 'accounts' },
+  // The simulator's credentials, to sign in with.
+  prepare: (sim) => sim.accounts(),
+});
 
 /** The names in the accounts table, in order. */
 async function accountNames(browser) {
@@ -116,7 +106,7 @@ async function outcome(browser, { timeout = 45_000 } = {}) {
 }
 
 test('OneNET over plain http needs the explicit opt-in, and is then listed as plain http', { timeout: 180_000 }, async () => {
-  const { browser } = app;
+  const { browser } = session.app;
   await waitForDeviceRows(browser);
   await (await browser.$('nav[aria-label="Main"]')).$('button*=Settings').then((b) => b.click());
   await browser.$(accountsTable).waitForDisplayed({ timeout: 30_000 });
@@ -168,10 +158,11 @@ test('OneNET over plain http needs the explicit opt-in, and is then listed as pl
 });
 
 test('a Vicohome account is signed in before it is stored: a wrong password shows the cloud\'s answer', { timeout: 180_000 }, async () => {
+  const { app, sim } = session;
   const { browser } = app;
   await browser.$(accountsTable).waitForDisplayed({ timeout: 30_000 });
   const before = await accountNames(browser);
-  const { email, password } = credentials.vicohome;
+  const { email, password } = session.prepared.vicohome;
 
   await chooseCloud(browser, 'vicohome');
   await fill(browser, 'Account name', 'Field cameras');
@@ -213,7 +204,7 @@ test('a Vicohome account is signed in before it is stored: a wrong password show
 });
 
 test('the "OneNET devices" form is laid out in rows at 1280×800: labels over their controls, nothing wrapping', { timeout: 60_000 }, async () => {
-  const { browser } = app;
+  const { browser } = session.app;
   await browser.$('form.import-form').waitForDisplayed({ timeout: 30_000 });
   assert.deepEqual(await browser.execute(() => [window.innerWidth, window.innerHeight]), [1280, 800]);
   await browser.execute(() => document.querySelector('form.import-form')?.closest('section')?.scrollIntoView({ block: 'start' }));

@@ -7,61 +7,44 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { launchApp, removeDataDir } from '../lib/app.mjs';
+import { test } from 'node:test';
 import { answerNextDialog, dialogEnv, dialogQuestions } from '../lib/dialog.mjs';
 import { otactlBinary } from '../lib/paths.mjs';
 import { screenshot } from '../lib/screenshot.mjs';
-import { startSim } from '../lib/sim.mjs';
-import { textOf, waitForText, waitGone } from '../lib/ui.mjs';
+import { simAndApp, timeScaleEnv } from '../lib/session.mjs';
+import { openView, textOf, waitForText, waitGone } from '../lib/ui.mjs';
 
 // 20x: a camera update (about 23 s simulated) takes about a second.
 const TIME_SCALE = 20;
 const VERSION = '7.7.7';
-let sim;
-let app;
 let model;
 let cameras;
 let packageDir;
 let packagePath;
 
-before(async () => {
-  sim = await startSim({ devices: 40, seed: 42, timeScale: TIME_SCALE, name: 'campaign-sim' });
-  const fleet = await sim.devices();
-  const byModel = new Map();
-  for (const d of fleet.filter((d) => d.cloud === 'vicohome')) {
-    byModel.set(d.model, [...(byModel.get(d.model) ?? []), d]);
-  }
-  [model, cameras] = [...byModel.entries()].sort((a, b) => b[1].length - a[1].length)[0];
-  assert.ok(cameras.length >= 2, `a camera model with at least two cameras (${model}: ${cameras.length})`);
-  // Every camera of the model can take it: online and charged.
-  for (const camera of cameras) {
-    await sim.post(`/_sim/devices/${camera.id}`, { online: true, battery: 90 });
-  }
-  packageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-e2e-fw-'));
-  packagePath = path.join(packageDir, `camera-${VERSION}.bin`);
-  fs.writeFileSync(packagePath, Buffer.alloc(96 * 1024, 7));
-  // The file dialogs answer from the package's folder (a debug-build test hook; see lib/dialog.mjs).
-  app = await launchApp({
-    simUrl: sim.url,
-    name: 'campaign',
-    env: { OTA_CONSOLE_TIME_SCALE: String(TIME_SCALE), ...dialogEnv(packageDir) },
-  });
-}, { timeout: 120_000 });
-
-after(async () => {
-  await app?.close();
-  await sim?.stop();
-  removeDataDir(app?.dataDir);
-  if (packageDir) fs.rmSync(packageDir, { recursive: true, force: true });
-}, { timeout: 60_000 });
-
-/** Clicks a nav entry by its visible text. */
-async function openView(browser, label) {
-  const button = await browser.$('nav[aria-label="Main"]').$(`button*=${label}`);
-  await button.waitForClickable({ timeout: 30_000 });
-  await button.click();
-}
+const session = simAndApp({
+  sim: { devices: 40, seed: 42, timeScale: TIME_SCALE, name: 'campaign-sim' },
+  // The file dialogs answer from the package's folder (a debug-build test hook; see lib/dialog.mjs), which
+  // `prepare` makes.
+  app: () => ({ name: 'campaign', env: { ...timeScaleEnv(TIME_SCALE), ...dialogEnv(packageDir) } }),
+  prepare: async (sim) => {
+    const fleet = await sim.devices();
+    const byModel = new Map();
+    for (const d of fleet.filter((d) => d.cloud === 'vicohome')) {
+      byModel.set(d.model, [...(byModel.get(d.model) ?? []), d]);
+    }
+    [model, cameras] = [...byModel.entries()].sort((a, b) => b[1].length - a[1].length)[0];
+    assert.ok(cameras.length >= 2, `a camera model with at least two cameras (${model}: ${cameras.length})`);
+    // Every camera of the model can take it: online and charged.
+    await sim.readyForUpdate(cameras);
+    packageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-e2e-fw-'));
+    packagePath = path.join(packageDir, `camera-${VERSION}.bin`);
+    fs.writeFileSync(packagePath, Buffer.alloc(96 * 1024, 7));
+  },
+  cleanup: () => {
+    if (packageDir) fs.rmSync(packageDir, { recursive: true, force: true });
+  },
+});
 
 /** The form control whose <label> reads `label` exactly, inside `scope`. */
 async function control(browser, label, scope = 'body') {
@@ -124,6 +107,7 @@ async function clickButton(browser, name, scope = 'body') {
 }
 
 test('a firmware file goes from the library to a completed campaign, and every action is audited', { timeout: 300_000 }, async () => {
+  const { app, sim } = session;
   const { browser } = app;
 
   // Library: choose the file in the file dialog (Rust's; answered by the test hook).

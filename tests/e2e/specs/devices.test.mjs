@@ -1,24 +1,11 @@
 // Issue 2: the device list shows the sandbox fleet and "Search devices" narrows it by serial.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchApp, removeDataDir } from '../lib/app.mjs';
+import { test } from 'node:test';
 import { screenshot } from '../lib/screenshot.mjs';
-import { startSim } from '../lib/sim.mjs';
+import { simAndApp } from '../lib/session.mjs';
 import { searchDevices, visibleDeviceIds, waitForDeviceRows, waitForFreshness } from '../lib/ui.mjs';
 
-let sim;
-let app;
-
-before(async () => {
-  sim = await startSim({ devices: 120, seed: 42, name: 'devices-ota-sim' });
-  app = await launchApp({ simUrl: sim.url, name: 'devices' });
-}, { timeout: 120_000 });
-
-after(async () => {
-  await app?.close();
-  await sim?.stop();
-  removeDataDir(app?.dataDir);
-}, { timeout: 60_000 });
+const session = simAndApp({ sim: { devices: 120, seed: 42, name: 'devices-ota-sim' }, app: { name: 'devices' } });
 
 /**
  * A piece of `device.id` that no other field of any device contains, so every row the search keeps must
@@ -40,8 +27,8 @@ function serialFragment(device, fleet) {
 }
 
 test('typing part of a camera serial into "Search devices" keeps only the devices with that serial', { timeout: 120_000 }, async () => {
-  const { browser } = app;
-  const fleet = await sim.devices();
+  const { browser } = session.app;
+  const fleet = await session.sim.devices();
   const camera = fleet.find((device) => device.cloud === 'vicohome');
   assert.ok(camera, 'the simulated fleet has a Vicohome camera');
   const fragment = serialFragment(camera, fleet);

@@ -8,20 +8,18 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { launchApp, removeDataDir } from '../lib/app.mjs';
+import { test } from 'node:test';
 import { answerNextDialog, dialogEnv } from '../lib/dialog.mjs';
-import { startSim } from '../lib/sim.mjs';
-import { textOf, waitForText, waitGone } from '../lib/ui.mjs';
+import { simAndApp } from '../lib/session.mjs';
+import { openView, waitForText, waitGone } from '../lib/ui.mjs';
 
-let sim;
-let app;
 let dialogDir;
 let outsideDir;
 const PRECIOUS = 'ssh-ed25519 AAAA precious\n';
 const DEVICE_LIST = '527776559,Pump 1\n527776560,Pump 2\n';
 
-before(async () => {
+/** The dialog folder: a FIFO, a link to a device, a link out of the folder, and two plain files. */
+function prepareDialogFolder() {
   dialogDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-e2e-dialog-'));
   outsideDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-e2e-outside-'));
   execFileSync('mkfifo', [path.join(dialogDir, 'pipe.bin')]);
@@ -30,22 +28,16 @@ before(async () => {
   fs.symlinkSync(path.join(outsideDir, 'authorized_keys'), path.join(dialogDir, 'audit.csv'));
   fs.writeFileSync(path.join(dialogDir, 'fw.bin'), Buffer.alloc(4096, 3));
   fs.writeFileSync(path.join(dialogDir, 'pumps.csv'), DEVICE_LIST);
-  sim = await startSim({ devices: 20, seed: 9, timeScale: 20, name: 'files-sim' });
-  app = await launchApp({ simUrl: sim.url, name: 'files', env: dialogEnv(dialogDir) });
-}, { timeout: 120_000 });
-
-after(async () => {
-  await app?.close();
-  await sim?.stop();
-  removeDataDir(app?.dataDir);
-  for (const dir of [dialogDir, outsideDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
-}, { timeout: 60_000 });
-
-async function openView(browser, label) {
-  const button = await browser.$('nav[aria-label="Main"]').$(`button*=${label}`);
-  await button.waitForClickable({ timeout: 30_000 });
-  await button.click();
 }
+
+const session = simAndApp({
+  sim: { devices: 20, seed: 9, timeScale: 20, name: 'files-sim' },
+  app: () => ({ name: 'files', env: dialogEnv(dialogDir) }),
+  prepare: prepareDialogFolder,
+  cleanup: () => {
+    for (const dir of [dialogDir, outsideDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  },
+});
 
 async function clickButton(browser, name, scope = 'body') {
   const button = await browser.$(scope).$(`button=${name}`);
@@ -88,6 +80,7 @@ function libraryFiles(dataDir) {
 }
 
 test('add firmware refuses a FIFO and a device at once, with the reason in the form', { timeout: 90_000 }, async () => {
+  const { app } = session;
   const { browser } = app;
   await openView(browser, 'Firmware');
   await clickButton(browser, 'Add firmware');
@@ -112,6 +105,7 @@ test('add firmware refuses a FIFO and a device at once, with the reason in the f
 });
 
 test('an export to a link is refused and the file it points to is untouched', { timeout: 60_000 }, async () => {
+  const { app } = session;
   const { browser } = app;
   await openView(browser, 'Audit log');
   await browser.$('table[aria-label="Audit log"]').waitForExist({ timeout: 20_000 });
@@ -124,6 +118,7 @@ test('an export to a link is refused and the file it points to is untouched', { 
 });
 
 test('a device list is read by Rust from the file its dialog chose', { timeout: 60_000 }, async () => {
+  const { app } = session;
   const { browser } = app;
   await openView(browser, 'Settings');
   answerNextDialog(dialogDir, 'pumps.csv');
@@ -139,6 +134,7 @@ test('a device list is read by Rust from the file its dialog chose', { timeout: 
 });
 
 test('the page cannot aim at a file: no dialog of its own, no path in a command, a handle works once', { timeout: 60_000 }, async () => {
+  const { app } = session;
   const { browser } = app;
   // The dialog plugin's own commands are not granted to the window.
   const opened = await invokeFromPage(browser, 'plugin:dialog|open', { options: {} });

@@ -3,33 +3,13 @@
 // details, Tab reaches "Update firmware", Enter starts it, Escape closes the details and focus goes back to
 // the grid on the same row; Enter opens it again and the update is seen through to 100 %.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchApp, removeDataDir } from '../lib/app.mjs';
+import { test } from 'node:test';
 import { screenshot } from '../lib/screenshot.mjs';
-import { startSim } from '../lib/sim.mjs';
-import { selectors, visibleDeviceIds, waitForDeviceRows, waitForFreshness } from '../lib/ui.mjs';
+import { cameraUpdateSession } from '../lib/session.mjs';
+import { rowFirmware, selectors, visibleDeviceIds, waitForDeviceRows, waitForFreshness } from '../lib/ui.mjs';
 
-// As in vicohome-update: the simulator runs 4x, so the update takes a few seconds and every phase is seen.
-const TIME_SCALE = 4;
-let sim;
-let app;
-let fleet;
-let camera;
-
-before(async () => {
-  sim = await startSim({ devices: 60, seed: 42, timeScale: TIME_SCALE, name: 'keyboard-ota-sim' });
-  fleet = await sim.devices();
-  camera = fleet.find((d) => d.cloud === 'vicohome' && d.firmware !== d.newest_firmware);
-  assert.ok(camera, 'the fleet has a camera with an update waiting');
-  await sim.post(`/_sim/devices/${camera.id}`, { online: true, battery: 90 });
-  app = await launchApp({ simUrl: sim.url, name: 'keyboard', env: { OTA_CONSOLE_TIME_SCALE: String(TIME_SCALE) } });
-}, { timeout: 120_000 });
-
-after(async () => {
-  await app?.close();
-  await sim?.stop();
-  removeDataDir(app?.dataDir);
-}, { timeout: 60_000 });
+// The camera-update set-up of vicohome-update: the 4x clock, so every phase is seen.
+const session = cameraUpdateSession({ name: 'keyboard', cameras: 1 });
 
 /** What has the keyboard focus, as far as these checks care. */
 async function focused(browser) {
@@ -68,7 +48,7 @@ async function tabTo(browser, wanted, what, { max = 20 } = {}) {
 }
 
 /** The shortest start of the camera's serial (3 characters at least: the search works on trigrams) that at most a few devices share. */
-function serialStart(device) {
+function serialStart(device, fleet) {
   const haystacks = (d) => [d.id, d.name, d.model].map((s) => String(s ?? '').toLowerCase());
   for (let length = 3; length <= device.id.length; length += 1) {
     const needle = device.id.slice(0, length).toLowerCase();
@@ -107,14 +87,15 @@ async function waitForFocusOnGridRow(browser, deviceId, what) {
 }
 
 test('a camera can be found, opened, updated and closed with the keyboard only', { timeout: 240_000 }, async () => {
-  const { browser } = app;
+  const { browser } = session.app;
+  const { fleet, cameras: [camera] } = session.prepared;
   await waitForDeviceRows(browser);
   await waitForFreshness(browser, 'Live');
 
   // Tab from the top of the window to "Search devices" and type the start of the camera's serial.
   const search = await tabTo(browser, (f) => f.label === 'Search devices', '"Search devices"');
   assert.equal(search.tag, 'input');
-  const { fragment, matches } = serialStart(camera);
+  const { fragment, matches } = serialStart(camera, fleet);
   await browser.keys(fragment.split(''));
   await browser.waitUntil(async () => {
     const ids = await visibleDeviceIds(browser);
@@ -199,7 +180,7 @@ test('a camera can be found, opened, updated and closed with the keyboard only',
   });
   await waitForFocusOnGridRow(browser, camera.id, 'after the second Escape');
   await browser.waitUntil(async () => {
-    const text = await browser.execute((id) => document.querySelector(`[role="row"][data-device-id="${id}"] .cell-firmware`)?.textContent ?? '', camera.id);
+    const text = await rowFirmware(browser, camera.id);
     return text.trim().startsWith(camera.newest_firmware) && !text.includes('→');
   }, { timeout: 20_000, timeoutMsg: `the row did not show firmware ${camera.newest_firmware}` });
 });

@@ -1,37 +1,30 @@
 // Issue 4: a technician checks a OneNET device's upgrade task in the window, downloads the package
 // (verified, 101 reported), reports 201 after flashing, and the simulator's task shows it completed.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchApp, removeDataDir } from '../lib/app.mjs';
+import { test } from 'node:test';
 import { screenshot } from '../lib/screenshot.mjs';
-import { startSim } from '../lib/sim.mjs';
-import { searchDevices, textOf, visibleDeviceIds, waitForDeviceRows, waitForFreshness } from '../lib/ui.mjs';
+import { simAndApp } from '../lib/session.mjs';
+import { rowFirmware, showDeviceAlone, textOf, waitForDeviceRows, waitForFreshness } from '../lib/ui.mjs';
 
 const TARGET = 'V9.1';
 const SIZE = 12 * 1024 * 1024;
-let sim;
-let app;
 let device;
 let task;
 
+const session = simAndApp({
+  sim: { devices: 60, seed: 42, timeScale: 1, name: 'onenet-ota-sim' },
+  app: { name: 'onenet' },
+  prepare: async (sim) => {
+    const fleet = await sim.devices();
+    device = fleet.find((d) => d.cloud === 'onenet' && d.firmware !== TARGET);
+    assert.ok(device, 'the fleet has a OneNET device');
+    task = await sim.post('/_sim/onenet/tasks', { dev_id: device.id, target: TARGET, size: SIZE, type: 2 });
+  },
+});
+
 async function simTask(id) {
-  return sim.get(`/_sim/onenet/tasks/${id}`);
+  return session.sim.get(`/_sim/onenet/tasks/${id}`);
 }
-
-before(async () => {
-  sim = await startSim({ devices: 60, seed: 42, timeScale: 1, name: 'onenet-ota-sim' });
-  const fleet = await sim.devices();
-  device = fleet.find((d) => d.cloud === 'onenet' && d.firmware !== TARGET);
-  assert.ok(device, 'the fleet has a OneNET device');
-  task = await sim.post('/_sim/onenet/tasks', { dev_id: device.id, target: TARGET, size: SIZE, type: 2 });
-  app = await launchApp({ simUrl: sim.url, name: 'onenet' });
-}, { timeout: 120_000 });
-
-after(async () => {
-  await app?.close();
-  await sim?.stop();
-  removeDataDir(app?.dataDir);
-}, { timeout: 60_000 });
 
 const PANEL = '[aria-label="OneNET update"]';
 
@@ -46,15 +39,10 @@ async function clickInPanel(browser, name) {
 }
 
 test('check, download and report 201 for a OneNET device; the task completes', { timeout: 180_000 }, async () => {
-  const { browser } = app;
+  const { browser } = session.app;
   await waitForDeviceRows(browser);
   await waitForFreshness(browser, 'Live');
-  await searchDevices(browser, device.id);
-  await browser.waitUntil(async () => {
-    const ids = await visibleDeviceIds(browser);
-    return ids.length === 1 && ids[0] === device.id;
-  }, { timeout: 15_000, timeoutMsg: `the row of ${device.id} did not show alone` });
-  await (await browser.$(`[role="row"][data-device-id="${device.id}"]`)).click();
+  await (await showDeviceAlone(browser, device.id)).click();
 
   await clickInPanel(browser, 'Check for update');
   await browser.waitUntil(async () => (await panelText(browser)).includes(task.md5), {
@@ -97,11 +85,8 @@ test('check, download and report 201 for a OneNET device; the task completes', {
 
   // The device's row now shows the version it was upgraded to.
   await browser.keys('Escape');
-  await browser.waitUntil(async () => {
-    const text = await browser.execute((id) => {
-      const r = document.querySelector(`[role="row"][data-device-id="${id}"]`);
-      return r?.querySelector('.cell-firmware')?.textContent ?? '';
-    }, device.id);
-    return text.trim().startsWith(TARGET);
-  }, { timeout: 20_000, timeoutMsg: `the row did not show firmware ${TARGET}` });
+  await browser.waitUntil(async () => (await rowFirmware(browser, device.id)).trim().startsWith(TARGET), {
+    timeout: 20_000,
+    timeoutMsg: `the row did not show firmware ${TARGET}`,
+  });
 });

@@ -4,18 +4,15 @@
 // follow it live to Succeeded, toggle auto-upgrade and see the value read back from the cloud, and run the
 // Bluetooth flow (fetch plan → confirm → download with progress → report the outcome).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchApp, removeDataDir } from '../lib/app.mjs';
+import { test } from 'node:test';
 import { screenshot } from '../lib/screenshot.mjs';
-import { startSim } from '../lib/sim.mjs';
+import { simAndApp, timeScaleEnv } from '../lib/session.mjs';
 import { textOf, waitGone } from '../lib/ui.mjs';
 
 // 10x: an MQTT upgrade (60 s simulated) takes 6 s, so the 3 s poll shows it Upgrading before Succeeded.
 const TIME_SCALE = 10;
 const TARGET = '9.9.9';
 const HOUR = 3_600_000;
-let sim;
-let app;
 let appointed;
 let cancelled;
 let confirmed;
@@ -38,45 +35,41 @@ function sandboxPlanMembers(fleet) {
   return members;
 }
 
-/** deviceKeys of the devices the sandbox starts with a plan (set in `before`). */
+/** deviceKeys of the devices the sandbox starts with a plan (set when the session is prepared). */
 let planned = new Set();
 
-before(async () => {
-  sim = await startSim({ devices: 60, seed: 42, timeScale: TIME_SCALE, name: 'quectel-ota-sim' });
-  const fleet = await sim.devices();
-  planned = sandboxPlanMembers(fleet);
-  const byProduct = (transport, n) => {
-    const groups = new Map();
-    for (const d of fleet) {
-      if (d.cloud !== 'quectel' || d.transport !== transport || d.firmware === TARGET || planned.has(d.id)) continue;
-      groups.set(d.product_key, [...(groups.get(d.product_key) ?? []), d]);
-    }
-    const found = [...groups.values()].find((devices) => devices.length >= n);
-    assert.ok(found, `the fleet has a Quectel ${transport} product with ${n} devices`);
-    return found;
-  };
-  [appointed, cancelled, confirmed] = byProduct('mqtt', 3);
-  [bluetooth] = byProduct('ble', 1);
-  await sim.post('/_sim/quectel/plans', {
-    planName: 'Spring update',
-    targetVersion: TARGET,
-    productKey: appointed.product_key,
-    deviceKeys: [appointed.id, cancelled.id, confirmed.id],
-  });
-  await sim.post('/_sim/quectel/plans', {
-    planName: 'Lock firmware',
-    targetVersion: TARGET,
-    productKey: bluetooth.product_key,
-    deviceKeys: [bluetooth.id],
-  });
-  app = await launchApp({ simUrl: sim.url, name: 'quectel', env: { OTA_CONSOLE_TIME_SCALE: String(TIME_SCALE) } });
-}, { timeout: 120_000 });
-
-after(async () => {
-  await app?.close();
-  await sim?.stop();
-  removeDataDir(app?.dataDir);
-}, { timeout: 60_000 });
+const session = simAndApp({
+  sim: { devices: 60, seed: 42, timeScale: TIME_SCALE, name: 'quectel-ota-sim' },
+  app: { name: 'quectel', env: timeScaleEnv(TIME_SCALE) },
+  prepare: async (sim) => {
+    const fleet = await sim.devices();
+    planned = sandboxPlanMembers(fleet);
+    const byProduct = (transport, n) => {
+      const groups = new Map();
+      for (const d of fleet) {
+        if (d.cloud !== 'quectel' || d.transport !== transport || d.firmware === TARGET || planned.has(d.id)) continue;
+        groups.set(d.product_key, [...(groups.get(d.product_key) ?? []), d]);
+      }
+      const found = [...groups.values()].find((devices) => devices.length >= n);
+      assert.ok(found, `the fleet has a Quectel ${transport} product with ${n} devices`);
+      return found;
+    };
+    [appointed, cancelled, confirmed] = byProduct('mqtt', 3);
+    [bluetooth] = byProduct('ble', 1);
+    await sim.post('/_sim/quectel/plans', {
+      planName: 'Spring update',
+      targetVersion: TARGET,
+      productKey: appointed.product_key,
+      deviceKeys: [appointed.id, cancelled.id, confirmed.id],
+    });
+    await sim.post('/_sim/quectel/plans', {
+      planName: 'Lock firmware',
+      targetVersion: TARGET,
+      productKey: bluetooth.product_key,
+      deviceKeys: [bluetooth.id],
+    });
+  },
+});
 
 const rowSelector = (device) => `[role="row"][data-device-key="${device.id}"]`;
 
@@ -142,7 +135,7 @@ async function localInputValue(browser, hoursAhead, extraMinutes = 0) {
 }
 
 async function simLog() {
-  return sim.get('/_sim/log');
+  return session.sim.get('/_sim/log');
 }
 
 /** Opens the Plans view from the nav and waits for its table. */
@@ -154,7 +147,7 @@ async function openPlans(browser) {
 }
 
 test("plans: a first start shows the sandbox's own plans, in several states, with nothing done before", { timeout: 120_000 }, async () => {
-  const { browser } = app;
+  const { browser } = session.app;
   await openPlans(browser);
   let states = [];
   await browser.waitUntil(async () => {
@@ -172,7 +165,7 @@ test("plans: a first start shows the sandbox's own plans, in several states, wit
 });
 
 test('plans: appoint with the picker, cancel another, upgrade live, toggle auto-upgrade', { timeout: 240_000 }, async () => {
-  const { browser } = app;
+  const { browser } = session.app;
   await openPlans(browser);
   for (const device of [appointed, cancelled, confirmed]) {
     await waitForState(browser, device, 'Waiting for confirmation');
@@ -246,7 +239,7 @@ test('plans: appoint with the picker, cancel another, upgrade live, toggle auto-
 });
 
 test('plans: a Bluetooth device is fetched, confirmed, downloaded with progress and reported', { timeout: 120_000 }, async () => {
-  const { browser } = app;
+  const { browser } = session.app;
   await openPlans(browser);
   await waitForState(browser, bluetooth, 'Waiting for confirmation');
   await clickLabelled(browser, `Bluetooth update: ${bluetooth.name}`);
@@ -286,6 +279,6 @@ test('plans: a Bluetooth device is fetched, confirmed, downloaded with progress 
   await waitForState(browser, bluetooth, 'Succeeded');
   await browser.execute(() => document.querySelector('.ble-answer')?.scrollIntoView({ block: 'end' }));
   await screenshot(browser, 'quectel-bluetooth.png');
-  const device = await sim.get(`/_sim/devices/${bluetooth.id}`);
+  const device = await session.sim.get(`/_sim/devices/${bluetooth.id}`);
   assert.equal(device.firmware, TARGET);
 });

@@ -6,27 +6,17 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { launchApp, removeDataDir } from '../lib/app.mjs';
+import { test } from 'node:test';
 import { logsDir } from '../lib/paths.mjs';
-import { startSim } from '../lib/sim.mjs';
+import { simAndApp } from '../lib/session.mjs';
 import { waitForDeviceRows, waitForFreshness } from '../lib/ui.mjs';
 
-let sim;
-let app;
-let accounts;
-
-before(async () => {
-  sim = await startSim({ devices: 60, seed: 17, timeScale: 1, name: 'secrets-ota-sim' });
-  accounts = await sim.accounts();
-  app = await launchApp({ simUrl: sim.url, name: 'secrets' });
-}, { timeout: 120_000 });
-
-after(async () => {
-  await app?.close();
-  await sim?.stop();
-  removeDataDir(app?.dataDir);
-}, { timeout: 60_000 });
+const session = simAndApp({
+  sim: { devices: 60, seed: 17, timeScale: 1, name: 'secrets-ota-sim' },
+  app: { name: 'secrets' },
+  // The simulator's credentials: real-looking secrets it accepts.
+  prepare: (sim) => sim.accounts(),
+});
 
 /** Records every command answer and every callback payload (events, channels) from now on. */
 /**
@@ -91,6 +81,7 @@ function filesUnder(dir) {
 }
 
 test('no secret appears in IPC traffic, the data folder, the database or the logs', { timeout: 240_000 }, async () => {
+  const { app, sim, prepared: accounts } = session;
   const { browser } = app;
   await waitForDeviceRows(browser);
   await waitForFreshness(browser, 'Live');

@@ -4,28 +4,20 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { freshDataDir, launchApp, removeDataDir } from '../lib/app.mjs';
+import { test } from 'node:test';
+import { freshDataDir, removeDataDir } from '../lib/app.mjs';
 import { appBinary } from '../lib/paths.mjs';
 import { exited, startProcess, stopProcess } from '../lib/processes.mjs';
-import { startSim } from '../lib/sim.mjs';
+import { simAndApp } from '../lib/session.mjs';
 import { textOf } from '../lib/ui.mjs';
 
-let sim;
-let app;
 let otherDataDir;
 
-before(async () => {
-  sim = await startSim({ devices: 20, seed: 5, timeScale: 20, name: 'single-instance-sim' });
-  app = await launchApp({ simUrl: sim.url, name: 'single-instance' });
-}, { timeout: 120_000 });
-
-after(async () => {
-  await app?.close();
-  await sim?.stop();
-  removeDataDir(app?.dataDir);
-  removeDataDir(otherDataDir);
-}, { timeout: 60_000 });
+const session = simAndApp({
+  sim: { devices: 20, seed: 5, timeScale: 20, name: 'single-instance-sim' },
+  app: { name: 'single-instance' },
+  cleanup: () => removeDataDir(otherDataDir),
+});
 
 function appLog(dataDir) {
   const file = path.join(dataDir, 'logs', 'ota-console.log');
@@ -35,7 +27,7 @@ function appLog(dataDir) {
 /** Starts the app binary directly (not through tauri-driver) on `dataDir`. */
 function launchAgain(name, dataDir) {
   return startProcess(name, appBinary(), [], {
-    env: { OTA_CONSOLE_DATA_DIR: dataDir, OTA_CONSOLE_SIM_URL: sim.url, RUST_LOG: 'info' },
+    env: { OTA_CONSOLE_DATA_DIR: dataDir, OTA_CONSOLE_SIM_URL: session.sim.url, RUST_LOG: 'info' },
   });
 }
 
@@ -45,6 +37,7 @@ async function exitsWithin(child, ms) {
 }
 
 test('a second launch on the same data folder brings the first window to the front and exits', { timeout: 90_000 }, async () => {
+  const { app } = session;
   const { browser } = app;
   await browser.waitUntil(async () => (await textOf(browser, 'nav[aria-label="Main"]')) !== null, {
     timeout: 30_000,

@@ -1,38 +1,14 @@
 // Issue 3: a camera update started in the window shows "Installing" at 95 %, then 100 %, and the device
 // row shows the new firmware version.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchApp, removeDataDir } from '../lib/app.mjs';
+import { test } from 'node:test';
 import { screenshot } from '../lib/screenshot.mjs';
-import { startSim } from '../lib/sim.mjs';
-import { searchDevices, textOf, visibleDeviceIds, waitForDeviceRows, waitForFreshness, waitGone } from '../lib/ui.mjs';
+import { cameraUpdateSession } from '../lib/session.mjs';
+import { rowFirmware, searchDevices, showDeviceAlone, textOf, waitForDeviceRows, waitForFreshness, waitGone } from '../lib/ui.mjs';
 
-// The simulator's clock runs 4x: the download takes a few seconds and installing about 5 s, while the app
-// polls every 1.25 s (5 s of simulated time), so each phase is seen as a person would see it.
-const TIME_SCALE = 4;
-let sim;
-let app;
-let camera;
-let others;
-
-before(async () => {
-  sim = await startSim({ devices: 60, seed: 42, timeScale: TIME_SCALE, name: 'vicohome-ota-sim' });
-  const fleet = await sim.devices();
-  const waiting = fleet.filter((d) => d.cloud === 'vicohome' && d.firmware !== d.newest_firmware);
-  [camera, ...others] = waiting.slice(0, 3);
-  assert.ok(camera && others.length === 2, 'the fleet has three cameras with an update waiting');
-  // Online and charged, so the cameras accept the update.
-  for (const device of [camera, ...others]) {
-    await sim.post(`/_sim/devices/${device.id}`, { online: true, battery: 90 });
-  }
-  app = await launchApp({ simUrl: sim.url, name: 'vicohome', env: { OTA_CONSOLE_TIME_SCALE: String(TIME_SCALE) } });
-}, { timeout: 120_000 });
-
-after(async () => {
-  await app?.close();
-  await sim?.stop();
-  removeDataDir(app?.dataDir);
-}, { timeout: 60_000 });
+// The simulator's clock and the app's run 4x, so each phase is seen as a person would see it; three
+// cameras with an update waiting, online and charged.
+const session = cameraUpdateSession({ name: 'vicohome', cameras: 3 });
 
 async function progress(browser) {
   return browser.execute(() => {
@@ -43,16 +19,11 @@ async function progress(browser) {
 }
 
 test('updating a camera from its details shows Installing 95 %, then 100 % and the new firmware', { timeout: 180_000 }, async () => {
-  const { browser } = app;
+  const { browser } = session.app;
+  const [camera] = session.prepared.cameras;
   await waitForDeviceRows(browser);
   await waitForFreshness(browser, 'Live');
-  await searchDevices(browser, camera.id);
-  await browser.waitUntil(async () => {
-    const ids = await visibleDeviceIds(browser);
-    return ids.length === 1 && ids[0] === camera.id;
-  }, { timeout: 15_000, timeoutMsg: `the row of ${camera.id} did not show alone` });
-
-  const row = await browser.$(`[role="row"][data-device-id="${camera.id}"]`);
+  const row = await showDeviceAlone(browser, camera.id);
   await row.click();
   const updateButton = await browser.$('button=Update firmware');
   await updateButton.waitForClickable({ timeout: 10_000 });
@@ -100,10 +71,7 @@ test('updating a camera from its details shows Installing 95 %, then 100 % and t
   // The row now shows the camera on the new firmware.
   await browser.keys('Escape');
   await browser.waitUntil(async () => {
-    const text = await browser.execute((id) => {
-      const r = document.querySelector(`[role="row"][data-device-id="${id}"]`);
-      return r?.querySelector('.cell-firmware')?.textContent ?? '';
-    }, camera.id);
+    const text = await rowFirmware(browser, camera.id);
     return text.trim().startsWith(camera.newest_firmware) && !text.includes('→');
   }, { timeout: 20_000, timeoutMsg: `the row did not show firmware ${camera.newest_firmware}` });
   await screenshot(browser, 'vicohome-updated.png');
@@ -119,7 +87,9 @@ async function tick(browser, device) {
 }
 
 test('updating a selection asks first, leaves out the camera already up to date, and starts each once', { timeout: 180_000 }, async () => {
+  const { app, sim } = session;
   const { browser } = app;
+  const [camera, ...others] = session.prepared.cameras;
   const startsBefore = await sim.get('/_sim/starts');
   // The camera the first test updated is on its newest firmware now.
   for (const device of [camera, ...others]) await tick(browser, device);

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { renderWithQueries } from "../test/render";
 import { callsOf, mockCommands } from "../test/tauri";
 import { AddAccountForm } from "./AddAccountForm";
+import { expectAlertSaying } from "../test/alerts";
 
 const FRESH = { live: true, oldestRefresh: 0, accounts: [] };
 
@@ -31,9 +32,10 @@ describe("add account form", () => {
     await user.type(password, "hunter2");
     await user.click(screen.getByRole("button", { name: "Add account" }));
 
-    const alert = await screen.findByRole("alert");
-    expect(alert.textContent).toContain("A base URL must be https:// (http only to this computer).");
-    expect(alert.textContent).toContain("Use the https address from the cloud's documentation.");
+    await expectAlertSaying([
+      "A base URL must be https:// (http only to this computer).",
+      "Use the https address from the cloud's documentation.",
+    ]);
     // What was typed stays, so the user can fix the one thing that is wrong and add again.
     expect(password.value).toBe("hunter2");
     expect(screen.getByLabelText<HTMLInputElement>("Account name").value).toBe("Field");

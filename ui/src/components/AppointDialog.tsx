@@ -3,15 +3,9 @@ import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent 
 import type { ApiError } from "../bindings/ApiError";
 import type { QuectelPlanRow } from "../bindings/QuectelPlanRow";
 import type { QuectelWindow } from "../bindings/QuectelWindow";
+import { useAppointmentCheck } from "../hooks/useAppointmentCheck";
 import { t } from "../i18n";
-import {
-  fromLocalInput,
-  pickerBounds,
-  suggestWindow,
-  toLocalInput,
-  validateAppointment,
-  type AppointmentProblem,
-} from "../lib/appointment";
+import { fromLocalInput, pickerBounds, suggestWindow, toLocalInput } from "../lib/appointment";
 import { formatDateTime, formatDuration } from "../lib/format";
 import { ErrorMessage } from "./ErrorMessage";
 import { Spinner } from "./Spinner";
@@ -24,23 +18,10 @@ interface Props {
   onClose: () => void;
 }
 
-export function problemText(problem: AppointmentProblem): string {
-  switch (problem.kind) {
-    case "missing":
-      return t("appoint.problem.missing");
-    case "order":
-      return t("appoint.problem.order");
-    case "outside":
-      return t("appoint.problem.outside");
-    case "short":
-      return t("appoint.problem.short", { minutes: problem.minutes });
-  }
-}
-
 /**
  * Picks an upgrade window with two local date-time pickers bounded by the plan period. The rules (inside
- * the period, at least one hour) are explained above the pickers and checked as the user types; the
- * submit button stays disabled, with the reason beside it, until the window keeps them.
+ * the period, at least one hour) are explained above the pickers and checked by Rust as the user picks; the
+ * submit button stays disabled, with Rust's reason beside it, until the window keeps them.
  */
 export function AppointDialog({ row, busy, error, onSubmit, onClose }: Props) {
   const [initial] = useState(() => suggestWindow(row.planStart, row.planEnd, Date.now()));
@@ -60,7 +41,14 @@ export function AppointDialog({ row, busy, error, onSubmit, onClose }: Props) {
 
   const start = fromLocalInput(startText);
   const end = fromLocalInput(endText);
-  const problem = validateAppointment(row.planStart, row.planEnd, start, end);
+  const missing = start === null || end === null;
+  const check = useAppointmentCheck(row.planStart, row.planEnd, start, end);
+  // What the reason line says and the submit button follows: the unreadable pickers at once, otherwise Rust's
+  // latest answer (nothing is offered before the first one).
+  const problem: string | null = missing
+    ? t("appoint.problem.missing")
+    : (check.verdict?.problem?.message ?? check.error?.message ?? null);
+  const accepted = !missing && problem === null && check.verdict !== null ? check.verdict.window : null;
   const bounds = pickerBounds(row.planStart, row.planEnd);
   const rules =
     row.planStart !== null && row.planEnd !== null
@@ -69,7 +57,7 @@ export function AppointDialog({ row, busy, error, onSubmit, onClose }: Props) {
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (problem || start === null || end === null || busy) return;
+    if (accepted === null || start === null || end === null || busy) return;
     onSubmit({ startMs: start, endMs: end });
   };
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
@@ -98,7 +86,7 @@ export function AppointDialog({ row, busy, error, onSubmit, onClose }: Props) {
               min={bounds.min}
               max={bounds.max}
               step={60}
-              aria-invalid={problem !== null && problem.kind !== "missing" ? true : undefined}
+              aria-invalid={problem !== null && !missing ? true : undefined}
               aria-describedby={reasonId}
               onChange={(e) => setStartText(e.target.value)}
             />
@@ -110,17 +98,13 @@ export function AppointDialog({ row, busy, error, onSubmit, onClose }: Props) {
               min={bounds.min}
               max={bounds.max}
               step={60}
-              aria-invalid={problem !== null && problem.kind !== "missing" ? true : undefined}
+              aria-invalid={problem !== null && !missing ? true : undefined}
               aria-describedby={reasonId}
               onChange={(e) => setEndText(e.target.value)}
             />
           </div>
           <p id={reasonId} className={problem ? "appoint-reason warn-text" : "appoint-reason muted"} role="status">
-            {problem
-              ? problemText(problem)
-              : start !== null && end !== null
-                ? t("appoint.duration", { duration: formatDuration(end - start) })
-                : null}
+            {problem ?? (accepted ? t("appoint.duration", { duration: formatDuration(accepted.endMs - accepted.startMs) }) : null)}
           </p>
           {error ? <ErrorMessage error={error} /> : null}
           <div className="modal-actions">
@@ -130,7 +114,7 @@ export function AppointDialog({ row, busy, error, onSubmit, onClose }: Props) {
             <button
               type="submit"
               className="button primary"
-              disabled={problem !== null || busy}
+              disabled={accepted === null || busy}
               aria-busy={busy}
               aria-describedby={reasonId}
             >

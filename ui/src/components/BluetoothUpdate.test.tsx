@@ -8,6 +8,7 @@ import { makePlanRow } from "../test/quectelFixtures";
 import { renderWithQueries } from "../test/render";
 import { callsOf, mockCommands } from "../test/tauri";
 import { BluetoothUpdate } from "./BluetoothUpdate";
+import { expectAlertSaying } from "../test/alerts";
 
 const STATUSES: QuectelBleStatus[] = [
   { code: 0, name: "confirmed", meaning: "the user confirmed the upgrade", failure: false, outcome: false },
@@ -114,9 +115,7 @@ describe("Bluetooth update", () => {
     await user.click(within(panel).getByRole("button", { name: "Fetch plan" }));
     await within(panel).findByLabelText("Bluetooth plan");
     await user.click(within(panel).getByRole("button", { name: "Confirm upgrade" }));
-    const alert = await within(panel).findByRole("alert");
-    expect(alert.textContent).toContain("The Quectel session expired.");
-    expect(alert.textContent).toContain("Sign in again in Settings.");
+    await expectAlertSaying(["The Quectel session expired.", "Sign in again in Settings."], panel);
     expect((within(panel).getByRole("button", { name: "Download package" }) as HTMLButtonElement).disabled).toBe(true);
     expect(onReported).not.toHaveBeenCalled();
   });

@@ -4,11 +4,25 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 
+import type { CameraUpdatePlan } from "../bindings/CameraUpdatePlan";
+import type { DeviceKey } from "../bindings/DeviceKey";
 import type { JobView } from "../bindings/JobView";
 import { makeDevice, makeJob } from "../test/fixtures";
 import { renderWithQueries } from "../test/render";
 import { callsOf, mockCommands } from "../test/tauri";
 import { DeviceDetail } from "./DeviceDetail";
+import { expectAlertSaying } from "../test/alerts";
+
+/** Rust's answer for the one camera asked about: up to date on `version`, or to be started (null). */
+function planSaying(version: () => string | null) {
+  return (args: Record<string, unknown>): CameraUpdatePlan => {
+    const [camera] = args.devices as [DeviceKey];
+    const upToDate = version();
+    return upToDate === null
+      ? { toStart: [camera], leftOut: [] }
+      : { toStart: [], leftOut: [{ camera, name: "Camera 1", reason: { kind: "up_to_date", version: upToDate } }] };
+  };
+}
 
 describe("device details", () => {
   it("starts a camera update and follows its progress channel", async () => {
@@ -79,31 +93,36 @@ describe("device details", () => {
     });
     renderWithQueries(<DeviceDetail device={makeDevice(1)} onClose={() => {}} />);
     await user.click(screen.getByRole("button", { name: "Update firmware" }));
-    const alert = await screen.findByRole("alert");
-    expect(alert.textContent).toContain("An update is already running on this camera.");
-    expect(alert.textContent).toContain("Follow it in Jobs.");
+    await expectAlertSaying(["An update is already running on this camera.", "Follow it in Jobs."]);
   });
 
-  it("says a camera on the newest firmware is up to date instead of offering the update", () => {
+  it("says a camera Rust finds on the newest firmware is up to date instead of offering the update", async () => {
+    mockCommands({ vicohome_update_plan: planSaying(() => "1.3.0") });
     renderWithQueries(
       <DeviceDetail device={makeDevice(1, { firmware: "1.3.0", newestFirmware: "1.3.0" })} onClose={() => {}} />,
     );
     const update = screen.getByRole("region", { name: "Update firmware" });
-    expect(within(update).queryByRole("button", { name: "Update firmware" })).toBeNull();
-    expect(within(update).getByRole("status").textContent).toBe(
+    expect((await within(update).findByRole("status")).textContent).toBe(
       "Up to date: 1.3.0 is the newest firmware this camera is offered.",
     );
+    expect(within(update).queryByRole("button", { name: "Update firmware" })).toBeNull();
+    expect(callsOf("vicohome_update_plan")[0]!.devices).toEqual([{ accountId: 1, deviceId: "SN000001" }]);
   });
 
-  it("still offers the update when the cloud does not say which firmware is newest", () => {
+  it("offers the update when Rust says the camera gets one", async () => {
+    mockCommands({ vicohome_update_plan: planSaying(() => null) });
     renderWithQueries(<DeviceDetail device={makeDevice(1, { newestFirmware: null })} onClose={() => {}} />);
+    await waitFor(() => expect(callsOf("vicohome_update_plan").length).toBe(1));
     expect(screen.getByRole("button", { name: "Update firmware" })).toBeTruthy();
+    expect(screen.queryByRole("status")).toBeNull();
   });
 
   it("turns the focused button into the up-to-date note when the update lands, keeping Escape working", async () => {
     const user = userEvent.setup();
     const onClose = vi.fn();
+    let upToDate: string | null = null;
     mockCommands({
+      vicohome_update_plan: planSaying(() => upToDate),
       start_vicohome_update: () =>
         makeJob({ state: "succeeded", phase: "complete", percent: 100, transferred: 15_728_640, updatedAt: 1 }),
     });
@@ -112,7 +131,8 @@ describe("device details", () => {
     await user.click(screen.getByRole("button", { name: "Update firmware" }));
     await screen.findByRole("group", { name: "Update progress" });
 
-    // The device list now has the camera on the new firmware.
+    // The device list now has the camera on the new firmware, and so has Rust's store.
+    upToDate = "1.3.0";
     view.rerender(
       <QueryClientProvider client={view.queryClient}>
         <DeviceDetail device={{ ...before, firmware: "1.3.0" }} onClose={onClose} />

@@ -3,8 +3,8 @@ import { useEffect, useLayoutEffect, useRef, type KeyboardEvent, type ReactNode 
 import type { Device } from "../bindings/Device";
 import { useJobs } from "../hooks/useServerState";
 import { useVicohomeUpdate } from "../hooks/useVicohomeUpdate";
+import { useVicohomeUpdatePlan } from "../hooks/useVicohomeUpdatePlan";
 import { t } from "../i18n";
-import { isOnNewestFirmware } from "../lib/firmware";
 import { cloudLabel, formatBytesProgress, formatDateTime } from "../lib/format";
 import { ErrorMessage } from "./ErrorMessage";
 import { OnenetUpdate } from "./OnenetUpdate";
@@ -100,8 +100,10 @@ function VicohomeUpdate({ device }: { device: Device }) {
   const running = job !== null && (job.state === "starting" || job.state === "running");
   const failed = job !== null && (job.state === "failed" || job.state === "cancelled");
   const busy = update.starting || running;
-  // Nothing to offer once the camera runs the newest firmware (also right after an update finished).
-  const upToDate = isOnNewestFirmware(device) && !busy;
+  // Nothing to offer once Rust says the camera runs the newest firmware (also right after an update
+  // finished); until it has answered, the update is offered and the cloud answers for itself.
+  const { plan } = useVicohomeUpdatePlan([device]);
+  const upToDate = !busy && (plan?.leftOut.some((l) => l.reason.kind === "up_to_date") ?? false);
   // When the finished update replaces the focused button with this note, the focus would fall to the page,
   // out of the details (Escape and Tab would no longer reach them): it moves to the note instead.
   const upToDateRef = useRef<HTMLParagraphElement>(null);

@@ -6,6 +6,7 @@ import type { Account } from "../bindings/Account";
 import { renderWithQueries } from "../test/render";
 import { callsOf, mockCommands } from "../test/tauri";
 import { ImportDevicesForm } from "./ImportDevicesForm";
+import { expectAlertSaying } from "../test/alerts";
 
 function onenetAccount(id: number, name: string): Account {
   return { id, name, cloud: "onenet", baseUrl: "http://127.0.0.1:1", region: null, username: `p${id}`, sandbox: false, allowHttp: false, createdAt: 0 };
@@ -70,9 +71,7 @@ describe("import OneNET devices", () => {
     await user.type(text, "abc");
     await user.click(screen.getByRole("button", { name: "Import devices" }));
 
-    const alert = await screen.findByRole("alert");
-    expect(alert.textContent).toContain("Line 2: dev_id must be a number.");
-    expect(alert.textContent).toContain("Fix the line and import again.");
+    await expectAlertSaying(["Line 2: dev_id must be a number.", "Fix the line and import again."]);
     expect(text.value).toBe("abc");
     expect(callsOf("import_devices")).toEqual([{ accountId: 4, csv: "abc" }]);
     expect(screen.queryByText(/Imported/)).toBeNull();

@@ -1,10 +1,12 @@
 import { useState } from "react";
 
 import type { Device } from "../bindings/Device";
+import type { LeftOutCamera } from "../bindings/LeftOutCamera";
+import type { LeftOutReason } from "../bindings/LeftOutReason";
 import type { BulkUpdateResult } from "../hooks/useBulkVicohomeUpdate";
 import { deviceKey } from "../hooks/useDeviceSelection";
+import { keyOf, useVicohomeUpdatePlan } from "../hooks/useVicohomeUpdatePlan";
 import { t } from "../i18n";
-import { isOnNewestFirmware } from "../lib/firmware";
 import { cloudLabel } from "../lib/format";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { ErrorMessage } from "./ErrorMessage";
@@ -19,18 +21,35 @@ interface Props {
   onDismissResults: () => void;
 }
 
+/** Up to date first, then other clouds, then devices no longer listed: the order the bar always used. */
+const REASON_ORDER: Record<LeftOutReason["kind"], number> = { up_to_date: 0, other_cloud: 1, not_in_list: 2 };
+
+export function leftOutText(name: string, reason: LeftOutReason): string {
+  switch (reason.kind) {
+    case "up_to_date":
+      return t("selection.skippedUpToDate", { name, version: reason.version });
+    case "other_cloud":
+      return t("selection.skipped", { name, cloud: cloudLabel(reason.cloud) });
+    case "not_in_list":
+      return t("selection.skippedNotListed", { name });
+  }
+}
+
 /**
- * What is ticked in the table and what can be done with it: a firmware update of every Vicohome camera not
- * already on its newest firmware, after a confirmation that says how many will be started.
+ * What is ticked in the table and what can be done with it: a firmware update of the Vicohome cameras Rust
+ * says need one (the others are listed with why), after a confirmation that says how many will be started.
  */
 export function SelectionBar({ selected, onClear, onUpdate, updating, results, onDismissResults }: Props) {
   const [confirming, setConfirming] = useState(false);
+  const { plan, current, error } = useVicohomeUpdatePlan(selected);
   if (selected.length === 0 && results.length === 0) return null;
-  const vicohome = selected.filter((d) => d.cloud === "vicohome");
-  const cameras = vicohome.filter((d) => !isOnNewestFirmware(d));
-  const upToDate = vicohome.filter(isOnNewestFirmware);
-  const otherClouds = selected.filter((d) => d.cloud !== "vicohome");
-  const skippedCount = otherClouds.length + upToDate.length;
+  // The answer may be for an earlier selection for a moment: only what is still ticked shows.
+  const byKey = new Map(selected.map((d) => [deviceKey(d), d]));
+  const cameras = (plan?.toStart ?? []).flatMap((key) => byKey.get(keyOf(key)) ?? []);
+  const leftOut: LeftOutCamera[] = (plan?.leftOut ?? [])
+    .filter((l) => byKey.has(keyOf(l.camera)))
+    .sort((a, b) => REASON_ORDER[a.reason.kind] - REASON_ORDER[b.reason.kind]);
+  const upToDate = leftOut.filter((l) => l.reason.kind === "up_to_date");
   const count = cameras.length;
   return (
     <section className="selection-bar" aria-label={t("selection.label")}>
@@ -42,7 +61,7 @@ export function SelectionBar({ selected, onClear, onUpdate, updating, results, o
           <button
             type="button"
             className="button primary"
-            disabled={cameras.length === 0 || updating}
+            disabled={count === 0 || !current || updating}
             aria-busy={updating}
             onClick={() => setConfirming(true)}
           >
@@ -54,15 +73,13 @@ export function SelectionBar({ selected, onClear, onUpdate, updating, results, o
           </button>
         </div>
       ) : null}
-      {skippedCount > 0 ? (
+      {error && selected.length > 0 ? <ErrorMessage error={error} live={false} /> : null}
+      {leftOut.length > 0 ? (
         <div className="selection-skipped">
           <h3 id="selection-skipped-title">{t("selection.skippedTitle")}</h3>
           <ul aria-labelledby="selection-skipped-title">
-            {upToDate.map((d) => (
-              <li key={deviceKey(d)}>{t("selection.skippedUpToDate", { name: d.name, version: d.firmware })}</li>
-            ))}
-            {otherClouds.map((d) => (
-              <li key={deviceKey(d)}>{t("selection.skipped", { name: d.name, cloud: cloudLabel(d.cloud) })}</li>
+            {leftOut.map((l) => (
+              <li key={keyOf(l.camera)}>{leftOutText(l.name, l.reason)}</li>
             ))}
           </ul>
         </div>
@@ -122,6 +139,8 @@ function ResultText({ result }: { result: BulkUpdateResult }) {
           {t("detail.phasePercent", { phase: t(`phase.${result.job.phase}`), percent: String(result.job.percent) })}
         </span>
       );
+    case "leftOut":
+      return <span className="muted">{leftOutText(result.device.name, result.reason)}</span>;
     case "refused":
       return (
         <>

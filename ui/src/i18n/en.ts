@@ -60,6 +60,7 @@ export const en = {
   "selection.skippedTitle": "Skipped",
   "selection.skipped": "{name} ({cloud}): only Vicohome cameras can be updated from the console.",
   "selection.skippedUpToDate": "{name}: already on the newest firmware ({version}).",
+  "selection.skippedNotListed": "{name}: no longer in the device list; refresh the fleet.",
   "selection.confirmTitle": "Update {count} cameras?",
   "selection.confirmTitleOne": "Update 1 camera?",
   "selection.confirmBody": "Each of the {count} cameras is started once: it downloads and installs its newest firmware, then restarts. Keep them powered until they finish; progress shows here and in Jobs.",
@@ -345,9 +346,6 @@ export const en = {
   "appoint.submit": "Appoint window",
   "appoint.cancel": "Close",
   "appoint.problem.missing": "Pick a start and an end.",
-  "appoint.problem.order": "The window must end after it starts.",
-  "appoint.problem.outside": "The window must lie inside the plan period.",
-  "appoint.problem.short": "The window must be at least 1 hour long; this one is {minutes} minutes.",
 
   "autoUpgrade.label": "Auto-upgrade for {name}",
   "autoUpgrade.on": "On",

@@ -1,31 +1,9 @@
-// The rules of a Quectel appointment, checked before anything is sent (the Rust client checks them again):
-// the window ends after it starts, lies inside the plan period, and lasts at least one hour. Also the
-// conversions between Unix ms and <input type="datetime-local"> values (local time, minute precision).
+// Conversions for the appointment dialog between Unix ms and <input type="datetime-local"> values (local
+// time, minute precision), the pickers' bounds and a window to start from. Whether a window keeps Quectel's
+// rules is Rust's call (checkQuectelAppointment in api.ts): nothing here decides it.
 
-export const MIN_APPOINTMENT_MS = 3_600_000;
 const MINUTE_MS = 60_000;
-
-export type AppointmentProblem =
-  | { kind: "missing" }
-  | { kind: "order" }
-  | { kind: "outside" }
-  | { kind: "short"; minutes: number };
-
-/** Why a window breaks a rule, or null when it keeps them all. Same order as the client's check. */
-export function validateAppointment(
-  periodStart: number | null,
-  periodEnd: number | null,
-  start: number | null,
-  end: number | null,
-): AppointmentProblem | null {
-  if (start === null || end === null) return { kind: "missing" };
-  if (end <= start) return { kind: "order" };
-  if ((periodStart !== null && start < periodStart) || (periodEnd !== null && end > periodEnd)) {
-    return { kind: "outside" };
-  }
-  if (end - start < MIN_APPOINTMENT_MS) return { kind: "short", minutes: Math.floor((end - start) / MINUTE_MS) };
-  return null;
-}
+const HOUR_MS = 3_600_000;
 
 const pad = (n: number) => String(n).padStart(2, "0");
 
@@ -62,19 +40,19 @@ export function pickerBounds(periodStart: number | null, periodEnd: number | nul
 
 /**
  * A window to start from: the next whole hour (or the period's start, if later) for two hours, shortened
- * to fit the period's end. It may still break a rule when the period is short; the check says so.
+ * to fit the period's end. It may still break a rule when the period is short; Rust's check says so.
  */
 export function suggestWindow(
   periodStart: number | null,
   periodEnd: number | null,
   now: number,
 ): { start: number; end: number } {
-  const nextHour = (Math.floor(now / MIN_APPOINTMENT_MS) + 1) * MIN_APPOINTMENT_MS;
+  const nextHour = (Math.floor(now / HOUR_MS) + 1) * HOUR_MS;
   let start = Math.max(nextHour, periodStart === null ? nextHour : ceilToMinute(periodStart));
-  let end = start + 2 * MIN_APPOINTMENT_MS;
+  let end = start + 2 * HOUR_MS;
   if (periodEnd !== null && end > periodEnd) {
     end = floorToMinute(periodEnd);
-    start = Math.max(periodStart === null ? end - MIN_APPOINTMENT_MS : ceilToMinute(periodStart), end - 2 * MIN_APPOINTMENT_MS);
+    start = Math.max(periodStart === null ? end - HOUR_MS : ceilToMinute(periodStart), end - 2 * HOUR_MS);
   }
   return { start, end };
 }

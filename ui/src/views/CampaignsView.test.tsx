@@ -7,6 +7,25 @@ import { renderWithQueries } from "../test/render";
 import { callsOf, mockCommands } from "../test/tauri";
 import { CampaignsView } from "./CampaignsView";
 
+/** The answers that show campaign `id`, just created, as ready. */
+function readyCampaign(id: number) {
+  return {
+    create_campaign: () => makeCampaign({ id, state: "ready" }),
+    campaign_dashboard: () => makeDashboard(makeCampaign({ id, state: "ready" })),
+    campaign_devices: () => ({ matching: 0, rows: [] }),
+  };
+}
+
+/** Opens "New campaign" in the rendered view, names it `name` and picks the firmware listed as `option`. */
+async function newCampaign(name: string, option: string, firmwareId: string) {
+  const user = userEvent.setup();
+  await user.click(await screen.findByRole("button", { name: "New campaign" }));
+  await user.type(screen.getByLabelText("Campaign name"), name);
+  await screen.findByRole("option", { name: option });
+  await user.selectOptions(screen.getByLabelText("Firmware"), firmwareId);
+  return user;
+}
+
 describe("campaigns view", () => {
   it("checks devices before creating, then opens the new campaign's dashboard", async () => {
     mockCommands({
@@ -21,16 +40,10 @@ describe("campaigns view", () => {
           { accountId: 1, deviceId: "SN-9", name: "Garage", model: "CG6", reason: "offline", detail: "Offline at the last refresh." },
         ],
       }),
-      create_campaign: () => makeCampaign({ id: 8, state: "ready" }),
-      campaign_dashboard: () => makeDashboard(makeCampaign({ id: 8, state: "ready" })),
-      campaign_devices: () => ({ matching: 0, rows: [] }),
+      ...readyCampaign(8),
     });
     renderWithQueries(<CampaignsView />);
-    const user = userEvent.setup();
-    await user.click(await screen.findByRole("button", { name: "New campaign" }));
-    await user.type(screen.getByLabelText("Campaign name"), "CG6 rollout");
-    await screen.findByRole("option", { name: "cam.bin 7.7.7 (Vicohome)" });
-    await user.selectOptions(screen.getByLabelText("Firmware"), "4");
+    const user = await newCampaign("CG6 rollout", "cam.bin 7.7.7 (Vicohome)", "4");
     await user.type(screen.getByLabelText("Search devices"), "CG6");
     const waves = screen.getByLabelText("Waves (%)");
     await user.clear(waves);
@@ -59,20 +72,15 @@ describe("campaigns view", () => {
     mockCommands({
       list_campaigns: () => [],
       list_firmware: () => [makeFirmware({ id: 6, fileName: "plug.bin", version: "2.0", cloud: "quectel" })],
+      ...readyCampaign(9),
       create_campaign: () => {
         attempts += 1;
         if (attempts === 1) throw { code: "validation", message: "A campaign named Plugs already exists.", field: "name" };
         return makeCampaign({ id: 9, state: "ready" });
       },
-      campaign_dashboard: () => makeDashboard(makeCampaign({ id: 9, state: "ready" })),
-      campaign_devices: () => ({ matching: 0, rows: [] }),
     });
     renderWithQueries(<CampaignsView />);
-    const user = userEvent.setup();
-    await user.click(await screen.findByRole("button", { name: "New campaign" }));
-    await user.type(screen.getByLabelText("Campaign name"), "Plugs");
-    await screen.findByRole("option", { name: "plug.bin 2.0 (Quectel)" });
-    await user.selectOptions(screen.getByLabelText("Firmware"), "6");
+    const user = await newCampaign("Plugs", "plug.bin 2.0 (Quectel)", "6");
     await user.click(screen.getByLabelText("Only online devices"));
     await user.click(screen.getByLabelText("Device errors"));
     await user.click(screen.getByLabelText("Only inside a maintenance window"));

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { fakeFleet, makeDevice } from "../test/fixtures";
 import { renderWithQueries } from "../test/render";
 import { callsOf, mockCommands } from "../test/tauri";
+import type { DeviceKey } from "../bindings/DeviceKey";
 import type { DeviceQuery } from "../bindings/DeviceQuery";
 import { DevicesView } from "./DevicesView";
 
@@ -23,6 +24,15 @@ async function renderedRows(): Promise<HTMLElement[]> {
   const grid = screen.getByRole("grid", { name: "Devices" });
   await waitFor(() => expect(grid.querySelectorAll("[data-device-id]").length).toBeGreaterThan(0));
   return Array.from(grid.querySelectorAll<HTMLElement>("[data-device-id]"));
+}
+
+/** A fleet of 250 shown in the grid, the grid holding the keyboard focus; the grid. */
+async function focusedGrid(): Promise<HTMLElement> {
+  setup(250);
+  await renderedRows();
+  const grid = screen.getByRole("grid", { name: "Devices" });
+  act(() => grid.focus());
+  return grid;
 }
 
 describe("device table", () => {
@@ -127,10 +137,7 @@ describe("device table", () => {
 describe("keyboard", () => {
   it("moves the active row with the arrows and opens details with Enter; Escape returns to the grid", async () => {
     const user = userEvent.setup();
-    setup(250);
-    await renderedRows();
-    const grid = screen.getByRole("grid", { name: "Devices" });
-    act(() => grid.focus());
+    const grid = await focusedGrid();
     expect(grid.getAttribute("aria-activedescendant")).toBe("device-row-0");
 
     await user.keyboard("{ArrowDown}");
@@ -158,10 +165,7 @@ describe("keyboard", () => {
 
   it("End jumps to the last row, loading its page on demand", async () => {
     const user = userEvent.setup();
-    setup(250);
-    await renderedRows();
-    const grid = screen.getByRole("grid", { name: "Devices" });
-    act(() => grid.focus());
+    const grid = await focusedGrid();
     await user.keyboard("{End}");
     expect(grid.getAttribute("aria-activedescendant")).toBe("device-row-249");
     await waitFor(() => expect(document.getElementById("device-row-249")?.getAttribute("data-device-id")).toBe("SN000249"));
@@ -180,7 +184,18 @@ describe("device details", () => {
       );
       return { matching: rows.length, total: 2, offset: query.offset, rows: rows.slice(query.offset, query.offset + query.limit) };
     };
-    mockCommands({ list_devices: (args) => page(args.query as DeviceQuery), list_accounts: () => [], list_jobs: () => [] });
+    mockCommands({
+      list_devices: (args) => page(args.query as DeviceQuery),
+      list_accounts: () => [],
+      list_jobs: () => [],
+      // Rust's store moves with the device list.
+      vicohome_update_plan: (args) => {
+        const [camera] = args.devices as [DeviceKey];
+        return firmware === "1.3.0"
+          ? { toStart: [], leftOut: [{ camera, name: "Porch", reason: { kind: "up_to_date", version: firmware } }] }
+          : { toStart: [camera], leftOut: [] };
+      },
+    });
     const { queryClient } = renderWithQueries(<DevicesView />);
     await renderedRows();
     await user.click(screen.getByText("Porch"));
@@ -193,7 +208,7 @@ describe("device details", () => {
     firmware = "1.3.0";
     await act(() => queryClient.invalidateQueries({ queryKey: ["devices"] }));
     await waitFor(() => expect(firmwareField()).toBe("1.3.0"));
+    await waitFor(() => expect(within(panel).getByRole("status").textContent).toContain("Up to date: 1.3.0"));
     expect(within(panel).queryByRole("button", { name: "Update firmware" })).toBeNull();
-    expect(within(panel).getByRole("status").textContent).toContain("Up to date: 1.3.0");
   });
 });

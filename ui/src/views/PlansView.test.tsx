@@ -84,12 +84,23 @@ describe("plans view", () => {
     expect(callsOf("quectel_plan_details")[0]).toEqual({ items: [{ deviceKey: "DK0001", planId: 7_310_000_001 }] });
   });
 
-  it("appoints a window with the picker, explaining and enforcing the rules before sending", async () => {
+  it("appoints a window with the picker, explaining the rules and showing Rust's check before sending", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(NOW);
     const user = userEvent.setup();
     const row = makePlanRow(1);
+    // Rust's answers for the windows this test picks (the rules themselves are tested in Rust).
+    const refusals = new Map<string, { code: "validation"; message: string }>([
+      [`${NOW + 2 * HOUR}/${NOW + 2 * HOUR + 30 * 60_000}`, { code: "validation", message: "The window must be at least 1 hour long; this one is 30 minutes." }],
+      [`${NOW + 2 * HOUR}/${NOW + 8 * 24 * HOUR}`, { code: "validation", message: "The window must lie inside the plan period (…)." }],
+      [`${NOW + 2 * HOUR}/${NOW + HOUR}`, { code: "validation", message: "The window must end after it starts." }],
+    ]);
     setup([row], {
+      check_quectel_appointment: (args) => {
+        const w = args.window as { startMs: number; endMs: number };
+        expect([args.planStart, args.planEnd]).toEqual([row.planStart, row.planEnd]);
+        return refusals.get(`${w.startMs}/${w.endMs}`) ?? null;
+      },
       act_on_quectel_plans: (args) => {
         const w = args.window as { startMs: number; endMs: number };
         return report("appoint", [{ ...row, state: "appointed", userConfirmStatus: 2, appointStart: w.startMs, appointEnd: w.endMs }]);
@@ -102,27 +113,34 @@ describe("plans view", () => {
     const start = within(dialog).getByLabelText("Window start") as HTMLInputElement;
     const end = within(dialog).getByLabelText("Window end") as HTMLInputElement;
     const submit = within(dialog).getByRole("button", { name: "Appoint window" }) as HTMLButtonElement;
-    // Bounded by the plan period, and a valid window suggested.
+    // Bounded by the plan period, and the suggested window accepted once Rust has checked it.
     expect(start.type).toBe("datetime-local");
     expect(start.min).toBe(toLocalInput(NOW - HOUR));
     expect(end.max).toBe(toLocalInput(NOW + 7 * 24 * HOUR));
     expect(start.value).toBe(toLocalInput(NOW + HOUR));
-    expect(submit.disabled).toBe(false);
+    await waitFor(() => expect(submit.disabled).toBe(false));
+    expect(dialog.textContent).toContain("Window length: 2 h 0 min");
 
     fireEvent.change(start, { target: { value: toLocalInput(NOW + 2 * HOUR) } });
     fireEvent.change(end, { target: { value: toLocalInput(NOW + 2 * HOUR + 30 * 60_000) } });
-    expect(submit.disabled).toBe(true);
+    await waitFor(() => expect(submit.disabled).toBe(true));
     expect(dialog.textContent).toContain("The window must be at least 1 hour long; this one is 30 minutes.");
+    expect(end.getAttribute("aria-invalid")).toBe("true");
     fireEvent.change(end, { target: { value: toLocalInput(NOW + 8 * 24 * HOUR) } });
+    await waitFor(() => expect(dialog.textContent).toContain("The window must lie inside the plan period (…)."));
     expect(submit.disabled).toBe(true);
-    expect(dialog.textContent).toContain("The window must lie inside the plan period.");
     fireEvent.change(end, { target: { value: toLocalInput(NOW + HOUR) } });
-    expect(dialog.textContent).toContain("The window must end after it starts.");
+    await waitFor(() => expect(dialog.textContent).toContain("The window must end after it starts."));
+    // An unreadable picker needs no check.
+    fireEvent.change(end, { target: { value: "" } });
+    expect(dialog.textContent).toContain("Pick a start and an end.");
     expect(callsOf("act_on_quectel_plans")).toEqual([]);
 
     fireEvent.change(end, { target: { value: toLocalInput(NOW + 4 * HOUR) } });
-    expect(submit.disabled).toBe(false);
+    await waitFor(() => expect(submit.disabled).toBe(false));
     expect(dialog.textContent).toContain("Window length: 2 h 0 min");
+    // Rust was asked about the windows the pickers rested on, not at every change.
+    expect(callsOf("check_quectel_appointment").map((a) => a.window)).toContainEqual({ startMs: NOW + 2 * HOUR, endMs: NOW + 4 * HOUR });
     await user.click(submit);
     await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
     expect(callsOf("act_on_quectel_plans")).toEqual([
@@ -139,13 +157,16 @@ describe("plans view", () => {
   it("shows the cloud's refusal of an appointment in the dialog", async () => {
     const user = userEvent.setup();
     setup([makePlanRow(1, { planStart: null, planEnd: null })], {
+      check_quectel_appointment: () => null,
       act_on_quectel_plans: () => {
         throw { code: "validation", message: "The appointed window must lie inside the plan period." };
       },
     });
     await user.click(await screen.findByRole("button", { name: "Appoint a window: Meter 1" }));
     const dialog = screen.getByRole("dialog");
-    await user.click(within(dialog).getByRole("button", { name: "Appoint window" }));
+    const submit = within(dialog).getByRole("button", { name: "Appoint window" }) as HTMLButtonElement;
+    await waitFor(() => expect(submit.disabled).toBe(false));
+    await user.click(submit);
     expect(await within(dialog).findByRole("alert")).toBeTruthy();
     expect(dialog.textContent).toContain("The appointed window must lie inside the plan period.");
   });

@@ -1,7 +1,7 @@
 //! The OneNET client. Every call carries a freshly signed product token in `Authorization`.
 
 use async_trait::async_trait;
-use ota_core::cloud::{CloudSession, Credentials};
+use ota_core::cloud::{CloudSession, Credentials, OnenetDeviceApi};
 use ota_core::{now_ms, ApiError, Cloud, Device, Secret};
 use serde::Deserialize;
 
@@ -200,7 +200,7 @@ impl CloudSession for OnenetClient {
         )
     }
 
-    fn as_any(&self) -> Option<&dyn std::any::Any> {
+    fn onenet(&self) -> Option<&dyn OnenetDeviceApi> {
         Some(self)
     }
 }

@@ -1,7 +1,9 @@
 //! OneNET (China Mobile): security-authentication tokens, wire types, the client, device-side OTA
-//! (check, resumable MD5-verified fetch, result reports).
+//! (check, resumable MD5-verified fetch, result reports). `service` runs them for the window and
+//! `otactl` through the engine's `OnenetDeviceApi` (`device_api`).
 
 pub mod client;
+mod device_api;
 pub mod errors;
 pub mod fetch;
 pub mod ids;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ota_core::cloud::CloudSession;
+use ota_core::cloud::{CloudSession, OnenetDeviceApi};
 use ota_core::onenet::{
     OnenetCheck, OnenetDeviceRef, OnenetDownloadProgress, OnenetReportAnswer, OnenetTask,
     OnenetTaskType,
@@ -15,7 +15,6 @@ use super::fetch::{self, FetchEnd, FetchOptions, PauseSignal};
 use super::ids;
 use super::ota::device_ref;
 use super::task_store;
-use super::OnenetClient;
 use crate::download_files as files;
 
 /// A OneNET device and the account (product) it belongs to.
@@ -27,10 +26,10 @@ pub struct OnenetTarget {
 }
 
 impl OnenetTarget {
-    pub fn client(&self) -> Result<&OnenetClient, ApiError> {
+    /// The product's device-side OTA API; an error for an account of another cloud.
+    pub fn client(&self) -> Result<&dyn OnenetDeviceApi, ApiError> {
         self.session
-            .as_any()
-            .and_then(|any| any.downcast_ref::<OnenetClient>())
+            .onenet()
             .ok_or_else(|| ApiError::internal("no OneNET client for this account"))
     }
 
@@ -251,7 +250,10 @@ pub async fn fetch(
 ) -> Result<FetchEnd, ApiError> {
     // Refused before anything is written, the audit log included.
     ids::task(task)?;
-    let result = fetch::fetch(target.client()?, task, out, options, pause, progress).await;
+    let result = target
+        .client()?
+        .fetch_package(task, out, options, pause, progress)
+        .await;
     let audited = match &result {
         Ok(FetchEnd::Paused { .. }) => None,
         Ok(FetchEnd::Done { .. }) => Some(Ok(())),

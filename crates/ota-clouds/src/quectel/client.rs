@@ -1,7 +1,7 @@
 //! The Quectel HTTP client: sign-in, token refresh, and authorized calls through the endpoint table.
 
 use async_trait::async_trait;
-use ota_core::cloud::{CloudSession, Credentials, SessionCache};
+use ota_core::cloud::{CloudSession, Credentials, QuectelEndUserApi, SessionCache};
 use ota_core::{now_ms, ApiError, Device, Secret};
 use serde::{Deserialize, Serialize};
 
@@ -336,7 +336,7 @@ impl CloudSession for QuectelClient {
         super::devices::list_devices(self).await
     }
 
-    fn as_any(&self) -> Option<&dyn std::any::Any> {
+    fn quectel(&self) -> Option<&dyn QuectelEndUserApi> {
         Some(self)
     }
 }

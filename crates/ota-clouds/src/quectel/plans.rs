@@ -4,58 +4,23 @@
 //! Appointments are checked here before anything is sent: the window must lie inside the plan period and
 //! last at least one hour (the seed's rules; the cloud enforces them too).
 
-use ota_core::{ApiError, ErrorKind};
-use serde::{Deserialize, Deserializer, Serialize};
+use ota_core::ApiError;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use ota_core::quectel::plans::{
+    confirm_status, device_status, BatchOutcome, ComponentVersion, DeviceResult, PlanTarget,
+    UpgradePlan,
+};
+
+use super::answers::{BatchAnswer, PlanAnswer};
 use super::client::QuectelClient;
 use super::endpoints::Endpoint;
 use crate::http;
-use crate::lenient;
 use crate::retry::retry;
 
 /// The shortest appointment the cloud accepts.
 pub const MIN_APPOINTMENT_MS: i64 = 3_600_000;
-
-/// `deviceStatus` of a plan.
-pub mod device_status {
-    pub const ALREADY_LATEST: i64 = -1;
-    pub const NOT_UPGRADED: i64 = 0;
-    pub const UPGRADING: i64 = 1;
-    pub const SUCCEEDED: i64 = 2;
-    pub const FAILED: i64 = 3;
-
-    pub fn label(status: i64) -> &'static str {
-        match status {
-            ALREADY_LATEST => "already latest",
-            NOT_UPGRADED => "not upgraded",
-            UPGRADING => "upgrading",
-            SUCCEEDED => "succeeded",
-            FAILED => "failed",
-            _ => "unknown",
-        }
-    }
-}
-
-/// `userConfirmStatus` of a plan.
-pub mod confirm_status {
-    pub const UNCONFIRMED: i64 = 0;
-    pub const UPGRADE_NOW: i64 = 1;
-    pub const APPOINTED: i64 = 2;
-    pub const CANCELLED: i64 = 3;
-    pub const ACKNOWLEDGED: i64 = 4;
-
-    pub fn label(status: i64) -> &'static str {
-        match status {
-            UNCONFIRMED => "unconfirmed",
-            UPGRADE_NOW => "upgrade now",
-            APPOINTED => "appointed",
-            CANCELLED => "cancelled",
-            ACKNOWLEDGED => "acknowledged",
-            _ => "unknown",
-        }
-    }
-}
 
 /// What the user decided (`operType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,15 +46,6 @@ impl PlanAction {
             PlanAction::Retry => 5,
         }
     }
-}
-
-/// A device's part in a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlanTarget {
-    pub product_key: String,
-    pub device_key: String,
-    pub plan_id: i64,
 }
 
 /// One `userBatchConfirmUpgrade` item, as sent.
@@ -123,153 +79,6 @@ impl ConfirmItem {
     }
 }
 
-fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    let value = Option::<Value>::deserialize(d)?;
-    Ok(value.and_then(|v| match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }))
-}
-
-/// `comVerList` entry: the version a component goes to.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ComponentVersion {
-    /// 0 module, anything else MCU.
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
-    pub com_type: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    pub tver: Option<String>,
-}
-
-/// A plan as `getDeviceUpgradePlan` and `getBatchUpgradeDetails` give it. Times are Unix ms.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UpgradePlan {
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
-    pub plan_id: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    pub plan_name: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string", alias = "pk")]
-    pub product_key: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string", alias = "dk")]
-    pub device_key: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    pub version_info: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
-    pub plan_start_time: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
-    pub plan_end_time: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
-    pub appoint_start_time: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
-    pub appoint_end_time: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
-    pub device_status: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
-    pub user_confirm_status: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    pub device_status_desc: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    pub user_confirm_status_desc: Option<String>,
-    #[serde(default, deserialize_with = "lenient::vec_or_empty")]
-    pub com_ver_list: Vec<ComponentVersion>,
-    #[serde(default, deserialize_with = "lenient::opt_bool")]
-    pub auto_upgrade: Option<bool>,
-    /// 0..1.
-    #[serde(default, deserialize_with = "opt_f64")]
-    pub upgrade_progress: Option<f64>,
-}
-
-impl UpgradePlan {
-    /// The version the plan upgrades to: `versionInfo`, else the first component's.
-    pub fn target_version(&self) -> Option<&str> {
-        self.version_info
-            .as_deref()
-            .filter(|v| !v.is_empty())
-            .or_else(|| self.com_ver_list.iter().find_map(|c| c.tver.as_deref()))
-    }
-
-    /// 0..=100.
-    pub fn percent(&self) -> u8 {
-        (self.upgrade_progress.unwrap_or(0.0).clamp(0.0, 1.0) * 100.0).round() as u8
-    }
-
-    /// True once the plan ended for the device (succeeded, failed, cancelled or nothing to do).
-    pub fn is_finished(&self) -> bool {
-        matches!(
-            self.device_status,
-            Some(device_status::SUCCEEDED | device_status::FAILED | device_status::ALREADY_LATEST)
-        )
-    }
-
-    pub fn target(&self) -> Option<PlanTarget> {
-        Some(PlanTarget {
-            product_key: self.product_key.clone()?,
-            device_key: self.device_key.clone()?,
-            plan_id: self.plan_id?,
-        })
-    }
-}
-
-/// One device's answer in a batch.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeviceResult {
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
-    pub plan_id: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    pub product_key: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    pub device_key: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
-    pub code: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    pub msg: Option<String>,
-}
-
-impl DeviceResult {
-    /// Why the cloud refused this device, as an error the window and CLI can show.
-    pub fn error(&self) -> ApiError {
-        let device = self.device_key.as_deref().unwrap_or("the device");
-        let detail = self
-            .msg
-            .as_deref()
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-            .unwrap_or("no reason given");
-        let code = self.code.unwrap_or(-1);
-        let kind = match code {
-            400 => ErrorKind::Validation,
-            404 => ErrorKind::NotFound,
-            409 => ErrorKind::Conflict,
-            401 | 403 => ErrorKind::Auth,
-            429 => ErrorKind::RateLimited,
-            500..=599 => ErrorKind::Retryable,
-            _ => ErrorKind::Device,
-        };
-        ApiError::new(kind, format!("Quectel refused {device}: {detail}."))
-            .with_vendor_code(code.to_string())
-    }
-}
-
-/// `data` of `userBatchConfirmUpgrade`: which devices took the action and which did not.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchOutcome {
-    #[serde(default, deserialize_with = "lenient::vec_or_empty")]
-    pub success_list: Vec<DeviceResult>,
-    #[serde(default, deserialize_with = "lenient::vec_or_empty")]
-    pub fail_list: Vec<DeviceResult>,
-}
-
-impl BatchOutcome {
-    pub fn all_succeeded(&self) -> bool {
-        self.fail_list.is_empty()
-    }
-}
-
 /// The appointment rules: inside the plan period, at least one hour, end after start.
 pub fn validate_appointment(
     plan_start_ms: Option<i64>,
@@ -278,9 +87,7 @@ pub fn validate_appointment(
     end_ms: i64,
 ) -> Result<(), ApiError> {
     if end_ms <= start_ms {
-        return Err(ApiError::validation(
-            "The appointed window must end after it starts.",
-        ));
+        return Err(ApiError::validation("The window must end after it starts."));
     }
     let outside =
         plan_start_ms.is_some_and(|s| start_ms < s) || plan_end_ms.is_some_and(|e| end_ms > e);
@@ -290,14 +97,14 @@ pub fn validate_appointment(
             _ => String::new(),
         };
         return Err(ApiError::validation(format!(
-            "The appointed window must lie inside the plan period{period}."
+            "The window must lie inside the plan period{period}."
         ))
         .with_hint("Pick a start and end within the plan period."));
     }
     if end_ms - start_ms < MIN_APPOINTMENT_MS {
         let minutes = (end_ms - start_ms) / 60_000;
         return Err(ApiError::validation(format!(
-            "The appointed window must be at least 1 hour long; this one is {minutes} minutes."
+            "The window must be at least 1 hour long; this one is {minutes} minutes."
         ))
         .with_hint("Move the end at least one hour after the start."));
     }
@@ -346,7 +153,7 @@ impl QuectelClient {
         let Some(data) = data else {
             return Ok(None);
         };
-        let mut plan: UpgradePlan = decode(&data)?;
+        let mut plan: UpgradePlan = decode::<PlanAnswer>(&data)?.into();
         if plan.plan_id.is_none() {
             return Ok(None);
         }
@@ -381,7 +188,8 @@ impl QuectelClient {
         let items: Vec<Value> = decode(&list)?;
         Ok(items
             .iter()
-            .filter_map(|v| UpgradePlan::deserialize(v).ok())
+            .filter_map(|v| PlanAnswer::deserialize(v).ok())
+            .map(UpgradePlan::from)
             .collect())
     }
 
@@ -394,7 +202,7 @@ impl QuectelClient {
             .call_ok(Endpoint::UserBatchConfirmUpgrade, items)
             .await?;
         match data {
-            Some(data) => decode(&data),
+            Some(data) => decode::<BatchAnswer>(&data).map(BatchOutcome::from),
             None => Ok(BatchOutcome::default()),
         }
     }
@@ -458,6 +266,7 @@ impl QuectelClient {
 
 #[cfg(test)]
 mod tests {
+    use ota_core::ErrorKind;
     use serde_json::json;
 
     use super::*;
@@ -509,26 +318,5 @@ mod tests {
             &serde_json::to_value([&target]).unwrap(),
         );
         assert_eq!(ConfirmItem::new(&target, PlanAction::Retry).oper_type, 5);
-    }
-
-    #[test]
-    fn plans_decode_tolerantly() {
-        let plan: UpgradePlan = serde_json::from_value(json!({
-            "planId": "12", "planName": "p", "deviceStatus": 1, "userConfirmStatus": "1",
-            "comVerList": [{"comType": 0, "tver": "2.0"}], "upgradeProgress": "0.25", "autoUpgrade": 0
-        }))
-        .unwrap();
-        assert_eq!(plan.plan_id, Some(12));
-        assert_eq!(plan.target_version(), Some("2.0"));
-        assert_eq!(plan.percent(), 25);
-        assert!(!plan.is_finished());
-        let failed = DeviceResult {
-            device_key: Some("d".into()),
-            code: Some(409),
-            msg: Some("busy".into()),
-            ..Default::default()
-        };
-        assert_eq!(failed.error().code, ErrorKind::Conflict);
-        assert_eq!(failed.error().message, "Quectel refused d: busy.");
     }
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod onenet;
+
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

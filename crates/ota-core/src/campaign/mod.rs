@@ -7,6 +7,8 @@ pub mod lease;
 pub mod model;
 pub mod rules;
 pub mod runner;
+/// The campaign tables: create, state changes, the runner's claims and leases, the dashboard's views.
+pub(crate) mod store;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -533,38 +535,42 @@ pub fn devices(
 /// Runs a campaign in the background unless this process already does. While another process runs it,
 /// the task follows and takes over only when that runner ends or its lease expires ([`runner::run`]).
 pub fn spawn(console: Arc<Console>, id: i64) {
+    tokio::spawn(drive(console, id));
+}
+
+/// Runs a campaign in this task until it ends, pauses or fails, and answers its final view; `None` when
+/// this process already runs it elsewhere. A runner failure is logged and audited. A campaign resumed
+/// while its runner was winding down is run again, so it never stays "running" with no runner.
+pub async fn drive(console: Arc<Console>, id: i64) -> Option<Result<CampaignView, ApiError>> {
     if !console.claim_campaign(id) {
-        return;
+        return None;
     }
-    tokio::spawn(async move {
-        loop {
-            match runner::run(console.clone(), id).await {
-                Err(err) => {
-                    tracing::error!(campaign = id, error = %err.display_line(), "campaign runner stopped");
-                    console.audit(
-                        "campaign.runner",
-                        None,
-                        Some(&format!("campaign #{id}")),
-                        &Err(err),
-                    );
-                    break;
-                }
-                Ok(view) => {
-                    console.release_campaign(id);
-                    // Resumed while this runner was winding down: it would otherwise have no runner.
-                    let resumed = console.store().campaign_header(id).is_ok_and(|v| {
-                        v.state == CampaignState::Running && view.state != CampaignState::Running
-                    });
-                    if !resumed || !console.claim_campaign(id) {
-                        console.notify(DataKind::Campaigns);
-                        return;
-                    }
+    loop {
+        match runner::run(console.clone(), id).await {
+            Err(err) => {
+                tracing::error!(campaign = id, error = %err.display_line(), "campaign runner stopped");
+                console.audit(
+                    "campaign.runner",
+                    None,
+                    Some(&format!("campaign #{id}")),
+                    &Err(err.clone()),
+                );
+                console.release_campaign(id);
+                console.notify(DataKind::Campaigns);
+                return Some(Err(err));
+            }
+            Ok(view) => {
+                console.release_campaign(id);
+                let resumed = console.store().campaign_header(id).is_ok_and(|v| {
+                    v.state == CampaignState::Running && view.state != CampaignState::Running
+                });
+                if !resumed || !console.claim_campaign(id) {
+                    console.notify(DataKind::Campaigns);
+                    return Some(Ok(view));
                 }
             }
         }
-        console.release_campaign(id);
-        console.notify(DataKind::Campaigns);
-    });
+    }
 }
 
 /// After a restart: runs every campaign that was running or has devices in flight. A campaign another

@@ -4,8 +4,7 @@
 //! keeps every multi-row change inside one transaction without lock juggling.
 
 mod accounts;
-mod audit;
-mod campaigns;
+pub(crate) mod audit;
 mod devices;
 mod firmware;
 mod jobs;
@@ -21,8 +20,8 @@ use rusqlite::Connection;
 
 use crate::error::{CoreError, CoreResult};
 
+pub use crate::campaign::store::{ClaimedDevice, DeviceUpdate, NewCampaignDevice, NewCampaignRow};
 pub use audit::{AuditEntry, AuditQuery, AuditRecord};
-pub use campaigns::{ClaimedDevice, DeviceUpdate, NewCampaignDevice, NewCampaignRow};
 pub use devices::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use jobs::{JobEvent, JobSample, JobState, JobView, NewJob};
 pub use manual::{parse_device_csv, ManualDevice};
@@ -99,7 +98,7 @@ impl Store {
     }
 
     /// Runs `f` inside one transaction: all of its writes land, or none do.
-    fn write<T>(
+    pub(crate) fn write<T>(
         &self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> CoreResult<T>,
     ) -> CoreResult<T> {
@@ -110,7 +109,7 @@ impl Store {
         Ok(value)
     }
 
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> CoreResult<T>) -> CoreResult<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> CoreResult<T>) -> CoreResult<T> {
         let conn = self
             .reader
             .lock()

@@ -80,12 +80,28 @@ pub async fn clear_faults(sim: &SimHandle) {
         .unwrap();
 }
 
-pub async fn devices(sim: &SimHandle) -> Vec<Value> {
-    get_json(format!("{}/_sim/devices", sim.url()))
+/// GETs an admin list (`/_sim/devices`, `/_sim/log`, ...) of `sim`.
+pub async fn get_list(sim: &SimHandle, path: &str) -> Vec<Value> {
+    get_json(format!("{}{path}", sim.url()))
         .await
         .as_array()
         .cloned()
         .unwrap()
+}
+
+pub async fn devices(sim: &SimHandle) -> Vec<Value> {
+    get_list(sim, "/_sim/devices").await
+}
+
+/// The entries of `list` whose `field` is `value`, in order.
+fn whose(mut list: Vec<Value>, field: &str, value: &str) -> Vec<Value> {
+    list.retain(|entry| entry[field] == value);
+    list
+}
+
+/// The simulated devices of `cloud`, in `/_sim/devices` order.
+pub async fn fleet_of(sim: &SimHandle, cloud: &str) -> Vec<Value> {
+    whose(devices(sim).await, "cloud", cloud)
 }
 
 pub async fn patch_device(sim: &SimHandle, id: &str, patch: Value) -> Value {
@@ -101,11 +117,29 @@ pub async fn advance(sim: &SimHandle, ms: u64) {
 }
 
 pub async fn log(sim: &SimHandle) -> Vec<Value> {
-    get_json(format!("{}/_sim/log", sim.url()))
-        .await
-        .as_array()
-        .cloned()
-        .unwrap()
+    get_list(sim, "/_sim/log").await
+}
+
+/// The log entries of calls to `endpoint`, in order.
+pub async fn log_of(sim: &SimHandle, endpoint: &str) -> Vec<Value> {
+    whose(log(sim).await, "endpoint", endpoint)
+}
+
+/// Arms a one-shot fault of `kind` on the device `target` ("*": every call).
+pub async fn fault_once(sim: &SimHandle, kind: &str, target: &str) -> Value {
+    add_fault(sim, json!({"kind": kind, "target": target, "count": 1})).await
+}
+
+/// A cloud's answer about a device holds what the simulator's own record of it says. `fields` names
+/// them, blank-separated: `answered:recorded` where the names differ, a single name where they match.
+pub fn assert_same_fields(entry: &Value, record: &Value, fields: &str) {
+    for field in fields.split_whitespace() {
+        let (answered, recorded) = field.split_once(':').unwrap_or((field, field));
+        assert_eq!(
+            entry[answered], record[recorded],
+            "{answered} (the record's {recorded}) of {entry}"
+        );
+    }
 }
 
 /// A signed-in Vicohome session.
@@ -203,4 +237,17 @@ pub async fn updatable_camera(sim: &SimHandle) -> Value {
             && d["battery"].as_u64().unwrap() >= 20
     })
     .await
+}
+
+/// A simulator (`devices` devices from `seed`, its clock `time_scale` times as fast), a camera of it
+/// that can update right now (see [`updatable_camera`]) and a signed-in Vicohome session.
+pub async fn camera_session(
+    devices: usize,
+    seed: u64,
+    time_scale: f64,
+) -> (SimHandle, Value, Vico) {
+    let sim = sim(devices, seed, time_scale).await;
+    let camera = updatable_camera(&sim).await;
+    let vico = Vico::login(&sim).await;
+    (sim, camera, vico)
 }

@@ -3,7 +3,7 @@
 //! plus the `/_sim/onenet/` management calls.
 
 use md5::Digest;
-use ota_sim::onenet_auth::{sign_token, SignMethod};
+use ota_sim::onenet::auth::{sign_token, SignMethod};
 use serde_json::{json, Value};
 
 use super::*;
@@ -69,6 +69,35 @@ impl Onenet {
 
     pub async fn first(sim: &SimHandle) -> Self {
         Self::nth(sim, 0).await
+    }
+
+    /// A simulator of 60 devices (seed 42, real time) and its first OneNET device.
+    pub async fn first_of_a_fresh_sim() -> (SimHandle, Self) {
+        let sim = sim(60, 42, 1.0).await;
+        let device = Self::first(&sim).await;
+        (sim, device)
+    }
+
+    /// A new (pending) task of `size` bytes to `target`; answers (task, its download token).
+    pub async fn pending(&self, target: &str, size: u64) -> (Value, String) {
+        let task = self
+            .create_task(json!({"target": target, "size": size}))
+            .await;
+        let token = task["token"].as_str().unwrap().to_string();
+        (task, token)
+    }
+
+    /// The first OneNET device, put online (so an autonomous task runs on it).
+    pub async fn first_online(sim: &SimHandle) -> Self {
+        let device = Self::first(sim).await;
+        patch_device(sim, &device.dev_id, json!({"online": true})).await;
+        device
+    }
+
+    /// `POST /_sim/onenet/tasks`: a task of `size` bytes to `target` that the device runs on its own.
+    pub async fn autonomous_task(&self, target: &str, size: u64) -> Value {
+        self.create_task(json!({"target": target, "size": size, "autonomous": true}))
+            .await
     }
 
     /// A product token valid for an hour.
@@ -202,10 +231,7 @@ impl Onenet {
 
     /// A new task of `size` bytes to `target`, moved to downloading; answers (task, token).
     pub async fn downloading(&self, target: &str, size: u64) -> (Value, String) {
-        let task = self
-            .create_task(json!({"target": target, "size": size}))
-            .await;
-        let token = task["token"].as_str().unwrap().to_string();
+        let (task, token) = self.pending(target, size).await;
         assert_eq!(self.token_check(&token).await["errno"], 0);
         (task, token)
     }

@@ -10,9 +10,9 @@ use ota_core::{ApiError, ErrorKind};
 
 use super::meter::Meter;
 use super::partial::local_error;
-use super::pause::PauseSignal;
 use super::writer::Writer;
 use super::FetchOptions;
+use super::PauseSignal;
 use crate::http;
 use crate::onenet::ota::token_path;
 use crate::onenet::OnenetClient;

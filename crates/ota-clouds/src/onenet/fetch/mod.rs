@@ -14,20 +14,20 @@
 //!
 //! The parts: `partial` (the `.part` file and its `.part.json` offsets), `chunk` (one ranged request),
 //! `transfer` (the chunk loop with its retries), `writer` (the writing and hashing thread), `meter`
-//! (rate and ETA), `pause` (the window's pause switch) and `report` (what OneNET and the user are told
-//! at the end); this module runs them in order.
+//! (rate and ETA) and `report` (what OneNET and the user are told at the end); this module runs them in
+//! order. What a caller gives a fetch — [`FetchOptions`] and the window's pause switch — is
+//! `ota_core::onenet::fetch`'s, re-exported here; the workflows reach this fetch through
+//! `OnenetDeviceApi::fetch_package`.
 
 mod chunk;
 mod meter;
 mod partial;
-mod pause;
 mod report;
 mod transfer;
 mod writer;
 
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
 use ota_core::onenet::{
     OnenetDownloadPhase, OnenetDownloadProgress, OnenetFetchOutcome, OnenetReportAnswer, OnenetTask,
@@ -48,41 +48,9 @@ use writer::Writer;
 // Only the fuzz tests read ranges from outside.
 #[cfg(test)]
 pub(crate) use chunk::parse_content_range;
-pub use partial::{partial_paths, saved_offset};
-pub use pause::{pause_switch, PauseSignal, PauseSwitch};
-
-/// How a fetch behaves; the defaults suit a laptop on a field network.
-#[derive(Debug, Clone)]
-pub struct FetchOptions {
-    /// Bytes asked for per request.
-    pub chunk_size: u64,
-    /// Attempts after a dropped connection before giving up (the partial file stays). None: the
-    /// task's `retry`, or 3 when the task says 0. Never more than
-    /// [`MAX_ATTEMPTS`](crate::retry::MAX_ATTEMPTS) − 1 in a row.
-    pub max_retries: Option<u32>,
-    /// The shortest wait between attempts; the task's `interval` applies when longer. Every wait is
-    /// capped at [`MAX_SINGLE_WAIT`](crate::retry::MAX_SINGLE_WAIT), and the waits of one run of failures at
-    /// [`MAX_TOTAL_WAIT`](crate::retry::MAX_TOTAL_WAIT).
-    pub min_retry_wait: Duration,
-    /// Time for one chunk's request, body included.
-    pub chunk_timeout: Duration,
-    /// Report the download's result (101, or 107 when the MD5 does not match) to OneNET at the end.
-    pub report: bool,
-}
-
-impl Default for FetchOptions {
-    fn default() -> Self {
-        Self {
-            chunk_size: 8 * 1024 * 1024,
-            max_retries: None,
-            min_retry_wait: Duration::from_secs(1),
-            chunk_timeout: Duration::from_secs(180),
-            report: true,
-        }
-    }
-}
-
+pub use ota_core::onenet::fetch::{pause_switch, FetchOptions, PauseSignal, PauseSwitch};
 pub use ota_core::onenet::OnenetFetchEnd as FetchEnd;
+pub use partial::{partial_paths, saved_offset};
 
 /// Downloads `task`'s package to `out` (resuming `<out>.part` when it holds the same package), verifies
 /// the MD5 and reports 101 — or deletes the bytes and reports 107 when they do not match.

@@ -2,13 +2,13 @@
 //! answer per device.
 
 use ota_core::quectel::{
-    QuectelActionReport, QuectelActionResult, QuectelPlanAction, QuectelPlanItem, QuectelWindow,
+    BatchOutcome, DeviceResult, PlanTarget, QuectelActionReport, QuectelActionResult,
+    QuectelPlanAction, QuectelPlanItem, QuectelWindow,
 };
 use ota_core::{Account, ApiError, Cloud, Console, ErrorKind};
 
 use super::locate::Session;
 use super::plans::{plan_details, targets_by_account};
-use crate::quectel::plans::{BatchOutcome, DeviceResult, PlanTarget};
 
 /// A batch action's answers: the cloud's lists (as the CLI prints them) and one result per device.
 #[derive(Debug, Clone, Default)]

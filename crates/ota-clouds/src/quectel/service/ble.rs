@@ -4,15 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use ota_core::cloud::QuectelEndUserApi;
 use ota_core::quectel::{
-    QuectelBlePackage, QuectelBlePhase, QuectelBlePlan, QuectelBleProgress, QuectelBleReported,
-    QuectelBleStatus,
+    BlePlan, BleReportStatus, QuectelBlePackage, QuectelBlePhase, QuectelBlePlan,
+    QuectelBleProgress, QuectelBleReported, QuectelBleStatus, VerifiedPackage,
 };
 use ota_core::{Account, ApiError, Cloud, Console, DataKind, ErrorKind};
 
 use super::locate::{locate, Located, Session};
-use crate::quectel::ble::{BlePlan, BleReportStatus, VerifiedPackage};
-use crate::quectel::QuectelClient;
 
 /// Download progress goes out at most this often (the final state always).
 const PROGRESS_GAP: Duration = Duration::from_millis(100);
@@ -83,7 +82,7 @@ pub async fn ble_fetch(
 
 async fn report_for(
     console: &Console,
-    client: &QuectelClient,
+    client: &dyn QuectelEndUserApi,
     located: &Located,
     component: &str,
     status: BleReportStatus,

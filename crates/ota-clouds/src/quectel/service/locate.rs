@@ -4,12 +4,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use ota_core::cloud::CloudSession;
+use ota_core::cloud::{CloudSession, QuectelEndUserApi};
+use ota_core::quectel::PlanTarget;
 use ota_core::store::MAX_PAGE_SIZE;
 use ota_core::{Account, ApiError, Cloud, Console, Device, DeviceQuery};
-
-use crate::quectel::plans::PlanTarget;
-use crate::quectel::QuectelClient;
 
 /// The Quectel accounts among `accounts`; an error saying how to add one when there is none.
 pub fn quectel_accounts(accounts: &[Account]) -> Result<Vec<Account>, ApiError> {
@@ -72,7 +70,7 @@ impl Located {
     }
 }
 
-/// Keeps an account's session alive while its client is borrowed.
+/// Keeps an account's session alive while its Quectel API is borrowed.
 pub struct Session(Arc<dyn CloudSession>);
 
 impl Session {
@@ -80,10 +78,10 @@ impl Session {
         Ok(Self(console.session(account)?))
     }
 
-    pub fn client(&self) -> Result<&QuectelClient, ApiError> {
+    /// The account's Quectel end-user API; an error for an account of another cloud.
+    pub fn client(&self) -> Result<&dyn QuectelEndUserApi, ApiError> {
         self.0
-            .as_any()
-            .and_then(|any| any.downcast_ref::<QuectelClient>())
+            .quectel()
             .ok_or_else(|| ApiError::internal("no Quectel client for this account"))
     }
 }

@@ -4,16 +4,15 @@
 use std::collections::{BTreeMap, HashMap};
 
 use futures::stream::{self, StreamExt};
+use ota_core::quectel::plans::{confirm_status, device_status};
 use ota_core::quectel::{
-    QuectelPlanActions, QuectelPlanItem, QuectelPlanList, QuectelPlanReadError, QuectelPlanRow,
-    QuectelPlanState,
+    PlanTarget, QuectelPlanActions, QuectelPlanItem, QuectelPlanList, QuectelPlanReadError,
+    QuectelPlanRow, QuectelPlanState, UpgradePlan,
 };
 use ota_core::store::CachedPlan;
 use ota_core::{Account, ApiError, Console};
 
 use super::locate::{cached_devices, locate, quectel_accounts, FleetRefresh, Located, Session};
-use crate::quectel::plans::{confirm_status, device_status, PlanTarget};
-use crate::quectel::UpgradePlan;
 
 /// Plans read at once when listing many devices (one request per device: the API has no list).
 const READ_CONCURRENCY: usize = 8;

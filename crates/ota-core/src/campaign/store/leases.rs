@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
-use super::super::{AuditRecord, Store};
 use crate::campaign::lease::{Fence, LeaseError, LeaseTake, RunnerIdentity};
 use crate::campaign::model::CampaignLease;
 use crate::error::CoreResult;
+use crate::store::{AuditRecord, Store};
 
 const LEASE_COLUMNS: &str = "holder, host, pid, program, acquired_at, expires_at";
 
@@ -129,7 +129,7 @@ impl Store {
                     me.host,
                     previous.describe()
                 );
-                super::super::audit::insert_audit(
+                crate::store::audit::insert_audit(
                     tx,
                     &[AuditRecord {
                         actor,

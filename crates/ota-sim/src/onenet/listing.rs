@@ -12,11 +12,11 @@ use axum::routing::get;
 use axum::Router;
 use serde::Serialize;
 
+use super::auth;
 use crate::faults::FaultUses;
 use crate::fleet::{Cloud, Device};
 use crate::gateway::{self, CloudReply};
 use crate::log::{CallInfo, Outcome};
-use crate::onenet_auth;
 use crate::world::{Sim, World};
 
 pub const SUCCESS: i64 = 0;
@@ -98,7 +98,7 @@ fn list(world: &mut World, product_id: &str, auth: Option<&str>) -> CloudReply {
         return failure(AUTH_FAILED, "auth failed");
     };
     let res = format!("products/{product_id}");
-    if let Err(why) = onenet_auth::verify(
+    if let Err(why) = auth::verify(
         token,
         &product.access_key,
         &res,

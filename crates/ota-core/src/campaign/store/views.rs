@@ -3,7 +3,6 @@
 
 use rusqlite::params;
 
-use super::super::Store;
 use super::counts;
 use crate::campaign::lease::{Fence, LeaseError};
 use crate::campaign::model::{
@@ -13,6 +12,7 @@ use crate::campaign::model::{
 use crate::campaign::rules::failure_percent;
 use crate::error::{ApiError, CoreResult, ErrorKind};
 use crate::model::now_ms;
+use crate::store::Store;
 
 impl Store {
     pub fn campaign_counts(&self, id: i64) -> CoreResult<StateCounts> {

@@ -4,11 +4,11 @@
 
 use rusqlite::params;
 
-use super::super::{AuditRecord, Store};
 use crate::campaign::lease::{Fence, LeaseError};
 use crate::campaign::model::CampaignDeviceState;
 use crate::error::{ApiError, CoreResult};
 use crate::model::now_ms;
+use crate::store::{AuditRecord, Store};
 
 /// A device the runner works on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +137,7 @@ impl Store {
     ) -> Result<(), LeaseError> {
         let id = fence.campaign_id;
         self.write_fenced(fence, |tx| {
-            super::super::audit::insert_audit(tx, audit)?;
+            crate::store::audit::insert_audit(tx, audit)?;
             let now = now_ms();
             let mut started = tx.prepare_cached(
                 "UPDATE campaign_devices SET state = 'running', reported_at = ?4

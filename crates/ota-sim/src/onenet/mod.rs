@@ -16,10 +16,12 @@
 //! body and are served with or without it (OneNET's C SDK sends none on its GETs).
 
 mod admin;
+pub mod auth;
 mod autonomous;
 mod check;
 mod download;
 mod flow;
+mod listing;
 pub mod range;
 mod sandbox;
 pub mod tasks;
@@ -37,7 +39,6 @@ use serde::Serialize;
 use crate::fleet::{Cloud, Device};
 use crate::gateway::CloudReply;
 use crate::log::{CallInfo, Outcome};
-use crate::onenet_auth;
 use crate::world::{Sim, World};
 use tasks::{Task, TaskState, APPLICATION, MODULE};
 
@@ -134,6 +135,7 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route(REPORT, post(flow::report))
         .route(VERSION, get(version::read).post(version::write))
         .merge(admin::routes())
+        .merge(listing::routes())
 }
 
 type Params = Query<HashMap<String, String>>;
@@ -196,12 +198,13 @@ fn authorize(world: &World, dev_id: &str, auth: Option<&str>) -> Result<Device, 
     let product_id = device.product_key.as_deref().ok_or(errno::AUTH)?;
     let product = world.fleet.onenet_product(product_id).ok_or(errno::AUTH)?;
     let token = auth.ok_or(errno::AUTH)?;
-    let now = crate::clock::unix_secs() + crate::onenet::clock_skew_secs(world, Some(dev_id));
+    let now =
+        crate::clock::unix_secs() + crate::onenet::listing::clock_skew_secs(world, Some(dev_id));
     let product_res = format!("products/{product_id}");
     let device_res = format!("{product_res}/devices/{}", device.name);
     let accepted = [product_res, device_res]
         .iter()
-        .any(|res| onenet_auth::verify(token, &product.access_key, res, now).is_ok());
+        .any(|res| auth::verify(token, &product.access_key, res, now).is_ok());
     if accepted {
         Ok(device.clone())
     } else {

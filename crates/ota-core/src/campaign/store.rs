@@ -4,7 +4,7 @@
 //!
 //! Here: creating a campaign and its state changes. The runner's device queue (claims, batched updates,
 //! retries) is in `claims`, what the dashboard reads in `views`; the devices a campaign may target come
-//! from the device store (`super::devices`).
+//! from the device store (`crate::store::devices`).
 
 mod claims;
 mod leases;
@@ -12,13 +12,13 @@ mod views;
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::Store;
 use crate::campaign::lease::{Fence, LeaseError};
 use crate::campaign::model::{
     CampaignDeviceState, CampaignSettings, CampaignState, CampaignView, StateCounts,
 };
 use crate::error::{ApiError, CoreResult, ErrorKind};
 use crate::model::{now_ms, Cloud, Device, DeviceQuery};
+use crate::store::Store;
 
 pub use claims::{ClaimedDevice, DeviceUpdate};
 
@@ -288,7 +288,7 @@ impl Store {
         next_wave: Option<u32>,
         to: CampaignState,
         reason: Option<&str>,
-        audit: &super::AuditRecord<'_>,
+        audit: &crate::store::AuditRecord<'_>,
     ) -> Result<CampaignState, LeaseError> {
         let id = fence.campaign_id;
         self.write_fenced(fence, |tx| {
@@ -305,7 +305,7 @@ impl Store {
                 put_wave(tx, id, wave)?;
             }
             put_state(tx, id, to, reason)?;
-            super::audit::insert_audit(tx, std::slice::from_ref(audit))?;
+            crate::store::audit::insert_audit(tx, std::slice::from_ref(audit))?;
             Ok(to)
         })
     }

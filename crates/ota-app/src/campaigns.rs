@@ -1,0 +1,187 @@
+//! Fleet campaigns: pre-flight, create, start / pause / resume / cancel / retry the failed devices /
+//! delete, and the dashboard. The window runs campaigns in the background for as long as it runs;
+//! `otactl` runs one in the foreground ([`App::run_campaign`]). Either way a campaign is driven by whoever
+//! holds its lease, so two processes never run it at once.
+
+pub use ota_core::campaign::model::*;
+
+use ota_core::campaign;
+use ota_core::folder_lock::CliWork;
+
+use crate::{ApiError, App, Cloud, DeviceQuery, ErrorKind, Launcher};
+
+/// What a campaign targets, as a user names it.
+#[derive(Debug, Clone)]
+pub enum TargetSpec {
+    /// The devices matching a filter over the cached fleet.
+    Filter(DeviceQuery),
+    /// Devices by id (any cloud); each must be cached for exactly one account in scope.
+    Ids(Vec<String>),
+}
+
+/// What asking to start a campaign did.
+#[derive(Debug, Clone)]
+pub enum CampaignStart {
+    /// It runs (it was set running now, or already ran).
+    Running(CampaignView),
+    /// It had already ended: nothing was started.
+    AlreadyFinished(CampaignView),
+}
+
+impl App {
+    /// The targets of `spec`, with the fleet fetched first when the cache holds none of `cloud`'s
+    /// devices; also answers what the user should be told about that fetch.
+    pub async fn campaign_targets(
+        &self,
+        spec: TargetSpec,
+        cloud: Option<Cloud>,
+    ) -> Result<(CampaignTargets, Vec<String>), ApiError> {
+        let notices = self.ensure_fleet_cached(cloud).await?;
+        let targets = match spec {
+            TargetSpec::Filter(query) => CampaignTargets::Filter { query },
+            TargetSpec::Ids(ids) => {
+                let mut devices = Vec::with_capacity(ids.len());
+                for id in &ids {
+                    let id = id.trim();
+                    match self.cached_devices_with_id(id)?.as_slice() {
+                        [one] => devices.push(DeviceKey {
+                            account_id: one.account_id,
+                            device_id: one.id.clone(),
+                        }),
+                        [] => {
+                            return Err(ApiError::not_found(format!("No cached device {id}."))
+                                .with_hint("`otactl devices list` refreshes and lists the fleet."))
+                        }
+                        _ => {
+                            return Err(ApiError::validation(format!(
+                                "Several accounts list {id}: name one with --account."
+                            )))
+                        }
+                    }
+                }
+                CampaignTargets::Devices { devices }
+            }
+        };
+        Ok((targets, notices))
+    }
+
+    /// What a campaign would do: devices per wave and those left out, with why.
+    pub fn campaign_preflight(&self, new: &NewCampaign) -> Result<Preflight, ApiError> {
+        campaign::preflight(&self.console, new)
+    }
+
+    /// Creates the campaign (checked first; not started).
+    pub fn create_campaign(&self, new: &NewCampaign) -> Result<CampaignView, ApiError> {
+        campaign::create(&self.console, new)
+    }
+
+    pub fn campaigns(&self) -> Result<Vec<CampaignView>, ApiError> {
+        campaign::list(&self.console)
+    }
+
+    pub fn campaign(&self, id: i64) -> Result<CampaignView, ApiError> {
+        Ok(self.console.store().campaign_view(id)?)
+    }
+
+    pub fn campaign_dashboard(&self, id: i64) -> Result<CampaignDashboard, ApiError> {
+        campaign::dashboard(&self.console, id)
+    }
+
+    pub fn campaign_devices(
+        &self,
+        id: i64,
+        query: &CampaignDeviceQuery,
+    ) -> Result<CampaignDevicePage, ApiError> {
+        campaign::devices(&self.console, id, query)
+    }
+
+    /// The runner that runs the campaign now (holds its live lease), if any.
+    pub fn campaign_run_by(&self, id: i64) -> Result<Option<CampaignLease>, ApiError> {
+        campaign::run_by(&self.console, id)
+    }
+
+    /// Sets the campaign running (a ready or paused one), or finds it running already — then this process
+    /// follows it, and its lease decides who drives. A finished campaign is left as it is.
+    pub async fn start_campaign(&self, id: i64) -> Result<CampaignStart, ApiError> {
+        self.wait_ready().await;
+        let view = self.console.store().campaign_header(id)?;
+        if view.state.is_finished() {
+            return Ok(CampaignStart::AlreadyFinished(self.campaign(id)?));
+        }
+        if view.state != CampaignState::Running {
+            self.may_begin(CliWork::StartCampaign(id))?;
+            self.unless_running(id, campaign::start(&self.console, id))?;
+        }
+        self.drive_in_background(id);
+        Ok(CampaignStart::Running(self.campaign(id)?))
+    }
+
+    /// Resumes a paused campaign (a running one is followed).
+    pub async fn resume_campaign(&self, id: i64) -> Result<CampaignView, ApiError> {
+        if self.console.store().campaign_header(id)?.state != CampaignState::Running {
+            self.may_begin(CliWork::ResumeCampaign(id))?;
+        }
+        self.unless_running(id, campaign::resume(&self.console, id))?;
+        self.drive_in_background(id);
+        self.campaign(id)
+    }
+
+    /// Puts the failed devices back in the queue and runs the campaign again.
+    pub async fn retry_failed_devices(&self, id: i64) -> Result<CampaignView, ApiError> {
+        self.may_begin(CliWork::RetryFailed(id))?;
+        let view = campaign::retry_failed(&self.console, id)?;
+        self.drive_in_background(id);
+        Ok(view)
+    }
+
+    /// Nothing new starts; devices already updating are followed.
+    pub fn pause_campaign(&self, id: i64) -> Result<CampaignView, ApiError> {
+        campaign::pause(&self.console, id)
+    }
+
+    /// Devices not started yet will not be.
+    pub fn cancel_campaign(&self, id: i64) -> Result<CampaignView, ApiError> {
+        campaign::cancel(&self.console, id)
+    }
+
+    pub fn delete_campaign(&self, id: i64) -> Result<CampaignView, ApiError> {
+        campaign::delete(&self.console, id)
+    }
+
+    /// Runs the campaign in this task until it ends or pauses, and answers its final view. While another
+    /// process runs it, this follows and takes over when that runner ends or its lease expires.
+    pub async fn run_campaign(&self, id: i64) -> Result<CampaignView, ApiError> {
+        match campaign::drive(self.console.clone(), id).await {
+            Some(result) => result,
+            // This process runs it already (in the background): its state now.
+            None => self.campaign(id),
+        }
+    }
+
+    /// The window runs a campaign in the background; `otactl` runs it with [`App::run_campaign`].
+    fn drive_in_background(&self, id: i64) {
+        if self.launcher == Launcher::Window {
+            campaign::spawn(self.console.clone(), id);
+        }
+    }
+
+    /// A start or resume that found the campaign already running (another process started it a moment
+    /// ago) is no failure: this process follows it.
+    fn unless_running(
+        &self,
+        id: i64,
+        changed: Result<CampaignView, ApiError>,
+    ) -> Result<(), ApiError> {
+        match changed {
+            Err(err) if err.code == ErrorKind::Conflict => {
+                let now = self.console.store().campaign_header(id)?;
+                if now.state == CampaignState::Running {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            }
+            other => other.map(|_| ()),
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! Start-up, once for the window and `otactl`: the store in the data folder, the keychain, the cloud
+//! clients, the job pace (scaled to the simulator's clock) and the sandbox.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ota_core::cloud::Connector;
+use ota_core::jobs::JobOptions;
+use ota_core::{Console, Keychain, SecretStore, Store};
+
+use crate::{ApiError, App, ErrorKind, Scope};
+
+/// Who runs the app: it decides whether new work may begin while a window has the folder open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Launcher {
+    Window,
+    Cli,
+}
+
+/// The built-in simulator's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimSettings {
+    pub seed: u64,
+    pub devices: usize,
+    /// Simulated seconds per real second; jobs poll at the same pace.
+    pub time_scale: f64,
+}
+
+/// The sandbox's simulated time runs this much faster in the window than in real life, so a first try of
+/// an update takes a minute, not several.
+const WINDOW_TIME_SCALE: f64 = 2.0;
+/// `otactl --sandbox` runs at the clouds' real pace unless told otherwise (scripts measure it).
+const CLI_TIME_SCALE: f64 = 1.0;
+/// Cameras in the window's sandbox fleet.
+const WINDOW_SANDBOX_DEVICES: usize = 240;
+
+fn env_parsed<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
+/// `OTA_CONSOLE_TIME_SCALE`, when set.
+fn time_scale_from_env() -> Option<f64> {
+    env_parsed("OTA_CONSOLE_TIME_SCALE")
+}
+
+impl SimSettings {
+    /// The window's sandbox: `OTA_CONSOLE_SIM_SEED`, `OTA_CONSOLE_SIM_DEVICES`, `OTA_CONSOLE_TIME_SCALE`.
+    pub fn window_from_env() -> Self {
+        Self {
+            seed: env_parsed("OTA_CONSOLE_SIM_SEED").unwrap_or(42),
+            devices: env_parsed("OTA_CONSOLE_SIM_DEVICES").unwrap_or(WINDOW_SANDBOX_DEVICES),
+            time_scale: time_scale_from_env().unwrap_or(WINDOW_TIME_SCALE),
+        }
+    }
+
+    /// `otactl --sandbox`: the simulator's default fleet at `OTA_CONSOLE_TIME_SCALE` (default real time).
+    pub fn cli_from_env() -> Self {
+        let defaults = ota_sim::SimConfig::default();
+        Self {
+            seed: defaults.seed,
+            devices: defaults.devices,
+            time_scale: time_scale_from_env().unwrap_or(CLI_TIME_SCALE),
+        }
+    }
+}
+
+/// Where the sandbox clouds come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SandboxChoice {
+    /// The window: the simulator runs when there are only sandbox accounts (or none); at `external_url`
+    /// (`OTA_CONSOLE_SIM_URL`) when that is set, else in-process.
+    WhenNoRealAccounts {
+        settings: SimSettings,
+        external_url: Option<String>,
+    },
+    /// `otactl --sandbox`: an in-process simulator, always.
+    InProcess(SimSettings),
+    /// `otactl --sim-url URL`: a running `ota-sim`; jobs poll at its clock's pace unless
+    /// `OTA_CONSOLE_TIME_SCALE` says otherwise.
+    External { url: String },
+    /// Real accounts only.
+    Off,
+}
+
+impl SandboxChoice {
+    /// The window's choice, from the environment.
+    pub fn window_from_env() -> Self {
+        Self::WhenNoRealAccounts {
+            settings: SimSettings::window_from_env(),
+            external_url: std::env::var("OTA_CONSOLE_SIM_URL")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(|url| url.trim().trim_end_matches('/').to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// The data folder; the app's default (or `OTA_CONSOLE_DATA_DIR`) when `None`.
+    pub data_dir: Option<PathBuf>,
+    pub launcher: Launcher,
+    pub sandbox: SandboxChoice,
+    /// `otactl --account NAME`.
+    pub account: Option<String>,
+}
+
+/// Whether the sandbox runs, and where, for the window's header.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxStatus {
+    pub active: bool,
+    pub sim_url: Option<String>,
+}
+
+impl App {
+    /// Opens the store in the data folder and the engine over it. The sandbox is attached by
+    /// [`App::connect_sandbox`] (the window does that in the background, after its window shows).
+    pub async fn open(options: OpenOptions) -> Result<Arc<App>, ApiError> {
+        Self::open_with(
+            options,
+            Arc::new(Keychain::default()),
+            Arc::new(ota_clouds::CloudConnector::default()),
+        )
+        .await
+    }
+
+    /// [`App::open`] over another keychain and other clouds (tests use in-memory ones).
+    pub async fn open_with(
+        options: OpenOptions,
+        secrets: Arc<dyn SecretStore>,
+        connector: Arc<dyn Connector>,
+    ) -> Result<Arc<App>, ApiError> {
+        let data_dir = match options.data_dir {
+            Some(dir) => dir,
+            None => ota_core::paths::data_dir()?,
+        };
+        let store = Store::open_in(&data_dir)?;
+        let (time_scale, warning) = time_scale_for(&options.sandbox).await;
+        let console = Arc::new(
+            Console::new(store, secrets, connector)
+                .with_job_options(JobOptions::scaled(time_scale)),
+        );
+        let sandbox_only = options.launcher == Launcher::Cli
+            && matches!(
+                options.sandbox,
+                SandboxChoice::InProcess(_) | SandboxChoice::External { .. }
+            );
+        let (ready, _) = tokio::sync::watch::channel(false);
+        Ok(Arc::new(App {
+            console,
+            data_dir,
+            launcher: options.launcher,
+            scope: Scope {
+                account: options.account,
+                sandbox_only,
+            },
+            sandbox_choice: options.sandbox,
+            sandbox: Mutex::default(),
+            sim: Mutex::default(),
+            ready,
+            downloads: Default::default(),
+            start_warnings: Mutex::new(warning.into_iter().collect()),
+        }))
+    }
+
+    /// Starts (or reaches) the simulator and attaches its accounts. Answers what the user should be told
+    /// (the cached sandbox fleet is used when the simulator cannot be reached); never fails start-up.
+    pub async fn connect_sandbox(&self) -> Vec<String> {
+        let mut notices: Vec<String> = self
+            .start_warnings
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default();
+        let url = match &self.sandbox_choice {
+            SandboxChoice::Off => None,
+            SandboxChoice::External { url } => Some(url.clone()),
+            SandboxChoice::InProcess(settings) => self.spawn_sim(settings, &mut notices).await,
+            SandboxChoice::WhenNoRealAccounts {
+                settings,
+                external_url,
+            } => match self.console.wants_sandbox() {
+                Ok(true) => match external_url {
+                    Some(url) => Some(url.clone()),
+                    None => self.spawn_sim(settings, &mut notices).await,
+                },
+                Ok(false) => None,
+                Err(err) => {
+                    notices.push(format!("cannot read the accounts: {}", err.display_line()));
+                    None
+                }
+            },
+        };
+        if let Some(url) = url {
+            if let Ok(mut status) = self.sandbox.lock() {
+                *status = SandboxStatus {
+                    active: true,
+                    sim_url: Some(url.clone()),
+                };
+            }
+            match ota_clouds::sandbox::attach(&self.console, &url).await {
+                Ok(accounts) => tracing::info!(url, accounts = accounts.len(), "sandbox ready"),
+                Err(err) => notices.push(format!(
+                    "the simulator at {url} is unreachable ({}); using the cached sandbox data",
+                    err.display_line()
+                )),
+            }
+        }
+        // send_replace: the value must change even when nobody waits yet.
+        self.ready.send_replace(true);
+        notices
+    }
+
+    async fn spawn_sim(&self, settings: &SimSettings, notices: &mut Vec<String>) -> Option<String> {
+        let config = ota_sim::SimConfig {
+            devices: settings.devices,
+            seed: settings.seed,
+            time_scale: settings.time_scale,
+            ..Default::default()
+        };
+        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        match ota_sim::spawn(config, listen).await {
+            Ok(handle) => {
+                let url = handle.url();
+                if let Ok(mut sim) = self.sim.lock() {
+                    *sim = Some(handle);
+                }
+                Some(url)
+            }
+            Err(err) => {
+                notices.push(format!("the sandbox simulator could not start: {err}"));
+                None
+            }
+        }
+    }
+
+    /// The window's background work for as long as it runs: the sandbox, then resuming the jobs and
+    /// campaigns that were running when it last stopped, then a fleet refresh every minute.
+    pub async fn run_in_background(self: Arc<Self>) {
+        for notice in self.connect_sandbox().await {
+            tracing::warn!("{notice}");
+        }
+        match ota_core::jobs::resume_active_jobs(&self.console) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "resumed watching unfinished jobs"),
+            Err(err) => tracing::error!(error = %err.display_line(), "could not resume jobs"),
+        }
+        match ota_core::campaign::resume_running(&self.console) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(campaigns = n, "resumed running campaigns"),
+            Err(err) => tracing::error!(error = %err.display_line(), "could not resume campaigns"),
+        }
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(err) = self.console.refresh_fleet().await {
+                tracing::warn!(error = %err.display_line(), "background refresh failed");
+            }
+        }
+    }
+
+    /// Waits (bounded) until start-up has attached the sandbox accounts, so a first refresh does not race
+    /// them.
+    pub async fn wait_ready(&self) {
+        let mut ready = self.ready.subscribe();
+        let _ = tokio::time::timeout(Duration::from_secs(15), ready.wait_for(|r| *r)).await;
+    }
+
+    pub fn sandbox_status(&self) -> SandboxStatus {
+        self.sandbox.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+/// The pace jobs poll at: `OTA_CONSOLE_TIME_SCALE` wins; a `--sim-url` simulator is asked for its clock;
+/// otherwise the sandbox's own setting, or real time.
+async fn time_scale_for(choice: &SandboxChoice) -> (f64, Option<String>) {
+    let explicit = time_scale_from_env();
+    match choice {
+        SandboxChoice::WhenNoRealAccounts { settings, .. } | SandboxChoice::InProcess(settings) => {
+            (settings.time_scale, None)
+        }
+        SandboxChoice::Off => (explicit.unwrap_or(1.0), None),
+        SandboxChoice::External { url } => {
+            if let Some(scale) = explicit {
+                return (scale, None);
+            }
+            match ota_clouds::sandbox::sim_time_scale(url).await {
+                Ok(scale) => (scale, None),
+                // Unreachable is said once, where the sandbox accounts are attached.
+                Err(err) if err.code == ErrorKind::Offline => (1.0, None),
+                Err(err) => (
+                    1.0,
+                    Some(format!(
+                        "could not read the simulator's time scale at {url} ({}); polling in real time",
+                        err.display_line()
+                    )),
+                ),
+            }
+        }
+    }
+}
