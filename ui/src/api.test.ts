@@ -5,7 +5,7 @@ import { addAccount, listDevices, refreshFleet } from "./api";
 
 describe("api", () => {
   it("passes the command's arguments under their camelCase names", async () => {
-    vi.mocked(invoke).mockResolvedValueOnce({ matching: 0, total: 0, offset: 0, rows: [] });
+    vi.mocked(invoke).mockResolvedValueOnce({ matching: 0, matchingAtLeast: false, total: 0, offset: 0, rows: [] });
     const query = { search: "cam", status: "all", sort: "name", descending: false, offset: 100, limit: 100 } as const;
     await listDevices(query);
     expect(invoke).toHaveBeenCalledWith("list_devices", { query });

@@ -136,7 +136,7 @@ fn tauri_cli() -> Command {
 }
 
 /// Cargo's target folder, honouring CARGO_TARGET_DIR like cargo (and the Tauri CLI) do.
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     match env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => repo_root().join(dir),
         None => repo_root().join("target"),

@@ -55,14 +55,31 @@ pub fn build_binaries() -> Result<()> {
     )
 }
 
-/// The window figures of `cargo xtask bench` (first paint, search, idle memory) into `out` (JSON).
-pub fn run_window_bench(out: &std::path::Path, quick: bool) -> Result<()> {
+/// The window figures of `cargo xtask bench` into `out` (JSON): tests/e2e/bench/window.mjs on the release
+/// binaries in `release` (the app `tauri build` made, the simulator, `ota-bench` to fill a cache), with the
+/// size of `deb`.
+pub fn run_window_bench(
+    out: &std::path::Path,
+    quick: bool,
+    release: &std::path::Path,
+    deb: &std::path::Path,
+) -> Result<()> {
     let dir = e2e_dir();
     ui::install_if_stale(&dir)?;
+    let exe = std::env::consts::EXE_SUFFIX;
     let mut bench = Command::new("node");
-    bench.arg("bench/window.mjs").arg(out).current_dir(&dir);
+    bench
+        .arg("bench/window.mjs")
+        .arg(out)
+        .env("OTA_E2E_APP", release.join(format!("ota-console{exe}")))
+        .env("OTA_E2E_SIM", release.join(format!("ota-sim{exe}")))
+        .env("OTA_BENCH_BIN", release.join(format!("ota-bench{exe}")))
+        .env("OTA_BENCH_DEB", deb)
+        .current_dir(&dir);
     if quick {
-        bench.env("OTA_BENCH_WINDOW_DEVICES", "5000");
+        bench
+            .env("OTA_BENCH_WINDOW_DEVICES", "5000")
+            .env("OTA_BENCH_WINDOW_MILLION", "20000");
     }
     run_with_window(&mut bench)
 }

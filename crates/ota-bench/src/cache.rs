@@ -5,14 +5,42 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ota_clouds::CloudConnector;
+use ota_core::store::COUNT_CAP;
 use ota_core::{Cloud, Console, Device, DeviceQuery, DeviceSort, Keychain, StatusFilter, Store};
 
 use crate::report::{ms, Report, Row};
 use crate::sys;
 
+mod listing;
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
+}
+
+/// Medians of `ours` and `theirs`, run in turns (so a change in the machine's load hits both alike):
+/// up to `max_runs` each, fewer when one turn takes long, never fewer than five. Both run once first to
+/// warm the page cache and the statement caches.
+fn time_pair<A, B>(
+    max_runs: usize,
+    mut ours: impl FnMut() -> A,
+    mut theirs: impl FnMut() -> B,
+) -> (Duration, Duration) {
+    let warm = Instant::now();
+    std::hint::black_box(ours());
+    std::hint::black_box(theirs());
+    let runs = (Duration::from_secs(2).as_secs_f64() / warm.elapsed().as_secs_f64().max(1e-9))
+        .clamp(5.0, max_runs as f64) as usize;
+    let (mut a, mut b) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for _ in 0..runs {
+        let t = Instant::now();
+        std::hint::black_box(ours());
+        a.push(t.elapsed());
+        let t = Instant::now();
+        std::hint::black_box(theirs());
+        b.push(t.elapsed());
+    }
+    (median(a), median(b))
 }
 
 fn time_n<T>(n: usize, mut f: impl FnMut() -> T) -> Duration {
@@ -95,9 +123,7 @@ fn raw_sorted(conn: &rusqlite::Connection) -> usize {
             "SELECT {ROW} FROM devices d ORDER BY d.firmware, d.device_id, d.account_id LIMIT 100"
         ))
         .unwrap();
-    stmt.query_map([], |r| r.get::<_, String>(0))
-        .unwrap()
-        .count()
+    stmt.query_map([], read_row).unwrap().count()
 }
 
 /// A needle that matches some devices: the middle of an id.
@@ -111,54 +137,115 @@ fn needle_of(store: &Store) -> String {
         .collect()
 }
 
+/// A needle most devices share: the commonest start of a name (four characters, so the index answers).
+fn broad_needle_of(conn: &rusqlite::Connection) -> rusqlite::Result<String> {
+    conn.query_row(
+        "SELECT substr(name, 1, 4) AS start FROM devices WHERE length(name) >= 4
+         GROUP BY start ORDER BY COUNT(*) DESC LIMIT 1",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// The search's first page both ways (matches counted up to the cap, and every match counted), each
+/// against the same page written by hand.
+fn search_rows_for(
+    report: &mut Report,
+    store: &Store,
+    conn: &rusqlite::Connection,
+    n: usize,
+    needle: &str,
+    budget_ms: Option<f64>,
+) {
+    let q = query(needle, DeviceSort::Name);
+    let capped = store.query_devices(&q).unwrap();
+    let exact = store.query_devices_counting_all(&q).unwrap();
+    let shown = if capped.matching_at_least {
+        format!("{}+", capped.matching)
+    } else {
+        capped.matching.to_string()
+    };
+    let (ours, raw) = time_pair(
+        200,
+        || store.query_devices(&q).unwrap(),
+        || raw_search(conn, needle),
+    );
+    let ratio = ours.as_secs_f64() / raw.as_secs_f64().max(1e-9);
+    report.add(Row {
+        what: format!(
+            "Search first page (100 rows), {n} devices, \"{needle}\", count shown \"{shown}\" (capped at {COUNT_CAP})"
+        ),
+        measured: ms(ours),
+        baseline: format!("{} (FTS page)", ms(raw)),
+        ratio: Some(ratio),
+        target: match budget_ms {
+            Some(budget) => format!("< {budget} ms and ≤ 2× raw SQLite"),
+            None => "≤ 2× raw SQLite".into(),
+        },
+        met: Some(
+            budget_ms.is_none_or(|budget| ours.as_secs_f64() * 1000.0 < budget) && ratio <= 2.0,
+        ),
+    });
+    let (all, raw) = time_pair(
+        200,
+        || store.query_devices_counting_all(&q).unwrap(),
+        || raw_search(conn, needle),
+    );
+    report.add(Row {
+        what: format!(
+            "Search first page, {n} devices, \"{needle}\", every match counted ({})",
+            exact.matching
+        ),
+        measured: ms(all),
+        baseline: format!("{} (FTS page)", ms(raw)),
+        ratio: Some(all.as_secs_f64() / raw.as_secs_f64().max(1e-9)),
+        target: "measured (the exact count's cost)".into(),
+        met: None,
+    });
+}
+
 fn search_rows(
     report: &mut Report,
     store: &Store,
     conn: &rusqlite::Connection,
     n: usize,
     budget_ms: f64,
-) {
+) -> anyhow::Result<()> {
     let needle = needle_of(store);
-    let runs = 30;
-    let ours = time_n(runs, || {
-        store
-            .query_devices(&query(&needle, DeviceSort::Name))
-            .unwrap()
-    });
-    let raw = time_n(runs, || raw_search(conn, &needle));
+    search_rows_for(report, store, conn, n, &needle, Some(budget_ms));
+    // A needle most devices share: thousands of matches to sort by name, so the page itself costs what
+    // the hand-written query costs; the row is about what counting adds.
+    let broad = broad_needle_of(conn)?;
+    search_rows_for(report, store, conn, n, &broad, None);
     let like = time_n(5, || raw_like(conn, &needle));
-    let ratio = ours.as_secs_f64() / raw.as_secs_f64().max(1e-9);
-    report.add(Row {
-        what: format!("Search first page (100 rows), {n} devices, \"{needle}\""),
-        measured: ms(ours),
-        baseline: format!("{} (FTS)", ms(raw)),
-        ratio: Some(ratio),
-        target: format!("< {budget_ms} ms and ≤ 2× raw SQLite"),
-        met: Some(ours.as_secs_f64() * 1000.0 < budget_ms && ratio <= 2.0),
-    });
+    let raw = time_n(30, || raw_search(conn, &needle));
     report.note(format!(
         "{n} devices: a LIKE '%{needle}%' scan takes {} on the same file (the index is {:.0}× faster)",
         ms(like),
         like.as_secs_f64() / raw.as_secs_f64().max(1e-9)
     ));
-    let sorted = time_n(runs, || {
-        store
-            .query_devices(&query("", DeviceSort::Firmware))
-            .unwrap()
-    });
-    let raw_sort = time_n(runs, || raw_sorted(conn));
+    let (sorted, raw_sort) = time_pair(
+        200,
+        || {
+            store
+                .query_devices(&query("", DeviceSort::Firmware))
+                .unwrap()
+        },
+        || raw_sorted(conn),
+    );
     let ratio = sorted.as_secs_f64() / raw_sort.as_secs_f64().max(1e-9);
     report.add(Row {
-        what: format!("Sort by firmware, first page, {n} devices"),
+        what: format!("Sort by firmware, first page, {n} devices (exact count of the cache)"),
         measured: ms(sorted),
         baseline: ms(raw_sort),
         ratio: Some(ratio),
         target: format!("< {budget_ms} ms and ≤ 2× raw SQLite"),
         met: Some(sorted.as_secs_f64() * 1000.0 < budget_ms && ratio <= 2.0),
     });
+    Ok(())
 }
 
-fn synthetic(account_id: i64, n: usize) -> Vec<Device> {
+pub(crate) fn synthetic(account_id: i64, n: usize) -> Vec<Device> {
     (0..n)
         .map(|i| Device {
             account_id,
@@ -197,13 +284,16 @@ pub async fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
         Arc::new(CloudConnector::default()),
     ));
     let accounts = ota_clouds::sandbox::attach(&console, &sim.url()).await?;
-    // Where the import's time goes: the clouds' listings alone (HTTP + JSON), then the whole refresh.
+    // The import's floor over HTTP: the simulator alone, answering a bare client the same requests.
+    let bare = listing::list_everything(&sim.url()).await?;
+    // Where the import's time goes: the clouds' listings through the console's clients (HTTP + JSON
+    // decoding into devices), then the whole refresh.
     let t = Instant::now();
     let mut listed = 0;
     for account in &accounts {
         listed += console.session(account)?.list_devices().await?.len();
     }
-    let listing = t.elapsed();
+    let decoded_listing = t.elapsed();
     let rss_before = sys::rss_mib();
     let t = Instant::now();
     let freshness = console.refresh_fleet().await?;
@@ -214,47 +304,78 @@ pub async fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
     let imported: i64 = conn.query_row("SELECT COUNT(*) FROM devices", [], |r| r.get(0))?;
     anyhow::ensure!(imported as usize == n, "imported {imported} of {n}");
 
-    // Baseline: the same rows into a plain table in one transaction, no index, no HTTP.
-    let rows: Vec<(String, String, String, String)> = {
-        let mut stmt = conn.prepare("SELECT device_id, name, model, firmware FROM devices")?;
+    // Baseline: the same rows (every column a device has) into a plain table in one transaction with
+    // one prepared statement: no index, no HTTP.
+    let rows: Vec<Vec<rusqlite::types::Value>> = {
+        let mut stmt = conn.prepare(&format!("SELECT {ROW} FROM devices d"))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .query_map([], |r| (0..14).map(|i| r.get(i)).collect())?
             .collect::<Result<_, _>>()?;
         rows
     };
     let mut plain = rusqlite::Connection::open(dir.path().join("plain.sqlite3"))?;
-    plain.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE d(device_id TEXT, name TEXT, model TEXT, firmware TEXT);")?;
+    plain.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+         CREATE TABLE d(account_id, cloud, device_id, product_key, name, model, manufacturer, transport,
+                        firmware, newest_firmware, online, battery, signal, refreshed_at);",
+    )?;
     let t = Instant::now();
     {
         let tx = plain.transaction()?;
         {
-            let mut insert = tx.prepare("INSERT INTO d VALUES (?1, ?2, ?3, ?4)")?;
+            let mut insert = tx.prepare(
+                "INSERT INTO d VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?;
             for r in &rows {
-                insert.execute(rusqlite::params![r.0, r.1, r.2, r.3])?;
+                insert.execute(rusqlite::params_from_iter(r))?;
             }
         }
         tx.commit()?;
     }
     let raw_insert = t.elapsed();
+    let floor = bare.elapsed + raw_insert;
+    let ratio = import.as_secs_f64() / floor.as_secs_f64().max(1e-9);
     report.add(Row {
         what: format!("Import {n} devices (3 clouds) from the simulator into SQLite"),
         measured: ms(import),
-        baseline: format!("{} (bare INSERTs)", ms(raw_insert)),
-        ratio: Some(import.as_secs_f64() / raw_insert.as_secs_f64().max(1e-9)),
-        target: "< 2 s".into(),
-        met: Some(import < Duration::from_secs(2)),
+        baseline: format!("{} (listing + bare INSERTs)", ms(floor)),
+        ratio: Some(ratio),
+        target: "< 2 s and ≤ 2× (listing over HTTP + bare INSERTs)".into(),
+        met: Some(import < Duration::from_secs(2) && ratio <= 2.0),
+    });
+    report.add(Row {
+        what: format!(
+            "Listing {n} devices over HTTP alone (bare client, {} requests)",
+            bare.requests
+        ),
+        measured: ms(bare.elapsed),
+        baseline: format!("{:.1} MiB of JSON", bare.bytes as f64 / (1024.0 * 1024.0)),
+        ratio: None,
+        target: "measured (the simulator alone)".into(),
+        met: None,
+    });
+    report.add(Row {
+        what: format!(
+            "Bare INSERTs of the same {} rows (plain table, one transaction)",
+            rows.len()
+        ),
+        measured: ms(raw_insert),
+        baseline: "-".into(),
+        ratio: None,
+        target: "measured".into(),
+        met: None,
     });
     report.note(format!(
-        "of the import, listing the {listed} devices from the simulator (HTTP + JSON) alone takes {}",
-        ms(listing)
+        "listing the {listed} devices through the console's clients (HTTP + decoding into devices, no SQLite) takes {}",
+        ms(decoded_listing)
     ));
-    report.note(format!(
-        "the import includes fetching every page over HTTP from the in-process simulator, JSON decoding, \
-         upserts into the indexed table and the trigram index; the baseline only inserts {} rows",
-        rows.len()
-    ));
+    report.note(
+        "the import includes fetching every page over HTTP from the in-process simulator, decoding, \
+         upserts into the indexed table and the trigram index; the listing is the same requests from a bare \
+         HTTP client (answers read, not decoded), the bare INSERTs the same rows into an unindexed table",
+    );
 
-    search_rows(report, console.store(), &conn, n, 5.0);
+    search_rows(report, console.store(), &conn, n, 5.0)?;
     let page = console
         .store()
         .query_devices(&query("", DeviceSort::Name))?;
@@ -290,7 +411,7 @@ pub async fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
         drop(million);
         let conn = rusqlite::Connection::open(&db_path)?;
         let total: i64 = conn.query_row("SELECT COUNT(*) FROM devices", [], |r| r.get(0))?;
-        search_rows(report, console.store(), &conn, total as usize, 20.0);
+        search_rows(report, console.store(), &conn, total as usize, 20.0)?;
     }
     if let Some(peak) = sys::peak_rss_mib() {
         report.note(format!(

@@ -70,16 +70,18 @@ impl Report {
         );
     }
 
-    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
-        let mut md = String::new();
-        let _ = writeln!(md, "# Benchmark results\n");
-        let _ = writeln!(
-            md,
+    /// The header lines every copy of the table starts with: when, where, which commit.
+    fn provenance() -> String {
+        format!(
             "- Date: {}\n- Machine: {}\n- Commit: {}\n- Command: `cargo xtask bench` (release build)\n",
             chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
             crate::sys::machine(),
             crate::sys::commit()
-        );
+        )
+    }
+
+    fn table(&self) -> String {
+        let mut md = String::new();
         let _ = writeln!(
             md,
             "| What | Measured | Baseline (same run) | Ratio | Target | Met |"
@@ -103,6 +105,14 @@ impl Report {
                 }
             );
         }
+        md
+    }
+
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        let mut md = String::new();
+        let _ = writeln!(md, "# Benchmark results\n");
+        let _ = writeln!(md, "{}", Self::provenance());
+        md.push_str(&self.table());
         if !self.notes.is_empty() {
             let _ = writeln!(md, "\nNotes:\n");
             for n in &self.notes {
@@ -113,6 +123,34 @@ impl Report {
             std::fs::create_dir_all(dir)?;
         }
         std::fs::write(path, md)?;
+        Ok(())
+    }
+
+    /// Replaces the table between the `bench-table` markers of `readme` with this run's (a full run
+    /// only: a partial one would drop the rows it did not measure).
+    pub fn write_readme_table(&self, readme: &Path) -> anyhow::Result<()> {
+        const START: &str = "<!-- bench-table:start -->";
+        const END: &str = "<!-- bench-table:end -->";
+        let text = std::fs::read_to_string(readme)?;
+        let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
+            anyhow::bail!(
+                "{} has no {START} … {END} markers for the table",
+                readme.display()
+            );
+        };
+        anyhow::ensure!(
+            start < end,
+            "the table markers of {} are out of order",
+            readme.display()
+        );
+        let updated = format!(
+            "{}{START}\n{}\n{}{}",
+            &text[..start],
+            Self::provenance(),
+            self.table(),
+            &text[end..]
+        );
+        std::fs::write(readme, updated)?;
         Ok(())
     }
 }

@@ -6,7 +6,16 @@ pub fn rss_mib() -> Option<f64> {
 
 /// User + system CPU time of this process.
 pub fn cpu_time() -> std::time::Duration {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+    cpu_time_in("/proc/self/stat")
+}
+
+/// User + system CPU time of the calling thread.
+pub fn thread_cpu_time() -> std::time::Duration {
+    cpu_time_in("/proc/thread-self/stat")
+}
+
+fn cpu_time_in(stat_file: &str) -> std::time::Duration {
+    let Ok(stat) = std::fs::read_to_string(stat_file) else {
         return std::time::Duration::ZERO;
     };
     // Fields after the command name (which may contain spaces) start after the last ')'.

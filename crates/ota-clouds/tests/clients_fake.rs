@@ -388,15 +388,32 @@ fn quectel_page(start: usize, count: usize, total: usize) -> Reply {
     )
 }
 
+/// A fake Quectel answering page `n` of 100 of a list of `total` (pages after the first are asked for
+/// at once, so each answer goes by its page number, not by arrival).
+fn quectel_pages(fake: &Fake, total: usize, failing_page: Option<usize>) {
+    for (index, start) in (0..total).step_by(100).enumerate() {
+        let number = index + 1;
+        let reply = if Some(number) == failing_page {
+            Reply::status(500, "")
+        } else {
+            quectel_page(start, (total - start).min(100), total)
+        };
+        fake.default(&format!("{Q_LIST}?pageNumber={number}&pageSize=100"), reply);
+    }
+}
+
 #[tokio::test]
 async fn quectel_signs_in_with_a_form_and_reads_every_page() {
     let fake = quectel_signing_in("acc-1", "ref-1").await;
-    fake.queue(Q_LIST, quectel_page(0, 100, 230));
-    fake.queue(Q_LIST, quectel_page(100, 100, 230));
-    fake.queue(Q_LIST, quectel_page(200, 30, 230));
+    quectel_pages(&fake, 230, None);
     let devices = quectel(&fake).list_devices().await.unwrap();
     assert_eq!(devices.len(), 230);
-    assert_eq!(devices[229].id, "dk229");
+    let ids: Vec<String> = (0..230).map(|i| format!("dk{i}")).collect();
+    assert_eq!(
+        devices.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
+        ids,
+        "every device once, in the cloud's order"
+    );
     assert_eq!(devices[0].transport.as_deref(), Some("ble"));
 
     let login = &fake.calls(Q_LOGIN)[0];
@@ -410,10 +427,33 @@ async fn quectel_signs_in_with_a_form_and_reads_every_page() {
     assert_eq!(pages.len(), 3);
     assert_eq!(pages[0].method, "GET");
     assert_eq!(pages[0].query, "pageNumber=1&pageSize=100");
-    assert_eq!(pages[2].query, "pageNumber=3&pageSize=100");
+    let mut queries: Vec<&str> = pages.iter().map(|p| p.query.as_str()).collect();
+    queries.sort_unstable();
+    assert_eq!(
+        queries,
+        [
+            "pageNumber=1&pageSize=100",
+            "pageNumber=2&pageSize=100",
+            "pageNumber=3&pageSize=100"
+        ]
+    );
     assert!(pages
         .iter()
         .all(|p| p.authorization.as_deref() == Some("acc-1")));
+}
+
+#[tokio::test]
+async fn quectel_a_page_that_keeps_failing_fails_the_whole_list() {
+    let fake = quectel_signing_in("acc-1", "ref-1").await;
+    quectel_pages(&fake, 950, Some(6));
+    let err = quectel(&fake).list_devices().await.unwrap_err();
+    assert_eq!(err.code, ErrorKind::Retryable, "{err:?}");
+    let sixth = fake
+        .calls(Q_LIST)
+        .into_iter()
+        .filter(|p| p.query == "pageNumber=6&pageSize=100")
+        .count();
+    assert_eq!(sixth, 3, "the failing page is retried as any read is");
 }
 
 #[tokio::test]

@@ -154,9 +154,13 @@ pub struct DeviceQuery {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct DevicePage {
-    /// Rows matching the filter (all pages).
+    /// Rows matching the filter (all pages): exact, unless `matching_at_least` says it is a floor.
     pub matching: u32,
-    /// Rows in the cache, unfiltered.
+    /// True when counting stopped at the cap (`store::COUNT_CAP`): at least `matching` rows match
+    /// ("10 000+ devices"), and pages go on until one comes back short.
+    #[serde(default)]
+    pub matching_at_least: bool,
+    /// Rows in the cache, unfiltered (always exact).
     pub total: u32,
     pub offset: u32,
     pub rows: Vec<Device>,

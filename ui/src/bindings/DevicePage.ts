@@ -3,10 +3,15 @@ import type { Device } from "./Device";
 
 export type DevicePage = { 
 /**
- * Rows matching the filter (all pages).
+ * Rows matching the filter (all pages): exact, unless `matching_at_least` says it is a floor.
  */
 matching: number, 
 /**
- * Rows in the cache, unfiltered.
+ * True when counting stopped at the cap (`store::COUNT_CAP`): at least `matching` rows match
+ * ("10 000+ devices"), and pages go on until one comes back short.
+ */
+matchingAtLeast: boolean, 
+/**
+ * Rows in the cache, unfiltered (always exact).
  */
 total: number, offset: number, rows: Array<Device>, };

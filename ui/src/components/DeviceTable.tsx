@@ -1,9 +1,18 @@
 import { defaultRangeExtractor, useVirtualizer, type Range } from "@tanstack/react-virtual";
-import { useCallback, useEffect, useMemo, useRef, type FocusEvent, type KeyboardEvent, type RefObject } from "react";
+import {
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type FocusEvent,
+  type KeyboardEvent,
+  type RefObject,
+} from "react";
 
 import type { Device } from "../bindings/Device";
 import type { DeviceSort } from "../bindings/DeviceSort";
-import { pagesOfRows, useDevicePages } from "../hooks/useDevicePages";
+import { NO_REACH, furtherReach, pagesOfRows, tableRowCount, useDevicePages, type Reach } from "../hooks/useDevicePages";
 import { useFirstDevicePage } from "../hooks/useFirstDevicePage";
 import { t, type MessageKey } from "../i18n";
 import type { DeviceFilter } from "../queryKeys";
@@ -55,8 +64,12 @@ export function DeviceTable(props: Props) {
   }, [someChecked, allShownChecked]);
 
   // Page 0 carries the counts the virtualizer needs; the rendered range then decides which other pages load.
+  // Past a capped count ("10000+") the table grows with the furthest page seen for this filter.
   const first = useFirstDevicePage(filter);
-  const count = first.data?.matching ?? 0;
+  const filterKey = JSON.stringify(filter);
+  const [seen, setSeen] = useState<{ filterKey: string; reach: Reach }>({ filterKey, reach: NO_REACH });
+  const reach = seen.filterKey === filterKey ? seen.reach : NO_REACH;
+  const count = tableRowCount(first.data, reach);
 
   const rangeExtractor = useCallback(
     (range: Range) => {
@@ -86,6 +99,10 @@ export function DeviceTable(props: Props) {
   const pageKey = items.length > 0 ? pagesOfRows(items.map((item) => item.index)).join(",") : "0";
   const visiblePages = useMemo(() => pageKey.split(",").map(Number), [pageKey]);
   const pages = useDevicePages(filter, visiblePages);
+  const next = pages.stale ? reach : furtherReach(reach, pages.reach);
+  useEffect(() => {
+    if (next.rows !== reach.rows || next.ended !== reach.ended) setSeen({ filterKey, reach: next });
+  }, [filterKey, next, reach]);
 
   const moveTo = (index: number) => {
     if (count === 0) return;
@@ -148,7 +165,7 @@ export function DeviceTable(props: Props) {
         className="grid"
         role="grid"
         aria-label={t("devices.tableLabel")}
-        aria-rowcount={pages.matching === undefined ? undefined : pages.matching + 1}
+        aria-rowcount={pages.matching === undefined ? undefined : pages.matchingAtLeast ? -1 : pages.matching + 1}
         aria-colcount={COLUMNS.length + 1}
         aria-busy={pages.loading || pages.stale}
         aria-activedescendant={activeId}

@@ -49,7 +49,8 @@ export async function fetchDeviceByKey(key: DeviceKey): Promise<Device | null> {
     });
     const device = answer.rows.find((row) => matches(key, row));
     if (device) return device;
-    if ((page + 1) * LOOKUP_PAGE >= answer.matching) break;
+    if (answer.rows.length < LOOKUP_PAGE) break;
+    if (!answer.matchingAtLeast && (page + 1) * LOOKUP_PAGE >= answer.matching) break;
   }
   return null;
 }

@@ -15,9 +15,57 @@ export function pagesOfRows(indexes: readonly number[]): number[] {
   return Array.from(pages).sort((a, b) => a - b);
 }
 
+/** How far the pages loaded so far reach into the list. */
+export interface Reach {
+  /** The row after the last loaded one. */
+  rows: number;
+  /** A page came back short: the list ends at `rows`. */
+  ended: boolean;
+}
+
+export const NO_REACH: Reach = { rows: 0, ended: false };
+
+/** The reach of these pages (page number → page): where a short page ends the list, else past the furthest. */
+export function reachOf(pages: ReadonlyMap<number, DevicePage>): Reach {
+  let furthest = 0;
+  let end: number | null = null;
+  pages.forEach((data, page) => {
+    const rows = page * PAGE_SIZE + data.rows.length;
+    if (data.rows.length < PAGE_SIZE) end = end === null ? rows : Math.min(end, rows);
+    else furthest = Math.max(furthest, rows);
+  });
+  return end === null ? { rows: furthest, ended: false } : { rows: end, ended: true };
+}
+
+/**
+ * What is known of the list after seeing `now` on top of `seen`: a short page is where the list ends now;
+ * otherwise the furthest row either has seen (pages scrolled away are dropped, the rows they held are not).
+ */
+export function furtherReach(seen: Reach, now: Reach): Reach {
+  if (now.ended) return now;
+  if (seen.ended && now.rows <= seen.rows) return seen;
+  return { rows: Math.max(seen.rows, now.rows), ended: false };
+}
+
+/**
+ * Rows the table lays out. An exact count is the answer. When the store only says "at least N" (it stops
+ * counting at its cap), the table reaches one page past the furthest row seen, so scrolling to the bottom
+ * loads the next page and grows the list, until a short page says where it ends.
+ */
+export function tableRowCount(first: DevicePage | undefined, reach: Reach): number {
+  if (!first) return 0;
+  if (!first.matchingAtLeast) return first.matching;
+  if (reach.ended) return reach.rows;
+  return Math.max(first.matching, reach.rows) + PAGE_SIZE;
+}
+
 export interface DevicePages {
   /** Rows matching the filter, over all pages (undefined until the first page arrived). */
   matching: number | undefined;
+  /** `matching` is a floor: the store stopped counting at its cap. */
+  matchingAtLeast: boolean;
+  /** How far the pages held now reach. */
+  reach: Reach;
   /** Rows in the cache, unfiltered. */
   total: number | undefined;
   /** First page still loading with nothing to show. */
@@ -70,6 +118,8 @@ export function useDevicePages(filter: DeviceFilter, visiblePages: readonly numb
 
   return {
     matching: first.data?.matching,
+    matchingAtLeast: first.data?.matchingAtLeast ?? false,
+    reach: reachOf(pageData),
     total: first.data?.total,
     loading: first.isPending,
     error: first.data ? null : first.error,
@@ -91,5 +141,14 @@ export async function fetchAllMatching(queryClient: QueryClient, filter: DeviceF
   const first = await fetchPage(0);
   const pageCount = Math.ceil(first.matching / PAGE_SIZE);
   const rest = await Promise.all(Array.from({ length: Math.max(0, pageCount - 1) }, (_, i) => fetchPage(i + 1)));
-  return [first, ...rest].flatMap((page) => page.rows);
+  const pages = [first, ...rest];
+  // Past a capped count ("10000+"), page after page until one comes back short.
+  if (first.matchingAtLeast) {
+    let last = pages[pages.length - 1]!;
+    while (last.rows.length === PAGE_SIZE) {
+      last = await fetchPage(pages.length);
+      pages.push(last);
+    }
+  }
+  return pages.flatMap((page) => page.rows);
 }

@@ -39,6 +39,7 @@ export const en = {
   "devices.countAll": "{total} devices",
   "devices.countOne": "1 device",
   "devices.countFiltered": "{matching} of {total} devices",
+  "devices.countAtLeast": "{matching}+ of {total} devices",
   "devices.tableLabel": "Devices",
   "devices.loading": "Loading devices…",
   "devices.empty": "No devices match “{search}”",

@@ -64,6 +64,9 @@ describe("device count", () => {
     expect(deviceCountText(1, 1)).toBe("1 device");
     expect(deviceCountText(12, 500)).toBe("12 of 500 devices");
     expect(deviceCountText(0, 500)).toBe("0 of 500 devices");
+    // The store stopped counting at its cap: a floor, never shown as the exact number.
+    expect(deviceCountText(10_000, 100_000, true)).toBe("10000+ of 100000 devices");
+    expect(deviceCountText(10_000, 100_000, false)).toBe("10000 of 100000 devices");
   });
 });
 

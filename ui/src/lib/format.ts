@@ -76,8 +76,12 @@ export function formatDateTime(at: number): string {
   });
 }
 
-/** "500 devices", "1 device", "12 of 500 devices". */
-export function deviceCountText(matching: number, total: number): string {
+/**
+ * "500 devices", "1 device", "12 of 500 devices"; "10000+ of 100000 devices" when the store stopped
+ * counting matches at its cap (`atLeast`).
+ */
+export function deviceCountText(matching: number, total: number, atLeast = false): string {
+  if (atLeast) return t("devices.countAtLeast", { matching, total });
   if (matching === total) {
     return total === 1 ? t("devices.countOne") : t("devices.countAll", { total });
   }

@@ -26,8 +26,12 @@ export function makeDevice(index: number, overrides: Partial<Device> = {}): Devi
   };
 }
 
-/** A fleet of `total` devices answering list_devices like the store would (search on name/id/model). */
-export function fakeFleet(total: number) {
+/**
+ * A fleet of `total` devices answering list_devices like the store would (search on name/id/model). With
+ * `countCap`, a filtered list counts its matches only up to the cap and then says "at least", as the store
+ * does past its own cap.
+ */
+export function fakeFleet(total: number, { countCap }: { countCap?: number } = {}) {
   const devices = Array.from({ length: total }, (_, i) => makeDevice(i));
   return (query: DeviceQuery): DevicePage => {
     const needle = query.search.toLowerCase();
@@ -37,8 +41,11 @@ export function fakeFleet(total: number) {
         (query.cloud === undefined || d.cloud === query.cloud) &&
         (query.status === "all" || d.online === (query.status === "online")),
     );
+    const filtered = needle !== "" || query.cloud !== undefined || query.status !== "all";
+    const capped = filtered && countCap !== undefined && matching.length > countCap;
     return {
-      matching: matching.length,
+      matching: capped ? countCap : matching.length,
+      matchingAtLeast: capped,
       total: devices.length,
       offset: query.offset,
       rows: matching.slice(query.offset, query.offset + query.limit),

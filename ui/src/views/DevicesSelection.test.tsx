@@ -42,7 +42,7 @@ function setup(
     list_devices: (args) => {
       const query = args.query as DeviceQuery;
       const rows = FLEET.filter((d) => query.cloud === undefined || d.cloud === query.cloud);
-      return { matching: rows.length, total: FLEET.length, offset: query.offset, rows: rows.slice(query.offset, query.offset + query.limit) };
+      return { matching: rows.length, matchingAtLeast: false, total: FLEET.length, offset: query.offset, rows: rows.slice(query.offset, query.offset + query.limit) };
     },
     list_accounts: () => [],
     list_jobs: () => [],

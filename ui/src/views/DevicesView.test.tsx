@@ -9,8 +9,8 @@ import type { DeviceKey } from "../bindings/DeviceKey";
 import type { DeviceQuery } from "../bindings/DeviceQuery";
 import { DevicesView } from "./DevicesView";
 
-function setup(total = 250) {
-  const fleet = fakeFleet(total);
+function setup(total = 250, countCap?: number) {
+  const fleet = fakeFleet(total, { countCap });
   mockCommands({
     list_devices: (args) => fleet(args.query as DeviceQuery),
     list_accounts: () => [
@@ -60,6 +60,7 @@ describe("device table", () => {
     mockCommands({
       list_devices: () => ({
         matching: 1,
+        matchingAtLeast: false,
         total: 1,
         offset: 0,
         rows: [makeDevice(7, { newestFirmware: "1.3.0", battery: 12, online: false })],
@@ -134,6 +135,44 @@ describe("device table", () => {
   });
 });
 
+describe("device count", () => {
+  it("says how many devices match, exactly when the store counted them all", async () => {
+    const user = userEvent.setup();
+    setup(250);
+    await renderedRows();
+    const count = screen.getByRole("status", { name: "Device count" });
+    expect(count.textContent).toBe("250 devices");
+    await user.type(screen.getByRole("searchbox"), "Camera 1");
+    await waitFor(() => expect(count.textContent).toBe("111 of 250 devices"));
+  });
+
+  it("says \"at least\" past the store's count cap, and the table still scrolls to the last match", async () => {
+    const user = userEvent.setup();
+    setup(350, 120);
+    await renderedRows();
+    const count = screen.getByRole("status", { name: "Device count" });
+    expect(count.textContent).toBe("350 devices");
+    await user.type(screen.getByRole("searchbox"), "Camera");
+    await waitFor(() => expect(count.textContent).toBe("120+ of 350 devices"));
+    const grid = screen.getByRole("grid", { name: "Devices" });
+    expect(grid.getAttribute("aria-rowcount")).toBe("-1");
+    act(() => grid.focus());
+    // End goes as far as is known; each press loads the next page, until a short one ends the list.
+    for (let press = 0; press < 6 && grid.getAttribute("aria-activedescendant") !== "device-row-349"; press += 1) {
+      await user.keyboard("{End}");
+      // The active row's page came in, or it said the list ends before that row.
+      await waitFor(() => {
+        const active = grid.getAttribute("aria-activedescendant");
+        expect(active === null || document.getElementById(active)?.hasAttribute("data-device-id")).toBe(true);
+      });
+    }
+    expect(grid.getAttribute("aria-activedescendant")).toBe("device-row-349");
+    expect(document.getElementById("device-row-349")?.getAttribute("data-device-id")).toBe("SN000349");
+    // The count stays what the store said; the table knows where the list ends.
+    expect(count.textContent).toBe("120+ of 350 devices");
+  });
+});
+
 describe("keyboard", () => {
   it("moves the active row with the arrows and opens details with Enter; Escape returns to the grid", async () => {
     const user = userEvent.setup();
@@ -182,7 +221,7 @@ describe("device details", () => {
       const rows = [makeDevice(1), camera()].filter(
         (d) => !query.search || d.id.includes(query.search) || d.name.includes(query.search),
       );
-      return { matching: rows.length, total: 2, offset: query.offset, rows: rows.slice(query.offset, query.offset + query.limit) };
+      return { matching: rows.length, matchingAtLeast: false, total: 2, offset: query.offset, rows: rows.slice(query.offset, query.offset + query.limit) };
     };
     mockCommands({
       list_devices: (args) => page(args.query as DeviceQuery),

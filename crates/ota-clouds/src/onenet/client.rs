@@ -115,13 +115,13 @@ impl OnenetClient {
         .await?;
         let list = match data {
             Some(data) => {
-                DeviceListData::deserialize(&data).map_err(|_| http::unreadable_answer())?
+                DeviceListData::deserialize(data).map_err(|_| http::unreadable_answer())?
             }
             None => DeviceListData::default(),
         };
         let refreshed_at = now_ms();
         Ok(list
-            .entries()
+            .into_entries()
             .into_iter()
             .filter_map(|e| device_from(e, &self.product_id, refreshed_at))
             .collect())
@@ -136,7 +136,7 @@ pub(crate) fn data_of(
     if raw.may_carry_envelope() {
         if let Ok(envelope) = serde_json::from_slice::<Envelope>(&raw.body) {
             match envelope.errno {
-                Some(0) => return Ok(envelope.data().cloned()),
+                Some(0) => return Ok(envelope.into_data()),
                 Some(errno) => return Err(onenet_error(errno, envelope.error.as_deref())),
                 None => {}
             }

@@ -21,6 +21,11 @@ impl Envelope {
     pub fn data(&self) -> Option<&Value> {
         self.data.as_ref().filter(|d| !d.is_null())
     }
+
+    /// `data` unless it is absent or null, handed over rather than copied (a device list is megabytes).
+    pub fn into_data(self) -> Option<Value> {
+        self.data.filter(|d| !d.is_null())
+    }
 }
 
 /// `GET /_sim/onenet/devices?product_id=P` (the simulator's stand-in for a listing OneNET lacks).
@@ -38,8 +43,13 @@ pub struct DeviceListData {
 
 impl DeviceListData {
     pub fn entries(&self) -> Vec<DeviceEntry> {
+        self.clone().into_entries()
+    }
+
+    /// [`DeviceListData::entries`], taking the list over: each entry's strings are moved, not copied.
+    pub fn into_entries(self) -> Vec<DeviceEntry> {
         self.devices
-            .iter()
+            .into_iter()
             .filter_map(|v| DeviceEntry::deserialize(v).ok())
             .collect()
     }

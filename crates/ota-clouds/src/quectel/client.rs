@@ -296,7 +296,7 @@ impl QuectelClient {
     ) -> Result<Option<serde_json::Value>, ApiError> {
         let envelope = self.call(endpoint, params).await?;
         if envelope.is_success() {
-            Ok(envelope.data().cloned())
+            Ok(envelope.into_data())
         } else {
             Err(quectel_error(
                 envelope.code.unwrap_or(-1),

@@ -89,6 +89,11 @@ impl Envelope {
         self.data.as_ref().filter(|d| !d.is_null())
     }
 
+    /// `data` unless it is absent or null, handed over rather than copied (a device list is megabytes).
+    pub fn into_data(self) -> Option<Value> {
+        self.data.filter(|d| !d.is_null())
+    }
+
     /// The most telling text the cloud gave: `msg`, else `extMsg`.
     pub fn description(&self) -> Option<&str> {
         [self.msg.as_deref(), self.ext_msg.as_deref()]
@@ -197,8 +202,13 @@ pub struct DevicePage {
 impl DevicePage {
     /// The page's entries; entries that are not objects are skipped.
     pub fn entries(&self) -> Vec<DeviceEntry> {
+        self.clone().into_entries()
+    }
+
+    /// [`DevicePage::entries`], taking the page over: each entry's strings are moved, not copied.
+    pub fn into_entries(self) -> Vec<DeviceEntry> {
         self.list
-            .iter()
+            .into_iter()
             .filter_map(|v| DeviceEntry::deserialize(v).ok())
             .collect()
     }

@@ -164,7 +164,7 @@ impl VicohomeClient {
     ) -> Result<Option<serde_json::Value>, ApiError> {
         let envelope = self.call(path, body).await?;
         match envelope.outcome() {
-            Some(0) => Ok(envelope.data().cloned()),
+            Some(0) => Ok(envelope.into_data()),
             Some(code) => Err(vicohome_error(code, envelope.msg.as_deref())),
             None => Err(http::unreadable_answer()),
         }
@@ -182,7 +182,7 @@ impl VicohomeClient {
         .await?;
         let list = match data {
             None => Vec::new(),
-            Some(data) => wire::device_list(&data).ok_or_else(http::unreadable_answer)?,
+            Some(data) => wire::device_list_owned(data).ok_or_else(http::unreadable_answer)?,
         };
         let refreshed_at = now_ms();
         let devices: Vec<Device> = list

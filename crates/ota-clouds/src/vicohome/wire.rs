@@ -101,6 +101,11 @@ impl Envelope {
     pub fn data(&self) -> Option<&Value> {
         self.data.as_ref().filter(|d| !d.is_null())
     }
+
+    /// `data` unless it is absent or null, handed over rather than copied (a device list is megabytes).
+    pub fn into_data(self) -> Option<Value> {
+        self.data.filter(|d| !d.is_null())
+    }
 }
 
 /// `data` of a successful sign-in: `data.token.token`. Some builds put the token string at `data.token`.
@@ -164,9 +169,14 @@ pub struct DeviceInfo {
 /// `data` of `listuserdevices`: `{"list": [...]}` (a bare array is accepted too). Entries that are not
 /// objects are skipped rather than failing the whole list.
 pub fn device_list(data: &Value) -> Option<Vec<DeviceInfo>> {
+    device_list_owned(data.clone())
+}
+
+/// [`device_list`] taking the answer over: each entry's strings are moved, not copied.
+pub fn device_list_owned(data: Value) -> Option<Vec<DeviceInfo>> {
     let entries = match data {
         Value::Array(items) => items,
-        Value::Object(obj) => match obj.get("list") {
+        Value::Object(mut obj) => match obj.remove("list") {
             Some(Value::Array(items)) => items,
             None | Some(Value::Null) => return Some(Vec::new()),
             Some(_) => return None,
@@ -175,7 +185,7 @@ pub fn device_list(data: &Value) -> Option<Vec<DeviceInfo>> {
     };
     Some(
         entries
-            .iter()
+            .into_iter()
             .filter_map(|entry| DeviceInfo::deserialize(entry).ok())
             .collect(),
     )

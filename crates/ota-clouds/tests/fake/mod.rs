@@ -93,7 +93,8 @@ impl Fake {
         format!("http://{}", self.addr)
     }
 
-    /// The reply for `path` once all queued ones are used.
+    /// The reply for `path` once all queued ones are used. `path` may carry a query ("/list?page=2"): a
+    /// request with exactly that query gets it before the path's own replies (for requests sent at once).
     pub fn default(&self, path: &str, reply: Reply) {
         self.state
             .lock()
@@ -135,6 +136,7 @@ async fn answer(state: Arc<Mutex<State>>, req: Request) -> Response {
             .map(str::to_string)
     };
     let path = parts.uri.path().to_string();
+    let with_query = format!("{path}?{}", parts.uri.query().unwrap_or_default());
     let reply = {
         let mut st = state.lock().unwrap();
         st.log.push(Seen {
@@ -147,7 +149,10 @@ async fn answer(state: Arc<Mutex<State>>, req: Request) -> Response {
             body: String::from_utf8_lossy(&body).into_owned(),
         });
         let queued = st.queued.get_mut(&path).and_then(VecDeque::pop_front);
-        queued
+        st.defaults
+            .get(&with_query)
+            .cloned()
+            .or(queued)
             .or_else(|| st.defaults.get(&path).cloned())
             .unwrap_or_else(|| Reply::status(404, "no such path"))
     };

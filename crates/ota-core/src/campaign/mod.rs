@@ -472,8 +472,7 @@ pub fn list(console: &Console) -> Result<Vec<CampaignView>, ApiError> {
 /// Counts, waves, pace and failures for the dashboard.
 pub fn dashboard(console: &Console, id: i64) -> Result<CampaignDashboard, ApiError> {
     let store = console.store();
-    let campaign = store.campaign_view(id)?;
-    let waves = store.wave_summaries(id, campaign.wave_count)?;
+    let (campaign, waves) = store.campaign_view_with_waves(id)?;
     let history = store.campaign_history(id, 240)?;
     let c = &campaign.counts;
     let done = c.succeeded + c.failed;

@@ -69,16 +69,44 @@ fn view_from_row(row: &Row<'_>) -> rusqlite::Result<CampaignView> {
     })
 }
 
+/// Runs `f` on one snapshot of the database (a read transaction), so that counts made with several
+/// statements agree with each other while a runner writes.
+fn in_snapshot<T>(
+    conn: &rusqlite::Connection,
+    f: impl FnOnce(&rusqlite::Connection) -> CoreResult<T>,
+) -> CoreResult<T> {
+    let snapshot = conn.unchecked_transaction()?;
+    let value = f(&snapshot)?;
+    snapshot.commit()?;
+    Ok(value)
+}
+
+/// Devices per state, from the tally the triggers of migration 0009 keep beside the rows (a read of a
+/// few rows, where counting a 100 000-device campaign's index ranges took ~10 ms; bench/RESULTS.md).
 fn counts(conn: &rusqlite::Connection, id: i64) -> CoreResult<StateCounts> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT state, COUNT(*) FROM campaign_devices WHERE campaign_id = ?1 GROUP BY state",
-    )?;
     let mut counts = StateCounts::default();
-    for row in stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))? {
-        let (state, n) = row?;
-        counts.add(CampaignDeviceState::parse(&state), n);
+    for (state, _, n) in tally(conn, id)? {
+        counts.add(state, n);
     }
     Ok(counts)
+}
+
+/// Devices per state and wave (`None`: left out by the pre-flight check), as the tally holds them.
+fn tally(
+    conn: &rusqlite::Connection,
+    id: i64,
+) -> CoreResult<Vec<(CampaignDeviceState, Option<u32>, u32)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT state, wave, n FROM campaign_tally WHERE campaign_id = ?1 AND n > 0 ORDER BY wave, state",
+    )?;
+    let rows = stmt
+        .query_map([id], |r| {
+            let state = CampaignDeviceState::parse(&r.get::<_, String>(0)?);
+            let wave: i64 = r.get(1)?;
+            Ok((state, u32::try_from(wave).ok(), r.get(2)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
 
 fn put_wave(tx: &rusqlite::Transaction<'_>, id: i64, wave: u32) -> CoreResult<()> {
@@ -183,7 +211,7 @@ impl Store {
 
     pub fn campaign_view(&self, id: i64) -> CoreResult<CampaignView> {
         let mut view = self.campaign_header(id)?;
-        view.counts = self.read(|conn| counts(conn, id))?;
+        view.counts = self.read(|conn| in_snapshot(conn, |conn| counts(conn, id)))?;
         Ok(view)
     }
 
@@ -216,7 +244,7 @@ impl Store {
                 .query_map([], view_from_row)?
                 .collect::<Result<Vec<_>, _>>()?;
             for view in &mut views {
-                view.counts = counts(conn, view.id)?;
+                view.counts = in_snapshot(conn, |conn| counts(conn, view.id))?;
             }
             Ok(views)
         })
@@ -359,6 +387,30 @@ mod tests {
         }
     }
 
+    /// The tally the dashboard reads agrees with the rows themselves, per wave and state.
+    fn assert_tally_is_exact(store: &Store, id: i64) {
+        let counted = store
+            .read(|conn| {
+                let mut stmt = conn.prepare(
+                    "SELECT state, wave, COUNT(*) FROM campaign_devices WHERE campaign_id = ?1
+                     GROUP BY COALESCE(wave, -1), state ORDER BY COALESCE(wave, -1), state",
+                )?;
+                let rows = stmt
+                    .query_map([id], |r| {
+                        Ok((
+                            CampaignDeviceState::parse(&r.get::<_, String>(0)?),
+                            r.get::<_, Option<u32>>(1)?,
+                            r.get::<_, u32>(2)?,
+                        ))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(rows)
+            })
+            .unwrap();
+        let kept = store.read(|conn| tally(conn, id)).unwrap();
+        assert_eq!(kept, counted);
+    }
+
     pub(super) fn device(account_id: i64, id: &str) -> Device {
         Device {
             account_id,
@@ -490,6 +542,7 @@ mod tests {
         let next = store.claim_devices(&fence(id, &me), 1, 2).unwrap();
         assert_eq!(next.len(), 2);
         assert!(next.iter().all(|c| c.wave == 1));
+        assert_tally_is_exact(&store, id);
     }
 
     #[test]
@@ -529,6 +582,130 @@ mod tests {
         assert!(
             store.delete_campaign(id).is_err(),
             "a device is still in flight"
+        );
+        assert_tally_is_exact(&store, id);
+    }
+
+    #[test]
+    fn the_tally_follows_deleted_campaigns_and_accounts() {
+        let (_dir, store) = test_store();
+        let vico = store
+            .upsert_sandbox_account(Cloud::Vicohome, "Sandbox", "http://127.0.0.1:1", None)
+            .unwrap();
+        let other = store
+            .upsert_sandbox_account(Cloud::Vicohome, "Second", "http://127.0.0.1:2", None)
+            .unwrap();
+        let devices = [
+            device(vico.id, "SN0"),
+            device(vico.id, "SN1"),
+            device(other.id, "SN0"),
+        ];
+        let kept = campaign(&store, &devices, &[Some(0), None, Some(1)]);
+        let deleted = campaign(&store, &devices, &[Some(0), Some(0), Some(0)]);
+        store.delete_campaign(deleted).unwrap();
+        assert_tally_is_exact(&store, deleted);
+        assert_eq!(store.campaign_counts(deleted).unwrap().total, 0);
+        store.remove_account("Second").unwrap();
+        assert_tally_is_exact(&store, kept);
+        let counts = store.campaign_counts(kept).unwrap();
+        assert_eq!((counts.total, counts.pending, counts.skipped), (2, 1, 1));
+    }
+
+    #[test]
+    fn device_pages_run_in_wave_order_across_states_with_left_out_devices_last() {
+        use crate::campaign::model::CampaignDeviceQuery;
+
+        let (_dir, store) = test_store();
+        let account = store
+            .upsert_sandbox_account(Cloud::Vicohome, "Sandbox", "http://127.0.0.1:1", None)
+            .unwrap();
+        // Ids out of order, so that the page order is the store's doing.
+        let ids = ["SN5", "SN1", "SN4", "SN0", "SN3", "SN2", "SN7", "SN6"];
+        let devices: Vec<Device> = ids.iter().map(|id| device(account.id, id)).collect();
+        let waves = [
+            Some(1),
+            Some(0),
+            None,
+            Some(1),
+            Some(0),
+            Some(1),
+            None,
+            Some(0),
+        ];
+        let id = campaign(&store, &devices, &waves);
+        let me = lease(&store, id);
+        // Devices of wave 0 in three states: starting, succeeded, pending.
+        let claimed = store.claim_devices(&fence(id, &me), 0, 2).unwrap();
+        assert_eq!(claimed.len(), 2);
+        store
+            .apply_device_updates(
+                &fence(id, &me),
+                &[DeviceUpdate::Succeeded {
+                    account_id: account.id,
+                    device_id: claimed[0].device_id.clone(),
+                }],
+                &[],
+            )
+            .unwrap();
+
+        let page = |state: Option<CampaignDeviceState>, wave: Option<u32>, offset, limit| {
+            let page = store
+                .campaign_devices(
+                    id,
+                    &CampaignDeviceQuery {
+                        state,
+                        wave,
+                        offset,
+                        limit,
+                    },
+                )
+                .unwrap();
+            let ids: Vec<String> = page.rows.into_iter().map(|r| r.device_id).collect();
+            (page.matching, ids)
+        };
+        let all = ["SN1", "SN3", "SN6", "SN0", "SN2", "SN5", "SN4", "SN7"];
+        assert_eq!(page(None, None, 0, 0), (8, all.map(String::from).to_vec()));
+        // Pages that end in, start in and straddle the devices without a wave.
+        for (offset, limit) in [(0, 3), (3, 3), (5, 2), (5, 3), (6, 2), (7, 5), (8, 2)] {
+            let (matching, ids) = page(None, None, offset, limit);
+            let end = (offset + limit).min(8) as usize;
+            let expected: Vec<String> = all[(offset as usize).min(8)..end]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            assert_eq!(
+                (matching, ids),
+                (8, expected),
+                "offset {offset}, limit {limit}"
+            );
+        }
+        assert_eq!(
+            page(None, Some(0), 1, 0),
+            (3, vec!["SN3".to_string(), "SN6".to_string()])
+        );
+        assert_eq!(
+            page(Some(CampaignDeviceState::Skipped), None, 0, 0),
+            (2, vec!["SN4".to_string(), "SN7".to_string()])
+        );
+        assert_eq!(
+            page(Some(CampaignDeviceState::Pending), None, 0, 2),
+            (4, vec!["SN6".to_string(), "SN0".to_string()])
+        );
+
+        let (view, waves) = store.campaign_view_with_waves(id).unwrap();
+        let c = &view.counts;
+        assert_eq!(
+            (c.total, c.pending, c.in_flight, c.succeeded, c.skipped),
+            (8, 4, 1, 1, 2)
+        );
+        assert_eq!(c, &store.campaign_view(id).unwrap().counts);
+        assert_eq!(
+            (
+                waves[0].counts.total,
+                waves[0].counts.succeeded,
+                waves[1].counts.pending
+            ),
+            (3, 1, 3)
         );
     }
 }

@@ -8,7 +8,8 @@ use tokio::sync::watch;
 /// How a fetch behaves; the defaults suit a laptop on a field network.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
-    /// Bytes asked for per request.
+    /// Bytes asked for per request; also the step in which the length on disk is recorded for a
+    /// resume (a crash loses at most two chunks, see `ota_clouds::onenet::fetch`).
     pub chunk_size: u64,
     /// Attempts after a dropped connection before giving up (the partial file stays). None: the
     /// task's `retry`, or 3 when the task says 0. Never more than the client's cap on attempts in a row

@@ -12,6 +12,11 @@ use crate::model::{
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
+/// A filtered list counts its matches up to this many and then says "at least": counting every match
+/// of a broad filter over a million devices costs more than the page itself, and past ten thousand the
+/// exact number tells a person nothing a scroll bar does not. Unfiltered, the cache's own count is exact.
+pub const COUNT_CAP: u32 = 10_000;
+
 const COLUMNS: &str =
     "d.account_id, d.cloud, d.device_id, d.product_key, d.name, d.model, d.manufacturer, \
      d.transport, d.firmware, d.newest_firmware, d.online, d.battery, d.signal, d.refreshed_at";
@@ -51,39 +56,49 @@ fn like_pattern(search: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// From this many devices (and a quarter of the cache), a refresh rebuilds the search index in bulk.
-const BULK_IMPORT_MIN: usize = 2_000;
+/// The listed fleet of one account, staged in a temporary table of the writer's connection so the
+/// cache is changed set-wise: a handful of statements whatever the fleet's size, instead of one statement
+/// (with its statement journal and trigger programs) per device. `reindex` marks rows whose searched
+/// text (id, name, model) is new to the cache.
+const STAGE_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS fleet_incoming (
+    device_id       TEXT PRIMARY KEY NOT NULL,
+    cloud           TEXT NOT NULL,
+    product_key     TEXT,
+    name            TEXT NOT NULL,
+    model           TEXT NOT NULL,
+    manufacturer    TEXT,
+    transport       TEXT,
+    firmware        TEXT NOT NULL,
+    newest_firmware TEXT,
+    online          INTEGER NOT NULL,
+    battery         INTEGER,
+    signal          INTEGER,
+    reindex         INTEGER NOT NULL DEFAULT 1
+)";
 
 impl Store {
     /// Replaces the cached fleet of one account with what its cloud just listed, in one transaction:
-    /// rows are updated in place, new devices added, devices the cloud no longer lists removed.
+    /// rows are updated in place, new devices added, devices the cloud no longer lists removed. A device
+    /// listed twice keeps its last entry.
+    ///
+    /// The trigram index is kept in the same transaction, set-wise: the row triggers are switched off
+    /// (`search_maintenance.bulk`), the entries of removed or renamed rows are deleted, and entries are
+    /// added for new or renamed rows only, so a refresh costs in proportion to what it lists, never to
+    /// the whole cache (a rebuild would), and a row-by-row index costs ten times more a device.
     pub fn replace_fleet(&self, account_id: i64, devices: &[Device]) -> CoreResult<()> {
         let now = now_ms();
         self.write(|tx| {
-            // A large import skips the row-by-row trigram upkeep and rebuilds the index at the end of the
-            // same transaction (one tenth of the time); a small refresh keeps it row by row, because a
-            // rebuild costs in proportion to the whole table.
-            let total: i64 = tx.query_row("SELECT n FROM device_total WHERE id = 1", [], |r| r.get(0))?;
-            let bulk = devices.len() >= BULK_IMPORT_MIN && devices.len() as i64 * 4 >= total;
-            if bulk {
-                tx.execute("UPDATE search_maintenance SET bulk = 1 WHERE id = 1", [])?;
-            }
+            tx.execute("UPDATE search_maintenance SET bulk = 1 WHERE id = 1", [])?;
+            tx.execute(STAGE_TABLE, [])?;
+            tx.execute("DELETE FROM temp.fleet_incoming", [])?;
             {
-                let mut upsert = tx.prepare_cached(
-                    "INSERT INTO devices (account_id, device_id, cloud, product_key, name, model, manufacturer,
-                        transport, firmware, newest_firmware, online, battery, signal, refreshed_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-                     ON CONFLICT(account_id, device_id) DO UPDATE SET
-                        cloud = excluded.cloud, product_key = excluded.product_key, name = excluded.name,
-                        model = excluded.model, manufacturer = excluded.manufacturer,
-                        transport = excluded.transport, firmware = excluded.firmware,
-                        newest_firmware = excluded.newest_firmware, online = excluded.online,
-                        battery = excluded.battery, signal = excluded.signal,
-                        refreshed_at = excluded.refreshed_at",
+                let mut stage = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO temp.fleet_incoming (device_id, cloud, product_key, name, model,
+                        manufacturer, transport, firmware, newest_firmware, online, battery, signal)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )?;
                 for d in devices {
-                    upsert.execute(params![
-                        account_id,
+                    stage.execute(params![
                         d.id,
                         d.cloud.as_str(),
                         d.product_key,
@@ -96,21 +111,69 @@ impl Store {
                         d.online,
                         d.battery,
                         d.signal,
-                        now
                     ])?;
                 }
             }
+            // Index entries of rows that go away or whose searched text changes, while their old text is
+            // still in the table (an external-content index deletes by the exact text it indexed).
             tx.execute(
-                "DELETE FROM devices WHERE account_id = ?1 AND refreshed_at < ?2",
+                "INSERT INTO devices_search(devices_search, rowid, device_id, name, model)
+                 SELECT 'delete', d.id, d.device_id, d.name, d.model FROM devices d
+                 WHERE d.account_id = ?1 AND NOT EXISTS (
+                    SELECT 1 FROM temp.fleet_incoming i
+                    WHERE i.device_id = d.device_id AND i.name = d.name AND i.model = d.model)
+                 ORDER BY d.id",
+                [account_id],
+            )?;
+            tx.execute(
+                "UPDATE temp.fleet_incoming SET reindex = 0 WHERE EXISTS (
+                    SELECT 1 FROM devices d
+                    WHERE d.account_id = ?1 AND d.device_id = fleet_incoming.device_id
+                      AND d.name = fleet_incoming.name AND d.model = fleet_incoming.model)",
+                [account_id],
+            )?;
+            tx.execute(
+                "DELETE FROM devices WHERE account_id = ?1
+                   AND device_id NOT IN (SELECT device_id FROM temp.fleet_incoming)",
+                [account_id],
+            )?;
+            // Every listed device was confirmed now; only rows that changed otherwise are rewritten below,
+            // so an unchanged device costs no index update.
+            tx.execute(
+                "UPDATE devices SET refreshed_at = ?2 WHERE account_id = ?1",
                 params![account_id, now],
             )?;
-            if bulk {
-                tx.execute(
-                    "INSERT INTO devices_search(devices_search) VALUES ('rebuild')",
-                    [],
-                )?;
-                tx.execute("UPDATE search_maintenance SET bulk = 0 WHERE id = 1", [])?;
-            }
+            // `WHERE true` tells the parser the ON CONFLICT belongs to the INSERT, not to a join.
+            tx.execute(
+                "INSERT INTO devices (account_id, device_id, cloud, product_key, name, model, manufacturer,
+                    transport, firmware, newest_firmware, online, battery, signal, refreshed_at)
+                 SELECT ?1, device_id, cloud, product_key, name, model, manufacturer, transport, firmware,
+                    newest_firmware, online, battery, signal, ?2
+                 FROM temp.fleet_incoming WHERE true ORDER BY device_id
+                 ON CONFLICT(account_id, device_id) DO UPDATE SET
+                    cloud = excluded.cloud, product_key = excluded.product_key, name = excluded.name,
+                    model = excluded.model, manufacturer = excluded.manufacturer,
+                    transport = excluded.transport, firmware = excluded.firmware,
+                    newest_firmware = excluded.newest_firmware, online = excluded.online,
+                    battery = excluded.battery, signal = excluded.signal
+                 WHERE devices.cloud IS NOT excluded.cloud OR devices.product_key IS NOT excluded.product_key
+                    OR devices.name IS NOT excluded.name OR devices.model IS NOT excluded.model
+                    OR devices.manufacturer IS NOT excluded.manufacturer
+                    OR devices.transport IS NOT excluded.transport OR devices.firmware IS NOT excluded.firmware
+                    OR devices.newest_firmware IS NOT excluded.newest_firmware
+                    OR devices.online IS NOT excluded.online OR devices.battery IS NOT excluded.battery
+                    OR devices.signal IS NOT excluded.signal",
+                params![account_id, now],
+            )?;
+            tx.execute(
+                "INSERT INTO devices_search(rowid, device_id, name, model)
+                 SELECT d.id, d.device_id, d.name, d.model
+                 FROM temp.fleet_incoming i JOIN devices d ON d.account_id = ?1 AND d.device_id = i.device_id
+                 WHERE i.reindex ORDER BY d.id",
+                [account_id],
+            )?;
+            tx.execute("DELETE FROM temp.fleet_incoming", [])?;
+            tx.execute("UPDATE search_maintenance SET bulk = 0 WHERE id = 1", [])?;
             tx.execute(
                 "INSERT INTO fleet_refresh (account_id, refreshed_at, attempted_at, error_kind, error_message)
                  VALUES (?1, ?2, ?2, NULL, NULL)
@@ -181,7 +244,17 @@ impl Store {
         })
     }
 
+    /// One page of the list, with its matches counted up to [`COUNT_CAP`] (exact below it).
     pub fn query_devices(&self, query: &DeviceQuery) -> CoreResult<DevicePage> {
+        self.device_page(query, Some(COUNT_CAP))
+    }
+
+    /// [`Store::query_devices`] with every match counted, whatever that costs on a broad filter.
+    pub fn query_devices_counting_all(&self, query: &DeviceQuery) -> CoreResult<DevicePage> {
+        self.device_page(query, None)
+    }
+
+    fn device_page(&self, query: &DeviceQuery, count_cap: Option<u32>) -> CoreResult<DevicePage> {
         let limit = match query.limit {
             0 => DEFAULT_PAGE_SIZE,
             n => n.min(MAX_PAGE_SIZE),
@@ -235,18 +308,35 @@ impl Store {
             DeviceSort::Online => "d.online",
         };
         let direction = if query.descending { "DESC" } else { "ASC" };
+        // The search index alone answers a search with no other filter: it holds exactly the rows of
+        // the table (kept in the same transactions), without a lookup per match into `devices`.
+        let search_only = query.cloud.is_none()
+            && query.status == StatusFilter::All
+            && search.chars().count() >= 3;
         self.read(|conn| {
-            let total: u32 = conn.query_row("SELECT n FROM device_total WHERE id = 1", [], |r| r.get(0))?;
-            let matching: u32 = if where_clause.is_empty() {
-                total
+            let total: u32 = conn
+                .prepare_cached("SELECT n FROM device_total WHERE id = 1")?
+                .query_row([], |r| r.get(0))?;
+            let (matching, matching_at_least) = if where_clause.is_empty() {
+                (total, false)
             } else {
-                conn.query_row(
-                    &format!("SELECT COUNT(*) FROM devices d {where_clause}"),
-                    params_from_iter(args.iter()),
-                    |r| r.get(0),
-                )?
+                let counted = if search_only {
+                    "SELECT rowid FROM devices_search WHERE devices_search MATCH ?".to_string()
+                } else {
+                    format!("SELECT 1 FROM devices d {where_clause}")
+                };
+                // One past the cap tells "exactly the cap" from "more than the cap".
+                let mut count_args = args.clone();
+                count_args.push(count_cap.map_or(-1, |cap| i64::from(cap) + 1).into());
+                let counted: u32 = conn
+                    .prepare_cached(&format!("SELECT COUNT(*) FROM ({counted} LIMIT ?)"))?
+                    .query_row(params_from_iter(count_args.iter()), |r| r.get(0))?;
+                match count_cap {
+                    Some(cap) if counted > cap => (cap, true),
+                    _ => (counted, false),
+                }
             };
-            let mut page_args = args.clone();
+            let mut page_args = args;
             page_args.push(i64::from(limit).into());
             page_args.push(i64::from(query.offset).into());
             let mut stmt = conn.prepare_cached(&format!(
@@ -258,6 +348,7 @@ impl Store {
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(DevicePage {
                 matching,
+                matching_at_least,
                 total,
                 offset: query.offset,
                 rows,
@@ -381,13 +472,33 @@ mod tests {
         }
     }
 
+    /// The index agrees with the table row for row (the check is written as an INSERT: the writer runs it).
+    fn assert_search_index_intact(store: &Store) {
+        let integrity = store.write(|c| {
+            Ok(c.query_row(
+                "INSERT INTO devices_search(devices_search, rank) VALUES ('integrity-check', 1)",
+                [],
+                |_| Ok(()),
+            )
+            .optional()?)
+        });
+        assert!(integrity.is_ok(), "{integrity:?}");
+    }
+
+    fn search(s: &str) -> DeviceQuery {
+        DeviceQuery {
+            search: s.into(),
+            ..Default::default()
+        }
+    }
+
     #[test]
-    fn a_large_import_rebuilds_the_search_index_and_small_refreshes_keep_it() {
+    fn large_imports_and_small_refreshes_keep_the_search_index_exact() {
         let (_dir, store) = test_store();
         let acc = store
             .upsert_sandbox_account(Cloud::Vicohome, "Sandbox", "http://127.0.0.1:1", None)
             .unwrap();
-        let big: Vec<Device> = (0..BULK_IMPORT_MIN + 500)
+        let big: Vec<Device> = (0..2_500)
             .map(|i| {
                 device(
                     acc.id,
@@ -398,14 +509,16 @@ mod tests {
             })
             .collect();
         store.replace_fleet(acc.id, &big).unwrap();
-        let q = |s: &str| DeviceQuery {
-            search: s.into(),
-            ..Default::default()
-        };
-        let page = store.query_devices(&q("001234z")).unwrap();
+        let page = store.query_devices(&search("001234z")).unwrap();
         assert_eq!((page.matching, page.rows[0].id.as_str()), (1, "VC001234Z"));
         assert_eq!(page.total as usize, big.len());
-        // A small refresh (row by row) after the bulk one: renames and removals are searchable at once.
+        // The same listing again changes nothing a search can see.
+        store.replace_fleet(acc.id, &big).unwrap();
+        assert_eq!(
+            store.query_devices(&search("cam 24")).unwrap().matching,
+            111
+        );
+        // Small refreshes after the large one: renames and removals are searchable at once.
         let mut small = big[..10].to_vec();
         small[3].name = "Renamed gate".into();
         let other = store
@@ -416,20 +529,128 @@ mod tests {
             .unwrap();
         store.replace_fleet(acc.id, &big[..10]).unwrap();
         store.replace_fleet(acc.id, &small).unwrap();
-        assert_eq!(store.query_devices(&q("renamed ga")).unwrap().matching, 1);
-        assert_eq!(store.query_devices(&q("001234z")).unwrap().matching, 0);
-        assert_eq!(store.query_devices(&q("")).unwrap().total, 11);
-        assert_eq!(store.query_devices(&q("pum")).unwrap().matching, 1);
-        // The index agrees with the table row for row (the check is written as an INSERT: the writer runs it).
-        let integrity = store.write(|c| {
-            Ok(c.query_row(
-                "INSERT INTO devices_search(devices_search, rank) VALUES ('integrity-check', 1)",
-                [],
-                |_| Ok(()),
+        assert_eq!(
+            store.query_devices(&search("renamed ga")).unwrap().matching,
+            1
+        );
+        assert_eq!(store.query_devices(&search("cam 3")).unwrap().matching, 0);
+        assert_eq!(store.query_devices(&search("001234z")).unwrap().matching, 0);
+        assert_eq!(store.query_devices(&search("")).unwrap().total, 11);
+        assert_eq!(store.query_devices(&search("pum")).unwrap().matching, 1);
+        assert_search_index_intact(&store);
+    }
+
+    #[test]
+    fn a_device_listed_twice_keeps_its_last_entry() {
+        let (_dir, store) = test_store();
+        let acc = store
+            .upsert_sandbox_account(Cloud::Vicohome, "Sandbox", "http://127.0.0.1:1", None)
+            .unwrap();
+        let mut later = device(acc.id, Cloud::Vicohome, "VC1", "Back door");
+        later.firmware = "2.0.0".into();
+        store
+            .replace_fleet(
+                acc.id,
+                &[device(acc.id, Cloud::Vicohome, "VC1", "Front door"), later],
             )
-            .optional()?)
-        });
-        assert!(integrity.is_ok(), "{integrity:?}");
+            .unwrap();
+        let page = store.query_devices(&search("")).unwrap();
+        assert_eq!(page.total, 1);
+        assert_eq!(
+            (page.rows[0].name.as_str(), page.rows[0].firmware.as_str()),
+            ("Back door", "2.0.0")
+        );
+        assert_eq!(store.query_devices(&search("front")).unwrap().matching, 0);
+        assert_eq!(store.query_devices(&search("back d")).unwrap().matching, 1);
+        assert_search_index_intact(&store);
+    }
+
+    #[test]
+    fn a_refresh_confirms_every_listed_device_and_keeps_what_it_did_not_change() {
+        let (_dir, store) = test_store();
+        let acc = store
+            .upsert_sandbox_account(Cloud::Vicohome, "Sandbox", "http://127.0.0.1:1", None)
+            .unwrap();
+        let fleet = [
+            device(acc.id, Cloud::Vicohome, "VC1", "Porch"),
+            device(acc.id, Cloud::Vicohome, "VC2", "Garage"),
+        ];
+        store.replace_fleet(acc.id, &fleet).unwrap();
+        let first = store.device(acc.id, "VC1").unwrap().unwrap().refreshed_at;
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let mut changed = fleet.clone();
+        changed[1].battery = Some(12);
+        store.replace_fleet(acc.id, &changed).unwrap();
+        let unchanged = store.device(acc.id, "VC1").unwrap().unwrap();
+        let updated = store.device(acc.id, "VC2").unwrap().unwrap();
+        assert!(
+            unchanged.refreshed_at > first,
+            "an unchanged device is confirmed too"
+        );
+        assert_eq!(unchanged.refreshed_at, updated.refreshed_at);
+        assert_eq!(updated.battery, Some(12));
+        assert_eq!(unchanged.name, "Porch");
+    }
+
+    #[test]
+    fn counts_are_exact_below_the_cap_and_a_floor_above_it() {
+        let (_dir, store) = test_store();
+        let acc = store
+            .upsert_sandbox_account(Cloud::Vicohome, "Sandbox", "http://127.0.0.1:1", None)
+            .unwrap();
+        let n = COUNT_CAP as usize + 5;
+        let fleet: Vec<Device> = (0..n)
+            .map(|i| {
+                let mut d = device(
+                    acc.id,
+                    Cloud::Vicohome,
+                    &format!("VC{i:06}"),
+                    &format!("Camera {i:05}"),
+                );
+                d.online = i % 2 == 0;
+                d
+            })
+            .collect();
+        store.replace_fleet(acc.id, &fleet).unwrap();
+        let count = |q: &DeviceQuery| {
+            let page = store.query_devices(q).unwrap();
+            (page.matching, page.matching_at_least)
+        };
+        // No filter: the cache's own count, exact whatever its size.
+        assert_eq!(count(&search("")), (n as u32, false));
+        // A search matching every device, long and short (index and scan): "10 000+".
+        assert_eq!(count(&search("camera")), (COUNT_CAP, true));
+        assert_eq!(count(&search("ca")), (COUNT_CAP, true));
+        // Fewer matches than the cap: exact.
+        assert_eq!(count(&search("camera 0999")), (10, false));
+        assert_eq!(
+            count(&DeviceQuery {
+                status: StatusFilter::Offline,
+                ..Default::default()
+            }),
+            (n as u32 / 2, false)
+        );
+        let online_camera = DeviceQuery {
+            search: "camera".into(),
+            status: StatusFilter::Online,
+            ..Default::default()
+        };
+        assert_eq!(count(&online_camera), (n as u32 / 2 + 1, false));
+        // Counting every match, when asked.
+        let all = store.query_devices_counting_all(&search("camera")).unwrap();
+        assert_eq!((all.matching, all.matching_at_least), (n as u32, false));
+        // The pages go on past the cap.
+        let last = store
+            .query_devices(&DeviceQuery {
+                search: "camera".into(),
+                sort: DeviceSort::Name,
+                offset: COUNT_CAP,
+                limit: 100,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(last.rows.len(), 5);
+        assert_eq!(last.rows[4].name, format!("Camera {:05}", n - 1));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::error::{CoreError, CoreResult};
 
 pub use crate::campaign::store::{ClaimedDevice, DeviceUpdate, NewCampaignDevice, NewCampaignRow};
 pub use audit::{AuditEntry, AuditQuery, AuditRecord};
-pub use devices::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use devices::{COUNT_CAP, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use jobs::{JobEvent, JobSample, JobState, JobView, NewJob};
 pub use manual::{parse_device_csv, ManualDevice};
 pub use plans::CachedPlan;

@@ -215,6 +215,7 @@ async fn create(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         if let Some(task) = world.onenet.task_mut(id) {
             task.auto = Some(super::autonomous::AutoRun::new(now));
             view = task.view();
+            world.onenet.autonomous.push(id);
         }
     }
     world.starts.count(Cloud::Onenet, &dev_id);

@@ -103,16 +103,24 @@ fn rank(state: TaskState) -> u8 {
 
 /// Moves every autonomous task on to `now`.
 pub fn settle(world: &mut World, now: f64) {
-    let ids: Vec<u64> = world
-        .onenet
-        .tasks
-        .iter()
-        .filter(|t| t.auto.is_some() && t.state.is_unfinished())
-        .map(|t| t.id)
-        .collect();
-    for id in ids {
+    if world.onenet.autonomous.is_empty() {
+        return;
+    }
+    let mut ids = std::mem::take(&mut world.onenet.autonomous);
+    // An ended task (succeeded, failed, cancelled) never runs again: it leaves the list.
+    let open = |world: &World, id: u64| {
+        world
+            .onenet
+            .task(id)
+            .is_some_and(|t| t.auto.is_some() && t.state.is_unfinished())
+    };
+    ids.retain(|&id| open(world, id));
+    for &id in &ids {
         step(world, id, now);
     }
+    ids.retain(|&id| open(world, id));
+    ids.append(&mut world.onenet.autonomous);
+    world.onenet.autonomous = ids;
 }
 
 fn step(world: &mut World, id: u64, now: f64) {

@@ -56,7 +56,8 @@ pub(crate) fn seed_default_tasks(world: &mut World, seed: u64) {
             retry: 0,
             interval: 0,
         };
-        world.onenet.add(id, spec, package, token, now);
+        // Each device of the fleet once, into a world with no task yet.
+        world.onenet.add_first(id, spec, package, token, now);
     }
 }
 

@@ -233,6 +233,9 @@ pub struct OnenetState {
     packages: HashMap<(String, String, u64), Arc<Package>>,
     /// Module (FOTA) versions devices reported; the application version is the fleet's `firmware`.
     pub module_versions: HashMap<String, String>,
+    /// Ids of the autonomous tasks that had not ended when last settled: settling looks at these only,
+    /// not at every task (the sandbox gives every OneNET device behind its firmware a task).
+    pub autonomous: Vec<u64>,
 }
 
 impl OnenetState {
@@ -273,6 +276,19 @@ impl OnenetState {
         if let Some(old) = self.open_task_mut(&spec.dev_id, spec.task_type) {
             old.set_state(TaskState::Cancelled, now);
         }
+        self.add_first(id, spec, package, token, now)
+    }
+
+    /// Adds task `id` for a device that has no unfinished task of its type (the sandbox's seeding, one
+    /// task per device: looking for an older one would make seeding a large fleet quadratic).
+    pub fn add_first(
+        &mut self,
+        id: u64,
+        spec: TaskSpec,
+        package: Arc<Package>,
+        token: String,
+        now: f64,
+    ) -> TaskView {
         let task = Task {
             id,
             spec,

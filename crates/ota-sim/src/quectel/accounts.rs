@@ -230,20 +230,25 @@ pub(super) async fn device_list(
             // Pages are 1-based; 0 is read as the first page.
             let page_num = page_num.max(1);
             let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
+            let World { fleet, quectel, .. } = &mut *world;
+            let listed = quectel.listed.get_or_insert_with(|| {
+                fleet
+                    .devices
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| d.cloud == Cloud::Quectel)
+                    .map(|(i, _)| i)
+                    .collect()
+            });
+            let total = listed.len();
+            let start = (page_num - 1).saturating_mul(page_size).min(total);
+            let end = start.saturating_add(page_size).min(total);
+            let rows = listed[start..end].to_vec();
             let mut uses = FaultUses::default();
-            let all: Vec<&Device> = world
-                .fleet
-                .devices
-                .iter()
-                .filter(|d| d.cloud == Cloud::Quectel)
+            let list = rows
+                .into_iter()
+                .map(|i| entry(&world.view(&world.fleet.devices[i], &mut uses)))
                 .collect();
-            let list = all
-                .iter()
-                .skip((page_num - 1).saturating_mul(page_size))
-                .take(page_size)
-                .map(|d| entry(&world.view(d, &mut uses)))
-                .collect();
-            let total = all.len();
             uses.settle(&mut world.faults);
             Ok(reply(
                 OK,

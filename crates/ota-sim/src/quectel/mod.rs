@@ -96,6 +96,10 @@ pub struct QuectelState {
     refresh: HashMap<String, f64>,
     /// Upgrade plans, auto-upgrade switches and BLE packages (see `ota`).
     pub(crate) ota: ota::OtaState,
+    /// Where the Quectel devices sit in the fleet, in fleet order (the device list's order), found once:
+    /// the fleet's membership never changes after it is generated, and a page must not walk the whole
+    /// fleet (see `accounts::device_list`).
+    pub(crate) listed: Option<Vec<usize>>,
 }
 
 pub fn routes() -> Router<Arc<Sim>> {

@@ -13,7 +13,7 @@
 pub mod ota;
 pub mod wire;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -118,20 +118,38 @@ struct Session {
 pub(crate) struct VicoState {
     sessions: HashMap<String, Session>,
     runs: BTreeMap<String, OtaRun>,
+    /// Serials whose run had not ended when last settled. Every call settles the world first, so only
+    /// these are looked at, not every run the simulator ever served (a 100 000-camera campaign made
+    /// settling the whole map the simulator's main cost).
+    open: BTreeSet<String>,
 }
 
 impl VicoState {
+    fn start_run(&mut self, serial: &str, run: OtaRun) {
+        self.runs.insert(serial.to_string(), run);
+        self.open.insert(serial.to_string());
+    }
+
     /// Gives finished updates' firmware to their cameras; returns (serial, firmware) of each newly
     /// finished one.
     pub(crate) fn settle(&mut self, now: f64) -> Vec<(String, String)> {
-        self.runs
-            .iter_mut()
-            .filter(|(_, run)| !run.applied && run.progress(now).phase == Phase::Complete)
-            .map(|(serial, run)| {
-                run.applied = true;
-                (serial.clone(), run.target_firmware.clone())
-            })
-            .collect()
+        let mut finished = Vec::new();
+        let Self { runs, open, .. } = self;
+        open.retain(|serial| {
+            let Some(run) = runs.get_mut(serial).filter(|run| !run.applied) else {
+                return false;
+            };
+            match run.progress(now).phase {
+                Phase::Complete => {
+                    run.applied = true;
+                    finished.push((serial.clone(), run.target_firmware.clone()));
+                    false
+                }
+                // A failed run stays failed: it never gives its firmware.
+                phase => !phase.is_finished(),
+            }
+        });
+        finished
     }
 }
 
@@ -394,7 +412,7 @@ fn start(world: &mut World, serial: &str) -> CloudReply {
         run.doom(Failure::Install, now);
     }
     let data = status_data(serial, &run, now, false);
-    world.vico.runs.insert(serial.to_string(), run);
+    world.vico.start_run(serial, run);
     world.starts.count(crate::fleet::Cloud::Vicohome, serial);
     success(data, Outcome::Ok)
 }

@@ -206,14 +206,15 @@ impl Fetcher<'_> {
             {
                 return (written, Some(ChunkEnd::Fatal(e)));
             }
+            if written >= wanted {
+                // The chunk's end is told once the chunk before it is on record (see `transfer`).
+                break;
+            }
             if let Some(p) = self
                 .meter
                 .tick(start + written, OnenetDownloadPhase::Downloading)
             {
                 progress(p);
-            }
-            if written >= wanted {
-                break;
             }
         }
         if let Some(first) = held {

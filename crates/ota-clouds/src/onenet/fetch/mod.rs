@@ -1,10 +1,12 @@
 //! A OneNET package fetched the way a careful device would: token check, then ranged chunks written to
-//! `<out>.part` whose confirmed length is persisted in `<out>.part.json` after every chunk, so a cut
-//! connection, a pause or a closed app resumes where it stopped; the MD5 is verified before the file
-//! takes its real name, and the download's result is reported to OneNET: 101, or on a mismatch 107
-//! (a download-phase code: see [`VERIFY_FAILED`]), after the bytes were deleted.
+//! `<out>.part` whose durable length is recorded in `<out>.part.json` as the chunks complete (exactly
+//! at a pause or a cut), so a cut connection, a pause or a closed app resumes where it stopped; the MD5
+//! is verified before the file takes its real name, and the download's result is reported to OneNET:
+//! 101, or on a mismatch 107 (a download-phase code: see [`VERIFY_FAILED`]), after the bytes were
+//! deleted.
 //!
-//! Writing and hashing run on a thread of their own, so the network, the disk and the MD5 overlap.
+//! Hashing, writing and syncing run on threads of their own, so the network, the MD5 and the disk
+//! overlap; what a crash can lose is stated with the fsync policy in `writer`.
 //!
 //! Nothing outside is trusted on the way: the task's ids are checked before the disk or the network is
 //! touched ([`super::ids::task`]); `<out>.part` and `<out>.part.json` are never opened through a link,
@@ -13,9 +15,9 @@
 //! ([`crate::retry`]) whatever the task's `retry` / `interval` or a `Retry-After` ask for.
 //!
 //! The parts: `partial` (the `.part` file and its `.part.json` offsets), `chunk` (one ranged request),
-//! `transfer` (the chunk loop with its retries), `writer` (the writing and hashing thread), `meter`
-//! (rate and ETA) and `report` (what OneNET and the user are told at the end); this module runs them in
-//! order. What a caller gives a fetch — [`FetchOptions`] and the window's pause switch — is
+//! `transfer` (the chunk loop with its retries), `writer` (the hashing, writing and syncing threads),
+//! `meter` (rate and ETA) and `report` (what OneNET and the user are told at the end); this module runs
+//! them in order. What a caller gives a fetch — [`FetchOptions`] and the window's pause switch — is
 //! `ota_core::onenet::fetch`'s, re-exported here; the workflows reach this fetch through
 //! `OnenetDeviceApi::fetch_package`.
 
@@ -40,7 +42,7 @@ use super::OnenetClient;
 use crate::download_files as files;
 use chunk::Fetcher;
 use meter::Meter;
-use partial::{local_error, open_partial};
+use partial::{local_error, open_partial, Recorder};
 use report::{answer_or_refusal, verify_failure};
 use transfer::transfer;
 use writer::Writer;
@@ -82,11 +84,15 @@ pub async fn fetch(
         client,
         task,
         options,
-        writer: Writer::start(partial),
+        writer: Writer::start(
+            partial,
+            part_path.clone(),
+            Recorder::new(meta_path.clone(), task),
+        )?,
         meter,
         pause,
     };
-    let transferred = transfer(&mut fetcher, resumed_from, &part_path, &meta_path, progress).await;
+    let transferred = transfer(&mut fetcher, resumed_from, progress).await;
     // The writer stops however the transfer ended; its file comes back still locked, and is closed
     // (unlocked) before this fetch returns — after the rename or the deletion when it got that far.
     let Fetcher {
@@ -98,7 +104,7 @@ pub async fn fetch(
         return Ok(FetchEnd::Paused { progress: paused });
     }
     // `locked` keeps the partial file's lock until it is renamed or deleted below.
-    let (locked, digest, length) = finished.map_err(|e| local_error("write", &e, &part_path))?;
+    let (locked, digest, length) = finished?;
     let md5 = ota_core::hex::lower_hex(&digest);
     if length != task.size || md5 != task.md5 {
         files::remove_if_present(&part_path);

@@ -24,7 +24,7 @@ pub fn partial_paths(out: &Path) -> (PathBuf, PathBuf) {
 /// What `<out>.part.json` records: which package the partial file belongs to and how much of it is
 /// known to be on disk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct PartialMeta {
+struct PartialMeta {
     dev_id: String,
     target_version: String,
     md5: String,
@@ -33,7 +33,7 @@ pub(super) struct PartialMeta {
 }
 
 impl PartialMeta {
-    pub(super) fn for_task(task: &OnenetTask, offset: u64) -> Self {
+    fn for_task(task: &OnenetTask, offset: u64) -> Self {
         Self {
             dev_id: task.dev_id.clone(),
             target_version: task.target_version.clone(),
@@ -80,11 +80,32 @@ fn read_meta(path: &Path) -> Option<PartialMeta> {
     }
 }
 
-pub(super) fn write_meta(path: &Path, meta: &PartialMeta) -> Result<(), ApiError> {
+fn write_meta(path: &Path, meta: &PartialMeta) -> Result<(), ApiError> {
     let body = serde_json::to_vec(meta)
         .map_err(|e| ApiError::internal(format!("could not record the download's offset: {e}")))?;
     files::replace_private(path, &body)?;
     Ok(())
+}
+
+/// Writes the offsets of one package to its `.part.json`: the syncer's only way to record one.
+pub(super) struct Recorder {
+    path: PathBuf,
+    meta: PartialMeta,
+}
+
+impl Recorder {
+    pub(super) fn new(path: PathBuf, task: &OnenetTask) -> Self {
+        Self {
+            path,
+            meta: PartialMeta::for_task(task, 0),
+        }
+    }
+
+    /// Records that the first `offset` bytes of the partial file are durable.
+    pub(super) fn record(&mut self, offset: u64) -> Result<(), ApiError> {
+        self.meta.offset = offset;
+        write_meta(&self.path, &self.meta)
+    }
 }
 
 pub(super) fn local_error(what: &str, err: &io::Error, path: &Path) -> ApiError {
@@ -137,7 +158,16 @@ pub(super) fn open_partial(out: &Path, task: &OnenetTask) -> Result<Partial, Api
     }
     file.seek(SeekFrom::Start(offset))
         .map_err(|e| local_error("seek in", &e, &part_path))?;
-    write_meta(&meta_path, &PartialMeta::for_task(task, offset))?;
+    // The record is made ours (and cut back with the file) unless it already says this: a fresh start
+    // with no record needs none yet, which saves an fsync before the first byte.
+    let record = PartialMeta::for_task(task, offset);
+    let as_it_stands = match read_meta(&meta_path) {
+        Some(existing) => existing == record,
+        None => offset == 0 && fs::symlink_metadata(&meta_path).is_err(),
+    };
+    if !as_it_stands {
+        write_meta(&meta_path, &record)?;
+    }
     Ok(Partial {
         file,
         offset,

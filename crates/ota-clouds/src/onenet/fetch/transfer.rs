@@ -1,14 +1,14 @@
-//! The chunk loop: chunks until the package is complete or paused, each made durable and recorded
-//! before the next; after a cut, a capped wait and a fresh token check.
+//! The chunk loop: chunks until the package is complete or paused; each chunk's end is made durable
+//! and recorded in the background, and waited for before the request after next (see the policy in
+//! [`super::writer`]); after a cut, an exact record, a capped wait and a fresh token check.
 
-use std::path::Path;
 use std::time::Duration;
 
 use ota_core::onenet::{OnenetDownloadPhase, OnenetDownloadProgress, OnenetTask};
 use ota_core::ApiError;
 
 use super::chunk::{ChunkEnd, Fetcher};
-use super::partial::{local_error, write_meta, PartialMeta};
+use super::writer::Recording;
 use super::FetchOptions;
 use crate::retry::{capped_wait, MAX_ATTEMPTS, MAX_SINGLE_WAIT, MAX_TOTAL_WAIT};
 
@@ -82,13 +82,12 @@ fn stopped_at(offset: u64, size: u64, err: ApiError) -> ApiError {
     stopped
 }
 
-/// Fetches chunks until the package is complete (None) or paused (the paused progress). Every chunk's
-/// bytes are made durable and the offset recorded before the next request.
+/// Fetches chunks until the package is complete (None) or paused (the paused progress). A chunk's bytes
+/// are durable and recorded before the request after the next one goes out; at a pause, a cut or an
+/// error, everything received is durable and recorded before anything else happens.
 pub(super) async fn transfer(
     fetcher: &mut Fetcher<'_>,
     resumed_from: u64,
-    part_path: &Path,
-    meta_path: &Path,
     progress: &mut (dyn FnMut(OnenetDownloadProgress) + Send),
 ) -> Result<Option<OnenetDownloadProgress>, ApiError> {
     let mut offset = resumed_from;
@@ -97,33 +96,47 @@ pub(super) async fn transfer(
     // Consecutive failures and their waits; both start again once a chunk gets through.
     let mut failures = 0u32;
     let mut waited = Duration::ZERO;
+    // The last complete chunk's record, still being made while the next chunk downloads.
+    let mut recording: Option<Recording> = None;
     while offset < task.size {
         if fetcher.pause.is_paused() {
+            let offset = fetcher.writer.checkpoint().await?;
             return Ok(Some(
                 fetcher.meter.snapshot(offset, OnenetDownloadPhase::Paused),
             ));
         }
         let end = (offset + options.chunk_size).min(task.size) - 1;
-        let (_, ended) = fetcher.chunk(offset, end, progress).await;
-        // Whatever reached the writer is made durable and recorded before anything else happens.
-        offset = fetcher
-            .writer
-            .checkpoint()
-            .await
-            .map_err(|e| local_error("write", &e, part_path))?;
-        write_meta(meta_path, &PartialMeta::for_task(task, offset))?;
-        match ended {
-            None => {
-                failures = 0;
-                waited = Duration::ZERO;
+        let (written, ended) = fetcher.chunk(offset, end, progress).await;
+        let Some(ended) = ended else {
+            offset += written;
+            failures = 0;
+            waited = Duration::ZERO;
+            if offset < task.size {
+                // One chunk of slack: the chunk before this one is on record before this one's end is
+                // told or the next is asked for, so a fetch dropped after showing a chunk's end
+                // resumes at most one chunk before it.
+                let previous = recording.replace(fetcher.writer.mark().await?);
+                if let Some(previous) = previous {
+                    previous.recorded().await?;
+                }
             }
-            Some(ChunkEnd::Paused) => {
+            if let Some(p) = fetcher.meter.tick(offset, OnenetDownloadPhase::Downloading) {
+                progress(p);
+            }
+            continue;
+        };
+        // Whatever reached the writer is made durable and recorded before anything else happens
+        // (an earlier record still being made is part of it).
+        recording = None;
+        offset = fetcher.writer.checkpoint().await?;
+        match ended {
+            ChunkEnd::Paused => {
                 return Ok(Some(
                     fetcher.meter.snapshot(offset, OnenetDownloadPhase::Paused),
                 ));
             }
-            Some(ChunkEnd::Fatal(err)) => return Err(err),
-            Some(ChunkEnd::Cut(err)) => {
+            ChunkEnd::Fatal(err) => return Err(err),
+            ChunkEnd::Cut(err) => {
                 failures += 1;
                 let Some(wait) = patience.wait_after(failures, waited, &err) else {
                     return Err(stopped_at(offset, task.size, err));
@@ -145,6 +158,8 @@ pub(super) async fn transfer(
             }
         }
     }
+    // The last chunk needs no record of its own: the writer syncs the whole file when it finishes.
+    drop(recording);
     progress(
         fetcher
             .meter

@@ -157,7 +157,8 @@ fn read_cached_devices(console: &Console, accounts: &[Account]) -> Result<Vec<Lo
             }
         }
         offset += count;
-        if count < MAX_PAGE_SIZE || offset >= page.matching {
+        // A capped count ("10 000+") is a floor: only a short page ends the list then.
+        if count < MAX_PAGE_SIZE || (!page.matching_at_least && offset >= page.matching) {
             break;
         }
     }
