@@ -26,6 +26,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     ),
     (7, include_str!("../../migrations/0007_campaign_leases.sql")),
     (8, include_str!("../../migrations/0008_store_identity.sql")),
+    (9, include_str!("../../migrations/0009_campaign_rules.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> CoreResult<()> {
