@@ -128,6 +128,7 @@ pub async fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
                 failure_threshold_percent: 10.0,
                 ..Default::default()
             },
+            rules: None,
         },
     )?;
     let http = reqwest::Client::new();

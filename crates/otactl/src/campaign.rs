@@ -206,6 +206,7 @@ async fn new_campaign(ctx: &Context, name: String, spec: Spec) -> Result<NewCamp
             start_at: spec.start_at,
             min_battery: spec.min_battery,
         },
+        rules: None,
     })
 }
 

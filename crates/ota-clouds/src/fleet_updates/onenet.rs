@@ -88,6 +88,12 @@ impl FleetUpdates for OnenetUpdates {
         Ok(onenet_update(&task))
     }
 
+    /// The device as the product's device list shows it now (the versions it last reported).
+    async fn reported_version(&self, target: &UpdateTarget) -> Result<Option<String>, ApiError> {
+        let devices = self.client.list_devices().await?;
+        Ok(super::version_in(&devices, target))
+    }
+
     async fn publish(&self, package: &PublishRequest) -> Result<PublishReceipt, ApiError> {
         self.admin()?;
         let _ = &self.client;

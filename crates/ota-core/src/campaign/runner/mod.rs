@@ -36,6 +36,9 @@ pub use device::RateLimiter;
 
 type DeviceTasks = JoinSet<(ClaimedDevice, Result<(), ApiError>)>;
 
+/// A device a campaign rule failed: its cloud, id, audit action and why.
+type RuleFailure = (Cloud, String, &'static str, ApiError);
+
 /// Why a coordinator stopped before the campaign did.
 enum Stop {
     /// Another runner holds the campaign now (this one was paused or too slow past its lease): follow.
@@ -154,6 +157,7 @@ async fn coordinate(
             reports: reports_tx.clone(),
             firmware: firmware.clone(),
             lease: lease.clone(),
+            rules: view.rules.clone(),
         });
         tasks.spawn(async move {
             let result = drive(ctx, device.clone()).await;
@@ -196,6 +200,7 @@ async fn coordinate(
         // Everything reported since the last round, with the audit records of the starts, in one
         // transaction.
         let mut audits: Vec<(Cloud, String, Result<(), ApiError>, bool)> = Vec::new();
+        let mut rule_failures: Vec<RuleFailure> = Vec::new();
         while let Ok(report) = reports_rx.try_recv() {
             match report {
                 Report::Progress(update) => batch.push(update),
@@ -212,6 +217,12 @@ async fn coordinate(
                     });
                     audits.push((cloud, device_id, result, recovered));
                 }
+                Report::RuleFailed {
+                    cloud,
+                    device_id,
+                    action,
+                    error,
+                } => rule_failures.push((cloud, device_id, action, error)),
             }
         }
         while let Some(joined) = tasks.try_join_next() {
@@ -219,8 +230,15 @@ async fn coordinate(
                 joined.map_err(|e| ApiError::internal(format!("a device task stopped: {e}")))?;
             batch.push(finished(device, result));
         }
-        if !batch.is_empty() || !audits.is_empty() {
-            write_batch(console, lease, &firmware.version, &batch, &audits)?;
+        if !batch.is_empty() || !audits.is_empty() || !rule_failures.is_empty() {
+            write_batch(
+                console,
+                lease,
+                &firmware.version,
+                &batch,
+                &audits,
+                &rule_failures,
+            )?;
             batch.clear();
             dirty = true;
         }
@@ -277,89 +295,105 @@ async fn coordinate(
 }
 
 /// Moves a running campaign past a finished wave: the next wave, completed, or stopped by the threshold.
-/// Each change is one transaction under the lease, with its audit record.
+/// A wave that passed is first held by the campaign's rules ([`rules::wave_hold`]): its bake, then the
+/// manual gate. Each change is one transaction under the lease, with its audit record.
 fn advance(
     console: &Console,
     lease: &HeldLease,
     view: &CampaignView,
 ) -> Result<CampaignState, Stop> {
     let store = console.store();
-    let mut wave = view.current_wave;
+    let wave = view.current_wave;
     let target = format!("campaign #{} {}", view.id, view.name);
-    loop {
-        let lowest_open = store.lowest_open_wave(view.id)?;
-        if lowest_open.is_some_and(|w| w <= wave) {
-            return Ok(CampaignState::Running);
-        }
-        let summaries = store.wave_summaries(view.id, view.wave_count)?;
-        let Some(summary) = summaries.get(wave as usize) else {
-            return Ok(CampaignState::Running);
-        };
-        let c = &summary.counts;
-        let last = wave + 1 >= view.wave_count;
-        if !rules::wave_passed(
-            c.succeeded,
-            c.failed,
-            view.settings.failure_threshold_percent,
-        ) {
-            let action = view.settings.on_threshold;
-            let reason = format!(
-                "Wave {} of {}: {} of {} devices failed ({:.1} %), above the {} % threshold; {}.",
-                wave + 1,
-                view.wave_count,
-                c.failed,
-                c.succeeded + c.failed,
-                summary.failure_percent,
-                view.settings.failure_threshold_percent,
-                match (action, last) {
-                    (_, true) => "the campaign stopped",
-                    (ThresholdAction::Abort, false) => "later waves were not started",
-                    (ThresholdAction::Pause, false) => {
-                        "paused before the next wave: retry the failed devices or resume"
-                    }
-                }
-            );
-            let to = match action {
-                ThresholdAction::Abort => CampaignState::Aborted,
-                ThresholdAction::Pause if last => CampaignState::Aborted,
-                ThresholdAction::Pause => CampaignState::Paused,
-            };
-            // Resuming a paused campaign goes on with the next wave.
-            let next_wave = (to == CampaignState::Paused).then_some(wave + 1);
-            let action = format!("campaign.{}", to.as_str());
-            let detail = ApiError::new(ErrorKind::Device, reason.clone()).display_line();
-            let record = AuditRecord {
-                actor: console.actor(),
-                action: &action,
-                cloud: Some(view.cloud),
-                target: Some(&target),
-                result: "error",
-                detail: Some(&detail),
-            };
-            let now = lease.write(|fence| {
-                store.end_campaign_run(fence, next_wave, to, Some(&reason), &record)
-            })?;
-            console.notify(DataKind::Audit);
-            return Ok(now);
-        }
-        if last {
-            let record = AuditRecord {
-                actor: console.actor(),
-                action: "campaign.complete",
-                cloud: Some(view.cloud),
-                target: Some(&target),
-                result: "ok",
-                detail: None,
-            };
-            let now = lease.write(|fence| {
-                store.end_campaign_run(fence, None, CampaignState::Completed, None, &record)
-            })?;
-            console.notify(DataKind::Audit);
-            return Ok(now);
-        }
-        wave += 1;
-        lease.write(|fence| store.move_to_wave(fence, wave))?;
+    let lowest_open = store.lowest_open_wave(view.id)?;
+    if lowest_open.is_some_and(|w| w <= wave) {
+        return Ok(CampaignState::Running);
     }
+    let summaries = store.wave_summaries(view.id, view.wave_count)?;
+    let Some(summary) = summaries.get(wave as usize) else {
+        return Ok(CampaignState::Running);
+    };
+    let c = &summary.counts;
+    let last = wave + 1 >= view.wave_count;
+    if !rules::wave_passed(
+        c.succeeded,
+        c.failed,
+        view.settings.failure_threshold_percent,
+    ) {
+        let action = view.settings.on_threshold;
+        let reason = format!(
+            "Wave {} of {}: {} of {} devices failed ({:.1} %), above the {} % threshold; {}.",
+            wave + 1,
+            view.wave_count,
+            c.failed,
+            c.succeeded + c.failed,
+            summary.failure_percent,
+            view.settings.failure_threshold_percent,
+            match (action, last) {
+                (_, true) => "the campaign stopped",
+                (ThresholdAction::Abort, false) => "later waves were not started",
+                (ThresholdAction::Pause, false) => {
+                    "paused before the next wave: retry the failed devices or resume"
+                }
+            }
+        );
+        let to = match action {
+            ThresholdAction::Abort => CampaignState::Aborted,
+            ThresholdAction::Pause if last => CampaignState::Aborted,
+            ThresholdAction::Pause => CampaignState::Paused,
+        };
+        // Resuming a paused campaign goes on with the next wave.
+        let next_wave = (to == CampaignState::Paused).then_some(wave + 1);
+        let action = format!("campaign.{}", to.as_str());
+        let detail = ApiError::new(ErrorKind::Device, reason.clone()).display_line();
+        let record = AuditRecord {
+            actor: console.actor(),
+            action: &action,
+            cloud: Some(view.cloud),
+            target: Some(&target),
+            result: "error",
+            detail: Some(&detail),
+        };
+        let now = lease
+            .write(|fence| store.end_campaign_run(fence, next_wave, to, Some(&reason), &record))?;
+        console.notify(DataKind::Audit);
+        return Ok(now);
+    }
+    // Bake and manual gate: the wave passed; it is held from when it was first found so. A failure
+    // arriving meanwhile (a late report, a retry) is judged by the threshold above on every round.
+    if rules::holds_after_wave(&view.rules, last) {
+        let done_at = lease.write(|fence| store.mark_wave_done(fence))?;
+        let header = store.campaign_header(view.id)?;
+        if rules::wave_hold(
+            &view.rules,
+            wave,
+            view.wave_count,
+            Some(done_at),
+            header.wave_approved,
+            now_ms(),
+        )
+        .is_some()
+        {
+            return Ok(CampaignState::Running);
+        }
+    }
+    if last {
+        let record = AuditRecord {
+            actor: console.actor(),
+            action: "campaign.complete",
+            cloud: Some(view.cloud),
+            target: Some(&target),
+            result: "ok",
+            detail: None,
+        };
+        let now = lease.write(|fence| {
+            store.end_campaign_run(fence, None, CampaignState::Completed, None, &record)
+        })?;
+        console.notify(DataKind::Audit);
+        return Ok(now);
+    }
+    lease.write(|fence| store.move_to_wave(fence, wave + 1))?;
+    Ok(CampaignState::Running)
 }
 
 fn write_batch(
@@ -368,6 +402,7 @@ fn write_batch(
     version: &str,
     updates: &[DeviceUpdate],
     starts: &[(Cloud, String, Result<(), ApiError>, bool)],
+    rule_failures: &[RuleFailure],
 ) -> Result<(), LeaseError> {
     let id = lease.campaign_id();
     let targets: Vec<String> = starts
@@ -385,6 +420,14 @@ fn write_batch(
             }
         })
         .collect();
+    let rule_targets: Vec<String> = rule_failures
+        .iter()
+        .map(|(_, device, _, _)| format!("campaign #{id}: {device} → {version}"))
+        .collect();
+    let rule_details: Vec<String> = rule_failures
+        .iter()
+        .map(|(_, _, _, error)| error.display_line())
+        .collect();
     let records: Vec<AuditRecord<'_>> = starts
         .iter()
         .zip(targets.iter().zip(&details))
@@ -396,6 +439,19 @@ fn write_batch(
             result: if result.is_ok() { "ok" } else { "error" },
             detail: detail.as_deref(),
         })
+        .chain(
+            rule_failures
+                .iter()
+                .zip(rule_targets.iter().zip(&rule_details))
+                .map(|((cloud, _, action, _), (target, detail))| AuditRecord {
+                    actor: console.actor(),
+                    action,
+                    cloud: Some(*cloud),
+                    target: Some(target),
+                    result: "error",
+                    detail: Some(detail),
+                }),
+        )
         .collect();
     lease.write(|fence| {
         console

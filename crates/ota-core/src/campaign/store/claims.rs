@@ -21,6 +21,8 @@ pub struct ClaimedDevice {
     pub attempts: u32,
     /// What the row said before this claim: `Starting`/`Running` after a restart.
     pub previous: CampaignDeviceState,
+    /// When this attempt was claimed (Unix ms): a device timeout counts from here, across restarts.
+    pub started_at: i64,
 }
 
 /// A change the runner records about one device.
@@ -84,6 +86,7 @@ impl Store {
                         wave: r.get(4)?,
                         attempts: r.get::<_, u32>(5)? + 1,
                         previous: CampaignDeviceState::Pending,
+                        started_at: now,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -106,7 +109,7 @@ impl Store {
     pub fn in_flight_devices(&self, id: i64) -> CoreResult<Vec<ClaimedDevice>> {
         self.read(|conn| {
             let mut stmt = conn.prepare(
-                "SELECT account_id, device_id, product_key, model, wave, attempts, state
+                "SELECT account_id, device_id, product_key, model, wave, attempts, state, started_at
                  FROM campaign_devices WHERE campaign_id = ?1 AND state IN ('starting', 'running')",
             )?;
             let rows = stmt
@@ -119,6 +122,7 @@ impl Store {
                         wave: r.get::<_, Option<u32>>(4)?.unwrap_or(0),
                         attempts: r.get(5)?,
                         previous: CampaignDeviceState::parse(&r.get::<_, String>(6)?),
+                        started_at: r.get::<_, Option<i64>>(7)?.unwrap_or_else(now_ms),
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -227,6 +231,11 @@ impl Store {
             let n = tx.execute(
                 "UPDATE campaign_devices SET state = 'pending', next_attempt_at = NULL, finished_at = NULL
                  WHERE campaign_id = ?1 AND state = 'failed'",
+                [id],
+            )?;
+            // The wave is open again: a bake counts afresh once it ends.
+            tx.execute(
+                "UPDATE campaigns SET wave_done_at = NULL WHERE id = ?1",
                 [id],
             )?;
             Ok(n as u32)
