@@ -122,14 +122,14 @@ pub(crate) struct VicoState {
 
 impl VicoState {
     /// Gives finished updates' firmware to their cameras; returns (serial, firmware) of each newly
-    /// finished one.
+    /// finished one. A run under `version_unchanged` ends without giving its firmware.
     pub(crate) fn settle(&mut self, now: f64) -> Vec<(String, String)> {
         self.runs
             .iter_mut()
             .filter(|(_, run)| !run.applied && run.progress(now).phase == Phase::Complete)
-            .map(|(serial, run)| {
+            .filter_map(|(serial, run)| {
                 run.applied = true;
-                (serial.clone(), run.target_firmware.clone())
+                (!run.keeps_firmware).then(|| (serial.clone(), run.target_firmware.clone()))
             })
             .collect()
     }
@@ -392,6 +392,10 @@ fn start(world: &mut World, serial: &str) -> CloudReply {
         run.doom(Failure::Download, now);
     } else if world.faults.hit(FaultKind::InstallFail, Some(serial)) {
         run.doom(Failure::Install, now);
+    } else if world.faults.hit(FaultKind::StuckInProgress, Some(serial)) {
+        run.stuck = true;
+    } else if world.faults.hit(FaultKind::VersionUnchanged, Some(serial)) {
+        run.keeps_firmware = true;
     }
     let data = status_data(serial, &run, now, false);
     world.vico.runs.insert(serial.to_string(), run);
