@@ -53,7 +53,8 @@ impl CloudSession for WithUpdates {
     }
 }
 
-/// The version a device list reports for `target` (None: not listed, or no version).
+/// The version a device list reports for `target` (None: not listed, or no version): for a cloud with no
+/// per-device read (Quectel's end-user API).
 fn version_in(devices: &[Device], target: &ota_core::cloud::UpdateTarget) -> Option<String> {
     devices
         .iter()

@@ -88,10 +88,9 @@ impl FleetUpdates for OnenetUpdates {
         Ok(onenet_update(&task))
     }
 
-    /// The device as the product's device list shows it now (the versions it last reported).
+    /// The application version the device last reported (`GET /ota/device/version`).
     async fn reported_version(&self, target: &UpdateTarget) -> Result<Option<String>, ApiError> {
-        let devices = self.client.list_devices().await?;
-        Ok(super::version_in(&devices, target))
+        self.client.device_version(&target.device_id).await
     }
 
     async fn publish(&self, package: &PublishRequest) -> Result<PublishReceipt, ApiError> {
