@@ -762,6 +762,66 @@ async fn a_baking_wave_holds_the_next_wave_until_its_bake_time_has_passed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_rolled_back_during_the_bake_is_a_late_failure_and_the_next_wave_never_starts() {
+    let f = fleet(FOUR.map(|id| (id, Script::succeeds_after(1)))).await;
+    // Any failure share is within this campaign's threshold: only the bake's rule stops it.
+    let id = f.start_with(
+        CampaignSettings {
+            waves: vec![50.0, 100.0],
+            ..settings()
+        },
+        CampaignRules {
+            bake_secs: 1,
+            ..CampaignRules::default()
+        },
+        &FOUR,
+    );
+    let running = tokio::spawn(runner::run(f.h.console.clone(), id));
+    let console = f.h.console.clone();
+    wait_until("wave 1 bakes", || {
+        matches!(
+            console.store().campaign_view(id).unwrap().waiting,
+            Some(CampaignWait::Baking { wave: 0, .. })
+        )
+    })
+    .await;
+    assert_eq!(f.rows(id)["cam-1"].state, CampaignDeviceState::Succeeded);
+
+    f.h.cloud.roll_back("cam-1");
+    let done = tokio::time::timeout(HANG_GUARD, running)
+        .await
+        .expect("the runner hung")
+        .expect("runner task")
+        .expect("runner");
+
+    assert_eq!(done.state, CampaignState::Aborted, "{:?}", done.reason);
+    let reason = done.reason.clone().unwrap_or_default();
+    assert!(
+        reason.contains("at the end of its 1s bake (a late failure)")
+            && reason.contains("later waves were not started"),
+        "{reason}"
+    );
+    let rows = f.rows(id);
+    assert_eq!(rows["cam-1"].state, CampaignDeviceState::Failed);
+    assert!(
+        failure_message(&rows["cam-1"])
+            .starts_with("Version not confirmed after the bake (reports 1.0.0)"),
+        "{:?}",
+        rows["cam-1"]
+    );
+    assert_eq!(rows["cam-2"].state, CampaignDeviceState::Succeeded);
+    assert_eq!(f.h.cloud.starts("cam-3") + f.h.cloud.starts("cam-4"), 0);
+    let audit = f.audit_actions();
+    assert!(
+        audit.contains(&(
+            "campaign.device.version_not_confirmed".into(),
+            "error".into()
+        )) && audit.contains(&("campaign.aborted".into(), "error".into())),
+        "{audit:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_manual_gate_the_next_wave_waits_for_approve_wave() {
     let f = fleet(FOUR.map(|id| (id, Script::succeeds_after(1)))).await;
     let id = f.start_with(

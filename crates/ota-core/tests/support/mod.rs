@@ -323,6 +323,13 @@ impl FakeCloud {
         self.lock().devices.get(device).map(|d| d.firmware.clone())
     }
 
+    /// The device goes back to [`OLD`] (a rollback after its update), as its details then report.
+    pub fn roll_back(&self, device: &str) {
+        if let Some(d) = self.lock().devices.get_mut(device) {
+            d.firmware = OLD.into();
+        }
+    }
+
     /// While frozen, running updates do not move on (status reads repeat the current step).
     pub fn freeze(&self, frozen: bool) {
         self.lock().frozen = frozen;

@@ -155,6 +155,35 @@ pub(super) async fn drive(ctx: Arc<DeviceCtx>, device: ClaimedDevice) -> Result<
     }
 }
 
+/// At the end of its wave's bake, checks a device that succeeded still reports the target version; the
+/// failure when it does not (a late failure). A device whose version cannot be read now is not failed.
+pub(super) async fn recheck(ctx: &DeviceCtx, device: &ClaimedDevice) -> Option<ApiError> {
+    let target = crate::campaign::update_target(
+        &device.device_id,
+        device.product_key.as_deref(),
+        &device.model,
+        &ctx.firmware,
+    );
+    match reported_version(ctx, &target).await {
+        Ok(Some(version)) if version == target.version => None,
+        Ok(reported) => Some(
+            ApiError::new(
+                ErrorKind::Device,
+                format!(
+                    "Version not confirmed after the bake (reports {}): it no longer reports {}.",
+                    reported.as_deref().unwrap_or("no version"),
+                    target.version
+                ),
+            )
+            .with_hint("The device may have rolled back; check it before the next wave."),
+        ),
+        Err(err) => {
+            tracing::warn!(device = %device.device_id, error = %err.display_line(), "could not re-check the version after the bake");
+            None
+        }
+    }
+}
+
 /// Tells the coordinator a campaign rule failed the device (for the audit log); answers the error.
 fn rule_failed(
     ctx: &DeviceCtx,

@@ -225,6 +225,31 @@ impl Store {
         })
     }
 
+    /// The devices of `wave` that succeeded (re-checked at the end of a bake).
+    pub fn succeeded_in_wave(&self, id: i64, wave: u32) -> CoreResult<Vec<ClaimedDevice>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT account_id, device_id, product_key, model, wave, attempts, started_at
+                 FROM campaign_devices WHERE campaign_id = ?1 AND wave = ?2 AND state = 'succeeded'",
+            )?;
+            let rows = stmt
+                .query_map(params![id, wave], |r| {
+                    Ok(ClaimedDevice {
+                        account_id: r.get(0)?,
+                        device_id: r.get(1)?,
+                        product_key: r.get(2)?,
+                        model: r.get(3)?,
+                        wave: r.get(4)?,
+                        attempts: r.get(5)?,
+                        previous: CampaignDeviceState::Succeeded,
+                        started_at: r.get::<_, Option<i64>>(6)?.unwrap_or_else(now_ms),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
     /// Puts failed devices back in the queue (attempt counts kept); returns how many.
     pub fn requeue_failed(&self, id: i64) -> CoreResult<u32> {
         self.write(|tx| {
