@@ -465,8 +465,8 @@ impl Store {
         let id = fence.campaign_id;
         self.write_fenced(fence, |tx| {
             tx.execute(
-                "UPDATE campaigns SET wave_done_at = COALESCE(wave_done_at, ?2), updated_at = ?2
-                 WHERE id = ?1",
+                "UPDATE campaigns SET wave_done_at = ?2, updated_at = ?2
+                 WHERE id = ?1 AND wave_done_at IS NULL",
                 params![id, now_ms()],
             )?;
             Ok(tx.query_row(
