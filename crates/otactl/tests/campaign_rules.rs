@@ -1,7 +1,9 @@
 //! Campaign rules through the real `otactl`: the flags are kept and shown by `campaign status --json`, a
 //! campaign that requires approval cannot start, its creator's approval is refused and another user's
 //! (`OTA_CONSOLE_USER`) accepted, both in the audit log; a second campaign over the same cameras leaves
-//! them out as "in campaign N"; a duration that is not one is refused as a usage error.
+//! them out as "in campaign N"; a duration that is not one is refused as a usage error. A campaign with a
+//! bake and a manual gate run by `otactl campaign start` bakes wave 1, waits at the gate with wave 2
+//! untouched, and completes after `otactl campaign approve-wave`.
 
 mod common;
 
@@ -168,4 +170,105 @@ async fn approval_is_refused_to_the_creator_and_accepted_from_another_user() {
         "{}",
         stderr(&wrong)
     );
+}
+
+/// `otactl campaign status ID --json` on the simulator, parsed.
+fn status_of(
+    data: &std::path::Path,
+    url: &str,
+    env: &[(&str, &str)],
+    id: &str,
+) -> serde_json::Value {
+    json_of(&otactl_with_env(
+        data,
+        &["--sim-url", url, "campaign", "status", id, "--json"],
+        None,
+        env,
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_baked_wave_then_waits_at_the_manual_gate_until_approve_wave() {
+    let sim = sim_at(60, 29, 300.0).await;
+    let url = sim.url();
+    let data = tempfile::tempdir().unwrap();
+    let env = [("OTA_CONSOLE_TIME_SCALE", "300")];
+    let CameraCampaign { id, eligible } = camera_campaign(
+        data.path(),
+        &url,
+        &env,
+        "Gated",
+        &[
+            "--waves", "50,100", "--gate", "manual", "--bake", "3s", "--rate", "200",
+        ],
+    );
+    let mut runner = otactl_command(
+        data.path(),
+        &["--sim-url", &url, "campaign", "start", &id],
+        &env,
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("start otactl campaign start");
+
+    // Wave 1 bakes, then waits at the gate; the status says so all along.
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut saw_baking = false;
+    let at_gate = loop {
+        let status = status_of(data.path(), &url, &env, &id);
+        match status["campaign"]["waiting"]["kind"].as_str() {
+            Some("baking") => saw_baking = true,
+            Some("awaiting_wave_approval") => break status,
+            _ => {}
+        }
+        assert!(
+            std::time::Instant::now() < give_up,
+            "never reached the gate: {status}"
+        );
+        assert!(
+            runner.try_wait().unwrap().is_none(),
+            "the runner ended early: {status}"
+        );
+    };
+    assert!(saw_baking, "wave 1 baked before the gate");
+    assert_eq!(at_gate["campaign"]["waiting"]["wave"], 1);
+    let waves = at_gate["waves"].as_array().unwrap();
+    let first = waves[0]["counts"]["total"].as_u64().unwrap();
+    assert_eq!(waves[0]["counts"]["succeeded"].as_u64(), Some(first));
+    assert_eq!(
+        waves[1]["counts"]["pending"], waves[1]["counts"]["total"],
+        "wave 2 has not begun: {at_gate}"
+    );
+    assert_eq!(
+        vicohome_starts(&url).await.len() as u64,
+        first,
+        "only wave 1 was started"
+    );
+
+    let approved = otactl_with_env(
+        data.path(),
+        &["--sim-url", &url, "campaign", "approve-wave", &id],
+        None,
+        &env,
+    );
+    assert!(succeeded(&approved).contains("wave 2 approved"));
+    let ended = loop {
+        if let Some(status) = runner.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < give_up,
+            "the campaign never ended"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(ended.success());
+    let done = status_of(data.path(), &url, &env, &id);
+    assert_eq!(done["campaign"]["state"], "completed", "{done}");
+    assert_eq!(
+        done["campaign"]["counts"]["succeeded"].as_u64(),
+        Some(eligible)
+    );
+    assert!(vicohome_starts(&url).await.values().all(|&n| n == 1));
 }
