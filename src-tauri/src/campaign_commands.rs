@@ -91,6 +91,18 @@ pub async fn cancel_campaign(app: State<'_, Shared>, id: i64) -> IpcResult<Campa
     Ok(app.cancel_campaign(id)?)
 }
 
+/// A campaign created with "require approval", approved by this user (refused to its creator).
+#[tauri::command]
+pub async fn approve_campaign(app: State<'_, Shared>, id: i64) -> IpcResult<CampaignView> {
+    Ok(app.approve_campaign(id)?)
+}
+
+/// Manual gate: the campaign's next wave may start.
+#[tauri::command]
+pub async fn approve_wave(app: State<'_, Shared>, id: i64) -> IpcResult<CampaignView> {
+    Ok(app.approve_wave(id)?)
+}
+
 #[tauri::command]
 pub async fn retry_failed_devices(app: State<'_, Shared>, id: i64) -> IpcResult<CampaignView> {
     Ok(app.retry_failed_devices(id).await?)

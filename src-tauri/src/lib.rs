@@ -121,6 +121,8 @@ pub fn run() {
             campaign_commands::pause_campaign,
             campaign_commands::resume_campaign,
             campaign_commands::cancel_campaign,
+            campaign_commands::approve_campaign,
+            campaign_commands::approve_wave,
             campaign_commands::retry_failed_devices,
             campaign_commands::delete_campaign,
             campaign_commands::list_audit,

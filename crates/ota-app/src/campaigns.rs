@@ -4,6 +4,8 @@
 //! holds its lease, so two processes never run it at once.
 
 pub use ota_core::campaign::model::*;
+/// Durations as a user types them ("90s", "30m", "2h", "1d") and as they are shown.
+pub use ota_core::campaign::rules::{format_duration, parse_duration};
 
 use ota_core::campaign;
 use ota_core::folder_lock::CliWork;
@@ -132,6 +134,18 @@ impl App {
         let view = campaign::retry_failed(&self.console, id)?;
         self.drive_in_background(id);
         Ok(view)
+    }
+
+    /// Approves a campaign created with "require approval", as this user (the OS user the audit log
+    /// names, or `OTA_CONSOLE_USER`). Its creator is refused: another user must approve it. Audited.
+    pub fn approve_campaign(&self, id: i64) -> Result<CampaignView, ApiError> {
+        campaign::approve(&self.console, id)
+    }
+
+    /// Manual gate: lets the campaign's next wave start once its current one passed (and baked).
+    /// Audited.
+    pub fn approve_wave(&self, id: i64) -> Result<CampaignView, ApiError> {
+        campaign::approve_wave(&self.console, id)
     }
 
     /// Nothing new starts; devices already updating are followed.

@@ -336,6 +336,7 @@ async fn set_up(scale: &Scale, data: &Path, sim_url: &str) -> anyhow::Result<i64
                 failure_threshold_percent: 10.0,
                 ..Default::default()
             },
+            rules: None,
         },
     )?;
     Ok(created.id)

@@ -55,6 +55,7 @@ fn on_devices(
             devices: devices.to_vec(),
         },
         settings,
+        rules: None,
     }
 }
 
@@ -301,6 +302,7 @@ async fn a_quectel_campaign_confirms_each_plan_once_and_leaves_bluetooth_devices
             requests_per_second: 500.0,
             ..Default::default()
         },
+        rules: None,
     };
     let preflight = campaign::preflight(&sb.console, &new).unwrap();
     let reasons: Vec<SkipReason> = preflight.by_reason.iter().map(|r| r.reason).collect();

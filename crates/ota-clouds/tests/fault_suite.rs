@@ -80,6 +80,10 @@ impl Flow {
             VicoNoUpdate | DownloadFail | InstallFail => self == Flow::VicohomeJob,
             QuectelUpgradeFail => matches!(self, Flow::QuectelConfirm | Flow::QuectelPlan),
             DownloadCut | CorruptPackage => self == Flow::OnenetFetch,
+            // Campaign rules' faults (an update that never ends, a success without the new version):
+            // what they mean is the campaign's device timeout and verified success, checked against the
+            // simulator in `crates/ota-app/tests/campaign_rules.rs`; a single job has neither rule.
+            StuckInProgress | VersionUnchanged => false,
         }
     }
 

@@ -202,6 +202,11 @@ pub trait FleetUpdates: Send + Sync {
     /// Sends the cloud's "update this device" action once.
     async fn start(&self, target: &UpdateTarget) -> Result<RemoteUpdate, ApiError>;
 
+    /// The firmware version the cloud reports the device running now, read from its details (not from
+    /// the update's status): after an update the cloud called a success, a campaign checks it is the
+    /// target (verified success). `None`: the cloud reports no version for it.
+    async fn reported_version(&self, target: &UpdateTarget) -> Result<Option<String>, ApiError>;
+
     /// Makes the package the update the cloud offers to matching devices, where the cloud allows it.
     /// A cloud whose upload API is not known answers with an error that says so and where to do it.
     async fn publish(&self, package: &PublishRequest) -> Result<PublishReceipt, ApiError>;

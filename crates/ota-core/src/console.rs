@@ -80,6 +80,12 @@ impl Console {
         }
     }
 
+    /// Acts as `actor` (the user the audit log names and approvals compare) instead of the OS user.
+    pub fn with_actor(mut self, actor: impl Into<String>) -> Self {
+        self.actor = actor.into();
+        self
+    }
+
     /// Overrides how jobs are polled (sandbox speed, tests).
     pub fn with_job_options(mut self, options: crate::jobs::JobOptions) -> Self {
         self.job_options = options;
@@ -579,8 +585,18 @@ fn release_freed_heap() {
     }
 }
 
+/// Overrides the OS user as the acting user (the audit log, campaign approvals): for tests and
+/// scripted set-ups that need "another user" on one desk.
+pub const USER_ENV: &str = "OTA_CONSOLE_USER";
+
+/// The acting user: `OTA_CONSOLE_USER` when set, else the OS user.
 fn whoami() -> String {
-    std::env::var("USER")
+    std::env::var(USER_ENV)
+        .ok()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .ok_or(())
+        .or_else(|_| std::env::var("USER"))
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "local user".to_string())
 }

@@ -82,23 +82,7 @@ fn offline_error() -> ApiError {
 impl Fleet {
     /// Creates and starts a campaign over `devices`, in that order (the waves take them in order).
     fn start(&self, settings: CampaignSettings, devices: &[&str]) -> i64 {
-        let new = NewCampaign {
-            name: "Cameras to 2.0.0".into(),
-            firmware_id: self.firmware_id,
-            targets: CampaignTargets::Devices {
-                devices: devices
-                    .iter()
-                    .map(|id| DeviceKey {
-                        account_id: self.h.account.id,
-                        device_id: id.to_string(),
-                    })
-                    .collect(),
-            },
-            settings,
-        };
-        let created = campaign::create(&self.h.console, &new).expect("create the campaign");
-        campaign::start(&self.h.console, created.id).expect("start the campaign");
-        created.id
+        self.start_with(settings, CampaignRules::default(), devices)
     }
 
     fn rows(&self, id: i64) -> BTreeMap<String, CampaignDeviceView> {
@@ -540,4 +524,444 @@ fn a_runner_killed_mid_campaign_is_followed_by_the_next_without_a_second_start()
     assert_eq!(done.counts.succeeded, 4);
     let starts = f.h.cloud.starts_by_device();
     assert!(starts.values().all(|&n| n == 1), "{starts:?}");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Campaign rules (issue 17): device timeout, verified success, bake, manual gate, approval, overlap.
+
+use ota_core::campaign::model::{
+    CampaignDeviceState, CampaignRules, CampaignWait, SkipReason, WaveGate,
+};
+
+impl Fleet {
+    fn new_campaign(
+        &self,
+        settings: CampaignSettings,
+        rules: CampaignRules,
+        devices: &[&str],
+    ) -> NewCampaign {
+        NewCampaign {
+            name: "Cameras to 2.0.0".into(),
+            firmware_id: self.firmware_id,
+            targets: CampaignTargets::Devices {
+                devices: devices
+                    .iter()
+                    .map(|id| DeviceKey {
+                        account_id: self.h.account.id,
+                        device_id: id.to_string(),
+                    })
+                    .collect(),
+            },
+            settings,
+            rules: Some(rules),
+        }
+    }
+
+    /// Creates and starts a campaign with `rules`.
+    fn start_with(
+        &self,
+        settings: CampaignSettings,
+        rules: CampaignRules,
+        devices: &[&str],
+    ) -> i64 {
+        let created = campaign::create(
+            &self.h.console,
+            &self.new_campaign(settings, rules, devices),
+        )
+        .expect("create the campaign");
+        campaign::start(&self.h.console, created.id).expect("start the campaign");
+        created.id
+    }
+
+    fn audit_actions(&self) -> Vec<(String, String)> {
+        self.h
+            .console
+            .store()
+            .audit_entries(200)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.action, e.result))
+            .collect()
+    }
+}
+
+fn failure_message(row: &CampaignDeviceView) -> String {
+    row.error
+        .as_ref()
+        .map(|e| e.message.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_still_in_progress_after_the_device_timeout_fails_as_timed_out() {
+    let f = fleet([
+        ("cam-stuck", Script::stuck()),
+        ("cam-ok", Script::succeeds_after(2)),
+    ])
+    .await;
+    let id = f.start_with(
+        settings(),
+        CampaignRules {
+            device_timeout_secs: Some(1),
+            ..CampaignRules::default()
+        },
+        &["cam-stuck", "cam-ok"],
+    );
+
+    let done = run(&f.h.console, id).await;
+
+    assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
+    let rows = f.rows(id);
+    assert_eq!(rows["cam-ok"].state, CampaignDeviceState::Succeeded);
+    let stuck = &rows["cam-stuck"];
+    assert_eq!(
+        stuck.state,
+        CampaignDeviceState::Failed,
+        "never stays in progress"
+    );
+    assert!(
+        failure_message(stuck).starts_with("Timed out: still in progress 1s after its start"),
+        "{stuck:?}"
+    );
+    assert!(
+        f.audit_actions()
+            .contains(&("campaign.device.timed_out".into(), "error".into())),
+        "{:?}",
+        f.audit_actions()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reported_success_without_the_new_version_fails_as_version_not_confirmed() {
+    let f = fleet([
+        ("cam-liar", Script::keeps_old_version(2)),
+        ("cam-ok", Script::succeeds_after(2)),
+    ])
+    .await;
+    // Verified success is on by default.
+    let id = f.start_with(
+        settings(),
+        CampaignRules::default(),
+        &["cam-liar", "cam-ok"],
+    );
+
+    let done = run(&f.h.console, id).await;
+
+    assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
+    assert!(done.rules.verify_version);
+    let rows = f.rows(id);
+    assert_eq!(rows["cam-ok"].state, CampaignDeviceState::Succeeded);
+    let liar = &rows["cam-liar"];
+    assert_eq!(liar.state, CampaignDeviceState::Failed);
+    assert!(
+        failure_message(liar).starts_with("Version not confirmed (reports 1.0.0)"),
+        "{liar:?}"
+    );
+    let dashboard = campaign::dashboard(&f.h.console, id).unwrap();
+    assert!(dashboard.failures[0]
+        .message
+        .starts_with("Version not confirmed"));
+    assert!(
+        f.audit_actions().contains(&(
+            "campaign.device.version_not_confirmed".into(),
+            "error".into()
+        )),
+        "{:?}",
+        f.audit_actions()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_verification_the_clouds_word_is_taken() {
+    let f = fleet([("cam-liar", Script::keeps_old_version(2))]).await;
+    let id = f.start_with(
+        settings(),
+        CampaignRules {
+            verify_version: false,
+            ..CampaignRules::default()
+        },
+        &["cam-liar"],
+    );
+
+    let done = run(&f.h.console, id).await;
+
+    assert_eq!(
+        done.counts.succeeded, 1,
+        "--no-verify trusts the cloud's status"
+    );
+}
+
+const FOUR: [&str; 4] = ["cam-1", "cam-2", "cam-3", "cam-4"];
+
+/// The last moment a device of `devices` was reported finished.
+fn last_finished(cloud: &FakeCloud, devices: &[&str]) -> std::time::Instant {
+    cloud
+        .events()
+        .into_iter()
+        .filter(|e| {
+            devices.contains(&e.device.as_str()) && matches!(e.kind, EventKind::Finished { .. })
+        })
+        .map(|e| e.at)
+        .max()
+        .expect("the wave finished")
+}
+
+fn first_start(cloud: &FakeCloud, devices: &[&str]) -> std::time::Instant {
+    cloud
+        .events()
+        .into_iter()
+        .filter(|e| devices.contains(&e.device.as_str()) && e.kind == EventKind::Start)
+        .map(|e| e.at)
+        .min()
+        .expect("the wave started")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_baking_wave_holds_the_next_wave_until_its_bake_time_has_passed() {
+    let f = fleet(FOUR.map(|id| (id, Script::succeeds_after(1)))).await;
+    let bake = Duration::from_secs(1);
+    let id = f.start_with(
+        CampaignSettings {
+            waves: vec![50.0, 100.0],
+            ..settings()
+        },
+        CampaignRules {
+            bake_secs: 1,
+            ..CampaignRules::default()
+        },
+        &FOUR,
+    );
+    let running = tokio::spawn(runner::run(f.h.console.clone(), id));
+
+    // While wave 1 bakes the campaign says so, and wave 2 has not started.
+    let console = f.h.console.clone();
+    wait_until("wave 1 bakes", || {
+        matches!(
+            console.store().campaign_view(id).unwrap().waiting,
+            Some(CampaignWait::Baking { wave: 0, .. })
+        )
+    })
+    .await;
+    assert_eq!(f.h.cloud.starts("cam-3") + f.h.cloud.starts("cam-4"), 0);
+
+    let done = tokio::time::timeout(HANG_GUARD, running)
+        .await
+        .expect("the runner hung")
+        .expect("runner task")
+        .expect("runner");
+    assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
+    assert_eq!(done.counts.succeeded, 4);
+    let cloud = &f.h.cloud;
+    let waited =
+        first_start(cloud, &["cam-3", "cam-4"]) - last_finished(cloud, &["cam-1", "cam-2"]);
+    // A lower bound only (the bake is counted on the system clock, in whole milliseconds).
+    assert!(
+        waited + Duration::from_millis(20) >= bake,
+        "wave 2 started {waited:?} after wave 1 ended, within its {bake:?} bake"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_rolled_back_during_the_bake_is_a_late_failure_and_the_next_wave_never_starts() {
+    let f = fleet(FOUR.map(|id| (id, Script::succeeds_after(1)))).await;
+    // Any failure share is within this campaign's threshold: only the bake's rule stops it.
+    let id = f.start_with(
+        CampaignSettings {
+            waves: vec![50.0, 100.0],
+            ..settings()
+        },
+        CampaignRules {
+            bake_secs: 1,
+            ..CampaignRules::default()
+        },
+        &FOUR,
+    );
+    let running = tokio::spawn(runner::run(f.h.console.clone(), id));
+    let console = f.h.console.clone();
+    wait_until("wave 1 bakes", || {
+        matches!(
+            console.store().campaign_view(id).unwrap().waiting,
+            Some(CampaignWait::Baking { wave: 0, .. })
+        )
+    })
+    .await;
+    assert_eq!(f.rows(id)["cam-1"].state, CampaignDeviceState::Succeeded);
+
+    f.h.cloud.roll_back("cam-1");
+    let done = tokio::time::timeout(HANG_GUARD, running)
+        .await
+        .expect("the runner hung")
+        .expect("runner task")
+        .expect("runner");
+
+    assert_eq!(done.state, CampaignState::Aborted, "{:?}", done.reason);
+    let reason = done.reason.clone().unwrap_or_default();
+    assert!(
+        reason.contains("at the end of its 1s bake (a late failure)")
+            && reason.contains("later waves were not started"),
+        "{reason}"
+    );
+    let rows = f.rows(id);
+    assert_eq!(rows["cam-1"].state, CampaignDeviceState::Failed);
+    assert!(
+        failure_message(&rows["cam-1"])
+            .starts_with("Version not confirmed after the bake (reports 1.0.0)"),
+        "{:?}",
+        rows["cam-1"]
+    );
+    assert_eq!(rows["cam-2"].state, CampaignDeviceState::Succeeded);
+    assert_eq!(f.h.cloud.starts("cam-3") + f.h.cloud.starts("cam-4"), 0);
+    let audit = f.audit_actions();
+    assert!(
+        audit.contains(&(
+            "campaign.device.version_not_confirmed".into(),
+            "error".into()
+        )) && audit.contains(&("campaign.aborted".into(), "error".into())),
+        "{audit:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_manual_gate_the_next_wave_waits_for_approve_wave() {
+    let f = fleet(FOUR.map(|id| (id, Script::succeeds_after(1)))).await;
+    let id = f.start_with(
+        CampaignSettings {
+            waves: vec![50.0, 100.0],
+            ..settings()
+        },
+        CampaignRules {
+            gate: WaveGate::Manual,
+            ..CampaignRules::default()
+        },
+        &FOUR,
+    );
+    let running = tokio::spawn(runner::run(f.h.console.clone(), id));
+
+    let console = f.h.console.clone();
+    wait_until("wave 2 awaits approval", || {
+        console.store().campaign_view(id).unwrap().waiting
+            == Some(CampaignWait::AwaitingWaveApproval { wave: 1 })
+    })
+    .await;
+    // Many runner rounds later (a round is at most 250 ms apart, 20 ms here), still nothing of wave 2
+    // has started.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(f.h.cloud.starts("cam-3") + f.h.cloud.starts("cam-4"), 0);
+    assert_eq!(
+        f.h.console.store().campaign_view(id).unwrap().state,
+        CampaignState::Running
+    );
+
+    let approved = campaign::approve_wave(&f.h.console, id).expect("approve wave 2");
+    assert_eq!(approved.wave_approved, 1);
+    let done = tokio::time::timeout(HANG_GUARD, running)
+        .await
+        .expect("the runner hung")
+        .expect("runner task")
+        .expect("runner");
+    assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
+    assert_eq!(done.counts.succeeded, 4);
+    assert!(f
+        .audit_actions()
+        .contains(&("campaign.approve_wave".into(), "ok".into())));
+    // The last wave has no next one to approve.
+    let err = campaign::approve_wave(&f.h.console, id).unwrap_err();
+    assert_eq!(err.code, ErrorKind::Conflict);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pre_flight_leaves_out_devices_of_another_active_campaign() {
+    let f = fleet(["cam-1", "cam-2", "cam-3"].map(|id| (id, Script::succeeds_after(1)))).await;
+    let first = campaign::create(
+        &f.h.console,
+        &f.new_campaign(settings(), CampaignRules::default(), &["cam-1", "cam-2"]),
+    )
+    .expect("create the first campaign");
+
+    let check = campaign::preflight(
+        &f.h.console,
+        &f.new_campaign(settings(), CampaignRules::default(), &["cam-2", "cam-3"]),
+    )
+    .expect("pre-flight");
+
+    assert_eq!(check.eligible, 1);
+    assert_eq!(check.excluded.len(), 1);
+    let left_out = &check.excluded[0];
+    assert_eq!(
+        (left_out.device_id.as_str(), left_out.reason),
+        ("cam-2", SkipReason::InCampaign)
+    );
+    assert_eq!(left_out.detail, format!("in campaign {}", first.id));
+
+    // Once that campaign is cancelled (nothing of it in flight), the device is free again.
+    campaign::cancel(&f.h.console, first.id).expect("cancel");
+    let check = campaign::preflight(
+        &f.h.console,
+        &f.new_campaign(settings(), CampaignRules::default(), &["cam-2", "cam-3"]),
+    )
+    .expect("pre-flight");
+    assert_eq!(check.eligible, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_requiring_approval_is_refused_to_its_creator_and_runs_once_another_user_approved(
+) {
+    let f = fleet([("cam-1", Script::succeeds_after(1))]).await;
+    let creator = f.h.console.actor().to_string();
+    let created = campaign::create(
+        &f.h.console,
+        &f.new_campaign(
+            settings(),
+            CampaignRules {
+                require_approval: true,
+                ..CampaignRules::default()
+            },
+            &["cam-1"],
+        ),
+    )
+    .expect("create");
+    let id = created.id;
+    assert_eq!(created.state, CampaignState::AwaitingApproval);
+    assert_eq!(created.waiting, Some(CampaignWait::AwaitingApproval));
+
+    let err = campaign::start(&f.h.console, id).unwrap_err();
+    assert_eq!(err.code, ErrorKind::Conflict);
+    assert!(err.message.contains("awaiting approval"), "{err:?}");
+    let err = campaign::approve(&f.h.console, id).unwrap_err();
+    assert_eq!(err.code, ErrorKind::Conflict);
+    assert!(
+        err.message
+            .contains(&format!("You ({creator}) created campaign #{id}"))
+            && err.message.contains("approved by another user"),
+        "{err:?}"
+    );
+    assert_eq!(f.h.cloud.total_starts(), 0);
+
+    let colleague = f.h.as_user("colleague-bob");
+    let approved = campaign::approve(&colleague, id).expect("another user approves");
+    assert_eq!(approved.state, CampaignState::Ready);
+    assert_eq!(approved.approved_by.as_deref(), Some("colleague-bob"));
+    assert!(campaign::approve(&colleague, id).is_err(), "approved once");
+
+    campaign::start(&f.h.console, id).expect("start after approval");
+    let done = run(&f.h.console, id).await;
+    assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
+    assert_eq!(done.counts.succeeded, 1);
+    let approvals: Vec<(String, String)> =
+        f.h.console
+            .store()
+            .audit_entries(200)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "campaign.approve")
+            .map(|e| (e.actor, e.result))
+            .collect();
+    assert!(
+        approvals.contains(&(creator.clone(), "error".into())),
+        "{approvals:?}"
+    );
+    assert!(
+        approvals.contains(&("colleague-bob".into(), "ok".into())),
+        "{approvals:?}"
+    );
 }

@@ -55,6 +55,12 @@ pub enum FaultKind {
     /// OneNET's clock runs two hours ahead of the caller's: tokens that expire within two hours are
     /// refused as expired (errno 1). A condition, not an event: it lasts until cleared.
     ClockSkew,
+    /// A camera's update never ends: after its download it stays "installing" (otaStatus 2, in progress)
+    /// forever. Taken by an update start (one count per start).
+    StuckInProgress,
+    /// A camera's update reports complete (otaStatus 3, its target firmware named), but the camera keeps
+    /// its old firmware: its details (selectsingledevice) still report it. Taken by an update start.
+    VersionUnchanged,
 }
 
 const NAMES: &[(FaultKind, &str)] = &[
@@ -76,6 +82,8 @@ const NAMES: &[(FaultKind, &str)] = &[
     (FaultKind::CorruptPackage, "corrupt_package"),
     (FaultKind::OversizedBody, "oversized_body"),
     (FaultKind::ClockSkew, "clock_skew"),
+    (FaultKind::StuckInProgress, "stuck_in_progress"),
+    (FaultKind::VersionUnchanged, "version_unchanged"),
 ];
 
 impl FaultKind {

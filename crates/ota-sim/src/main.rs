@@ -34,7 +34,8 @@ struct Args {
     /// token_expired, quectel_upgrade_fail, download_cut (a OneNET package download drops at the
     /// package's midpoint; once unless COUNT), corrupt_package (a OneNET package with one byte flipped),
     /// oversized_body (valid JSON padded past 32 MiB), clock_skew (OneNET's clock 2 h ahead: tokens
-    /// look expired).
+    /// look expired), stuck_in_progress (a camera's update never ends), version_unchanged (a camera's
+    /// update ends "complete" but it keeps its firmware).
     #[arg(long = "fault", value_name = "KIND:ID")]
     faults: Vec<FaultSpec>,
     /// Session token lifetime in simulated seconds.

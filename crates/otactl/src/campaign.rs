@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use ota_app::campaigns::{
-    CampaignDashboard, CampaignLease, CampaignSettings, CampaignStart, CampaignState, CampaignView,
-    MaintenanceWindow, NewCampaign, Preflight, RetryPolicy, TargetSpec, ThresholdAction,
+    format_duration, parse_duration, CampaignDashboard, CampaignLease, CampaignRules,
+    CampaignSettings, CampaignStart, CampaignState, CampaignView, CampaignWait, MaintenanceWindow,
+    NewCampaign, Preflight, RetryPolicy, TargetSpec, ThresholdAction, WaveGate,
 };
 use ota_app::{ApiError, Cloud, DeviceQuery, ErrorKind, StatusFilter};
 
@@ -78,6 +79,25 @@ pub struct Spec {
     /// Leave out devices whose battery is below this percentage.
     #[arg(long, default_value_t = 20)]
     min_battery: u8,
+    /// A wave passes only after it has been complete this long within its threshold (90s, 30m, 2h, 1d).
+    #[arg(long, value_parser = duration_arg)]
+    bake: Option<u32>,
+    /// `manual`: each next wave waits for `otactl campaign approve-wave ID` (or the window's button).
+    #[arg(long, value_parser = ["auto", "manual"], default_value = "auto")]
+    gate: String,
+    /// A device still in progress this long after its start fails as "timed out" (90s, 30m, 2h, 1d).
+    #[arg(long, value_parser = duration_arg)]
+    device_timeout: Option<u32>,
+    /// Count a device as succeeded on the cloud's status alone, without reading back its version.
+    #[arg(long)]
+    no_verify: bool,
+    /// The campaign waits in "awaiting approval" until another user runs `otactl campaign approve ID`.
+    #[arg(long)]
+    require_approval: bool,
+}
+
+fn duration_arg(raw: &str) -> Result<u32, String> {
+    parse_duration(raw).map_err(|e| e.message)
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +135,10 @@ pub enum CampaignCommand {
     },
     /// Cancel: devices not started yet will not be.
     Cancel { id: i64 },
+    /// Approve a campaign created with --require-approval (refused to its creator: another user approves).
+    Approve { id: i64 },
+    /// Manual gate: let the campaign's next wave start once its current one passed (and baked).
+    ApproveWave { id: i64 },
     /// Put the failed devices back in the queue and follow the campaign again.
     RetryFailed {
         id: i64,
@@ -206,6 +230,17 @@ async fn new_campaign(ctx: &Context, name: String, spec: Spec) -> Result<NewCamp
             start_at: spec.start_at,
             min_battery: spec.min_battery,
         },
+        rules: Some(CampaignRules {
+            bake_secs: spec.bake.unwrap_or(0),
+            gate: if spec.gate == "manual" {
+                WaveGate::Manual
+            } else {
+                WaveGate::Auto
+            },
+            device_timeout_secs: spec.device_timeout,
+            verify_version: !spec.no_verify,
+            require_approval: spec.require_approval,
+        }),
     })
 }
 
@@ -231,10 +266,55 @@ fn print_preflight(p: &Preflight) {
     }
 }
 
+/// What a rule holds the campaign for, in words (stable while it waits, so `follow` prints it once).
+fn waiting_words(wait: &CampaignWait) -> String {
+    match wait {
+        CampaignWait::AwaitingApproval => {
+            "awaiting approval: another user runs `otactl campaign approve`".to_string()
+        }
+        CampaignWait::AwaitingWaveApproval { wave } => format!(
+            "awaiting wave approval: wave {} starts after `otactl campaign approve-wave`",
+            wave + 1
+        ),
+        CampaignWait::Baking { wave, until } => {
+            format!("baking wave {} until {}", wave + 1, clock(*until))
+        }
+    }
+}
+
+/// The campaign's rules, in words.
+fn rules_words(v: &CampaignView) -> String {
+    let r = &v.rules;
+    let mut words = vec![
+        format!("bake {}", format_duration(u64::from(r.bake_secs))),
+        format!(
+            "gate {}",
+            match r.gate {
+                WaveGate::Auto => "auto",
+                WaveGate::Manual => "manual",
+            }
+        ),
+        format!(
+            "device timeout {}",
+            r.device_timeout_secs
+                .map(|t| format_duration(u64::from(t)))
+                .unwrap_or_else(|| "none".into())
+        ),
+        format!("verify {}", if r.verify_version { "on" } else { "off" }),
+    ];
+    if r.require_approval {
+        words.push(match &v.approved_by {
+            Some(who) => format!("approved by {who}"),
+            None => "approval required".into(),
+        });
+    }
+    words.join(" · ")
+}
+
 fn summary_line(v: &CampaignView) -> String {
     let c = &v.counts;
     format!(
-        "#{} {} [{}] wave {}/{} · {} succeeded · {} failed · {} updating · {} pending · {} skipped",
+        "#{} {} [{}] wave {}/{} · {} succeeded · {} failed · {} updating · {} pending · {} skipped{}",
         v.id,
         v.name,
         v.state.as_str(),
@@ -244,7 +324,11 @@ fn summary_line(v: &CampaignView) -> String {
         c.failed,
         c.in_flight,
         c.pending,
-        c.skipped
+        c.skipped,
+        v.waiting
+            .as_ref()
+            .map(|w| format!(" · {}", waiting_words(w)))
+            .unwrap_or_default()
     )
 }
 
@@ -260,6 +344,7 @@ fn print_dashboard(d: &CampaignDashboard) {
             .map(|s| format!(" · about {} min left", s.div_ceil(60)))
             .unwrap_or_default()
     );
+    println!("rules: {}", rules_words(&d.campaign));
     if let Some(reason) = &d.campaign.reason {
         println!("reason: {reason}");
     }
@@ -417,6 +502,17 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
         }
         CampaignCommand::Cancel { id } => {
             println!("{}", summary_line(&app.cancel_campaign(id)?));
+        }
+        CampaignCommand::Approve { id } => {
+            println!("approved {}", summary_line(&app.approve_campaign(id)?));
+        }
+        CampaignCommand::ApproveWave { id } => {
+            let view = app.approve_wave(id)?;
+            println!(
+                "wave {} approved: {}",
+                view.wave_approved + 1,
+                summary_line(&view)
+            );
         }
         CampaignCommand::RetryFailed { id, json } => {
             app.retry_failed_devices(id).await?;

@@ -3,4 +3,4 @@
 /**
  * Why the pre-flight check leaves a device out.
  */
-export type SkipReason = "wrong_cloud" | "wrong_model" | "offline" | "low_battery" | "already_on_target" | "not_offered" | "unsupported" | "busy" | "unknown";
+export type SkipReason = "wrong_cloud" | "wrong_model" | "offline" | "low_battery" | "already_on_target" | "not_offered" | "unsupported" | "busy" | "in_campaign" | "unknown";

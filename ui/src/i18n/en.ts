@@ -453,6 +453,7 @@ export const en = {
   "campaigns.progress": "Progress",
   "campaigns.created": "Created",
   "campaigns.counts": "{succeeded} succeeded · {failed} failed · {inFlight} updating · {pending} pending",
+  "campaignState.awaiting_approval": "Awaiting approval",
   "campaignState.ready": "Ready",
   "campaignState.running": "Running",
   "campaignState.paused": "Paused",

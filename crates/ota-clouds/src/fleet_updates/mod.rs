@@ -53,6 +53,16 @@ impl CloudSession for WithUpdates {
     }
 }
 
+/// The version a device list reports for `target` (None: not listed, or no version): for a cloud with no
+/// per-device read (Quectel's end-user API).
+fn version_in(devices: &[Device], target: &ota_core::cloud::UpdateTarget) -> Option<String> {
+    devices
+        .iter()
+        .find(|d| d.id == target.device_id)
+        .map(|d| d.firmware.clone())
+        .filter(|v| !v.is_empty())
+}
+
 /// Publishing to a real account of a cloud with no known upload API: what to do instead.
 fn no_upload_api(cloud: &str, instead: &str) -> ApiError {
     ApiError::new(

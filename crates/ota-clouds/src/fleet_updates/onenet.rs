@@ -88,6 +88,11 @@ impl FleetUpdates for OnenetUpdates {
         Ok(onenet_update(&task))
     }
 
+    /// The application version the device last reported (`GET /ota/device/version`).
+    async fn reported_version(&self, target: &UpdateTarget) -> Result<Option<String>, ApiError> {
+        self.client.device_version(&target.device_id).await
+    }
+
     async fn publish(&self, package: &PublishRequest) -> Result<PublishReceipt, ApiError> {
         self.admin()?;
         let _ = &self.client;

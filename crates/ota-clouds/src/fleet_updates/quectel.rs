@@ -128,6 +128,12 @@ impl FleetUpdates for QuectelUpdates {
         })
     }
 
+    /// The device as the account's device list shows it now (the end-user API has no per-device read).
+    async fn reported_version(&self, target: &UpdateTarget) -> Result<Option<String>, ApiError> {
+        let devices = crate::quectel::devices::list_devices(&self.client).await?;
+        Ok(super::version_in(&devices, target))
+    }
+
     async fn publish(&self, package: &PublishRequest) -> Result<PublishReceipt, ApiError> {
         let Some(admin) = &self.admin else {
             return Err(no_upload_api(

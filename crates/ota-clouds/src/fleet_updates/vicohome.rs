@@ -88,6 +88,11 @@ impl FleetUpdates for VicohomeUpdates {
         }
     }
 
+    /// The camera's details (selectsingledevice): the firmware it runs now.
+    async fn reported_version(&self, target: &UpdateTarget) -> Result<Option<String>, ApiError> {
+        self.client.current_firmware(&target.device_id).await
+    }
+
     async fn publish(&self, package: &PublishRequest) -> Result<PublishReceipt, ApiError> {
         let Some(admin) = &self.admin else {
             return Err(no_upload_api(

@@ -18,6 +18,14 @@ use crate::retry::retry;
 const CHECK: &str = "/ota/south/check";
 const TASKING: &str = "/ota/south/tasking";
 const REPORT: &str = "/ota/south/report";
+const DEVICE_VERSION: &str = "/ota/device/version";
+
+/// `GET /ota/device/version` answers the versions the device last reported (either may be absent).
+#[derive(Debug, Default, Deserialize)]
+struct VersionData {
+    #[serde(default, deserialize_with = "crate::lenient::opt_string")]
+    s_version: Option<String>,
+}
 
 /// errno of a check that found no task of the asked type.
 const NO_TASK: i64 = 11;
@@ -161,6 +169,25 @@ impl OnenetClient {
         let data = data_of(&raw, &self.host)?.ok_or_else(http::unreadable_answer)?;
         let data = CheckData::deserialize(&data).map_err(|_| http::unreadable_answer())?;
         task_from(device, data).map(Some)
+    }
+
+    /// `GET /ota/device/version`: the application version (`s_version`) the device last reported; None
+    /// when it reported none.
+    pub async fn device_version(&self, dev_id: &str) -> Result<Option<String>, ApiError> {
+        let dev_id = ids::dev_id(dev_id)?;
+        let query = DevQuery { dev_id };
+        let raw = retry(&self.retry, "onenet device version", || async {
+            let request = self
+                .request(reqwest::Method::GET, DEVICE_VERSION)?
+                .query(&query);
+            http::send(request, &self.host).await
+        })
+        .await?;
+        let Some(data) = data_of(&raw, &self.host)? else {
+            return Ok(None);
+        };
+        let data = VersionData::deserialize(&data).map_err(|_| http::unreadable_answer())?;
+        Ok(data.s_version.filter(|v| !v.is_empty()))
     }
 
     /// `GET /ota/south/download/{token}/check`: OneNET moves the task to "downloading". Repeating it

@@ -76,6 +76,7 @@ fn exclusion(
     settings: &CampaignSettings,
     device: &Device,
     busy: &std::collections::HashSet<(i64, String)>,
+    in_campaign: &HashMap<(i64, String), i64>,
     unsupported: &mut HashMap<i64, Result<Arc<dyn crate::cloud::CloudSession>, ApiError>>,
 ) -> Option<(SkipReason, String)> {
     let version = &firmware.version;
@@ -103,10 +104,15 @@ fn exclusion(
             format!("Already runs {version}."),
         ));
     }
-    if busy.contains(&(device.account_id, device.id.clone())) {
+    let key = (device.account_id, device.id.clone());
+    // Overlap: a device of another active campaign (not finished, or still updating) is left out.
+    if let Some(campaign) = in_campaign.get(&key) {
+        return Some((SkipReason::InCampaign, format!("in campaign {campaign}")));
+    }
+    if busy.contains(&key) {
         return Some((
             SkipReason::Busy,
-            "Another update or campaign is working on it.".to_string(),
+            "Another update is working on it.".to_string(),
         ));
     }
     if !device.online {
@@ -173,6 +179,9 @@ struct Plan {
 
 fn plan(console: &Console, new: &NewCampaign) -> Result<Plan, ApiError> {
     rules::validate(&new.settings)?;
+    if let Some(r) = &new.rules {
+        rules::validate_rules(r)?;
+    }
     let firmware = console.store().firmware(new.firmware_id)?;
     let targets = resolve_targets(console, &new.targets)?;
     if targets.is_empty() {
@@ -181,6 +190,7 @@ fn plan(console: &Console, new: &NewCampaign) -> Result<Plan, ApiError> {
         ));
     }
     let busy = console.store().busy_devices()?;
+    let in_campaign = console.store().devices_in_active_campaigns()?;
     let mut sessions = HashMap::new();
     let mut excluded = Vec::new();
     let mut by_reason: BTreeMap<SkipReason, u32> = BTreeMap::new();
@@ -207,6 +217,7 @@ fn plan(console: &Console, new: &NewCampaign) -> Result<Plan, ApiError> {
                 &new.settings,
                 &device,
                 &busy,
+                &in_campaign,
                 &mut sessions,
             ) {
                 Some((reason, detail)) => {
@@ -313,6 +324,7 @@ pub fn create(console: &Console, new: &NewCampaign) -> Result<CampaignView, ApiE
                 target_filter: filter,
                 wave_count: new.settings.waves.len() as u32,
                 created_by: console.actor(),
+                rules: &new.rules.clone().unwrap_or_default(),
             },
             &devices,
         )?;
@@ -401,12 +413,53 @@ pub fn cancel(console: &Console, id: i64) -> Result<CampaignView, ApiError> {
         id,
         "campaign.cancel",
         &[
+            CampaignState::AwaitingApproval,
             CampaignState::Ready,
             CampaignState::Running,
             CampaignState::Paused,
         ],
         CampaignState::Cancelled,
     )
+}
+
+/// Approves a campaign created with "require approval", as this console's user. Its creator is refused:
+/// another user must approve it. Audited (refusals too).
+pub fn approve(console: &Console, id: i64) -> Result<CampaignView, ApiError> {
+    let result = console
+        .store()
+        .approve_campaign(id, console.actor())
+        .map_err(ApiError::from)
+        .and_then(|()| Ok(console.store().campaign_view(id)?));
+    let view = console.store().campaign_header(id).ok();
+    console.audit(
+        "campaign.approve",
+        view.as_ref().map(|v| v.cloud),
+        Some(&match &view {
+            Some(v) => format!("campaign #{id} {}", v.name),
+            None => format!("campaign #{id}"),
+        }),
+        &result.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    console.notify(DataKind::Campaigns);
+    result
+}
+
+/// Manual gate: lets the campaign's next wave start (once its current wave passed and baked). Audited.
+pub fn approve_wave(console: &Console, id: i64) -> Result<CampaignView, ApiError> {
+    let result = console.store().approve_wave(id).map_err(ApiError::from);
+    let view = console.store().campaign_view(id).ok();
+    console.audit(
+        "campaign.approve_wave",
+        view.as_ref().map(|v| v.cloud),
+        Some(&match (&view, &result) {
+            (Some(v), Ok(wave)) => format!("campaign #{id} {}: wave {}", v.name, wave + 1),
+            (Some(v), Err(_)) => format!("campaign #{id} {}", v.name),
+            (None, _) => format!("campaign #{id}"),
+        }),
+        &result.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    console.notify(DataKind::Campaigns);
+    result.and_then(|_| view.ok_or_else(|| ApiError::internal("the campaign vanished")))
 }
 
 /// Puts the failed devices back in the queue and runs the campaign again from the earliest wave that has

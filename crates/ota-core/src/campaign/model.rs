@@ -9,6 +9,9 @@ use crate::model::{Cloud, DeviceQuery};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CampaignState {
+    /// Created with "require approval" and not approved yet: it cannot start until a user other than its
+    /// creator approves it. Derived from the approval columns (stored as `ready`).
+    AwaitingApproval,
     /// Created, not started.
     Ready,
     Running,
@@ -23,6 +26,7 @@ pub enum CampaignState {
 impl CampaignState {
     pub fn as_str(self) -> &'static str {
         match self {
+            CampaignState::AwaitingApproval => "awaiting_approval",
             CampaignState::Ready => "ready",
             CampaignState::Running => "running",
             CampaignState::Paused => "paused",
@@ -34,6 +38,7 @@ impl CampaignState {
 
     pub fn parse(s: &str) -> Self {
         match s {
+            "awaiting_approval" => CampaignState::AwaitingApproval,
             "ready" => CampaignState::Ready,
             "running" => CampaignState::Running,
             "paused" => CampaignState::Paused,
@@ -193,6 +198,66 @@ impl Default for CampaignSettings {
     }
 }
 
+/// Whether each next wave starts on its own or waits for a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum WaveGate {
+    /// The next wave starts as soon as the previous one passed (and baked).
+    #[default]
+    Auto,
+    /// The next wave waits for "approve wave" (`otactl campaign approve-wave ID` or the window's button).
+    Manual,
+}
+
+/// The campaign's rules, chosen when it is created and kept with it (columns of `campaigns`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CampaignRules {
+    /// A wave passes only after it has been complete this long with no failure beyond its threshold
+    /// (0 = at once).
+    pub bake_secs: u32,
+    pub gate: WaveGate,
+    /// A device still in progress this long after its start fails as "timed out" (None = no limit but the
+    /// engine's own).
+    #[ts(optional)]
+    pub device_timeout_secs: Option<u32>,
+    /// A device counts as succeeded only when the cloud then reports the target version (on by default).
+    pub verify_version: bool,
+    /// The campaign waits in "awaiting approval" until a user other than its creator approves it.
+    pub require_approval: bool,
+}
+
+impl Default for CampaignRules {
+    fn default() -> Self {
+        Self {
+            bake_secs: 0,
+            gate: WaveGate::Auto,
+            device_timeout_secs: None,
+            verify_version: true,
+            require_approval: false,
+        }
+    }
+}
+
+/// What a campaign that is not finished waits for, when a rule holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum CampaignWait {
+    /// Created with "require approval": a user other than its creator must approve it.
+    #[serde(rename = "awaiting_approval")]
+    AwaitingApproval,
+    /// Manual gate: `wave` (0-based) starts after "approve wave".
+    #[serde(rename = "awaiting_wave_approval")]
+    AwaitingWaveApproval { wave: u32 },
+    /// Bake: `wave` (0-based) is complete and passes at `until` (Unix ms) unless it fails meanwhile.
+    #[serde(rename = "baking")]
+    Baking {
+        wave: u32,
+        #[ts(type = "number")]
+        until: i64,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceKey {
@@ -219,6 +284,10 @@ pub struct NewCampaign {
     pub firmware_id: i64,
     pub targets: CampaignTargets,
     pub settings: CampaignSettings,
+    /// Bake, gate, device timeout, verified success, approval; absent = the defaults.
+    #[ts(optional)]
+    #[serde(default)]
+    pub rules: Option<CampaignRules>,
 }
 
 /// Why the pre-flight check leaves a device out.
@@ -234,8 +303,10 @@ pub enum SkipReason {
     NotOffered,
     /// This cloud or device cannot be updated by a campaign (Bluetooth, no public API).
     Unsupported,
-    /// Another update or campaign has the device.
+    /// Another update has the device.
     Busy,
+    /// Another active campaign has the device (its detail names the campaign).
+    InCampaign,
     /// The device is not in the cached fleet.
     Unknown,
 }
@@ -251,6 +322,7 @@ impl SkipReason {
             SkipReason::NotOffered => "not_offered",
             SkipReason::Unsupported => "unsupported",
             SkipReason::Busy => "busy",
+            SkipReason::InCampaign => "in_campaign",
             SkipReason::Unknown => "unknown",
         }
     }
@@ -265,6 +337,7 @@ impl SkipReason {
             SkipReason::NotOffered => "Version not offered by the cloud",
             SkipReason::Unsupported => "Not updatable by a campaign",
             SkipReason::Busy => "Busy with another update",
+            SkipReason::InCampaign => "In another campaign",
             SkipReason::Unknown => "Not in the device list",
         }
     }
@@ -373,6 +446,15 @@ pub struct CampaignView {
     #[ts(type = "number | null")]
     pub finished_at: Option<i64>,
     pub counts: StateCounts,
+    pub rules: CampaignRules,
+    /// Who approved it (require approval), and when.
+    pub approved_by: Option<String>,
+    #[ts(type = "number | null")]
+    pub approved_at: Option<i64>,
+    /// Manual gate: waves up to this 0-based index may start.
+    pub wave_approved: u32,
+    /// What a rule holds it for now (approval, wave approval, bake); absent when nothing does.
+    pub waiting: Option<CampaignWait>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -1,7 +1,11 @@
 //! The campaign's rules as pure functions: wave sizes, settings checks, the maintenance window, retry
-//! backoff and the wave threshold. Tested without a clock or a cloud.
+//! backoff, the wave threshold, and the rules a campaign is created with (approval, bake, manual gate,
+//! device timeout). Tested without a clock or a cloud.
 
-use super::model::{CampaignSettings, MaintenanceWindow, RetryPolicy};
+use super::model::{
+    CampaignRules, CampaignSettings, CampaignState, CampaignWait, MaintenanceWindow, RetryPolicy,
+    WaveGate,
+};
 use crate::error::{ApiError, ErrorKind};
 
 const MINUTE_MS: i64 = 60_000;
@@ -164,9 +168,190 @@ pub fn failure_percent(succeeded: u32, failed: u32) -> f64 {
     }
 }
 
+/// Longest bake and device timeout a campaign accepts: 30 days.
+const MAX_RULE_SECS: u32 = 30 * 24 * 3600;
+
+/// Checks the rules a user chose; the message names the rule.
+pub fn validate_rules(rules: &CampaignRules) -> Result<(), ApiError> {
+    if rules.bake_secs > MAX_RULE_SECS {
+        return Err(ApiError::validation("The bake time is at most 30 days."));
+    }
+    match rules.device_timeout_secs {
+        Some(0) => Err(ApiError::validation(
+            "The device timeout must be at least a second (leave it out for none).",
+        )),
+        Some(t) if t > MAX_RULE_SECS => Err(ApiError::validation(
+            "The device timeout is at most 30 days.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The state a campaign is in, from what is stored: a ready campaign that requires approval and has none
+/// is awaiting approval (and cannot start).
+pub fn effective_state(
+    stored: CampaignState,
+    rules: &CampaignRules,
+    approved: bool,
+) -> CampaignState {
+    if stored == CampaignState::Ready && rules.require_approval && !approved {
+        CampaignState::AwaitingApproval
+    } else {
+        stored
+    }
+}
+
+/// Whether a wave that just ended within its threshold is held before the campaign moves on (so the
+/// runner records when it ended): a bake, or a manual gate before a next wave.
+pub fn holds_after_wave(rules: &CampaignRules, last_wave: bool) -> bool {
+    rules.bake_secs > 0 || (rules.gate == WaveGate::Manual && !last_wave)
+}
+
+/// What holds a running campaign whose current wave ended (at `wave_done_at`) within its threshold:
+/// its bake until it has been complete `bake_secs`, then the manual gate until the next wave is
+/// approved. `None`: it may move on (or its wave has not ended).
+pub fn wave_hold(
+    rules: &CampaignRules,
+    current_wave: u32,
+    wave_count: u32,
+    wave_done_at: Option<i64>,
+    wave_approved: u32,
+    now_ms: i64,
+) -> Option<CampaignWait> {
+    let done_at = wave_done_at?;
+    let until = done_at + i64::from(rules.bake_secs) * 1000;
+    if rules.bake_secs > 0 && now_ms < until {
+        return Some(CampaignWait::Baking {
+            wave: current_wave,
+            until,
+        });
+    }
+    let next = current_wave + 1;
+    (rules.gate == WaveGate::Manual && next < wave_count && wave_approved < next)
+        .then_some(CampaignWait::AwaitingWaveApproval { wave: next })
+}
+
+/// Whether a device started at `started_at` (Unix ms) and still in progress at `now_ms` has run out of
+/// its campaign's device timeout.
+pub fn device_timed_out(rules: &CampaignRules, started_at: i64, now_ms: i64) -> bool {
+    rules
+        .device_timeout_secs
+        .is_some_and(|t| now_ms - started_at >= i64::from(t) * 1000)
+}
+
+/// "90s", "30m", "2h", "1d" (the largest unit that divides it; "0s" for none).
+pub fn format_duration(secs: u64) -> String {
+    match secs {
+        0 => "0s".to_string(),
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// Reads a duration as a user types it: a whole number and a unit, `s`, `m`, `h` or `d` ("90s", "30m",
+/// "2h", "1d"); at most 30 days.
+pub fn parse_duration(text: &str) -> Result<u32, ApiError> {
+    let text = text.trim();
+    let wrong = || {
+        ApiError::validation(format!(
+            "{text:?} is not a duration: a whole number and s, m, h or d (e.g. 90s, 30m, 2h, 1d)."
+        ))
+    };
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(wrong)?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| wrong())?;
+    let unit_secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(wrong()),
+    };
+    number
+        .checked_mul(unit_secs)
+        .filter(|s| *s <= u64::from(MAX_RULE_SECS))
+        .map(|s| s as u32)
+        .ok_or_else(|| ApiError::validation(format!("{text} is longer than 30 days.")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_typed() {
+        assert_eq!(parse_duration("90s").unwrap(), 90);
+        assert_eq!(parse_duration("30m").unwrap(), 1_800);
+        assert_eq!(parse_duration("2h").unwrap(), 7_200);
+        assert_eq!(parse_duration("1d").unwrap(), 86_400);
+        for bad in [
+            "",
+            "m",
+            "2",
+            "2 h",
+            "1.5h",
+            "-1h",
+            "2w",
+            "31d",
+            "99999999999999999999s",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(format_duration(1_800), "30m");
+        assert_eq!(format_duration(90), "90s");
+        assert_eq!(format_duration(86_400), "1d");
+    }
+
+    #[test]
+    fn a_wave_is_held_by_its_bake_then_by_the_gate() {
+        let rules = CampaignRules {
+            bake_secs: 60,
+            gate: WaveGate::Manual,
+            ..CampaignRules::default()
+        };
+        assert_eq!(wave_hold(&rules, 0, 3, None, 0, 0), None, "not ended");
+        assert_eq!(
+            wave_hold(&rules, 0, 3, Some(1_000), 0, 30_000),
+            Some(CampaignWait::Baking {
+                wave: 0,
+                until: 61_000
+            })
+        );
+        assert_eq!(
+            wave_hold(&rules, 0, 3, Some(1_000), 0, 61_000),
+            Some(CampaignWait::AwaitingWaveApproval { wave: 1 })
+        );
+        assert_eq!(wave_hold(&rules, 0, 3, Some(1_000), 1, 61_000), None);
+        assert_eq!(
+            wave_hold(&rules, 2, 3, Some(1_000), 0, 61_000),
+            None,
+            "last wave"
+        );
+        assert!(holds_after_wave(&rules, true));
+        assert!(!holds_after_wave(&CampaignRules::default(), false));
+    }
+
+    #[test]
+    fn approval_and_timeouts() {
+        let rules = CampaignRules {
+            require_approval: true,
+            device_timeout_secs: Some(10),
+            ..CampaignRules::default()
+        };
+        assert_eq!(
+            effective_state(CampaignState::Ready, &rules, false),
+            CampaignState::AwaitingApproval
+        );
+        assert_eq!(
+            effective_state(CampaignState::Ready, &rules, true),
+            CampaignState::Ready
+        );
+        assert!(!device_timed_out(&rules, 0, 9_999));
+        assert!(device_timed_out(&rules, 0, 10_000));
+        assert!(!device_timed_out(&CampaignRules::default(), 0, i64::MAX));
+    }
 
     #[test]
     fn waves_split_every_device_once() {

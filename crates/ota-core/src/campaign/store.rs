@@ -13,9 +13,12 @@ mod views;
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::campaign::lease::{Fence, LeaseError};
+use crate::campaign::model::CampaignWait;
 use crate::campaign::model::{
-    CampaignDeviceState, CampaignSettings, CampaignState, CampaignView, StateCounts,
+    CampaignDeviceState, CampaignRules, CampaignSettings, CampaignState, CampaignView, StateCounts,
+    WaveGate,
 };
+use crate::campaign::rules;
 use crate::error::{ApiError, CoreResult, ErrorKind};
 use crate::model::{now_ms, Cloud, Device, DeviceQuery};
 use crate::store::Store;
@@ -37,17 +40,48 @@ pub struct NewCampaignRow<'a> {
     pub target_filter: Option<&'a DeviceQuery>,
     pub wave_count: u32,
     pub created_by: &'a str,
+    pub rules: &'a CampaignRules,
 }
 
 const VIEW_COLUMNS: &str = "c.id, c.name, c.firmware_id, f.version, f.file_name, f.cloud, c.state, c.settings,
      c.target_filter, c.wave_count, c.current_wave, c.reason, c.created_by, c.created_at, c.started_at,
-     c.finished_at";
+     c.finished_at, c.bake_secs, c.gate_manual, c.device_timeout_secs, c.verify_version, c.require_approval,
+     c.approved_by, c.approved_at, c.wave_approved, c.wave_done_at";
 
 fn view_from_row(row: &Row<'_>) -> rusqlite::Result<CampaignView> {
     let cloud: String = row.get(5)?;
     let state: String = row.get(6)?;
     let settings: String = row.get(7)?;
     let filter: Option<String> = row.get(8)?;
+    let rules = CampaignRules {
+        bake_secs: row.get(16)?,
+        gate: if row.get::<_, bool>(17)? {
+            WaveGate::Manual
+        } else {
+            WaveGate::Auto
+        },
+        device_timeout_secs: row.get(18)?,
+        verify_version: row.get(19)?,
+        require_approval: row.get(20)?,
+    };
+    let approved_by: Option<String> = row.get(21)?;
+    let current_wave: u32 = row.get(10)?;
+    let wave_count: u32 = row.get(9)?;
+    let wave_approved: u32 = row.get(23)?;
+    let wave_done_at: Option<i64> = row.get(24)?;
+    let state = rules::effective_state(CampaignState::parse(&state), &rules, approved_by.is_some());
+    let waiting = match state {
+        CampaignState::AwaitingApproval => Some(CampaignWait::AwaitingApproval),
+        CampaignState::Running => rules::wave_hold(
+            &rules,
+            current_wave,
+            wave_count,
+            wave_done_at,
+            wave_approved,
+            now_ms(),
+        ),
+        _ => None,
+    };
     Ok(CampaignView {
         id: row.get(0)?,
         name: row.get(1)?,
@@ -55,17 +89,22 @@ fn view_from_row(row: &Row<'_>) -> rusqlite::Result<CampaignView> {
         firmware_version: row.get(3)?,
         firmware_file: row.get(4)?,
         cloud: Cloud::parse(&cloud).unwrap_or(Cloud::Vicohome),
-        state: CampaignState::parse(&state),
+        state,
         settings: serde_json::from_str(&settings).unwrap_or_default(),
         target_filter: filter.and_then(|f| serde_json::from_str(&f).ok()),
-        wave_count: row.get(9)?,
-        current_wave: row.get(10)?,
+        wave_count,
+        current_wave,
         reason: row.get(11)?,
         created_by: row.get(12)?,
         created_at: row.get(13)?,
         started_at: row.get(14)?,
         finished_at: row.get(15)?,
         counts: StateCounts::default(),
+        rules,
+        approved_by,
+        approved_at: row.get(22)?,
+        wave_approved,
+        waiting,
     })
 }
 
@@ -81,7 +120,7 @@ fn in_snapshot<T>(
     Ok(value)
 }
 
-/// Devices per state, from the tally the triggers of migration 0009 keep beside the rows (a read of a
+/// Devices per state, from the tally the triggers of migration 0010 keep beside the rows (a read of a
 /// few rows, where counting a 100 000-device campaign's index ranges took ~10 ms; bench/RESULTS.md).
 fn counts(conn: &rusqlite::Connection, id: i64) -> CoreResult<StateCounts> {
     let mut counts = StateCounts::default();
@@ -111,7 +150,7 @@ fn tally(
 
 fn put_wave(tx: &rusqlite::Transaction<'_>, id: i64, wave: u32) -> CoreResult<()> {
     tx.execute(
-        "UPDATE campaigns SET current_wave = ?2, updated_at = ?3 WHERE id = ?1",
+        "UPDATE campaigns SET current_wave = ?2, wave_done_at = NULL, updated_at = ?3 WHERE id = ?1",
         params![id, wave, now_ms()],
     )?;
     Ok(())
@@ -142,6 +181,27 @@ fn put_state(
     Ok(())
 }
 
+/// A campaign's state as the rules see it (a ready campaign that requires approval and has none is
+/// awaiting approval), read in the caller's transaction.
+fn stored_state(tx: &rusqlite::Transaction<'_>, id: i64) -> CoreResult<CampaignState> {
+    let row: Option<(String, bool, Option<String>)> = tx
+        .query_row(
+            "SELECT state, require_approval, approved_by FROM campaigns WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let (state, require_approval, approved_by) = row.ok_or_else(|| not_found(id))?;
+    Ok(rules::effective_state(
+        CampaignState::parse(&state),
+        &CampaignRules {
+            require_approval,
+            ..CampaignRules::default()
+        },
+        approved_by.is_some(),
+    ))
+}
+
 fn not_found(id: i64) -> ApiError {
     ApiError::not_found(format!("No campaign #{id}."))
         .with_hint("`otactl campaign list` shows the campaigns.")
@@ -165,8 +225,9 @@ impl Store {
             let now = now_ms();
             tx.execute(
                 "INSERT INTO campaigns (name, firmware_id, state, settings, target_filter, wave_count,
-                                        created_by, created_at, updated_at)
-                 VALUES (?1, ?2, 'ready', ?3, ?4, ?5, ?6, ?7, ?7)",
+                                        created_by, created_at, updated_at, bake_secs, gate_manual,
+                                        device_timeout_secs, verify_version, require_approval)
+                 VALUES (?1, ?2, 'ready', ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     campaign.name,
                     campaign.firmware_id,
@@ -174,7 +235,12 @@ impl Store {
                     filter,
                     campaign.wave_count,
                     campaign.created_by,
-                    now
+                    now,
+                    campaign.rules.bake_secs,
+                    campaign.rules.gate == WaveGate::Manual,
+                    campaign.rules.device_timeout_secs,
+                    campaign.rules.verify_version,
+                    campaign.rules.require_approval
                 ],
             )?;
             let id = tx.last_insert_rowid();
@@ -274,22 +340,22 @@ impl Store {
         reason: Option<&str>,
     ) -> CoreResult<CampaignView> {
         self.write(|tx| {
-            let current: Option<String> = tx
-                .query_row("SELECT state FROM campaigns WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-            let current = CampaignState::parse(&current.ok_or_else(|| not_found(id))?);
+            let current = stored_state(tx, id)?;
             if !from.contains(&current) {
-                return Err(ApiError::new(
+                let mut err = ApiError::new(
                     ErrorKind::Conflict,
                     format!(
                         "Campaign #{id} is {}; it cannot become {}.",
-                        current.as_str(),
+                        current.as_str().replace('_', " "),
                         to.as_str()
                     ),
-                )
-                .into());
+                );
+                if current == CampaignState::AwaitingApproval {
+                    err = err.with_hint(format!(
+                        "A user other than its creator approves it: `otactl campaign approve {id}`."
+                    ));
+                }
+                return Err(err.into());
             }
             put_state(tx, id, to, reason)?;
             Ok(())
@@ -335,6 +401,107 @@ impl Store {
             put_state(tx, id, to, reason)?;
             crate::store::audit::insert_audit(tx, std::slice::from_ref(audit))?;
             Ok(to)
+        })
+    }
+
+    /// Records `by`'s approval of a campaign awaiting it. Refused to its creator, and when it does not
+    /// await approval; checked and written in one transaction.
+    pub fn approve_campaign(&self, id: i64, by: &str) -> CoreResult<()> {
+        self.write(|tx| {
+            if stored_state(tx, id)? != CampaignState::AwaitingApproval {
+                let approved: Option<String> = tx.query_row(
+                    "SELECT approved_by FROM campaigns WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )?;
+                return Err(ApiError::new(
+                    ErrorKind::Conflict,
+                    match approved {
+                        Some(who) => format!("Campaign #{id} was already approved by {who}."),
+                        None => format!("Campaign #{id} does not await approval."),
+                    },
+                )
+                .into());
+            }
+            let creator: String = tx.query_row(
+                "SELECT created_by FROM campaigns WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            if creator == by {
+                return Err(ApiError::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "You ({by}) created campaign #{id}; it must be approved by another user."
+                    ),
+                )
+                .with_hint("Ask a colleague to run `otactl campaign approve` on this data folder.")
+                .into());
+            }
+            tx.execute(
+                "UPDATE campaigns SET approved_by = ?2, approved_at = ?3, updated_at = ?3 WHERE id = ?1",
+                params![id, by, now_ms()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Manual gate: lets the wave after the current one start; answers its 0-based index. Refused when
+    /// the campaign has no manual gate, has ended, or is on its last wave.
+    pub fn approve_wave(&self, id: i64) -> CoreResult<u32> {
+        self.write(|tx| {
+            let state = stored_state(tx, id)?;
+            let (gate_manual, current, count, approved): (bool, u32, u32, u32) = tx.query_row(
+                "SELECT gate_manual, current_wave, wave_count, wave_approved FROM campaigns WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            let refuse = |why: String| -> CoreResult<u32> {
+                Err(ApiError::new(ErrorKind::Conflict, why).into())
+            };
+            if !gate_manual {
+                return refuse(format!(
+                    "Campaign #{id} has no manual gate: its waves start on their own."
+                ));
+            }
+            if !matches!(state, CampaignState::Running | CampaignState::Paused) {
+                return refuse(format!(
+                    "Campaign #{id} is {}; only a running or paused campaign's next wave can be approved.",
+                    state.as_str().replace('_', " ")
+                ));
+            }
+            let next = current + 1;
+            if next >= count {
+                return refuse(format!(
+                    "Campaign #{id} is on its last wave; there is no next wave to approve."
+                ));
+            }
+            if approved >= next {
+                return refuse(format!("Wave {} of campaign #{id} is already approved.", next + 1));
+            }
+            tx.execute(
+                "UPDATE campaigns SET wave_approved = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, next, now_ms()],
+            )?;
+            Ok(next)
+        })
+    }
+
+    /// The runner found the current wave ended within its threshold: the bake counts from now (kept if
+    /// already set). Answers when it ended.
+    pub fn mark_wave_done(&self, fence: &Fence<'_>) -> Result<i64, LeaseError> {
+        let id = fence.campaign_id;
+        self.write_fenced(fence, |tx| {
+            tx.execute(
+                "UPDATE campaigns SET wave_done_at = ?2, updated_at = ?2
+                 WHERE id = ?1 AND wave_done_at IS NULL",
+                params![id, now_ms()],
+            )?;
+            Ok(tx.query_row(
+                "SELECT wave_done_at FROM campaigns WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )?)
         })
     }
 
@@ -462,6 +629,7 @@ mod tests {
                     target_filter: None,
                     wave_count: 2,
                     created_by: "t",
+                    rules: &CampaignRules::default(),
                 },
                 &rows,
             )

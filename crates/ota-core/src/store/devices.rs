@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 
@@ -444,6 +444,26 @@ impl Store {
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<HashSet<(i64, String)>, _>>()?;
             Ok(set)
+        })
+    }
+}
+
+impl Store {
+    /// Devices another campaign still has (pending in a campaign not finished, or updating), with the
+    /// campaign's id (the lowest, when several have one).
+    pub fn devices_in_active_campaigns(&self) -> CoreResult<HashMap<(i64, String), i64>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT d.account_id, d.device_id, MIN(c.id) FROM campaign_devices d
+                 JOIN campaigns c ON c.id = d.campaign_id
+                 WHERE d.state IN ('starting', 'running')
+                    OR (d.state = 'pending' AND c.state IN ('ready', 'running', 'paused'))
+                 GROUP BY d.account_id, d.device_id",
+            )?;
+            let map = stmt
+                .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?
+                .collect::<Result<HashMap<(i64, String), i64>, _>>()?;
+            Ok(map)
         })
     }
 }

@@ -26,7 +26,8 @@ const MIGRATIONS: &[(u32, &str)] = &[
     ),
     (7, include_str!("../../migrations/0007_campaign_leases.sql")),
     (8, include_str!("../../migrations/0008_store_identity.sql")),
-    (9, include_str!("../../migrations/0009_campaign_tally.sql")),
+    (9, include_str!("../../migrations/0009_campaign_rules.sql")),
+    (10, include_str!("../../migrations/0010_campaign_tally.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> CoreResult<()> {

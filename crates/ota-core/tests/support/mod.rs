@@ -10,7 +10,9 @@
 //! - [`Script::on_target`]: the device already runs the target version (updated elsewhere);
 //! - [`Script::already_updating`]: an update started elsewhere is running and ends after n reads;
 //! - [`Script::steps`]: the exact Vicohome statuses each read returns after a start;
-//! - [`Script::then`]: the answer to the next start (retries).
+//! - [`Script::then`]: the answer to the next start (retries);
+//! - [`Script::stuck`]: accepted, then "downloading" at half forever;
+//! - [`Script::keeps_old_version`]: reports the update done, but the device's details keep [`OLD`].
 //!
 //! Each status read moves a running update one step on (unless the cloud is frozen with
 //! [`FakeCloud::freeze`]); the last step repeats.
@@ -112,6 +114,8 @@ pub struct Script {
     already: Option<Vec<Step>>,
     on_target: bool,
     offline: bool,
+    /// A finished update leaves the device's reported version as it was.
+    keeps_version: bool,
     /// Answers to successive starts; the last repeats.
     answers: Vec<Answer>,
 }
@@ -132,6 +136,7 @@ impl Script {
             already: None,
             on_target: false,
             offline: false,
+            keeps_version: false,
             answers: vec![answer],
         }
     }
@@ -170,6 +175,19 @@ impl Script {
         Self {
             already: Some(steps_ending(polls, Step::complete())),
             ..Self::succeeds_after(1)
+        }
+    }
+
+    /// Accepted, then in progress (half downloaded) on every read, forever.
+    pub fn stuck() -> Self {
+        Self::steps(vec![Step::downloading(PACKAGE_BYTES / 2)])
+    }
+
+    /// The cloud reports the update done after `polls` reads, but the device keeps running [`OLD`].
+    pub fn keeps_old_version(polls: u32) -> Self {
+        Self {
+            keeps_version: true,
+            ..Self::succeeds_after(polls)
         }
     }
 
@@ -305,6 +323,13 @@ impl FakeCloud {
         self.lock().devices.get(device).map(|d| d.firmware.clone())
     }
 
+    /// The device goes back to [`OLD`] (a rollback after its update), as its details then report.
+    pub fn roll_back(&self, device: &str) {
+        if let Some(d) = self.lock().devices.get_mut(device) {
+            d.firmware = OLD.into();
+        }
+    }
+
     /// While frozen, running updates do not move on (status reads repeat the current step).
     pub fn freeze(&self, frozen: bool) {
         self.lock().frozen = frozen;
@@ -344,7 +369,7 @@ impl FakeCloud {
         let newly_ended = step.is_final() && !run.end_logged;
         if newly_ended {
             run.end_logged = true;
-            if step.ota_status == 3 {
+            if step.ota_status == 3 && !device.script.keeps_version {
                 device.firmware = TARGET.into();
             }
             state.events.push(Event {
@@ -395,6 +420,24 @@ impl FakeCloud {
             .devices
             .get(device_id)
             .is_some_and(|d| d.script.on_target || d.firmware == TARGET)
+    }
+
+    /// The version the device's details report: the target once it took it (or ran it already).
+    fn reported_version(&self, device_id: &str) -> Result<String, ApiError> {
+        let mut state = self.lock();
+        state.requests += 1;
+        let device = state
+            .devices
+            .get(device_id)
+            .ok_or_else(|| Self::unknown_device(device_id))?;
+        if device.script.offline {
+            return Err(Self::offline_error(device_id));
+        }
+        Ok(if device.script.on_target {
+            TARGET.to_string()
+        } else {
+            device.firmware.clone()
+        })
     }
 
     fn vicohome_status(device_id: &str, step: Option<&Step>) -> VicohomeOtaStatus {
@@ -525,6 +568,10 @@ impl FleetUpdates for FakeSession {
             percent: 0,
             state: "starting".into(),
         })
+    }
+
+    async fn reported_version(&self, target: &UpdateTarget) -> Result<Option<String>, ApiError> {
+        self.cloud.reported_version(&target.device_id).map(Some)
     }
 
     async fn publish(&self, package: &PublishRequest) -> Result<PublishReceipt, ApiError> {
@@ -675,6 +722,23 @@ impl Harness {
             console,
             account: added.account,
         }
+    }
+
+    /// Another console over the same data folder, keychain and cloud, used by another person (`actor`):
+    /// a colleague's `otactl` on the same desk.
+    pub fn as_user(&self, actor: &str) -> Arc<Console> {
+        let store = Store::open_in(self.dir.path()).expect("open the store");
+        Arc::new(
+            Console::new(
+                store,
+                self.secrets.clone(),
+                Arc::new(FakeConnector {
+                    cloud: self.cloud.clone(),
+                }),
+            )
+            .with_job_options(fast_options())
+            .with_actor(actor),
+        )
     }
 
     /// Another console over the same data folder, keychain and cloud: the app started again.

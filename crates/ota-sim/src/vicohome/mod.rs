@@ -131,7 +131,7 @@ impl VicoState {
     }
 
     /// Gives finished updates' firmware to their cameras; returns (serial, firmware) of each newly
-    /// finished one.
+    /// finished one. A run under `version_unchanged` ends without giving its firmware.
     pub(crate) fn settle(&mut self, now: f64) -> Vec<(String, String)> {
         let mut finished = Vec::new();
         let Self { runs, open, .. } = self;
@@ -142,7 +142,10 @@ impl VicoState {
             match run.progress(now).phase {
                 Phase::Complete => {
                     run.applied = true;
-                    finished.push((serial.clone(), run.target_firmware.clone()));
+                    // A camera the `version_unchanged` fault holds reports success but keeps its firmware.
+                    if !run.keeps_firmware {
+                        finished.push((serial.clone(), run.target_firmware.clone()));
+                    }
                     false
                 }
                 // A failed run stays failed: it never gives its firmware.
@@ -410,6 +413,10 @@ fn start(world: &mut World, serial: &str) -> CloudReply {
         run.doom(Failure::Download, now);
     } else if world.faults.hit(FaultKind::InstallFail, Some(serial)) {
         run.doom(Failure::Install, now);
+    } else if world.faults.hit(FaultKind::StuckInProgress, Some(serial)) {
+        run.stuck = true;
+    } else if world.faults.hit(FaultKind::VersionUnchanged, Some(serial)) {
+        run.keeps_firmware = true;
     }
     let data = status_data(serial, &run, now, false);
     world.vico.start_run(serial, run);

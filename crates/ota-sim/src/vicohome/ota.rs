@@ -57,6 +57,10 @@ pub struct OtaRun {
     failure: Option<(Failure, f64)>,
     /// Its firmware has been given to the device.
     pub applied: bool,
+    /// `stuck_in_progress`: it never leaves "installing".
+    pub stuck: bool,
+    /// `version_unchanged`: it ends "complete" but the device keeps its firmware.
+    pub keeps_firmware: bool,
 }
 
 impl OtaRun {
@@ -67,6 +71,8 @@ impl OtaRun {
             target_firmware,
             failure: None,
             applied: false,
+            stuck: false,
+            keeps_firmware: false,
         }
     }
 
@@ -92,7 +98,7 @@ impl OtaRun {
             Phase::Starting
         } else if now < self.download_end_ms() {
             Phase::Downloading
-        } else if now < self.install_end_ms() {
+        } else if now < self.install_end_ms() || self.stuck {
             Phase::Installing
         } else {
             Phase::Complete
@@ -173,6 +179,13 @@ mod tests {
         assert_eq!(failed.phase, Phase::Failed);
         assert_eq!(failed.transferred, 4 * MIB);
         assert_eq!(run.progress(1e9), failed);
+    }
+
+    #[test]
+    fn a_stuck_update_installs_forever() {
+        let mut run = OtaRun::new(0.0, MIB, "2.0".into());
+        run.stuck = true;
+        assert_eq!(run.progress(1e12).phase, Phase::Installing);
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::campaign::lease::HeldLease;
-use crate::campaign::model::CampaignDeviceState;
+use crate::campaign::model::{CampaignDeviceState, CampaignRules};
+use crate::campaign::rules;
 use crate::cloud::{CloudSession, RemoteUpdate, UpdateTarget};
 use crate::error::{ApiError, ErrorKind};
 use crate::jobs::JobOptions;
@@ -64,6 +65,14 @@ pub(super) enum Report {
         result: Result<(), ApiError>,
         recovered: bool,
     },
+    /// A campaign rule failed the device (device timeout, verified success): audited with the batch.
+    RuleFailed {
+        cloud: Cloud,
+        device_id: String,
+        /// The audit action, e.g. `campaign.device.timed_out`.
+        action: &'static str,
+        error: ApiError,
+    },
 }
 
 pub(super) struct DeviceCtx {
@@ -73,6 +82,7 @@ pub(super) struct DeviceCtx {
     pub(super) reports: mpsc::UnboundedSender<Report>,
     pub(super) firmware: Arc<FirmwareEntry>,
     pub(super) lease: Arc<HeldLease>,
+    pub(super) rules: CampaignRules,
 }
 
 /// Transient errors while reading a status are retried this many times before the device counts as
@@ -113,8 +123,110 @@ fn progress(device: &ClaimedDevice, percent: u8, state: &str) -> Report {
     })
 }
 
-/// Takes one device to the end of its update: Ok when it runs the version.
+/// Takes one device to the end of its update: Ok when it runs the version — with verified success (the
+/// default), only once the cloud reports the target version in the device's details afterwards.
 pub(super) async fn drive(ctx: Arc<DeviceCtx>, device: ClaimedDevice) -> Result<(), ApiError> {
+    update(&ctx, &device).await?;
+    if !ctx.rules.verify_version {
+        return Ok(());
+    }
+    let target = crate::campaign::update_target(
+        &device.device_id,
+        device.product_key.as_deref(),
+        &device.model,
+        &ctx.firmware,
+    );
+    match reported_version(&ctx, &target).await? {
+        Some(version) if version == target.version => Ok(()),
+        reported => Err(rule_failed(
+            &ctx,
+            &device,
+            "campaign.device.version_not_confirmed",
+            ApiError::new(
+                ErrorKind::Device,
+                format!(
+                    "Version not confirmed (reports {}): the cloud called the update a success, but the device does not report {}.",
+                    reported.as_deref().unwrap_or("no version"),
+                    target.version
+                ),
+            )
+            .with_hint("Check the device (it may have rolled back); retry the failed devices."),
+        )),
+    }
+}
+
+/// At the end of its wave's bake, checks a device that succeeded still reports the target version; the
+/// failure when it does not (a late failure). A device whose version cannot be read now is not failed.
+pub(super) async fn recheck(ctx: &DeviceCtx, device: &ClaimedDevice) -> Option<ApiError> {
+    let target = crate::campaign::update_target(
+        &device.device_id,
+        device.product_key.as_deref(),
+        &device.model,
+        &ctx.firmware,
+    );
+    match reported_version(ctx, &target).await {
+        Ok(Some(version)) if version == target.version => None,
+        Ok(reported) => Some(
+            ApiError::new(
+                ErrorKind::Device,
+                format!(
+                    "Version not confirmed after the bake (reports {}): it no longer reports {}.",
+                    reported.as_deref().unwrap_or("no version"),
+                    target.version
+                ),
+            )
+            .with_hint("The device may have rolled back; check it before the next wave."),
+        ),
+        Err(err) => {
+            tracing::warn!(device = %device.device_id, error = %err.display_line(), "could not re-check the version after the bake");
+            None
+        }
+    }
+}
+
+/// Tells the coordinator a campaign rule failed the device (for the audit log); answers the error.
+fn rule_failed(
+    ctx: &DeviceCtx,
+    device: &ClaimedDevice,
+    action: &'static str,
+    error: ApiError,
+) -> ApiError {
+    let _ = ctx.reports.send(Report::RuleFailed {
+        cloud: ctx.firmware.cloud,
+        device_id: device.device_id.clone(),
+        action,
+        error: error.clone(),
+    });
+    error
+}
+
+/// The version the device's details report now, with transient errors retried as status reads are.
+async fn reported_version(
+    ctx: &DeviceCtx,
+    target: &UpdateTarget,
+) -> Result<Option<String>, ApiError> {
+    let updates = ctx
+        .session
+        .fleet_updates()
+        .ok_or_else(|| ApiError::internal("no update mechanism for this cloud"))?;
+    let mut wait = ctx.options.poll_interval;
+    let mut attempt = 0;
+    loop {
+        ctx.limiter.acquire().await;
+        match updates.reported_version(target).await {
+            Err(err) if err.code.is_transient() && attempt + 1 < OBSERVE_ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(wait.min(ctx.options.max_backoff)).await;
+                wait = (wait * 2).min(ctx.options.max_backoff);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The update itself: read the status, start once if nothing runs, follow to the end.
+async fn update(ctx: &Arc<DeviceCtx>, device: &ClaimedDevice) -> Result<(), ApiError> {
+    let ctx = ctx.as_ref();
     let updates = ctx
         .session
         .fleet_updates()
@@ -126,7 +238,7 @@ pub(super) async fn drive(ctx: Arc<DeviceCtx>, device: ClaimedDevice) -> Result<
         &ctx.firmware,
     );
     let recovering = device.previous != CampaignDeviceState::Pending;
-    let first = observe(&ctx, &target).await?;
+    let first = observe(ctx, &target).await?;
     // A start sent by a runner that was killed before it could record the answer: record it now.
     if device.previous == CampaignDeviceState::Starting && first != RemoteUpdate::Idle {
         let _ = ctx.reports.send(Report::Started {
@@ -143,7 +255,7 @@ pub(super) async fn drive(ctx: Arc<DeviceCtx>, device: ClaimedDevice) -> Result<
     match first {
         RemoteUpdate::Succeeded => return Ok(()),
         RemoteUpdate::Updating { percent, state } => {
-            let _ = ctx.reports.send(progress(&device, percent, &state));
+            let _ = ctx.reports.send(progress(device, percent, &state));
         }
         // Recovering a device whose start was sent: its failure is this attempt's outcome.
         RemoteUpdate::Failed(err) if recovering => return Err(err),
@@ -163,15 +275,15 @@ pub(super) async fn drive(ctx: Arc<DeviceCtx>, device: ClaimedDevice) -> Result<
                 Ok(RemoteUpdate::Succeeded) => return Ok(()),
                 Ok(RemoteUpdate::Failed(err)) => return Err(err),
                 Ok(RemoteUpdate::Updating { percent, state }) => {
-                    let _ = ctx.reports.send(progress(&device, percent, &state));
+                    let _ = ctx.reports.send(progress(device, percent, &state));
                 }
                 Ok(RemoteUpdate::Idle) => {
-                    let _ = ctx.reports.send(progress(&device, 0, "accepted"));
+                    let _ = ctx.reports.send(progress(device, 0, "accepted"));
                 }
                 // A lost answer does not say the start failed: if the device is updating, it went through.
-                Err(err) if err.code.is_transient() => match observe(&ctx, &target).await {
+                Err(err) if err.code.is_transient() => match observe(ctx, &target).await {
                     Ok(RemoteUpdate::Updating { percent, state }) => {
-                        let _ = ctx.reports.send(progress(&device, percent, &state));
+                        let _ = ctx.reports.send(progress(device, percent, &state));
                     }
                     Ok(RemoteUpdate::Succeeded) => return Ok(()),
                     _ => return Err(err),
@@ -180,7 +292,7 @@ pub(super) async fn drive(ctx: Arc<DeviceCtx>, device: ClaimedDevice) -> Result<
             }
         }
     }
-    follow(&ctx, &device, &target).await
+    follow(ctx, device, &target).await
 }
 
 async fn follow(
@@ -192,6 +304,22 @@ async fn follow(
     let mut idle_reads = 0;
     let mut last: Option<(u8, String)> = None;
     loop {
+        // Device timeout: counted from the claim of this attempt (kept across restarts).
+        if rules::device_timed_out(&ctx.rules, device.started_at, crate::model::now_ms()) {
+            let limit = rules::format_duration(u64::from(
+                ctx.rules.device_timeout_secs.unwrap_or_default(),
+            ));
+            return Err(rule_failed(
+                ctx,
+                device,
+                "campaign.device.timed_out",
+                ApiError::new(
+                    ErrorKind::Device,
+                    format!("Timed out: still in progress {limit} after its start (the campaign's device timeout)."),
+                )
+                .with_hint("Check the device; retry the failed devices once it is reachable."),
+            ));
+        }
         if Instant::now() >= deadline {
             return Err(ApiError::new(
                 ErrorKind::Offline,

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::lease::{self, HeldLease, LeaseError, RunnerIdentity};
-use super::model::{CampaignState, CampaignView, ThresholdAction};
+use super::model::{CampaignState, CampaignView, CampaignWait, ThresholdAction};
 use super::rules;
 use crate::cloud::CloudSession;
 use crate::console::{Console, DataKind};
@@ -35,6 +35,9 @@ use device::{drive, DeviceCtx, Report};
 pub use device::RateLimiter;
 
 type DeviceTasks = JoinSet<(ClaimedDevice, Result<(), ApiError>)>;
+
+/// A device a campaign rule failed: its cloud, id, audit action and why.
+type RuleFailure = (Cloud, String, &'static str, ApiError);
 
 /// Why a coordinator stopped before the campaign did.
 enum Stop {
@@ -133,28 +136,36 @@ async fn coordinate(
         (options.poll_interval / 4).clamp(Duration::from_millis(20), Duration::from_millis(250));
     let mut last_sample = Instant::now() - Duration::from_secs(10);
     let mut dirty = true;
+    // The wave (and the time it ended) whose succeeded devices were re-checked after its bake.
+    let mut rechecked: Option<(u32, i64)> = None;
 
-    let launch = |device: ClaimedDevice,
-                  tasks: &mut DeviceTasks,
-                  sessions: &mut HashMap<i64, Arc<dyn CloudSession>>|
-     -> Result<(), ApiError> {
-        let session = match sessions.get(&device.account_id) {
+    let context = |account_id: i64,
+                   sessions: &mut HashMap<i64, Arc<dyn CloudSession>>|
+     -> Result<Arc<DeviceCtx>, ApiError> {
+        let session = match sessions.get(&account_id) {
             Some(s) => s.clone(),
             None => {
-                let account = store.account(device.account_id)?;
+                let account = store.account(account_id)?;
                 let s = console.session(&account)?;
-                sessions.insert(device.account_id, s.clone());
+                sessions.insert(account_id, s.clone());
                 s
             }
         };
-        let ctx = Arc::new(DeviceCtx {
+        Ok(Arc::new(DeviceCtx {
             session,
             limiter: limiter.clone(),
             options: options.clone(),
             reports: reports_tx.clone(),
             firmware: firmware.clone(),
             lease: lease.clone(),
-        });
+            rules: view.rules.clone(),
+        }))
+    };
+    let launch = |device: ClaimedDevice,
+                  tasks: &mut DeviceTasks,
+                  sessions: &mut HashMap<i64, Arc<dyn CloudSession>>|
+     -> Result<(), ApiError> {
+        let ctx = context(device.account_id, sessions)?;
         tasks.spawn(async move {
             let result = drive(ctx, device.clone()).await;
             (device, result)
@@ -196,6 +207,7 @@ async fn coordinate(
         // Everything reported since the last round, with the audit records of the starts, in one
         // transaction.
         let mut audits: Vec<(Cloud, String, Result<(), ApiError>, bool)> = Vec::new();
+        let mut rule_failures: Vec<RuleFailure> = Vec::new();
         while let Ok(report) = reports_rx.try_recv() {
             match report {
                 Report::Progress(update) => batch.push(update),
@@ -212,6 +224,12 @@ async fn coordinate(
                     });
                     audits.push((cloud, device_id, result, recovered));
                 }
+                Report::RuleFailed {
+                    cloud,
+                    device_id,
+                    action,
+                    error,
+                } => rule_failures.push((cloud, device_id, action, error)),
             }
         }
         while let Some(joined) = tasks.try_join_next() {
@@ -219,8 +237,15 @@ async fn coordinate(
                 joined.map_err(|e| ApiError::internal(format!("a device task stopped: {e}")))?;
             batch.push(finished(device, result));
         }
-        if !batch.is_empty() || !audits.is_empty() {
-            write_batch(console, lease, &firmware.version, &batch, &audits)?;
+        if !batch.is_empty() || !audits.is_empty() || !rule_failures.is_empty() {
+            write_batch(
+                console,
+                lease,
+                &firmware.version,
+                &batch,
+                &audits,
+                &rule_failures,
+            )?;
             batch.clear();
             dirty = true;
         }
@@ -228,7 +253,49 @@ async fn coordinate(
         let view = store.campaign_header(id)?;
         let mut state = view.state;
         if state == CampaignState::Running {
-            state = advance(console, lease, &view)?;
+            state = match advance(console, lease, &view, rechecked)? {
+                Advanced::To(state) => state,
+                // The bake ended: every device of the wave that succeeded must still report the
+                // version; one that does not is a late failure, and the wave does not pass.
+                Advanced::Recheck { wave, done_at } => {
+                    let mut late: Vec<DeviceUpdate> = Vec::new();
+                    let mut late_audits: Vec<RuleFailure> = Vec::new();
+                    for device in store.succeeded_in_wave(id, wave)? {
+                        let ctx = context(device.account_id, &mut sessions)?;
+                        if let Some(error) = device::recheck(&ctx, &device).await {
+                            late_audits.push((
+                                firmware.cloud,
+                                device.device_id.clone(),
+                                "campaign.device.version_not_confirmed",
+                                error.clone(),
+                            ));
+                            late.push(DeviceUpdate::Failed {
+                                account_id: device.account_id,
+                                device_id: device.device_id,
+                                error,
+                                retry_at: None,
+                            });
+                        }
+                    }
+                    rechecked = Some((wave, done_at));
+                    if late.is_empty() {
+                        CampaignState::Running
+                    } else {
+                        write_batch(console, lease, &firmware.version, &late, &[], &late_audits)?;
+                        dirty = true;
+                        let head = format!(
+                            "Wave {} of {}: {} device{} no longer reported {} at the end of its {} bake (a late failure)",
+                            wave + 1,
+                            view.wave_count,
+                            late.len(),
+                            if late.len() == 1 { "" } else { "s" },
+                            firmware.version,
+                            rules::format_duration(u64::from(view.rules.bake_secs))
+                        );
+                        stop_wave(console, lease, &view, wave, &head)?
+                    }
+                }
+            };
         }
         let starts_allowed = state == CampaignState::Running
             && settings.start_at.is_none_or(|at| now_ms() >= at)
@@ -276,90 +343,144 @@ async fn coordinate(
     }
 }
 
+/// What a round of [`advance`] decided.
+enum Advanced {
+    To(CampaignState),
+    /// The wave's bake just ended: re-check its succeeded devices before it passes.
+    Recheck {
+        wave: u32,
+        done_at: i64,
+    },
+}
+
 /// Moves a running campaign past a finished wave: the next wave, completed, or stopped by the threshold.
-/// Each change is one transaction under the lease, with its audit record.
+/// A wave that passed is first held by the campaign's rules ([`rules::wave_hold`]): its bake (at whose
+/// end, with verified success, its succeeded devices are re-checked), then the manual gate. Each change
+/// is one transaction under the lease, with its audit record.
 fn advance(
     console: &Console,
     lease: &HeldLease,
     view: &CampaignView,
+    rechecked: Option<(u32, i64)>,
+) -> Result<Advanced, Stop> {
+    let store = console.store();
+    let wave = view.current_wave;
+    let target = format!("campaign #{} {}", view.id, view.name);
+    let lowest_open = store.lowest_open_wave(view.id)?;
+    if lowest_open.is_some_and(|w| w <= wave) {
+        return Ok(Advanced::To(CampaignState::Running));
+    }
+    let summaries = store.wave_summaries(view.id, view.wave_count)?;
+    let Some(summary) = summaries.get(wave as usize) else {
+        return Ok(Advanced::To(CampaignState::Running));
+    };
+    let c = &summary.counts;
+    let last = wave + 1 >= view.wave_count;
+    if !rules::wave_passed(
+        c.succeeded,
+        c.failed,
+        view.settings.failure_threshold_percent,
+    ) {
+        let head = format!(
+            "Wave {} of {}: {} of {} devices failed ({:.1} %), above the {} % threshold",
+            wave + 1,
+            view.wave_count,
+            c.failed,
+            c.succeeded + c.failed,
+            summary.failure_percent,
+            view.settings.failure_threshold_percent,
+        );
+        return Ok(Advanced::To(stop_wave(console, lease, view, wave, &head)?));
+    }
+    // Bake and manual gate: the wave passed; it is held from when it was first found so. A failure
+    // arriving meanwhile is judged by the threshold above on every round.
+    if rules::holds_after_wave(&view.rules, last) {
+        let done_at = lease.write(|fence| store.mark_wave_done(fence))?;
+        let header = store.campaign_header(view.id)?;
+        let hold = rules::wave_hold(
+            &view.rules,
+            wave,
+            view.wave_count,
+            Some(done_at),
+            header.wave_approved,
+            now_ms(),
+        );
+        if matches!(hold, Some(CampaignWait::Baking { .. })) {
+            return Ok(Advanced::To(CampaignState::Running));
+        }
+        if view.rules.bake_secs > 0
+            && view.rules.verify_version
+            && rechecked != Some((wave, done_at))
+        {
+            return Ok(Advanced::Recheck { wave, done_at });
+        }
+        if hold.is_some() {
+            return Ok(Advanced::To(CampaignState::Running));
+        }
+    }
+    if last {
+        let record = AuditRecord {
+            actor: console.actor(),
+            action: "campaign.complete",
+            cloud: Some(view.cloud),
+            target: Some(&target),
+            result: "ok",
+            detail: None,
+        };
+        let now = lease.write(|fence| {
+            store.end_campaign_run(fence, None, CampaignState::Completed, None, &record)
+        })?;
+        console.notify(DataKind::Audit);
+        return Ok(Advanced::To(now));
+    }
+    lease.write(|fence| store.move_to_wave(fence, wave + 1))?;
+    Ok(Advanced::To(CampaignState::Running))
+}
+
+/// Stops a running campaign at `wave` as its threshold action says (abort, or pause before the next
+/// wave), `head` saying why; audited in the same transaction.
+fn stop_wave(
+    console: &Console,
+    lease: &HeldLease,
+    view: &CampaignView,
+    wave: u32,
+    head: &str,
 ) -> Result<CampaignState, Stop> {
     let store = console.store();
-    let mut wave = view.current_wave;
     let target = format!("campaign #{} {}", view.id, view.name);
-    loop {
-        let lowest_open = store.lowest_open_wave(view.id)?;
-        if lowest_open.is_some_and(|w| w <= wave) {
-            return Ok(CampaignState::Running);
+    let last = wave + 1 >= view.wave_count;
+    let action = view.settings.on_threshold;
+    let reason = format!(
+        "{head}; {}.",
+        match (action, last) {
+            (_, true) => "the campaign stopped",
+            (ThresholdAction::Abort, false) => "later waves were not started",
+            (ThresholdAction::Pause, false) => {
+                "paused before the next wave: retry the failed devices or resume"
+            }
         }
-        let summaries = store.wave_summaries(view.id, view.wave_count)?;
-        let Some(summary) = summaries.get(wave as usize) else {
-            return Ok(CampaignState::Running);
-        };
-        let c = &summary.counts;
-        let last = wave + 1 >= view.wave_count;
-        if !rules::wave_passed(
-            c.succeeded,
-            c.failed,
-            view.settings.failure_threshold_percent,
-        ) {
-            let action = view.settings.on_threshold;
-            let reason = format!(
-                "Wave {} of {}: {} of {} devices failed ({:.1} %), above the {} % threshold; {}.",
-                wave + 1,
-                view.wave_count,
-                c.failed,
-                c.succeeded + c.failed,
-                summary.failure_percent,
-                view.settings.failure_threshold_percent,
-                match (action, last) {
-                    (_, true) => "the campaign stopped",
-                    (ThresholdAction::Abort, false) => "later waves were not started",
-                    (ThresholdAction::Pause, false) => {
-                        "paused before the next wave: retry the failed devices or resume"
-                    }
-                }
-            );
-            let to = match action {
-                ThresholdAction::Abort => CampaignState::Aborted,
-                ThresholdAction::Pause if last => CampaignState::Aborted,
-                ThresholdAction::Pause => CampaignState::Paused,
-            };
-            // Resuming a paused campaign goes on with the next wave.
-            let next_wave = (to == CampaignState::Paused).then_some(wave + 1);
-            let action = format!("campaign.{}", to.as_str());
-            let detail = ApiError::new(ErrorKind::Device, reason.clone()).display_line();
-            let record = AuditRecord {
-                actor: console.actor(),
-                action: &action,
-                cloud: Some(view.cloud),
-                target: Some(&target),
-                result: "error",
-                detail: Some(&detail),
-            };
-            let now = lease.write(|fence| {
-                store.end_campaign_run(fence, next_wave, to, Some(&reason), &record)
-            })?;
-            console.notify(DataKind::Audit);
-            return Ok(now);
-        }
-        if last {
-            let record = AuditRecord {
-                actor: console.actor(),
-                action: "campaign.complete",
-                cloud: Some(view.cloud),
-                target: Some(&target),
-                result: "ok",
-                detail: None,
-            };
-            let now = lease.write(|fence| {
-                store.end_campaign_run(fence, None, CampaignState::Completed, None, &record)
-            })?;
-            console.notify(DataKind::Audit);
-            return Ok(now);
-        }
-        wave += 1;
-        lease.write(|fence| store.move_to_wave(fence, wave))?;
-    }
+    );
+    let to = match action {
+        ThresholdAction::Abort => CampaignState::Aborted,
+        ThresholdAction::Pause if last => CampaignState::Aborted,
+        ThresholdAction::Pause => CampaignState::Paused,
+    };
+    // Resuming a paused campaign goes on with the next wave.
+    let next_wave = (to == CampaignState::Paused).then_some(wave + 1);
+    let action = format!("campaign.{}", to.as_str());
+    let detail = ApiError::new(ErrorKind::Device, reason.clone()).display_line();
+    let record = AuditRecord {
+        actor: console.actor(),
+        action: &action,
+        cloud: Some(view.cloud),
+        target: Some(&target),
+        result: "error",
+        detail: Some(&detail),
+    };
+    let now = lease
+        .write(|fence| store.end_campaign_run(fence, next_wave, to, Some(&reason), &record))?;
+    console.notify(DataKind::Audit);
+    Ok(now)
 }
 
 fn write_batch(
@@ -368,6 +489,7 @@ fn write_batch(
     version: &str,
     updates: &[DeviceUpdate],
     starts: &[(Cloud, String, Result<(), ApiError>, bool)],
+    rule_failures: &[RuleFailure],
 ) -> Result<(), LeaseError> {
     let id = lease.campaign_id();
     let targets: Vec<String> = starts
@@ -385,6 +507,14 @@ fn write_batch(
             }
         })
         .collect();
+    let rule_targets: Vec<String> = rule_failures
+        .iter()
+        .map(|(_, device, _, _)| format!("campaign #{id}: {device} → {version}"))
+        .collect();
+    let rule_details: Vec<String> = rule_failures
+        .iter()
+        .map(|(_, _, _, error)| error.display_line())
+        .collect();
     let records: Vec<AuditRecord<'_>> = starts
         .iter()
         .zip(targets.iter().zip(&details))
@@ -396,6 +526,19 @@ fn write_batch(
             result: if result.is_ok() { "ok" } else { "error" },
             detail: detail.as_deref(),
         })
+        .chain(
+            rule_failures
+                .iter()
+                .zip(rule_targets.iter().zip(&rule_details))
+                .map(|((cloud, _, action, _), (target, detail))| AuditRecord {
+                    actor: console.actor(),
+                    action,
+                    cloud: Some(*cloud),
+                    target: Some(target),
+                    result: "error",
+                    detail: Some(detail),
+                }),
+        )
         .collect();
     lease.write(|fence| {
         console

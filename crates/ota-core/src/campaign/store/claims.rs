@@ -21,6 +21,8 @@ pub struct ClaimedDevice {
     pub attempts: u32,
     /// What the row said before this claim: `Starting`/`Running` after a restart.
     pub previous: CampaignDeviceState,
+    /// When this attempt was claimed (Unix ms): a device timeout counts from here, across restarts.
+    pub started_at: i64,
 }
 
 /// A change the runner records about one device.
@@ -84,6 +86,7 @@ impl Store {
                         wave: r.get(4)?,
                         attempts: r.get::<_, u32>(5)? + 1,
                         previous: CampaignDeviceState::Pending,
+                        started_at: now,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -107,7 +110,7 @@ impl Store {
     pub fn in_flight_devices(&self, id: i64) -> CoreResult<Vec<ClaimedDevice>> {
         self.read(|conn| {
             let mut stmt = conn.prepare(
-                "SELECT account_id, device_id, product_key, model, wave, attempts, state
+                "SELECT account_id, device_id, product_key, model, wave, attempts, state, started_at
                  FROM campaign_devices INDEXED BY campaign_devices_by_state
                  WHERE campaign_id = ?1 AND state IN ('starting', 'running')",
             )?;
@@ -121,6 +124,7 @@ impl Store {
                         wave: r.get::<_, Option<u32>>(4)?.unwrap_or(0),
                         attempts: r.get(5)?,
                         previous: CampaignDeviceState::parse(&r.get::<_, String>(6)?),
+                        started_at: r.get::<_, Option<i64>>(7)?.unwrap_or_else(now_ms),
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -223,12 +227,42 @@ impl Store {
         })
     }
 
+    /// The devices of `wave` that succeeded (re-checked at the end of a bake).
+    pub fn succeeded_in_wave(&self, id: i64, wave: u32) -> CoreResult<Vec<ClaimedDevice>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT account_id, device_id, product_key, model, wave, attempts, started_at
+                 FROM campaign_devices WHERE campaign_id = ?1 AND wave = ?2 AND state = 'succeeded'",
+            )?;
+            let rows = stmt
+                .query_map(params![id, wave], |r| {
+                    Ok(ClaimedDevice {
+                        account_id: r.get(0)?,
+                        device_id: r.get(1)?,
+                        product_key: r.get(2)?,
+                        model: r.get(3)?,
+                        wave: r.get(4)?,
+                        attempts: r.get(5)?,
+                        previous: CampaignDeviceState::Succeeded,
+                        started_at: r.get::<_, Option<i64>>(6)?.unwrap_or_else(now_ms),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
     /// Puts failed devices back in the queue (attempt counts kept); returns how many.
     pub fn requeue_failed(&self, id: i64) -> CoreResult<u32> {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE campaign_devices SET state = 'pending', next_attempt_at = NULL, finished_at = NULL
                  WHERE campaign_id = ?1 AND state = 'failed'",
+                [id],
+            )?;
+            // The wave is open again: a bake counts afresh once it ends.
+            tx.execute(
+                "UPDATE campaigns SET wave_done_at = NULL WHERE id = ?1",
                 [id],
             )?;
             Ok(n as u32)
