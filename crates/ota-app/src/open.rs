@@ -250,7 +250,11 @@ impl App {
             Ok(n) => tracing::info!(campaigns = n, "resumed running campaigns"),
             Err(err) => tracing::error!(error = %err.display_line(), "could not resume campaigns"),
         }
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        // The window's first refresh comes from the page once the cached list has painted
+        // (`useAutoRefresh`): listing the clouds here at once would compete with that first page for
+        // the CPU and the store (a warm start with 100 000 devices cached, bench/RESULTS.md).
+        let every = Duration::from_secs(60);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         loop {
             tick.tick().await;
             if let Err(err) = self.console.refresh_fleet().await {

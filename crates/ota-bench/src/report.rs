@@ -88,16 +88,18 @@ impl Report {
         );
         let _ = writeln!(md, "|---|---:|---:|---:|---|---|");
         for r in &self.rows {
+            // A `|` inside a cell ("curl | md5sum") would end the cell: Markdown wants it escaped.
+            let cell = |text: &str| text.replace('|', "\\|");
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {} | {} |",
-                r.what,
-                r.measured,
-                r.baseline,
+                cell(&r.what),
+                cell(&r.measured),
+                cell(&r.baseline),
                 r.ratio
                     .map(|v| format!("{v:.2}"))
                     .unwrap_or_else(|| "-".into()),
-                r.target,
+                cell(&r.target),
                 match r.met {
                     Some(true) => "yes",
                     Some(false) => "**no**",

@@ -1,4 +1,4 @@
-import type { CSSProperties } from "react";
+import { memo, type CSSProperties } from "react";
 
 import type { Device } from "../bindings/Device";
 import { t } from "../i18n";
@@ -22,7 +22,28 @@ interface RowProps {
   onToggleChecked: (device: Device) => void;
 }
 
-export function DeviceRow({ index, device, active, checked, style, onSelect, onOpen, onToggleChecked }: RowProps) {
+/**
+ * One row of the device grid. Memoized: while the grid scrolls, the rows already on screen keep their
+ * device, place and state, so only the rows coming into view render (scrolling 100 000 rows spent most of
+ * its frame in the web process's main thread; bench/RESULTS.md).
+ */
+export const DeviceRow = memo(DeviceRowView, sameRow);
+
+function sameRow(a: RowProps, b: RowProps): boolean {
+  return (
+    a.index === b.index &&
+    a.device === b.device &&
+    a.active === b.active &&
+    a.checked === b.checked &&
+    a.style?.transform === b.style?.transform &&
+    a.style?.height === b.style?.height &&
+    a.onSelect === b.onSelect &&
+    a.onOpen === b.onOpen &&
+    a.onToggleChecked === b.onToggleChecked
+  );
+}
+
+function DeviceRowView({ index, device, active, checked, style, onSelect, onOpen, onToggleChecked }: RowProps) {
   const newer = device.newestFirmware && device.newestFirmware !== device.firmware ? device.newestFirmware : null;
   const lowBattery = device.battery !== null && device.battery < LOW_BATTERY;
   return (
