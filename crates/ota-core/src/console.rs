@@ -1,5 +1,8 @@
 //! The console's engine: accounts and their credentials, the cached fleet and its refresh. The window and
 //! `otactl` are thin adapters over this.
+//!
+//! Over 600 lines: accounts, their credentials and the per-account cloud sessions are one lifecycle (the
+//! row, the keychain entry and the cached session change together); the refresh is the part to move out next.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

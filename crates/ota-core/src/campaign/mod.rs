@@ -2,6 +2,9 @@
 //! cap, a request-rate cap, a failure threshold per wave, an optional start time and maintenance window,
 //! automatic retries, pause / resume / cancel, and a pre-flight check that says which devices will not
 //! take it and why. Each cloud's own mechanism does the per-device work ([`crate::cloud::FleetUpdates`]).
+//!
+//! Over 600 lines: pre-flight (target resolution and exclusions) and the campaign actions share one plan;
+//! splitting pre-flight into its own module is the next step when it grows (cohorts, issue 17).
 
 pub mod lease;
 pub mod model;
