@@ -88,7 +88,7 @@ impl Connector for CloudConnector {
                 )?);
                 WithUpdates {
                     inner: client.clone(),
-                    updates: Box::new(QuectelUpdates { client, admin }),
+                    updates: Box::new(QuectelUpdates::new(client, admin)),
                 }
             }
             // OneNET signs every call with the access key; it has no session to keep.

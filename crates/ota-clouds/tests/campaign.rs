@@ -308,12 +308,33 @@ async fn a_quectel_campaign_confirms_each_plan_once_and_leaves_bluetooth_devices
     let reasons: Vec<SkipReason> = preflight.by_reason.iter().map(|r| r.reason).collect();
     assert!(reasons.contains(&SkipReason::WrongModel), "{reasons:?}");
     assert!(preflight.eligible > 0);
+    let listed_before = common::logged(&sb.sim, "/v2/binding/enduserapi/userDeviceList")
+        .await
+        .len();
     let (_, done) = sb.run(&new).await;
     assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
     assert_eq!(done.counts.succeeded, preflight.eligible);
+    assert!(
+        done.rules.verify_version,
+        "verified success is on by default"
+    );
     let starts = sb.starts("quectel").await;
     assert_eq!(starts.len() as u32, preflight.eligible);
     assert!(starts.values().all(|&n| n == 1));
+    // Verified success reads the account's device list (Quectel has no per-device read); devices that
+    // finish together share one read, so the campaign costs far fewer page requests than one listing per
+    // device would.
+    let pages_per_listing = devices.len().div_ceil(100).max(1);
+    let pages = common::logged(&sb.sim, "/v2/binding/enduserapi/userDeviceList")
+        .await
+        .len()
+        - listed_before;
+    let listings = pages.div_ceil(pages_per_listing);
+    assert!(
+        listings * 2 <= preflight.eligible as usize,
+        "{listings} listings ({pages} pages) for {} verified devices",
+        preflight.eligible
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

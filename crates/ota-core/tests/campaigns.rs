@@ -657,6 +657,18 @@ async fn a_reported_success_without_the_new_version_fails_as_version_not_confirm
         failure_message(liar).starts_with("Version not confirmed (reports 1.0.0)"),
         "{liar:?}"
     );
+    // The cache moves with the campaign: the confirmed device shows the new version, the liar its old one.
+    let cached = |device: &str| {
+        let row = &rows[device];
+        f.h.console
+            .store()
+            .device(row.account_id, device)
+            .unwrap()
+            .unwrap()
+            .firmware
+    };
+    assert_eq!(cached("cam-ok"), TARGET);
+    assert_ne!(cached("cam-liar"), TARGET);
     let dashboard = campaign::dashboard(&f.h.console, id).unwrap();
     assert!(dashboard.failures[0]
         .message

@@ -1,11 +1,13 @@
 //! Quectel: the device's upgrade plan, confirmed ("upgrade now") or retried after a failure.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use ota_core::cloud::{FleetUpdates, PublishReceipt, PublishRequest, RemoteUpdate, UpdateTarget};
 use ota_core::quectel::plans::{confirm_status, device_status};
 use ota_core::quectel::{PlanTarget, UpgradePlan};
+use ota_core::Device;
 use ota_core::{ApiError, ErrorKind};
 
 use super::no_upload_api;
@@ -16,9 +18,36 @@ pub struct QuectelUpdates {
     pub client: Arc<QuectelClient>,
     /// The simulator's management API, for a sandbox account only.
     pub admin: Option<SimAdmin>,
+    /// The account's device list as last read, with when that read began: verified success shares it.
+    listing: tokio::sync::Mutex<Option<(Instant, Arc<Vec<Device>>)>>,
 }
 
 impl QuectelUpdates {
+    pub fn new(client: Arc<QuectelClient>, admin: Option<SimAdmin>) -> Self {
+        Self {
+            client,
+            admin,
+            listing: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The device list as read no earlier than `asked_at`. The end-user API has no per-device read, so
+    /// every device a campaign finishes would otherwise cost a whole listing: callers that ask while one
+    /// read is under way wait for it and then share one read begun after all of them asked (a read begun
+    /// before a caller asked may predate its device's new version, so it is never reused for that caller).
+    async fn devices_since(&self, asked_at: Instant) -> Result<Arc<Vec<Device>>, ApiError> {
+        let mut listing = self.listing.lock().await;
+        if let Some((began, devices)) = listing.as_ref() {
+            if *began >= asked_at {
+                return Ok(devices.clone());
+            }
+        }
+        let began = Instant::now();
+        let devices = Arc::new(crate::quectel::devices::list_devices(&self.client).await?);
+        *listing = Some((began, devices.clone()));
+        Ok(devices)
+    }
+
     async fn plan(&self, target: &UpdateTarget) -> Result<UpgradePlan, ApiError> {
         let product_key = target.product_key.as_deref().ok_or_else(|| {
             ApiError::validation(format!(
@@ -128,9 +157,10 @@ impl FleetUpdates for QuectelUpdates {
         })
     }
 
-    /// The device as the account's device list shows it now (the end-user API has no per-device read).
+    /// The device as the account's device list shows it from a read begun after this call (the end-user
+    /// API has no per-device read; concurrent calls share one read).
     async fn reported_version(&self, target: &UpdateTarget) -> Result<Option<String>, ApiError> {
-        let devices = crate::quectel::devices::list_devices(&self.client).await?;
+        let devices = self.devices_since(Instant::now()).await?;
         Ok(super::version_in(&devices, target))
     }
 

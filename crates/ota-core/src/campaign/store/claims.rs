@@ -161,6 +161,14 @@ impl Store {
                      error_hint = NULL, vendor_code = NULL
                  WHERE campaign_id = ?1 AND account_id = ?2 AND device_id = ?3",
             )?;
+            // The cached fleet shows the new version at once (as a single update's success does), so the
+            // device list and the fleet's version counts move with the campaign, not at the next refresh.
+            let mut runs_target = tx.prepare_cached(
+                "UPDATE devices SET firmware = (SELECT f.version FROM campaigns c
+                                                  JOIN firmware f ON f.id = c.firmware_id
+                                                 WHERE c.id = ?1)
+                 WHERE account_id = ?2 AND device_id = ?3",
+            )?;
             let mut failed = tx.prepare_cached(
                 "UPDATE campaign_devices SET state = ?4, next_attempt_at = ?5, reported_at = ?6,
                      finished_at = CASE WHEN ?4 = 'failed' THEN ?6 ELSE NULL END,
@@ -196,6 +204,7 @@ impl Store {
                         device_id,
                     } => {
                         succeeded.execute(params![id, account_id, device_id, now])?;
+                        runs_target.execute(params![id, account_id, device_id])?;
                     }
                     DeviceUpdate::Failed {
                         account_id,
