@@ -1,7 +1,8 @@
-import { useState } from "react";
+import { lazy, Suspense, useState } from "react";
 
 import { Header } from "./components/Header";
 import { Nav, type View } from "./components/Nav";
+import { t } from "./i18n";
 import { useDataChangedInvalidation } from "./hooks/useDataChanged";
 import { useAutoRefresh, useFleetRefresh } from "./hooks/useFleetRefresh";
 import { AuditView } from "./views/AuditView";
@@ -11,6 +12,9 @@ import { FirmwareView } from "./views/FirmwareView";
 import { JobsView } from "./views/JobsView";
 import { PlansView } from "./views/PlansView";
 import { SettingsView } from "./views/SettingsView";
+
+// The Fleet view carries the chart library: it loads when first opened, so start-up does not parse it.
+const FleetView = lazy(() => import("./views/FleetView").then((m) => ({ default: m.FleetView })));
 
 export function App() {
   const [view, setView] = useState<View>("devices");
@@ -24,6 +28,11 @@ export function App() {
       <Nav current={view} onChange={setView} />
       <main className="app-main">
         {view === "devices" ? <DevicesView /> : null}
+        {view === "fleet" ? (
+          <Suspense fallback={<p role="status">{t("fleet.loading")}</p>}>
+            <FleetView />
+          </Suspense>
+        ) : null}
         {view === "plans" ? <PlansView /> : null}
         {view === "jobs" ? <JobsView /> : null}
         {view === "firmware" ? <FirmwareView /> : null}

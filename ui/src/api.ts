@@ -14,7 +14,12 @@ import type { CameraUpdatePlan } from "./bindings/CameraUpdatePlan";
 import type { CampaignDashboard } from "./bindings/CampaignDashboard";
 import type { CampaignDevicePage } from "./bindings/CampaignDevicePage";
 import type { CampaignDeviceQuery } from "./bindings/CampaignDeviceQuery";
+import type { CampaignPlan } from "./bindings/CampaignPlan";
 import type { CampaignView } from "./bindings/CampaignView";
+import type { Cohort } from "./bindings/Cohort";
+import type { FleetVersions } from "./bindings/FleetVersions";
+import type { NewCohort } from "./bindings/NewCohort";
+import type { TagCount } from "./bindings/TagCount";
 import type { FirmwareAdded } from "./bindings/FirmwareAdded";
 import type { FirmwareEntry } from "./bindings/FirmwareEntry";
 import type { NewCampaign } from "./bindings/NewCampaign";
@@ -22,7 +27,6 @@ import type { FirmwareDetails } from "./bindings/FirmwareDetails";
 import type { ChosenFile } from "./bindings/ChosenFile";
 import type { AuditExported } from "./bindings/AuditExported";
 import type { DeviceListFile } from "./bindings/DeviceListFile";
-import type { Preflight } from "./bindings/Preflight";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { DataChanged } from "./bindings/DataChanged";
 import type { DevicePage } from "./bindings/DevicePage";
@@ -286,8 +290,9 @@ export function publishFirmware(firmwareId: number, accountId: number): Promise<
 
 // Campaigns.
 
-export function campaignPreflight(campaign: NewCampaign): Promise<Preflight> {
-  return call("campaign_preflight", { campaign });
+/** The waves with their device counts and the earliest time each can start; nothing is created. */
+export function planCampaign(campaign: NewCampaign): Promise<CampaignPlan> {
+  return call("plan_campaign", { campaign });
 }
 
 export function createCampaign(campaign: NewCampaign): Promise<CampaignView> {
@@ -306,9 +311,21 @@ export function campaignDevices(id: number, query: CampaignDeviceQuery): Promise
   return call("campaign_devices", { id, query });
 }
 
-export type CampaignAction = "start" | "pause" | "resume" | "cancel" | "retry_failed" | "delete";
+export type CampaignAction =
+  | "approve"
+  | "approve_wave"
+  | "start"
+  | "pause"
+  | "resume"
+  | "close"
+  | "cancel"
+  | "retry_failed"
+  | "delete";
 
 const CAMPAIGN_COMMANDS: Record<CampaignAction, string> = {
+  approve: "approve_campaign",
+  approve_wave: "approve_wave",
+  close: "close_campaign",
   start: "start_campaign",
   pause: "pause_campaign",
   resume: "resume_campaign",
@@ -319,6 +336,40 @@ const CAMPAIGN_COMMANDS: Record<CampaignAction, string> = {
 
 export function actOnCampaign(id: number, action: CampaignAction): Promise<CampaignView> {
   return call(CAMPAIGN_COMMANDS[action], { id });
+}
+
+// Tags and cohorts.
+
+/** Adds and removes local tags on these devices; answers how many devices changed. */
+export function tagDevices(devices: DeviceKey[], add: string[], remove: string[]): Promise<number> {
+  return call("tag_devices", { devices, add, remove });
+}
+
+export function listTags(): Promise<TagCount[]> {
+  return call("list_tags");
+}
+
+export function createCohort(cohort: NewCohort): Promise<Cohort> {
+  return call("create_cohort", { cohort });
+}
+
+export function listCohorts(): Promise<Cohort[]> {
+  return call("list_cohorts");
+}
+
+export function deleteCohort(id: number): Promise<void> {
+  return call("delete_cohort", { id });
+}
+
+// Fleet versions.
+
+export function fleetVersions(): Promise<FleetVersions> {
+  return call("fleet_versions");
+}
+
+/** Rust asks where to save (a save dialog) and writes the CSV there; null when cancelled. */
+export function exportFleetVersions(): Promise<string | null> {
+  return call("export_fleet_versions");
 }
 
 // Audit log.

@@ -15,6 +15,10 @@ export const queryKeys = {
   device: (accountId: number, deviceId: string) => ["devices", "one", accountId, deviceId] as const,
   /** What updating these selected devices would do; under "devices" so the same notices re-ask Rust. */
   vicohomeUpdatePlan: (deviceKeys: string) => ["devices", "vicohomeUpdatePlan", deviceKeys] as const,
+  /** Tags and cohorts count devices, so device notices refresh them too. */
+  tags: ["devices", "tags"] as const,
+  cohorts: ["devices", "cohorts"] as const,
+  fleetVersions: ["devices", "fleetVersions"] as const,
   accounts: ["accounts"] as const,
   jobs: ["jobs"] as const,
   jobList: (limit: number) => ["jobs", "list", limit] as const,
@@ -43,12 +47,12 @@ export function keysForKind(kind: DataKind): ReadonlyArray<readonly string[]> {
     case "accounts":
       return [queryKeys.accounts, queryKeys.devices, queryKeys.freshness, queryKeys.appInfo, queryKeys.quectelPlans];
     case "jobs":
-      return [queryKeys.jobs];
+      return [queryKeys.jobs, queryKeys.fleetVersions];
     case "audit":
       return [queryKeys.audit];
     case "library":
       return [queryKeys.library];
     case "campaigns":
-      return [queryKeys.campaigns, queryKeys.library];
+      return [queryKeys.campaigns, queryKeys.library, queryKeys.fleetVersions, queryKeys.cohorts];
   }
 }

@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { answerNextDialog, dialogEnv, dialogQuestions } from '../lib/dialog.mjs';
 import { otactlBinary } from '../lib/paths.mjs';
 import { screenshot } from '../lib/screenshot.mjs';
+import { choose, clickButton, control, fill } from '../lib/form.mjs';
 import { simAndApp, timeScaleEnv } from '../lib/session.mjs';
 import { openView, textOf, waitForText, waitGone } from '../lib/ui.mjs';
 
@@ -45,66 +46,6 @@ const session = simAndApp({
     if (packageDir) fs.rmSync(packageDir, { recursive: true, force: true });
   },
 });
-
-/** The form control whose <label> reads `label` exactly, inside `scope`. */
-async function control(browser, label, scope = 'body') {
-  const id = await browser.execute((labelText, scopeSelector) => {
-    const root = document.querySelector(scopeSelector) ?? document;
-    const labelEl = Array.from(root.querySelectorAll('label')).find((l) => l.textContent.trim() === labelText);
-    if (labelEl?.htmlFor) return labelEl.htmlFor;
-    const byAria = root.querySelector(`[aria-label="${labelText}"]`);
-    if (byAria) {
-      if (!byAria.id) byAria.id = `e2e-${Math.random().toString(36).slice(2)}`;
-      return byAria.id;
-    }
-    const nested = labelEl?.querySelector('input, select, textarea');
-    if (nested) {
-      if (!nested.id) nested.id = `e2e-${Math.random().toString(36).slice(2)}`;
-      return nested.id;
-    }
-    return null;
-  }, label, scope);
-  assert.ok(id, `a control labelled "${label}"`);
-  return browser.$(`[id="${id}"]`);
-}
-
-/** Sets a text/number input the way typing does (the native setter + input event). */
-async function fill(browser, label, value, scope = 'body') {
-  const input = await control(browser, label, scope);
-  await input.waitForExist({ timeout: 10_000 });
-  await browser.execute((el, newValue) => {
-    const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
-    Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, newValue);
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-    el.dispatchEvent(new Event('change', { bubbles: true }));
-  }, input, value);
-}
-
-/** Picks the option whose value is `match.value`, or whose text contains `match.text`. */
-async function choose(browser, label, match, scope = 'body') {
-  const select = await control(browser, label, scope);
-  await select.waitForExist({ timeout: 10_000 });
-  let chosen = null;
-  await browser.waitUntil(async () => {
-    chosen = await browser.execute((el, value, text) => {
-      const option = Array.from(el.options).find((o) =>
-        value !== null ? o.value === value : o.textContent.includes(text));
-      if (!option) return null;
-      Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set.call(el, option.value);
-      el.dispatchEvent(new Event('change', { bubbles: true }));
-      return option.textContent;
-    }, select, match.value ?? null, match.text ?? null);
-    return chosen !== null;
-  }, { timeout: 15_000, interval: 200, timeoutMsg: `no option of "${label}" matches ${JSON.stringify(match)}` });
-  return chosen;
-}
-
-async function clickButton(browser, name, scope = 'body') {
-  const button = await browser.$(scope).$(`button=${name}`);
-  const found = (await button.isExisting()) ? button : await browser.$(`${scope} button[aria-label="${name}"]`);
-  await found.waitForClickable({ timeout: 15_000 });
-  await found.click();
-}
 
 test('a firmware file goes from the library to a completed campaign, and every action is audited', { timeout: 300_000 }, async () => {
   const { app, sim } = session;

@@ -74,10 +74,51 @@ describe("campaign dashboard", () => {
 
   it("offers the actions each state allows", () => {
     const counts = (failed: number, inFlight = 0) => ({ ...makeCampaign().counts, failed, inFlight });
-    expect(actionsFor({ state: "ready", counts: counts(0) })).toEqual(["start", "cancel", "delete"]);
-    expect(actionsFor({ state: "paused", counts: counts(0, 1) })).toEqual(["resume", "cancel"]);
-    expect(actionsFor({ state: "completed", counts: counts(2) })).toEqual(["retry_failed", "delete"]);
-    expect(actionsFor({ state: "aborted", counts: counts(4) })).toEqual(["retry_failed", "delete"]);
-    expect(actionsFor({ state: "cancelled", counts: counts(3) })).toEqual(["delete"]);
+    const base = { waiting: null, rules: makeCampaign().rules, closed: false };
+    expect(actionsFor({ ...base, state: "ready", counts: counts(0) })).toEqual(["start", "cancel", "delete"]);
+    expect(actionsFor({ ...base, state: "paused", counts: counts(0, 1) })).toEqual(["resume", "cancel"]);
+    expect(actionsFor({ ...base, state: "completed", counts: counts(2) })).toEqual(["retry_failed", "delete"]);
+    expect(actionsFor({ ...base, state: "aborted", counts: counts(4) })).toEqual(["retry_failed", "delete"]);
+    expect(actionsFor({ ...base, state: "cancelled", counts: counts(3) })).toEqual(["delete"]);
+    expect(actionsFor({ ...base, state: "awaiting_approval", counts: counts(0) })).toEqual(["approve", "cancel", "delete"]);
+    const gated = { ...base, waiting: { kind: "awaiting_wave_approval", wave: 1 } as const };
+    expect(actionsFor({ ...gated, state: "running", counts: counts(0) })).toEqual(["approve_wave", "pause", "cancel"]);
+    const continuous = { ...base, rules: { ...base.rules, continuous: true } };
+    expect(actionsFor({ ...continuous, state: "running", counts: counts(0) })).toEqual(["pause", "close", "cancel"]);
+    expect(actionsFor({ ...continuous, closed: true, state: "running", counts: counts(0) })).toEqual(["pause", "cancel"]);
+  });
+
+  it("says what a manual gate holds the campaign for and approves the next wave with one button", async () => {
+    const gated = makeCampaign({
+      rules: { ...makeCampaign().rules, gate: "manual", bakeSecs: 1800 },
+      waiting: { kind: "awaiting_wave_approval", wave: 1 },
+    });
+    mockCommands({
+      campaign_dashboard: () => makeDashboard(gated),
+      campaign_devices: () => ({ matching: 0, rows: [] }),
+      approve_wave: () => makeCampaign({ waveApproved: 1 }),
+    });
+    renderWithQueries(<CampaignDashboard id={3} onBack={() => {}} />);
+    const waiting = await screen.findByRole("status", { name: "What the campaign waits for" });
+    expect(waiting.textContent).toBe("Wave 2 waits for approval (manual gate).");
+    expect(screen.getByLabelText("Campaign rules").textContent).toContain("manual gate");
+    expect(screen.getByLabelText("Campaign rules").textContent).toContain("Bake 30 min");
+    await userEvent.setup().click(screen.getByRole("button", { name: "Approve next wave" }));
+    expect(callsOf("approve_wave")).toEqual([{ id: 3 }]);
+  });
+
+  it("approves a campaign that waits for a second pair of eyes, and shows Rust's refusal to its creator", async () => {
+    mockCommands({
+      campaign_dashboard: () =>
+        makeDashboard(makeCampaign({ state: "awaiting_approval", waiting: { kind: "awaiting_approval" }, rules: { ...makeCampaign().rules, requireApproval: true } })),
+      campaign_devices: () => ({ matching: 0, rows: [] }),
+      approve_campaign: () => {
+        throw { code: "validation", message: "You created this campaign: another user must approve it." };
+      },
+    });
+    renderWithQueries(<CampaignDashboard id={3} onBack={() => {}} />);
+    await userEvent.setup().click(await screen.findByRole("button", { name: "Approve campaign" }));
+    expect(callsOf("approve_campaign")).toEqual([{ id: 3 }]);
+    expect((await screen.findByRole("alert")).textContent).toContain("another user must approve it");
   });
 });

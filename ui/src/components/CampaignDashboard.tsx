@@ -5,6 +5,8 @@ import { actOnCampaign, type CampaignAction } from "../api";
 import type { ApiError } from "../bindings/ApiError";
 import type { CampaignState } from "../bindings/CampaignState";
 import type { CampaignView } from "../bindings/CampaignView";
+import type { CampaignWait } from "../bindings/CampaignWait";
+import { useCohorts } from "../hooks/useCohorts";
 import { isLive, useCampaignDashboard } from "../hooks/useLibrary";
 import { useNow } from "../hooks/useNow";
 import { t, type MessageKey } from "../i18n";
@@ -23,18 +25,25 @@ export const campaignStateLabel = (state: CampaignState) => t(`campaignState.${s
 const isFinished = (state: CampaignState) => state === "completed" || state === "aborted" || state === "cancelled";
 
 /** Which actions a campaign in `state` offers, in the order they are shown. */
-export function actionsFor(campaign: Pick<CampaignView, "state" | "counts">): CampaignAction[] {
+export function actionsFor(campaign: Pick<CampaignView, "state" | "counts" | "waiting" | "rules" | "closed">): CampaignAction[] {
   const actions: CampaignAction[] = [];
+  if (campaign.state === "awaiting_approval") actions.push("approve");
+  if (campaign.waiting?.kind === "awaiting_wave_approval") actions.push("approve_wave");
   if (campaign.state === "ready") actions.push("start");
   if (campaign.state === "running") actions.push("pause");
   if (campaign.state === "paused") actions.push("resume");
+  if (campaign.rules.continuous && !campaign.closed && (campaign.state === "running" || campaign.state === "paused"))
+    actions.push("close");
   if (campaign.state !== "cancelled" && campaign.counts.failed > 0) actions.push("retry_failed");
-  if (campaign.state === "ready" || campaign.state === "running" || campaign.state === "paused") actions.push("cancel");
+  if (["awaiting_approval", "ready", "running", "paused"].includes(campaign.state)) actions.push("cancel");
   if (campaign.state !== "running" && campaign.state !== "paused" && campaign.counts.inFlight === 0) actions.push("delete");
   return actions;
 }
 
 const ACTION_LABELS: Record<CampaignAction, MessageKey> = {
+  approve: "dashboard.approve",
+  approve_wave: "dashboard.approveWave",
+  close: "dashboard.close",
   start: "dashboard.start",
   pause: "dashboard.pause",
   resume: "dashboard.resume",
@@ -43,10 +52,39 @@ const ACTION_LABELS: Record<CampaignAction, MessageKey> = {
   delete: "dashboard.delete",
 };
 
+/** What a rule holds the campaign for now, in words. */
+export function waitingText(waiting: CampaignWait): string {
+  switch (waiting.kind) {
+    case "awaiting_approval":
+      return t("dashboard.waitApproval");
+    case "awaiting_wave_approval":
+      return t("dashboard.waitWaveApproval", { n: waiting.wave + 1 });
+    case "baking":
+      return t("dashboard.waitBaking", { n: waiting.wave + 1, time: formatDateTime(waiting.until) });
+    case "waiting_for_devices":
+      return t("dashboard.waitDevices");
+  }
+}
+
+/** The rules the campaign was created with, in one line ("Bake 30 min · manual gate · …"). */
+export function rulesText(campaign: Pick<CampaignView, "rules" | "approvedBy" | "closed">): string {
+  const r = campaign.rules;
+  const parts: string[] = [];
+  if (r.bakeSecs > 0) parts.push(t("rules.bake", { time: formatDuration(r.bakeSecs * 1000) }));
+  if (r.gate === "manual") parts.push(t("rules.manualGate"));
+  if (r.deviceTimeoutSecs !== undefined) parts.push(t("rules.deviceTimeout", { time: formatDuration(r.deviceTimeoutSecs * 1000) }));
+  parts.push(t(r.verifyVersion ? "rules.verified" : "rules.notVerified"));
+  if (r.requireApproval)
+    parts.push(campaign.approvedBy ? t("rules.approvedBy", { user: campaign.approvedBy }) : t("rules.needsApproval"));
+  if (r.continuous) parts.push(t(campaign.closed ? "rules.closed" : "rules.continuous"));
+  return parts.join(" · ");
+}
+
 /** Everything about one campaign: state and actions, counts, pace, waves, chart, failures, devices. */
 export function CampaignDashboard({ id, onBack }: { id: number; onBack: () => void }) {
   const queryClient = useQueryClient();
   const dashboard = useCampaignDashboard(id);
+  const cohorts = useCohorts();
   const now = useNow(15_000);
   const [confirming, setConfirming] = useState<"cancel" | "delete" | null>(null);
   const act = useMutation<CampaignView, ApiError, CampaignAction>({
@@ -92,7 +130,20 @@ export function CampaignDashboard({ id, onBack }: { id: number; onBack: () => vo
       <p className="muted">
         {t("dashboard.firmware", { file: c.firmwareFile, version: c.firmwareVersion, cloud: cloudLabel(c.cloud) })}
       </p>
+      {c.cohortId !== null ? (
+        <p className="muted">
+          {t("dashboard.cohort", { name: cohorts.data?.find((k) => k.id === c.cohortId)?.name ?? `#${c.cohortId}` })}
+        </p>
+      ) : null}
+      <p className="muted" aria-label={t("dashboard.rulesLabel")}>
+        {rulesText(c)}
+      </p>
       {c.reason ? <p className="campaign-reason">{c.reason}</p> : null}
+      {c.waiting && !isFinished(c.state) ? (
+        <p className="campaign-waiting" role="status" aria-label={t("dashboard.waitingLabel")}>
+          {waitingText(c.waiting)}
+        </p>
+      ) : null}
       {data.runBy ? (
         <p className="muted" aria-label={t("dashboard.runByLabel")}>
           {t("dashboard.runBy", {

@@ -1,15 +1,17 @@
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
-import { campaignPreflight, createCampaign } from "../api";
+import { createCampaign, planCampaign } from "../api";
 import type { ApiError } from "../bindings/ApiError";
+import type { CampaignPlan } from "../bindings/CampaignPlan";
 import type { CampaignView } from "../bindings/CampaignView";
 import type { ErrorKind } from "../bindings/ErrorKind";
 import type { NewCampaign } from "../bindings/NewCampaign";
-import type { Preflight } from "../bindings/Preflight";
+import { useCohorts } from "../hooks/useCohorts";
 import { useFirmwareList } from "../hooks/useLibrary";
 import { t, type MessageKey } from "../i18n";
 import {
+  continuousNotAllowed,
   initialForm,
   localUtcOffset,
   numberProblem,
@@ -21,6 +23,7 @@ import {
 import { cloudLabel } from "../lib/format";
 import { ErrorMessage } from "./ErrorMessage";
 import { CheckField, SelectField, TextField } from "./Field";
+import { PlannedWaves } from "./PlannedWaves";
 import { PreflightReport } from "./PreflightReport";
 import { ScheduleFields } from "./ScheduleFields";
 
@@ -34,21 +37,29 @@ interface Props {
 /** The New campaign form: firmware, a device filter, rollout rules, schedule; pre-flight, then create. */
 export function CampaignForm({ onCreated, onCancel }: Props) {
   const firmware = useFirmwareList();
+  const cohorts = useCohorts();
   const [form, setForm] = useState<CampaignFormState>(initialForm);
-  const check = useMutation<Preflight, ApiError, NewCampaign>({ mutationFn: campaignPreflight });
+  // The check is the plan: the pre-flight answer and, per wave, its devices and earliest start.
+  const check = useMutation<CampaignPlan, ApiError, NewCampaign>({ mutationFn: planCampaign });
   const create = useMutation<CampaignView, ApiError, NewCampaign>({ mutationFn: createCampaign, onSuccess: onCreated });
   // A pre-flight answer describes the form as it was checked: any change makes it stale.
   const set = <K extends keyof CampaignFormState>(key: K, value: CampaignFormState[K]) => {
     setForm((f) => ({ ...f, [key]: value }));
     check.reset();
   };
-  const campaign: NewCampaign | null = toNewCampaign(form, localUtcOffset());
+  const campaign: NewCampaign | null = continuousNotAllowed(form) ? null : toNewCampaign(form, localUtcOffset());
   const wavesBad = parseWaves(form.waves) === null;
   const problem = numberProblem(form);
 
   const chooseFirmware = (value: string) => {
     const entry = firmware.data?.find((f) => f.id === Number(value));
     setForm((f) => ({ ...f, firmwareId: entry?.id ?? null, cloud: entry?.cloud ?? null }));
+    check.reset();
+  };
+
+  const chooseCohort = (value: string) => {
+    const cohort = cohorts.data?.find((c) => c.id === Number(value));
+    setForm((f) => ({ ...f, cohortId: cohort?.id ?? null, cohortDynamic: cohort?.kind === "dynamic" }));
     check.reset();
   };
 
@@ -76,10 +87,29 @@ export function CampaignForm({ onCreated, onCancel }: Props) {
       <fieldset>
         <legend>{t("form.targets")}</legend>
         <div className="form-grid">
-          <TextField label={t("form.search")} value={form.search} onChange={(v) => set("search", v)} type="search" />
-          <CheckField label={t("form.online")} checked={form.onlineOnly} onChange={(v) => set("onlineOnly", v)} />
+          <SelectField label={t("form.targetKind")} value={form.targetKind} onChange={(v) => set("targetKind", v === "cohort" ? "cohort" : "filter")}>
+            <option value="filter">{t("form.targetFilter")}</option>
+            <option value="cohort">{t("form.targetCohort")}</option>
+          </SelectField>
+          {form.targetKind === "filter" ? (
+            <>
+              <TextField label={t("form.search")} value={form.search} onChange={(v) => set("search", v)} type="search" />
+              <CheckField label={t("form.online")} checked={form.onlineOnly} onChange={(v) => set("onlineOnly", v)} />
+            </>
+          ) : (
+            <SelectField label={t("form.cohort")} value={form.cohortId === null ? "" : String(form.cohortId)} onChange={chooseCohort}>
+              <option value="">{t("form.chooseCohort")}</option>
+              {(cohorts.data ?? []).map((c) => (
+                <option key={c.id} value={c.id}>
+                  {t("form.cohortOption", { name: c.name, kind: t(`cohorts.kind.${c.kind}` as MessageKey), count: c.deviceCount })}
+                </option>
+              ))}
+            </SelectField>
+          )}
         </div>
-        {form.cloud ? <p className="muted">{t("form.targetsNote", { cloud: cloudLabel(form.cloud) })}</p> : null}
+        {form.targetKind === "cohort" && cohorts.data?.length === 0 ? <p className="muted">{t("form.noCohorts")}</p> : null}
+        {cohorts.error && form.targetKind === "cohort" ? <ErrorMessage error={cohorts.error} onRetry={() => void cohorts.refetch()} /> : null}
+        {form.cloud && form.targetKind === "filter" ? <p className="muted">{t("form.targetsNote", { cloud: cloudLabel(form.cloud) })}</p> : null}
       </fieldset>
 
       <fieldset>
@@ -120,12 +150,36 @@ export function CampaignForm({ onCreated, onCancel }: Props) {
         </div>
       </fieldset>
 
+      <fieldset>
+        <legend>{t("form.rules")}</legend>
+        <div className="form-grid">
+          <SelectField label={t("form.gate")} value={form.gate} onChange={(v) => set("gate", v === "manual" ? "manual" : "auto")}>
+            <option value="auto">{t("form.gateAuto")}</option>
+            <option value="manual">{t("form.gateManual")}</option>
+          </SelectField>
+          <TextField label={t("form.bake")} value={form.bakeMinutes} onChange={(v) => set("bakeMinutes", v)} type="number" min={0} />
+          <TextField
+            label={t("form.deviceTimeout")}
+            value={form.deviceTimeoutMinutes}
+            onChange={(v) => set("deviceTimeoutMinutes", v)}
+            type="number"
+            min={1}
+            placeholder={t("form.deviceTimeoutHint")}
+          />
+        </div>
+        <CheckField label={t("form.verifyVersion")} checked={form.verifyVersion} onChange={(v) => set("verifyVersion", v)} />
+        <CheckField label={t("form.requireApproval")} checked={form.requireApproval} onChange={(v) => set("requireApproval", v)} />
+        <CheckField label={t("form.continuous")} checked={form.continuous} onChange={(v) => set("continuous", v)} />
+        {continuousNotAllowed(form) ? <p className="field-problem">{t("form.continuousNotAllowed")}</p> : null}
+      </fieldset>
+
       <ScheduleFields form={form} set={set} />
       {windowIncomplete(form) ? <p className="field-problem">{t("form.badWindow")}</p> : null}
 
       {form.firmwareId === null ? <p className="muted">{t("form.noFirmware")}</p> : null}
       {check.error ? <ErrorMessage error={check.error} /> : null}
-      {check.data ? <PreflightReport preflight={check.data} /> : null}
+      {check.data ? <PreflightReport preflight={check.data.preflight} /> : null}
+      {check.data ? <PlannedWaves plan={check.data} /> : null}
       {create.error ? <ErrorMessage error={create.error} /> : null}
       <div className="modal-actions">
         <button type="button" className="button" onClick={onCancel}>

@@ -1,9 +1,10 @@
 import { t, type MessageKey } from "../i18n";
 
-export type View = "devices" | "plans" | "jobs" | "firmware" | "campaigns" | "audit" | "settings";
+export type View = "devices" | "fleet" | "plans" | "jobs" | "firmware" | "campaigns" | "audit" | "settings";
 
 const VIEWS: ReadonlyArray<{ view: View; label: MessageKey; icon: string }> = [
   { view: "devices", label: "nav.devices", icon: "▦" },
+  { view: "fleet", label: "nav.fleet", icon: "▥" },
   { view: "plans", label: "nav.plans", icon: "☷" },
   { view: "jobs", label: "nav.jobs", icon: "⇅" },
   { view: "firmware", label: "nav.firmware", icon: "⬒" },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import {
+  continuousNotAllowed,
   formatOffset,
   initialForm,
   minutesOf,
@@ -54,6 +55,7 @@ describe("campaign form", () => {
         window: { days: [0, 4], startMinute: 1350, endMinute: 255, utcOffsetMinutes: 60 },
         minBattery: 20,
       },
+      rules: { bakeSecs: 0, gate: "auto", verifyVersion: true, requireApproval: false, continuous: false },
     });
     expect(toNewCampaign({ ...form, waves: "50" })).toBeNull();
     expect(toNewCampaign({ ...form, firmwareId: null })).toBeNull();
@@ -85,5 +87,35 @@ describe("campaign form", () => {
     expect(numberProblem({ ...form, rate: "2.5" })).toBeNull();
     expect(windowIncomplete({ ...form, useWindow: true, windowCloses: "" })).toBe(true);
     expect(toNewCampaign({ ...form, useWindow: true, windowCloses: "" })).toBeNull();
+  });
+
+  it("targets a cohort with the rules the form holds (minutes to seconds), and keeps a fixed cohort from being continuous", () => {
+    const form = {
+      ...initialForm(),
+      name: "Pilot",
+      firmwareId: 4,
+      targetKind: "cohort" as const,
+      cohortId: 7,
+      cohortDynamic: false,
+      gate: "manual" as const,
+      bakeMinutes: "30",
+      deviceTimeoutMinutes: "45",
+      requireApproval: true,
+    };
+    const campaign = toNewCampaign(form, 0);
+    expect(campaign?.targets).toEqual({ kind: "cohort", cohortId: 7 });
+    expect(campaign?.rules).toEqual({
+      bakeSecs: 1800,
+      gate: "manual",
+      deviceTimeoutSecs: 2700,
+      verifyVersion: true,
+      requireApproval: true,
+      continuous: false,
+    });
+    expect(toNewCampaign({ ...form, cohortId: null })).toBeNull();
+    expect(continuousNotAllowed({ ...form, continuous: true })).toBe(true);
+    expect(continuousNotAllowed({ ...form, continuous: true, cohortDynamic: true })).toBe(false);
+    expect(numberProblem({ ...form, deviceTimeoutMinutes: "0" })?.field).toBe("form.deviceTimeout");
+    expect(numberProblem({ ...form, bakeMinutes: "1.5" })?.field).toBe("form.bake");
   });
 });

@@ -26,6 +26,19 @@ export interface CampaignFormState {
   windowCloses: string;
   /** datetime-local value, or "". */
   startAt: string;
+  /** Which devices: the search filter above, or a saved cohort. */
+  targetKind: "filter" | "cohort";
+  cohortId: number | null;
+  /** Whether the chosen cohort is dynamic (a saved filter): only then may the campaign be continuous. */
+  cohortDynamic: boolean;
+  /** Rules (minutes in the form; seconds to the engine). */
+  bakeMinutes: string;
+  gate: "auto" | "manual";
+  /** "" = no per-device timeout. */
+  deviceTimeoutMinutes: string;
+  verifyVersion: boolean;
+  requireApproval: boolean;
+  continuous: boolean;
 }
 
 export function initialForm(): CampaignFormState {
@@ -49,6 +62,15 @@ export function initialForm(): CampaignFormState {
     windowOpens: "22:00",
     windowCloses: "05:00",
     startAt: "",
+    targetKind: "filter",
+    cohortId: null,
+    cohortDynamic: false,
+    bakeMinutes: "0",
+    gate: "auto",
+    deviceTimeoutMinutes: "",
+    verifyVersion: true,
+    requireApproval: false,
+    continuous: false,
   };
 }
 
@@ -90,7 +112,7 @@ export interface NumberProblem {
 }
 
 const NUMBER_FIELDS: ReadonlyArray<{
-  key: "concurrency" | "rate" | "threshold" | "maxRetries" | "backoff" | "minBattery";
+  key: "concurrency" | "rate" | "threshold" | "maxRetries" | "backoff" | "minBattery" | "bakeMinutes";
   field: MessageKey;
   min: number;
   max: number;
@@ -102,6 +124,7 @@ const NUMBER_FIELDS: ReadonlyArray<{
   { key: "maxRetries", field: "form.retries", min: 0, max: 10, whole: true },
   { key: "backoff", field: "form.backoff", min: 0, max: 86_400, whole: true },
   { key: "minBattery", field: "form.minBattery", min: 0, max: 100, whole: true },
+  { key: "bakeMinutes", field: "form.bake", min: 0, max: 30 * 24 * 60, whole: true },
 ];
 
 /** The first number field that is empty, not a number, fractional where it must be whole, or out of range. */
@@ -112,7 +135,17 @@ export function numberProblem(form: CampaignFormState): NumberProblem | null {
     const bad = text === "" || !Number.isFinite(n) || (rule.whole && !Number.isInteger(n)) || n < rule.min || n > rule.max;
     if (bad) return rule;
   }
+  const timeout = form.deviceTimeoutMinutes.trim();
+  if (timeout !== "") {
+    const n = Number(timeout);
+    if (!Number.isInteger(n) || n < 1 || n > 7 * 24 * 60) return { field: "form.deviceTimeout", min: 1, max: 7 * 24 * 60, whole: true };
+  }
   return null;
+}
+
+/** True when "continuous" is ticked for targets that cannot grow (a fixed cohort). */
+export function continuousNotAllowed(form: CampaignFormState): boolean {
+  return form.continuous && form.targetKind === "cohort" && !form.cohortDynamic;
 }
 
 /** True when the window is on but one of its times is missing. */
@@ -124,22 +157,34 @@ export function windowIncomplete(form: CampaignFormState): boolean {
 export function toNewCampaign(form: CampaignFormState, utcOffset = localUtcOffset()): NewCampaign | null {
   const waves = parseWaves(form.waves);
   if (!waves || form.firmwareId === null || numberProblem(form) || windowIncomplete(form)) return null;
+  if (form.targetKind === "cohort" && form.cohortId === null) return null;
   const num = (text: string) => Number(text.trim());
   const startAt = form.startAt ? new Date(form.startAt).getTime() : NaN;
   return {
     name: form.name.trim(),
     firmwareId: form.firmwareId,
-    targets: {
-      kind: "filter",
-      query: {
-        search: form.search.trim(),
-        ...(form.cloud ? { cloud: form.cloud } : {}),
-        status: form.onlineOnly ? "online" : "all",
-        sort: "name",
-        descending: false,
-        offset: 0,
-        limit: 0,
-      },
+    targets:
+      form.targetKind === "cohort" && form.cohortId !== null
+        ? { kind: "cohort", cohortId: form.cohortId }
+        : {
+            kind: "filter",
+            query: {
+              search: form.search.trim(),
+              ...(form.cloud ? { cloud: form.cloud } : {}),
+              status: form.onlineOnly ? "online" : "all",
+              sort: "name",
+              descending: false,
+              offset: 0,
+              limit: 0,
+            },
+          },
+    rules: {
+      bakeSecs: num(form.bakeMinutes) * 60,
+      gate: form.gate,
+      ...(form.deviceTimeoutMinutes.trim() !== "" ? { deviceTimeoutSecs: num(form.deviceTimeoutMinutes) * 60 } : {}),
+      verifyVersion: form.verifyVersion,
+      requireApproval: form.requireApproval,
+      continuous: form.continuous,
     },
     settings: {
       waves,

@@ -31,14 +31,21 @@ describe("campaigns view", () => {
     mockCommands({
       list_campaigns: () => [],
       list_firmware: () => [makeFirmware({ id: 4, fileName: "cam.bin", version: "7.7.7", cloud: "vicohome" })],
-      campaign_preflight: () => ({
-        targets: 5,
-        eligible: 3,
-        waveSizes: [1, 2],
-        byReason: [{ reason: "offline", label: "Offline", count: 2 }],
-        excluded: [
-          { accountId: 1, deviceId: "SN-9", name: "Garage", model: "CG6", reason: "offline", detail: "Offline at the last refresh." },
+      plan_campaign: () => ({
+        preflight: {
+          targets: 5,
+          eligible: 3,
+          waveSizes: [1, 2],
+          byReason: [{ reason: "offline", label: "Offline", count: 2 }],
+          excluded: [
+            { accountId: 1, deviceId: "SN-9", name: "Garage", model: "CG6", reason: "offline", detail: "Offline at the last refresh." },
+          ],
+        },
+        waves: [
+          { wave: 0, devices: 1, earliestStartMs: null, after: "at once" },
+          { wave: 1, devices: 2, earliestStartMs: null, after: "when wave 1 has passed" },
         ],
+        plannedAt: 0,
       }),
       ...readyCampaign(8),
     });
@@ -53,7 +60,9 @@ describe("campaigns view", () => {
     expect(report.textContent).toContain("3 of 5 devices take it.");
     expect(report.textContent).toContain("Devices per wave: 1 → 2");
     expect(within(report).getByText("Offline at the last refresh.")).toBeTruthy();
-    const [checked] = callsOf("campaign_preflight");
+    const planned = screen.getByRole("table", { name: "Planned waves" });
+    expect(within(planned).getByRole("row", { name: /Wave 2/ }).textContent).toContain("when wave 1 has passed");
+    const [checked] = callsOf("plan_campaign");
     const sent = checked!.campaign as { targets: unknown; settings: { waves: number[] } };
     expect(sent.targets).toEqual({
       kind: "filter",

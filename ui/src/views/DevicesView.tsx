@@ -9,8 +9,9 @@ import type { DeviceSort } from "../bindings/DeviceSort";
 import type { StatusFilter } from "../bindings/StatusFilter";
 import { DeviceDetail } from "../components/DeviceDetail";
 import { DeviceTable } from "../components/DeviceTable";
-import { DeviceToolbar, type CloudChoice } from "../components/DeviceToolbar";
+import { DeviceToolbar, groupFilter, type CloudChoice } from "../components/DeviceToolbar";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { GroupSelection } from "../components/GroupSelection";
 import { SelectionBar } from "../components/SelectionBar";
 import { useBulkVicohomeUpdate } from "../hooks/useBulkVicohomeUpdate";
 import { useDebouncedValue } from "../hooks/useDebouncedValue";
@@ -26,6 +27,7 @@ export function DevicesView() {
   const [search, setSearch] = useState("");
   const [cloud, setCloud] = useState<CloudChoice>("all");
   const [status, setStatus] = useState<StatusFilter>("all");
+  const [group, setGroup] = useState("");
   const [sort, setSort] = useState<DeviceSort>("name");
   const [descending, setDescending] = useState(false);
   const [activeIndex, setActiveIndex] = useState<number | null>(null);
@@ -42,9 +44,9 @@ export function DevicesView() {
 
   const debouncedSearch = useDebouncedValue(search, SEARCH_DEBOUNCE_MS);
   const filter = useMemo<DeviceFilter>(() => {
-    const base: DeviceFilter = { search: debouncedSearch.trim(), status, sort, descending };
+    const base: DeviceFilter = { search: debouncedSearch.trim(), status, sort, descending, ...groupFilter(group) };
     return cloud === "all" ? base : { ...base, cloud };
-  }, [debouncedSearch, cloud, status, sort, descending]);
+  }, [debouncedSearch, cloud, status, sort, descending, group]);
 
   // A new filter starts at the top of its list.
   const filterKey = JSON.stringify(filter);
@@ -105,6 +107,8 @@ export function DevicesView() {
           onCloudChange={setCloud}
           status={status}
           onStatusChange={setStatus}
+          group={group}
+          onGroupChange={setGroup}
           filter={filter}
         />
         <SelectionBar
@@ -118,6 +122,7 @@ export function DevicesView() {
           results={bulkUpdate.results}
           onDismissResults={bulkUpdate.dismiss}
         />
+        {selection.count > 0 ? <GroupSelection selected={selection.devices} /> : null}
         {selectAllError ? <ErrorMessage error={selectAllError} /> : null}
         <DeviceTable
           filter={filter}
@@ -133,6 +138,7 @@ export function DevicesView() {
             setSearch("");
             setCloud("all");
             setStatus("all");
+            setGroup("");
           }}
           gridRef={gridRef}
           isChecked={isSelected}
