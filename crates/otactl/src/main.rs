@@ -65,7 +65,7 @@ enum Command {
     Firmware(firmware::FirmwareCommand),
     /// Fleet campaigns: waves, concurrency, failure threshold, maintenance window, retries.
     #[command(subcommand)]
-    Campaign(campaign::CampaignCommand),
+    Campaign(Box<campaign::CampaignCommand>),
     /// The audit log of every change made to a cloud or the library.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -113,7 +113,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ota_app::ApiError> {
         Command::Onenet(cmd) => onenet::run(&ctx, cmd).await,
         Command::Firmware(cmd) => firmware::run(&ctx, cmd).await,
         Command::Fleet(cmd) => fleet::run(&ctx, cmd).await,
-        Command::Campaign(cmd) => campaign::run(&ctx, cmd).await,
+        Command::Campaign(cmd) => campaign::run(&ctx, *cmd).await,
         Command::Audit(cmd) => audit::run(&ctx, cmd).await,
     }
 }
