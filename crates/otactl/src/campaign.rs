@@ -93,6 +93,10 @@ pub struct Spec {
     /// Count a device as succeeded on the cloud's status alone, without reading back its version.
     #[arg(long)]
     no_verify: bool,
+    /// Read back the version after the cloud reports success (the default; overrides a template's
+    /// --no-verify).
+    #[arg(long, conflicts_with = "no_verify")]
+    verify: bool,
     /// The campaign waits in "awaiting approval" until another user runs `otactl campaign approve ID`.
     #[arg(long)]
     require_approval: bool,
@@ -298,6 +302,9 @@ fn settings_and_rules(
     }
     if spec.no_verify {
         rules.verify_version = false;
+    }
+    if spec.verify {
+        rules.verify_version = true;
     }
     if spec.require_approval {
         rules.require_approval = true;

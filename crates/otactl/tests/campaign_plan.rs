@@ -242,6 +242,7 @@ async fn templates_are_saved_loaded_with_overrides_listed_and_deleted() {
             "0,1",
             "--utc-offset",
             "60",
+            "--no-verify",
             "--save-template",
             "nightly",
         ],
@@ -260,8 +261,9 @@ async fn templates_are_saved_loaded_with_overrides_listed_and_deleted() {
     assert_eq!(t["settings"]["window"]["startMinute"], 22 * 60);
     assert_eq!(t["rules"]["bakeSecs"], 1800);
     assert_eq!(t["rules"]["gate"], "manual");
+    assert_eq!(t["rules"]["verifyVersion"], false);
 
-    // Loaded, with the flags given overriding it (the window's offset alone, say).
+    // Loaded, with the flags given overriding it (concurrency, the window's offset, verification).
     let created = json_of(&run_owned(with(
         &["campaign", "create", "--name", "From nightly", "--json"],
         &[
@@ -271,6 +273,7 @@ async fn templates_are_saved_loaded_with_overrides_listed_and_deleted() {
             "9",
             "--utc-offset",
             "120",
+            "--verify",
         ],
     )));
     let settings = &created["settings"];
@@ -282,6 +285,10 @@ async fn templates_are_saved_loaded_with_overrides_listed_and_deleted() {
     assert_eq!(settings["window"]["utcOffsetMinutes"], 120);
     assert_eq!(created["rules"]["bakeSecs"], 1800);
     assert_eq!(created["rules"]["gate"], "manual");
+    assert_eq!(
+        created["rules"]["verifyVersion"], true,
+        "--verify overrides"
+    );
     let id = created["id"].as_i64().expect("id").to_string();
     succeeded(&run(&["campaign", "cancel", &id]));
 

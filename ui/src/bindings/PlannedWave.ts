@@ -9,7 +9,7 @@ export type PlannedWave = {
  */
 wave: number, devices: number, 
 /**
- * The earliest start (Unix ms) when it is known now (the first wave, started now); absent when it
+ * The earliest start (Unix ms) when it is known now (the first wave, started now); null when it
  * depends on when the previous wave finishes (see `after`) or the window never opens.
  */
 earliestStartMs: number | null, 

@@ -384,7 +384,7 @@ pub struct PlannedWave {
     /// 0-based, like `WaveSummary.index`.
     pub wave: u32,
     pub devices: u32,
-    /// The earliest start (Unix ms) when it is known now (the first wave, started now); absent when it
+    /// The earliest start (Unix ms) when it is known now (the first wave, started now); null when it
     /// depends on when the previous wave finishes (see `after`) or the window never opens.
     #[ts(type = "number | null")]
     pub earliest_start_ms: Option<i64>,
