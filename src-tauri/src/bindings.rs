@@ -94,6 +94,14 @@ mod tests {
             ota_app::campaigns::CampaignDeviceView,
             ota_app::campaigns::CampaignDeviceQuery,
             ota_app::campaigns::CampaignDevicePage,
+            ota_app::campaigns::CampaignPlan,
+            ota_app::campaigns::PlannedWave,
+            ota_app::campaigns::CampaignTemplate,
+            ota_app::fleet::FleetVersions,
+            ota_app::fleet::ModelVersions,
+            ota_app::fleet::VersionCount,
+            ota_app::fleet::VersionSuccess,
+            ota_app::fleet::FailureDay,
         );
     }
 

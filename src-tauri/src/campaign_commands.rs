@@ -3,10 +3,11 @@
 
 use ota_app::audit::{AuditEntry, AuditQuery};
 use ota_app::campaigns::{
-    CampaignDashboard, CampaignDevicePage, CampaignDeviceQuery, CampaignStart, CampaignView,
-    NewCampaign, Preflight,
+    CampaignDashboard, CampaignDevicePage, CampaignDeviceQuery, CampaignPlan, CampaignStart,
+    CampaignView, NewCampaign, Preflight,
 };
 use ota_app::firmware::{FirmwareEntry, PublishTo};
+use ota_app::fleet::FleetVersions;
 use tauri::State;
 
 use crate::error::IpcResult;
@@ -40,6 +41,22 @@ pub async fn campaign_preflight(
     campaign: NewCampaign,
 ) -> IpcResult<Preflight> {
     Ok(app.campaign_preflight(&campaign)?)
+}
+
+/// What the campaign would do if created and started now: pre-flight, and per wave its devices and
+/// earliest start.
+#[tauri::command]
+pub async fn plan_campaign(
+    app: State<'_, Shared>,
+    campaign: NewCampaign,
+) -> IpcResult<CampaignPlan> {
+    Ok(app.plan_campaign(&campaign)?)
+}
+
+/// Firmware versions per cloud and model, success per version, failures per day.
+#[tauri::command]
+pub async fn fleet_versions(app: State<'_, Shared>) -> IpcResult<FleetVersions> {
+    Ok(app.fleet_versions()?)
 }
 
 #[tauri::command]

@@ -100,3 +100,27 @@ pub async fn export_audit(
     };
     Ok(Some(app.audit_export_to(&query, format, path).await?))
 }
+
+/// Asks where to save the fleet versions as CSV (a save dialog opened here) and writes them there;
+/// answers the path written, or nothing when the user closed the dialog.
+#[tauri::command]
+pub async fn export_fleet_versions(
+    handle: AppHandle,
+    app: State<'_, Shared>,
+) -> IpcResult<Option<String>> {
+    let file_name = ota_app::fleet::suggested_file_name();
+    let chosen = dialogs::ask(
+        &handle,
+        Ask {
+            purpose: Purpose::Save,
+            title: "Export the fleet versions",
+            filter: Some(("CSV", &["csv"])),
+            file_name: Some(&file_name),
+        },
+    )
+    .await?;
+    let Some(path) = chosen else {
+        return Ok(None);
+    };
+    Ok(Some(app.export_fleet_versions(path).await?.path))
+}

@@ -4,6 +4,8 @@
 //! holds its lease, so two processes never run it at once.
 
 pub use ota_core::campaign::model::*;
+/// A maintenance window in words ("22:00–05:00 UTC+01:00, Mon Tue").
+pub use ota_core::campaign::planning::window_words;
 /// Durations as a user types them ("90s", "30m", "2h", "1d") and as they are shown.
 pub use ota_core::campaign::rules::{format_duration, parse_duration};
 
@@ -70,6 +72,37 @@ impl App {
     /// What a campaign would do: devices per wave and those left out, with why.
     pub fn campaign_preflight(&self, new: &NewCampaign) -> Result<Preflight, ApiError> {
         campaign::preflight(&self.console, new)
+    }
+
+    /// What the campaign would do if it were created and started now, without creating anything: the
+    /// pre-flight check, and per wave its devices and earliest start (the runner's own rule).
+    pub fn plan_campaign(&self, new: &NewCampaign) -> Result<CampaignPlan, ApiError> {
+        campaign::planning::plan(&self.console, new)
+    }
+
+    /// Saves the settings and rules under `name` (replacing a template of that name). Audited.
+    pub fn save_campaign_template(
+        &self,
+        name: &str,
+        settings: &CampaignSettings,
+        rules: &CampaignRules,
+    ) -> Result<CampaignTemplate, ApiError> {
+        campaign::templates::save(&self.console, name, settings, rules)
+    }
+
+    /// The template `name` (its settings and rules).
+    pub fn campaign_template(&self, name: &str) -> Result<CampaignTemplate, ApiError> {
+        campaign::templates::get(&self.console, name)
+    }
+
+    /// Every campaign template, by name.
+    pub fn campaign_templates(&self) -> Result<Vec<CampaignTemplate>, ApiError> {
+        campaign::templates::list(&self.console)
+    }
+
+    /// Deletes the template `name`. Audited.
+    pub fn delete_campaign_template(&self, name: &str) -> Result<(), ApiError> {
+        campaign::templates::delete(&self.console, name)
     }
 
     /// Creates the campaign (checked first; not started).

@@ -13,6 +13,7 @@ pub mod campaigns;
 pub mod changes;
 pub mod devices;
 pub mod firmware;
+pub mod fleet;
 pub mod jobs;
 pub mod onenet;
 mod open;

@@ -45,7 +45,7 @@ fn rfc3339(ms: i64) -> String {
 
 /// One CSV cell: quoted when needed, and a leading `=`, `+`, `-`, `@` defused so a spreadsheet never runs
 /// a target name as a formula.
-fn cell(value: &str) -> String {
+pub(crate) fn cell(value: &str) -> String {
     let defused = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {

@@ -10,15 +10,17 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use ota_app::campaigns::{
-    format_duration, parse_duration, CampaignDashboard, CampaignLease, CampaignRules,
-    CampaignSettings, CampaignStart, CampaignState, CampaignView, CampaignWait, MaintenanceWindow,
-    NewCampaign, Preflight, RetryPolicy, TargetSpec, ThresholdAction, WaveGate,
+    format_duration, parse_duration, window_words, CampaignDashboard, CampaignLease, CampaignPlan,
+    CampaignRules, CampaignSettings, CampaignStart, CampaignState, CampaignTemplate, CampaignView,
+    CampaignWait, MaintenanceWindow, NewCampaign, Preflight, TargetSpec, ThresholdAction, WaveGate,
 };
 use ota_app::{ApiError, Cloud, DeviceQuery, ErrorKind, StatusFilter};
 
 use crate::context::{tell, Context};
 use crate::output::{print_json, print_json_line};
 
+/// What a campaign is for and how it runs. Settings left out come from `--template` when one is named,
+/// else from the defaults shown; flags given override the template's values.
 #[derive(Debug, clap::Args)]
 pub struct Spec {
     /// The library entry to roll out (`otactl firmware list`).
@@ -36,61 +38,65 @@ pub struct Spec {
     /// Filter: online devices only.
     #[arg(long)]
     online: bool,
-    /// Cumulative percentages after each wave.
-    #[arg(long, value_delimiter = ',', default_value = "1,10,100")]
-    waves: Vec<f64>,
-    /// Devices updating at once, at most.
-    #[arg(long, default_value_t = 50)]
-    concurrency: u32,
-    /// Requests a second to each cloud, at most.
-    #[arg(long, default_value_t = 20.0)]
-    rate: f64,
-    /// A wave whose failed share exceeds this percentage stops the campaign.
-    #[arg(long, default_value_t = 10.0)]
-    threshold: f64,
-    /// What a wave over the threshold does.
-    #[arg(long, value_parser = ["abort", "pause"], default_value = "abort")]
-    on_threshold: String,
-    /// Automatic retries of a failed device.
-    #[arg(long, default_value_t = 0)]
-    max_retries: u32,
-    /// Seconds before the first retry (doubled after each).
-    #[arg(long, default_value_t = 60)]
-    backoff: u32,
-    /// Failure kinds worth retrying.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "offline,rate_limited,retryable"
-    )]
-    retry_on: Vec<String>,
+    /// Start from the settings and rules saved as this template (`otactl campaign templates`).
+    #[arg(long, value_name = "NAME")]
+    template: Option<String>,
+    /// Cumulative percentages after each wave [default: 1,10,100].
+    #[arg(long, value_delimiter = ',')]
+    waves: Option<Vec<f64>>,
+    /// Devices updating at once, at most [default: 50].
+    #[arg(long)]
+    concurrency: Option<u32>,
+    /// Requests a second to each cloud, at most [default: 20].
+    #[arg(long)]
+    rate: Option<f64>,
+    /// A wave whose failed share exceeds this percentage stops the campaign [default: 10].
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// What a wave over the threshold does [default: abort].
+    #[arg(long, value_parser = ["abort", "pause"])]
+    on_threshold: Option<String>,
+    /// Automatic retries of a failed device [default: 0].
+    #[arg(long)]
+    max_retries: Option<u32>,
+    /// Seconds before the first retry (doubled after each) [default: 60].
+    #[arg(long)]
+    backoff: Option<u32>,
+    /// Failure kinds worth retrying [default: offline,rate_limited,retryable].
+    #[arg(long, value_delimiter = ',')]
+    retry_on: Option<Vec<String>>,
     /// Maintenance window, local time: HH:MM-HH:MM (may cross midnight).
     #[arg(long)]
     window: Option<String>,
-    /// Days the window opens: 0 = Monday … 6 = Sunday (default: every day).
+    /// Days the window opens: 0 = Monday … 6 = Sunday [default: every day].
     #[arg(long, value_delimiter = ',')]
-    window_days: Vec<u8>,
-    /// The window's offset from UTC in minutes.
-    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
-    utc_offset: i32,
+    window_days: Option<Vec<u8>>,
+    /// The window's offset from UTC in minutes [default: 0].
+    #[arg(long, allow_hyphen_values = true)]
+    utc_offset: Option<i32>,
     /// Nothing starts before this time (RFC 3339).
     #[arg(long, value_parser = crate::audit::parse_time)]
     start_at: Option<i64>,
-    /// Leave out devices whose battery is below this percentage.
-    #[arg(long, default_value_t = 20)]
-    min_battery: u8,
+    /// Leave out devices whose battery is below this percentage [default: 20].
+    #[arg(long)]
+    min_battery: Option<u8>,
     /// A wave passes only after it has been complete this long within its threshold (90s, 30m, 2h, 1d).
     #[arg(long, value_parser = duration_arg)]
     bake: Option<u32>,
-    /// `manual`: each next wave waits for `otactl campaign approve-wave ID` (or the window's button).
-    #[arg(long, value_parser = ["auto", "manual"], default_value = "auto")]
-    gate: String,
+    /// `manual`: each next wave waits for `otactl campaign approve-wave ID` (or the window's button)
+    /// [default: auto].
+    #[arg(long, value_parser = ["auto", "manual"])]
+    gate: Option<String>,
     /// A device still in progress this long after its start fails as "timed out" (90s, 30m, 2h, 1d).
     #[arg(long, value_parser = duration_arg)]
     device_timeout: Option<u32>,
     /// Count a device as succeeded on the cloud's status alone, without reading back its version.
     #[arg(long)]
     no_verify: bool,
+    /// Read back the version after the cloud reports success (the default; overrides a template's
+    /// --no-verify).
+    #[arg(long, conflicts_with = "no_verify")]
+    verify: bool,
     /// The campaign waits in "awaiting approval" until another user runs `otactl campaign approve ID`.
     #[arg(long)]
     require_approval: bool,
@@ -109,15 +115,36 @@ pub enum CampaignCommand {
         #[arg(long)]
         json: bool,
     },
+    /// What a campaign would do if created and started now, creating nothing: devices per wave, when each
+    /// wave can start at the earliest (start time, window, bake, gate), and the devices left out.
+    Plan {
+        #[command(flatten)]
+        spec: Spec,
+        /// Also save its settings and rules as this template (replacing one of that name).
+        #[arg(long, value_name = "NAME")]
+        save_template: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Create a campaign (checked first; not started).
     Create {
         #[arg(long)]
         name: String,
         #[command(flatten)]
         spec: Spec,
+        /// Also save its settings and rules as this template (replacing one of that name).
+        #[arg(long, value_name = "NAME")]
+        save_template: Option<String>,
         #[arg(long)]
         json: bool,
     },
+    /// The saved campaign templates (settings and rules), by name.
+    Templates {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a campaign template.
+    TemplateDelete { name: String },
     /// Start (or continue) a campaign and follow it until it ends or pauses.
     Start {
         id: i64,
@@ -168,7 +195,125 @@ fn parse_hhmm(raw: &str) -> Result<u16, ApiError> {
     Ok(h * 60 + m)
 }
 
+fn parse_window(
+    raw: &str,
+    days: Vec<u8>,
+    utc_offset_minutes: i32,
+) -> Result<MaintenanceWindow, ApiError> {
+    let (a, b) = raw
+        .split_once('-')
+        .ok_or_else(|| ApiError::validation("The window is HH:MM-HH:MM, e.g. 22:00-04:00."))?;
+    Ok(MaintenanceWindow {
+        days,
+        start_minute: parse_hhmm(a)?,
+        end_minute: parse_hhmm(b)?,
+        utc_offset_minutes,
+    })
+}
+
+/// The settings and rules of `spec`: the template's (or the defaults) with every flag given on top.
+fn settings_and_rules(
+    ctx: &Context,
+    spec: &Spec,
+) -> Result<(CampaignSettings, CampaignRules), ApiError> {
+    let (mut settings, mut rules) = match &spec.template {
+        Some(name) => {
+            let t = ctx.app.campaign_template(name)?;
+            (t.settings, t.rules)
+        }
+        None => (CampaignSettings::default(), CampaignRules::default()),
+    };
+    if let Some(waves) = &spec.waves {
+        settings.waves = waves.clone();
+    }
+    if let Some(v) = spec.concurrency {
+        settings.concurrency = v;
+    }
+    if let Some(v) = spec.rate {
+        settings.requests_per_second = v;
+    }
+    if let Some(v) = spec.threshold {
+        settings.failure_threshold_percent = v;
+    }
+    if let Some(v) = &spec.on_threshold {
+        settings.on_threshold = if v == "pause" {
+            ThresholdAction::Pause
+        } else {
+            ThresholdAction::Abort
+        };
+    }
+    if let Some(v) = spec.max_retries {
+        settings.retry.max_retries = v;
+    }
+    if let Some(v) = spec.backoff {
+        settings.retry.backoff_secs = v;
+    }
+    if let Some(kinds) = &spec.retry_on {
+        let mut retry_on = Vec::new();
+        for kind in kinds {
+            retry_on.push(ErrorKind::parse(kind.trim()).ok_or_else(|| {
+                ApiError::validation(format!(
+                    "“{kind}” is not a failure kind (offline, rate_limited, retryable, device, …)."
+                ))
+            })?);
+        }
+        settings.retry.retry_on = retry_on;
+    }
+    settings.window = match (&spec.window, settings.window.take()) {
+        (Some(raw), base) => Some(parse_window(
+            raw,
+            spec.window_days
+                .clone()
+                .or_else(|| base.as_ref().map(|w| w.days.clone()))
+                .unwrap_or_default(),
+            spec.utc_offset
+                .or_else(|| base.as_ref().map(|w| w.utc_offset_minutes))
+                .unwrap_or(0),
+        )?),
+        (None, Some(mut base)) => {
+            if let Some(days) = &spec.window_days {
+                base.days = days.clone();
+            }
+            if let Some(offset) = spec.utc_offset {
+                base.utc_offset_minutes = offset;
+            }
+            Some(base)
+        }
+        (None, None) => None,
+    };
+    if spec.start_at.is_some() {
+        settings.start_at = spec.start_at;
+    }
+    if let Some(v) = spec.min_battery {
+        settings.min_battery = v;
+    }
+    if let Some(v) = spec.bake {
+        rules.bake_secs = v;
+    }
+    if let Some(v) = &spec.gate {
+        rules.gate = if v == "manual" {
+            WaveGate::Manual
+        } else {
+            WaveGate::Auto
+        };
+    }
+    if spec.device_timeout.is_some() {
+        rules.device_timeout_secs = spec.device_timeout;
+    }
+    if spec.no_verify {
+        rules.verify_version = false;
+    }
+    if spec.verify {
+        rules.verify_version = true;
+    }
+    if spec.require_approval {
+        rules.require_approval = true;
+    }
+    Ok((settings, rules))
+}
+
 async fn new_campaign(ctx: &Context, name: String, spec: Spec) -> Result<NewCampaign, ApiError> {
+    let (settings, rules) = settings_and_rules(ctx, &spec)?;
     let spec_targets = if spec.devices.is_empty() {
         TargetSpec::Filter(DeviceQuery {
             search: spec.search,
@@ -185,63 +330,89 @@ async fn new_campaign(ctx: &Context, name: String, spec: Spec) -> Result<NewCamp
     };
     let (targets, notices) = ctx.app.campaign_targets(spec_targets, spec.cloud).await?;
     tell(&notices);
-    let window = match spec.window {
-        None => None,
-        Some(raw) => {
-            let (a, b) = raw.split_once('-').ok_or_else(|| {
-                ApiError::validation("The window is HH:MM-HH:MM, e.g. 22:00-04:00.")
-            })?;
-            Some(MaintenanceWindow {
-                days: spec.window_days,
-                start_minute: parse_hhmm(a)?,
-                end_minute: parse_hhmm(b)?,
-                utc_offset_minutes: spec.utc_offset,
-            })
-        }
-    };
-    let mut retry_on = Vec::new();
-    for kind in &spec.retry_on {
-        retry_on.push(ErrorKind::parse(kind.trim()).ok_or_else(|| {
-            ApiError::validation(format!(
-                "“{kind}” is not a failure kind (offline, rate_limited, retryable, device, …)."
-            ))
-        })?);
-    }
     Ok(NewCampaign {
         name,
         firmware_id: spec.firmware,
         targets,
-        settings: CampaignSettings {
-            waves: spec.waves,
-            concurrency: spec.concurrency,
-            requests_per_second: spec.rate,
-            failure_threshold_percent: spec.threshold,
-            on_threshold: if spec.on_threshold == "pause" {
-                ThresholdAction::Pause
-            } else {
-                ThresholdAction::Abort
-            },
-            retry: RetryPolicy {
-                max_retries: spec.max_retries,
-                backoff_secs: spec.backoff,
-                retry_on,
-            },
-            window,
-            start_at: spec.start_at,
-            min_battery: spec.min_battery,
-        },
-        rules: Some(CampaignRules {
-            bake_secs: spec.bake.unwrap_or(0),
-            gate: if spec.gate == "manual" {
-                WaveGate::Manual
-            } else {
-                WaveGate::Auto
-            },
-            device_timeout_secs: spec.device_timeout,
-            verify_version: !spec.no_verify,
-            require_approval: spec.require_approval,
-        }),
+        settings,
+        rules: Some(rules),
     })
+}
+
+/// Saves the campaign's settings and rules as the template `name`, saying so (on stderr with `--json`).
+fn save_template(ctx: &Context, name: &str, new: &NewCampaign, json: bool) -> Result<(), ApiError> {
+    let saved = ctx.app.save_campaign_template(
+        name,
+        &new.settings,
+        &new.rules.clone().unwrap_or_default(),
+    )?;
+    let line = format!("saved template “{}”", saved.name);
+    if json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// A moment in local time with its offset: "2026-12-04 22:00:00 +01:00".
+fn local_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S %:z")
+                .to_string()
+        })
+        .unwrap_or_else(|| ms.to_string())
+}
+
+fn print_plan(plan: &CampaignPlan) {
+    print_preflight(&plan.preflight);
+    for w in &plan.waves {
+        let when = match w.earliest_start_ms {
+            Some(at) => format!("from {} — {}", local_time(at), w.after),
+            None => w.after.clone(),
+        };
+        println!(
+            "wave {}: {} device{} · {when}",
+            w.wave + 1,
+            w.devices,
+            if w.devices == 1 { "" } else { "s" }
+        );
+    }
+}
+
+fn template_words(t: &CampaignTemplate) -> String {
+    let s = &t.settings;
+    let mut words = vec![
+        format!(
+            "waves {}",
+            s.waves
+                .iter()
+                .map(|w| w.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        format!("concurrency {}", s.concurrency),
+        format!("rate {}/s", s.requests_per_second),
+        format!("threshold {} %", s.failure_threshold_percent),
+    ];
+    if let Some(w) = &s.window {
+        words.push(format!("window {}", window_words(w)));
+    }
+    if t.rules.bake_secs > 0 {
+        words.push(format!(
+            "bake {}",
+            format_duration(u64::from(t.rules.bake_secs))
+        ));
+    }
+    if t.rules.gate == WaveGate::Manual {
+        words.push("gate manual".into());
+    }
+    if t.rules.require_approval {
+        words.push("approval required".into());
+    }
+    words.join(" · ")
 }
 
 fn print_preflight(p: &Preflight) {
@@ -469,10 +640,34 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
                 print_preflight(&p);
             }
         }
-        CampaignCommand::Create { name, spec, json } => {
+        CampaignCommand::Plan {
+            spec,
+            save_template: template,
+            json,
+        } => {
+            let new = new_campaign(ctx, String::new(), spec).await?;
+            let plan = app.plan_campaign(&new)?;
+            if let Some(name) = &template {
+                save_template(ctx, name, &new, json)?;
+            }
+            if json {
+                print_json(&plan)?;
+            } else {
+                print_plan(&plan);
+            }
+        }
+        CampaignCommand::Create {
+            name,
+            spec,
+            save_template: template,
+            json,
+        } => {
             let new = new_campaign(ctx, name, spec).await?;
             let p = app.campaign_preflight(&new)?;
             let view = app.create_campaign(&new)?;
+            if let Some(name) = &template {
+                save_template(ctx, name, &new, json)?;
+            }
             if json {
                 print_json(&view)?;
             } else {
@@ -525,6 +720,22 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
             } else {
                 print_dashboard(&d);
             }
+        }
+        CampaignCommand::Templates { json } => {
+            let list = app.campaign_templates()?;
+            if json {
+                print_json(&list)?;
+            } else if list.is_empty() {
+                println!("No templates yet: `otactl campaign create … --save-template NAME`.");
+            } else {
+                for t in &list {
+                    println!("{}: {}", t.name, template_words(t));
+                }
+            }
+        }
+        CampaignCommand::TemplateDelete { name } => {
+            app.delete_campaign_template(&name)?;
+            println!("deleted template “{}”", name.trim());
         }
         CampaignCommand::List { json } => {
             let list = app.campaigns()?;

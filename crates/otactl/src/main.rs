@@ -6,6 +6,7 @@ mod campaign;
 mod context;
 mod devices;
 mod firmware;
+mod fleet;
 mod onenet;
 mod output;
 mod quectel;
@@ -56,12 +57,15 @@ enum Command {
     /// OneNET device-side OTA: token, task check, package fetch, result reports.
     #[command(subcommand)]
     Onenet(onenet::OnenetCommand),
+    /// The fleet as a whole: firmware versions per model, success per version, failures per day.
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
     /// The firmware library: add, list, delete, publish.
     #[command(subcommand)]
     Firmware(firmware::FirmwareCommand),
     /// Fleet campaigns: waves, concurrency, failure threshold, maintenance window, retries.
     #[command(subcommand)]
-    Campaign(campaign::CampaignCommand),
+    Campaign(Box<campaign::CampaignCommand>),
     /// The audit log of every change made to a cloud or the library.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -108,7 +112,8 @@ async fn run(cli: Cli) -> Result<ExitCode, ota_app::ApiError> {
         Command::Quectel(cmd) => quectel::run(&ctx, cmd).await,
         Command::Onenet(cmd) => onenet::run(&ctx, cmd).await,
         Command::Firmware(cmd) => firmware::run(&ctx, cmd).await,
-        Command::Campaign(cmd) => campaign::run(&ctx, cmd).await,
+        Command::Fleet(cmd) => fleet::run(&ctx, cmd).await,
+        Command::Campaign(cmd) => campaign::run(&ctx, *cmd).await,
         Command::Audit(cmd) => audit::run(&ctx, cmd).await,
     }
 }

@@ -8,10 +8,12 @@
 
 pub mod lease;
 pub mod model;
+pub mod planning;
 pub mod rules;
 pub mod runner;
 /// The campaign tables: create, state changes, the runner's claims and leases, the dashboard's views.
 pub(crate) mod store;
+pub mod templates;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

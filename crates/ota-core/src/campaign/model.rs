@@ -377,6 +377,47 @@ pub struct Preflight {
     pub excluded: Vec<PreflightExclusion>,
 }
 
+/// One wave of a campaign plan: how many devices it gets and when it can start at the earliest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedWave {
+    /// 0-based, like `WaveSummary.index`.
+    pub wave: u32,
+    pub devices: u32,
+    /// The earliest start (Unix ms) when it is known now (the first wave, started now); null when it
+    /// depends on when the previous wave finishes (see `after`) or the window never opens.
+    #[ts(type = "number | null")]
+    pub earliest_start_ms: Option<i64>,
+    /// When it starts, in words: "at once", "when the window opens", "wave 1 done + 30m, inside the
+    /// window", "… after approve-wave".
+    pub after: String,
+}
+
+/// What a campaign would do if it were created and started now: the pre-flight check and, per wave, its
+/// devices and its earliest start (the runner's own rule, `rules::earliest_start`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CampaignPlan {
+    pub preflight: Preflight,
+    pub waves: Vec<PlannedWave>,
+    /// When the plan was made (Unix ms): "now" for its times.
+    #[ts(type = "number")]
+    pub planned_at: i64,
+}
+
+/// Settings and rules saved under a name, to create campaigns like it (targets and firmware are not
+/// kept, nor the start time).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CampaignTemplate {
+    pub name: String,
+    pub settings: CampaignSettings,
+    pub rules: CampaignRules,
+    pub saved_by: String,
+    #[ts(type = "number")]
+    pub saved_at: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StateCounts {

@@ -143,6 +143,43 @@ pub fn next_opening(window: &MaintenanceWindow, utc_ms: i64) -> Option<i64> {
         .find(|&utc| utc > utc_ms && window_open(window, utc))
 }
 
+/// When a bake that began when a wave was done (at `wave_done_at`) ends: the wave passes then at the
+/// earliest.
+pub fn bake_ends(rules: &CampaignRules, wave_done_at: i64) -> i64 {
+    wave_done_at + i64::from(rules.bake_secs) * 1000
+}
+
+/// The earliest moment at or after `now_ms` at which the runner may start devices of a wave: not before
+/// the campaign's start time, not before the previous wave's bake ended (when it ended at
+/// `previous_wave_done_ms`; `None` for the first wave, or when the runner already moved on, which it does
+/// only after the bake), and only inside the maintenance window. `None`: the window never opens.
+///
+/// The runner starts devices only when this answers `now_ms` itself, and `campaign plan` shows what it
+/// answers, so the plan is what the campaign does.
+pub fn earliest_start(
+    settings: &CampaignSettings,
+    rules: &CampaignRules,
+    now_ms: i64,
+    previous_wave_done_ms: Option<i64>,
+) -> Option<i64> {
+    let mut at = now_ms;
+    if let Some(start_at) = settings.start_at {
+        at = at.max(start_at);
+    }
+    if let Some(done) = previous_wave_done_ms {
+        at = at.max(bake_ends(rules, done));
+    }
+    match &settings.window {
+        Some(window) => next_opening(window, at),
+        None => Some(at),
+    }
+}
+
+/// Whether the runner may start devices at `now_ms` ([`earliest_start`] is now).
+pub fn starts_allowed(settings: &CampaignSettings, rules: &CampaignRules, now_ms: i64) -> bool {
+    earliest_start(settings, rules, now_ms, None) == Some(now_ms)
+}
+
 /// When a device that failed its `attempts`-th attempt with `kind` should try again; `None` when the
 /// policy says it stays failed.
 pub fn retry_at(policy: &RetryPolicy, attempts: u32, kind: ErrorKind, now_ms: i64) -> Option<i64> {
@@ -219,7 +256,7 @@ pub fn wave_hold(
     now_ms: i64,
 ) -> Option<CampaignWait> {
     let done_at = wave_done_at?;
-    let until = done_at + i64::from(rules.bake_secs) * 1000;
+    let until = bake_ends(rules, done_at);
     if rules.bake_secs > 0 && now_ms < until {
         return Some(CampaignWait::Baking {
             wave: current_wave,
@@ -423,6 +460,53 @@ mod tests {
             MONDAY_UTC_MIDNIGHT + 5 * 24 * h + h / 2
         ));
         assert!(!window_open(&friday_night, MONDAY_UTC_MIDNIGHT + h / 2));
+    }
+
+    #[test]
+    fn the_earliest_start_waits_for_the_start_time_the_bake_and_the_window() {
+        let h = 3_600_000;
+        let now = MONDAY_UTC_MIDNIGHT + 12 * h;
+        let rules = CampaignRules {
+            bake_secs: 1_800,
+            ..CampaignRules::default()
+        };
+        let mut settings = CampaignSettings::default();
+        assert_eq!(earliest_start(&settings, &rules, now, None), Some(now));
+        assert!(starts_allowed(&settings, &rules, now));
+        // The previous wave was done an hour ago: its 30 min bake is over.
+        assert_eq!(
+            earliest_start(&settings, &rules, now, Some(now - h)),
+            Some(now)
+        );
+        assert_eq!(
+            earliest_start(&settings, &rules, now, Some(now)),
+            Some(now + h / 2)
+        );
+        settings.start_at = Some(now + 2 * h);
+        assert_eq!(
+            earliest_start(&settings, &rules, now, None),
+            Some(now + 2 * h)
+        );
+        assert!(!starts_allowed(&settings, &rules, now));
+        // A nightly window: the start time falls outside, so the window's opening decides.
+        settings.window = Some(window(vec![], 22 * 60, 4 * 60, 0));
+        assert_eq!(
+            earliest_start(&settings, &rules, now, None),
+            Some(MONDAY_UTC_MIDNIGHT + 22 * h)
+        );
+        // Inside the window, the bake's end decides.
+        let late = MONDAY_UTC_MIDNIGHT + 23 * h;
+        assert_eq!(
+            earliest_start(&settings, &rules, late, Some(late)),
+            Some(late + h / 2)
+        );
+        // A bake ending after the window closed waits for the next night.
+        let closing = MONDAY_UTC_MIDNIGHT + 24 * h + 3 * h + h / 2;
+        assert_eq!(
+            earliest_start(&settings, &rules, closing, Some(closing)),
+            Some(MONDAY_UTC_MIDNIGHT + 24 * h + 22 * h)
+        );
+        assert!(starts_allowed(&settings, &rules, late));
     }
 
     #[test]

@@ -28,6 +28,11 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (8, include_str!("../../migrations/0008_store_identity.sql")),
     (9, include_str!("../../migrations/0009_campaign_rules.sql")),
     (10, include_str!("../../migrations/0010_campaign_tally.sql")),
+    // 11 is taken by another branch of issue 17 (cohorts); it lands before this one is merged.
+    (
+        12,
+        include_str!("../../migrations/0012_campaign_templates.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> CoreResult<()> {
@@ -73,7 +78,11 @@ mod tests {
         let version: u32 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(version, MIGRATIONS.len() as u32);
+        assert_eq!(version, MIGRATIONS.last().map_or(0, |(v, _)| *v));
+        assert!(
+            MIGRATIONS.windows(2).all(|w| w[0].0 < w[1].0),
+            "migrations are in order"
+        );
     }
 
     #[test]

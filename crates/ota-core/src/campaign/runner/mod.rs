@@ -297,12 +297,10 @@ async fn coordinate(
                 }
             };
         }
+        // The same rule `campaign plan` shows ([`rules::earliest_start`]): the start time and the
+        // maintenance window; the bake and the gate held the move to this wave in `advance`.
         let starts_allowed = state == CampaignState::Running
-            && settings.start_at.is_none_or(|at| now_ms() >= at)
-            && settings
-                .window
-                .as_ref()
-                .is_none_or(|w| rules::window_open(w, now_ms()));
+            && rules::starts_allowed(&settings, &view.rules, now_ms());
         if starts_allowed {
             let free = settings.concurrency.saturating_sub(tasks.len() as u32);
             let current = store.campaign_header(id)?.current_wave;
