@@ -21,6 +21,7 @@ use crate::console::{Console, DataKind};
 use crate::error::{ApiError, ErrorKind};
 use crate::library::FirmwareEntry;
 use crate::model::{now_ms, Cloud, Device};
+use crate::store::cohorts::CohortFilter;
 use crate::store::{NewCampaignDevice, NewCampaignRow};
 use model::*;
 
@@ -37,22 +38,60 @@ fn resolve_targets(
         CampaignTargets::Filter { query } => {
             store.matching_devices(query)?.into_iter().map(Ok).collect()
         }
-        CampaignTargets::Devices { devices } => {
-            let mut seen = std::collections::HashSet::new();
-            let mut out = Vec::with_capacity(devices.len());
-            for key in devices {
-                if !seen.insert(key.clone()) {
-                    continue;
-                }
-                out.push(
-                    store
-                        .device(key.account_id, &key.device_id)?
-                        .ok_or_else(|| key.clone()),
-                );
-            }
-            out
-        }
+        CampaignTargets::Devices { devices } => listed(console, devices)?,
+        CampaignTargets::Cohort { cohort_id } => match store.cohort_filter(*cohort_id)? {
+            CohortFilter::Static => listed(console, &store.cohort_device_keys(*cohort_id)?)?,
+            CohortFilter::Dynamic(query) => store
+                .matching_devices(&query)?
+                .into_iter()
+                .map(Ok)
+                .collect(),
+        },
     })
+}
+
+/// Listed devices from the cache, each once (`Err`: not cached).
+fn listed(
+    console: &Console,
+    devices: &[DeviceKey],
+) -> Result<Vec<Result<Device, DeviceKey>>, ApiError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(devices.len());
+    for key in devices {
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        out.push(
+            console
+                .store()
+                .device(key.account_id, &key.device_id)?
+                .ok_or_else(|| key.clone()),
+        );
+    }
+    Ok(out)
+}
+
+/// A continuous campaign needs targets that can gain devices: a filter or a dynamic cohort.
+fn check_continuous(console: &Console, new: &NewCampaign) -> Result<(), ApiError> {
+    if !new.rules.as_ref().is_some_and(|r| r.continuous) {
+        return Ok(());
+    }
+    let dynamic = match &new.targets {
+        CampaignTargets::Filter { .. } => true,
+        CampaignTargets::Devices { .. } => false,
+        CampaignTargets::Cohort { cohort_id } => matches!(
+            console.store().cohort_filter(*cohort_id)?,
+            CohortFilter::Dynamic(_)
+        ),
+    };
+    if dynamic {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            "A continuous campaign targets a filter or a dynamic cohort: a list of devices never gains any.",
+        )
+        .with_hint("Leave out --continuous, or target a filter or a dynamic cohort."))
+    }
 }
 
 /// What a cloud needs to update one device to `firmware` (pre-flight and runner alike).
@@ -185,9 +224,12 @@ fn plan(console: &Console, new: &NewCampaign) -> Result<Plan, ApiError> {
     if let Some(r) = &new.rules {
         rules::validate_rules(r)?;
     }
+    check_continuous(console, new)?;
+    let continuous = new.rules.as_ref().is_some_and(|r| r.continuous);
     let firmware = console.store().firmware(new.firmware_id)?;
     let targets = resolve_targets(console, &new.targets)?;
-    if targets.is_empty() {
+    // A continuous campaign may begin with no device: it waits for devices to match.
+    if targets.is_empty() && !continuous {
         return Err(ApiError::validation(
             "No devices match: choose devices or a filter that lists some.",
         ));
@@ -291,7 +333,8 @@ pub fn create(console: &Console, new: &NewCampaign) -> Result<CampaignView, ApiE
             ));
         }
         let plan = plan(console, new)?;
-        if plan.preflight.eligible == 0 {
+        let continuous = new.rules.as_ref().is_some_and(|r| r.continuous);
+        if plan.preflight.eligible == 0 && !continuous {
             return Err(ApiError::validation(format!(
                 "None of the {} devices can take {} {}: {}.",
                 plan.preflight.targets,
@@ -306,9 +349,10 @@ pub fn create(console: &Console, new: &NewCampaign) -> Result<CampaignView, ApiE
             ))
             .with_hint("Publish the firmware, refresh the fleet or choose other devices."));
         }
-        let filter = match &new.targets {
-            CampaignTargets::Filter { query } => Some(query),
-            CampaignTargets::Devices { .. } => None,
+        let (filter, cohort_id) = match &new.targets {
+            CampaignTargets::Filter { query } => (Some(query), None),
+            CampaignTargets::Devices { .. } => (None, None),
+            CampaignTargets::Cohort { cohort_id } => (None, Some(*cohort_id)),
         };
         let devices: Vec<NewCampaignDevice<'_>> = plan
             .rows
@@ -328,6 +372,7 @@ pub fn create(console: &Console, new: &NewCampaign) -> Result<CampaignView, ApiE
                 wave_count: new.settings.waves.len() as u32,
                 created_by: console.actor(),
                 rules: &new.rules.clone().unwrap_or_default(),
+                cohort_id,
             },
             &devices,
         )?;
@@ -463,6 +508,106 @@ pub fn approve_wave(console: &Console, id: i64) -> Result<CampaignView, ApiError
     );
     console.notify(DataKind::Campaigns);
     result.and_then(|_| view.ok_or_else(|| ApiError::internal("the campaign vanished")))
+}
+
+/// Closes a continuous campaign: no device joins it any more; it completes once the devices it has are
+/// done. Audited (`campaign.close`).
+pub fn close(console: &Console, id: i64) -> Result<CampaignView, ApiError> {
+    let result = console
+        .store()
+        .close_campaign(id)
+        .map_err(ApiError::from)
+        .and_then(|()| Ok(console.store().campaign_view(id)?));
+    let view = console.store().campaign_header(id).ok();
+    console.audit(
+        "campaign.close",
+        view.as_ref().map(|v| v.cloud),
+        Some(&match &view {
+            Some(v) => format!("campaign #{id} {}", v.name),
+            None => format!("campaign #{id}"),
+        }),
+        &result.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    console.notify(DataKind::Campaigns);
+    result
+}
+
+/// What a running continuous campaign targets now, resolved again (`None`: it targets a list, or its
+/// cohort is gone).
+fn current_targets(view: &CampaignView) -> Option<CampaignTargets> {
+    match (view.cohort_id, &view.target_filter) {
+        (Some(cohort_id), _) => Some(CampaignTargets::Cohort { cohort_id }),
+        (None, Some(query)) => Some(CampaignTargets::Filter {
+            query: query.clone(),
+        }),
+        (None, None) => None,
+    }
+}
+
+/// A continuous campaign's runner: devices that match its targets now and are new to it (or were left out
+/// by the pre-flight check and would now take the update) join its current wave, after the same
+/// pre-flight check as at creation. Devices still left out are not recorded; they are checked again at
+/// the next change. Answers how many joined (audited as `campaign.devices_added`).
+pub(crate) fn join_new_devices(
+    console: &Console,
+    lease: &lease::HeldLease,
+    view: &CampaignView,
+    firmware: &FirmwareEntry,
+) -> Result<u32, lease::LeaseError> {
+    let api = |err: ApiError| lease::LeaseError::Store(err.into());
+    let Some(targets) = current_targets(view) else {
+        return Ok(0);
+    };
+    let store = console.store();
+    let resolved = match resolve_targets(console, &targets) {
+        Ok(resolved) => resolved,
+        // The cohort was deleted meanwhile (only possible once it ended): nothing joins.
+        Err(err) if err.code == ErrorKind::NotFound => return Ok(0),
+        Err(err) => return Err(api(err)),
+    };
+    let known = store.campaign_device_states(view.id)?;
+    let candidates: Vec<Device> = resolved
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|d| {
+            matches!(
+                known.get(&(d.account_id, d.id.clone())),
+                None | Some(CampaignDeviceState::Skipped)
+            )
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Ok(0);
+    }
+    let busy = store.busy_devices()?;
+    let in_campaign = store.devices_in_active_campaigns()?;
+    let mut sessions = HashMap::new();
+    let eligible: Vec<&Device> = candidates
+        .iter()
+        .filter(|d| {
+            exclusion(
+                console,
+                firmware,
+                &view.settings,
+                d,
+                &busy,
+                &in_campaign,
+                &mut sessions,
+            )
+            .is_none()
+        })
+        .collect();
+    if eligible.is_empty() {
+        return Ok(0);
+    }
+    let wave = view.current_wave.min(view.wave_count.saturating_sub(1));
+    let joined =
+        lease.write(|fence| store.join_campaign(fence, wave, &eligible, console.actor()))?;
+    if joined > 0 {
+        console.notify(DataKind::Audit);
+        console.notify(DataKind::Campaigns);
+    }
+    Ok(joined)
 }
 
 /// Puts the failed devices back in the queue and runs the campaign again from the earliest wave that has

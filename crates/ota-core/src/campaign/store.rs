@@ -43,12 +43,14 @@ pub struct NewCampaignRow<'a> {
     pub wave_count: u32,
     pub created_by: &'a str,
     pub rules: &'a CampaignRules,
+    /// The cohort it targets, when it targets one.
+    pub cohort_id: Option<i64>,
 }
 
 const VIEW_COLUMNS: &str = "c.id, c.name, c.firmware_id, f.version, f.file_name, f.cloud, c.state, c.settings,
      c.target_filter, c.wave_count, c.current_wave, c.reason, c.created_by, c.created_at, c.started_at,
      c.finished_at, c.bake_secs, c.gate_manual, c.device_timeout_secs, c.verify_version, c.require_approval,
-     c.approved_by, c.approved_at, c.wave_approved, c.wave_done_at";
+     c.approved_by, c.approved_at, c.wave_approved, c.wave_done_at, c.continuous, c.closed, c.cohort_id";
 
 fn view_from_row(row: &Row<'_>) -> rusqlite::Result<CampaignView> {
     let cloud: String = row.get(5)?;
@@ -65,6 +67,7 @@ fn view_from_row(row: &Row<'_>) -> rusqlite::Result<CampaignView> {
         device_timeout_secs: row.get(18)?,
         verify_version: row.get(19)?,
         require_approval: row.get(20)?,
+        continuous: row.get(25)?,
     };
     let approved_by: Option<String> = row.get(21)?;
     let current_wave: u32 = row.get(10)?;
@@ -107,7 +110,23 @@ fn view_from_row(row: &Row<'_>) -> rusqlite::Result<CampaignView> {
         approved_at: row.get(22)?,
         wave_approved,
         waiting,
+        closed: row.get(26)?,
+        cohort_id: row.get(27)?,
     })
+}
+
+/// A continuous campaign that is running, not closed, on its last wave with no device open waits for new
+/// devices (unless a rule holds it already). Needs the view's counts.
+pub(crate) fn note_waiting_for_devices(view: &mut CampaignView) {
+    if view.waiting.is_none()
+        && view.state == CampaignState::Running
+        && view.rules.continuous
+        && !view.closed
+        && view.current_wave + 1 >= view.wave_count
+        && view.counts.open() == 0
+    {
+        view.waiting = Some(CampaignWait::WaitingForDevices);
+    }
 }
 
 /// Runs `f` on one snapshot of the database (a read transaction), so that counts made with several
@@ -228,8 +247,9 @@ impl Store {
             tx.execute(
                 "INSERT INTO campaigns (name, firmware_id, state, settings, target_filter, wave_count,
                                         created_by, created_at, updated_at, bake_secs, gate_manual,
-                                        device_timeout_secs, verify_version, require_approval)
-                 VALUES (?1, ?2, 'ready', ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                        device_timeout_secs, verify_version, require_approval,
+                                        continuous, cohort_id)
+                 VALUES (?1, ?2, 'ready', ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     campaign.name,
                     campaign.firmware_id,
@@ -242,7 +262,9 @@ impl Store {
                     campaign.rules.gate == WaveGate::Manual,
                     campaign.rules.device_timeout_secs,
                     campaign.rules.verify_version,
-                    campaign.rules.require_approval
+                    campaign.rules.require_approval,
+                    campaign.rules.continuous,
+                    campaign.cohort_id
                 ],
             )?;
             let id = tx.last_insert_rowid();
@@ -280,6 +302,7 @@ impl Store {
     pub fn campaign_view(&self, id: i64) -> CoreResult<CampaignView> {
         let mut view = self.campaign_header(id)?;
         view.counts = self.read(|conn| in_snapshot(conn, |conn| counts(conn, id)))?;
+        note_waiting_for_devices(&mut view);
         Ok(view)
     }
 
@@ -313,6 +336,7 @@ impl Store {
                 .collect::<Result<Vec<_>, _>>()?;
             for view in &mut views {
                 view.counts = in_snapshot(conn, |conn| counts(conn, view.id))?;
+                note_waiting_for_devices(view);
             }
             Ok(views)
         })
@@ -507,6 +531,156 @@ impl Store {
         })
     }
 
+    /// Closes a continuous campaign: no device joins it any more, and it completes once its devices are
+    /// done. Refused for a campaign that is not continuous, has ended, or is closed already.
+    pub fn close_campaign(&self, id: i64) -> CoreResult<()> {
+        self.write(|tx| {
+            let state = stored_state(tx, id)?;
+            let (continuous, closed): (bool, bool) = tx.query_row(
+                "SELECT continuous, closed FROM campaigns WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let refuse = |kind: ErrorKind, why: String| -> CoreResult<()> {
+                Err(ApiError::new(kind, why).into())
+            };
+            if !continuous {
+                return refuse(
+                    ErrorKind::Validation,
+                    format!("Campaign #{id} is not continuous: it completes on its own."),
+                );
+            }
+            if closed {
+                return refuse(
+                    ErrorKind::Conflict,
+                    format!("Campaign #{id} is closed already."),
+                );
+            }
+            if state.is_finished() {
+                return refuse(
+                    ErrorKind::Conflict,
+                    format!(
+                        "Campaign #{id} is {}; there is nothing to close.",
+                        state.as_str()
+                    ),
+                );
+            }
+            tx.execute(
+                "UPDATE campaigns SET closed = 1, updated_at = ?2 WHERE id = ?1",
+                params![id, now_ms()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The state of every device row a campaign has (to tell which devices are new to it).
+    pub fn campaign_device_states(
+        &self,
+        id: i64,
+    ) -> CoreResult<std::collections::HashMap<(i64, String), CampaignDeviceState>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT account_id, device_id, state FROM campaign_devices WHERE campaign_id = ?1",
+            )?;
+            let rows = stmt
+                .query_map([id], |r| {
+                    Ok((
+                        (r.get(0)?, r.get(1)?),
+                        CampaignDeviceState::parse(&r.get::<_, String>(2)?),
+                    ))
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// A continuous campaign takes devices that started matching: each joins `wave` as pending (a row the
+    /// pre-flight check had left out is reused), the wave counts as open again (a bake counts afresh), and
+    /// the audit record is written in the same transaction, under the runner's lease. Only a campaign still
+    /// open to devices (continuous, not closed, running or paused) takes them; answers how many joined.
+    pub fn join_campaign(
+        &self,
+        fence: &Fence<'_>,
+        wave: u32,
+        devices: &[&Device],
+        actor: &str,
+    ) -> Result<u32, LeaseError> {
+        let id = fence.campaign_id;
+        self.write_fenced(fence, |tx| {
+            let open: bool = tx.query_row(
+                "SELECT continuous AND NOT closed AND state IN ('running', 'paused')
+                 FROM campaigns WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            if !open || devices.is_empty() {
+                return Ok(0);
+            }
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO campaign_devices (campaign_id, account_id, device_id, cloud, product_key, model,
+                                               name, from_version, wave, state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending')
+                 ON CONFLICT (campaign_id, account_id, device_id) DO UPDATE SET
+                    cloud = excluded.cloud, product_key = excluded.product_key, model = excluded.model,
+                    name = excluded.name, from_version = excluded.from_version, wave = excluded.wave,
+                    state = 'pending', error_code = NULL, error_message = NULL, error_hint = NULL,
+                    vendor_code = NULL, next_attempt_at = NULL, finished_at = NULL
+                 WHERE campaign_devices.state = 'skipped'",
+            )?;
+            let mut joined: Vec<&str> = Vec::new();
+            let mut cloud = None;
+            for d in devices {
+                let n = upsert.execute(params![
+                    id,
+                    d.account_id,
+                    d.id,
+                    d.cloud.as_str(),
+                    d.product_key,
+                    d.model,
+                    d.name,
+                    d.firmware,
+                    wave
+                ])?;
+                if n > 0 {
+                    joined.push(&d.id);
+                    cloud = Some(d.cloud);
+                }
+            }
+            if !joined.is_empty() {
+                tx.execute(
+                    "UPDATE campaigns SET wave_done_at = NULL, updated_at = ?2 WHERE id = ?1",
+                    params![id, now_ms()],
+                )?;
+                let name: String =
+                    tx.query_row("SELECT name FROM campaigns WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })?;
+                let target = format!("campaign #{id} {name}");
+                let listed: Vec<&str> = joined.iter().take(20).copied().collect();
+                let detail = format!(
+                    "{} device{} joined wave {}: {}{}",
+                    joined.len(),
+                    if joined.len() == 1 { "" } else { "s" },
+                    wave + 1,
+                    listed.join(", "),
+                    if joined.len() > listed.len() { ", …" } else { "" }
+                );
+                crate::store::audit::insert_audit(
+                    tx,
+                    &[crate::store::AuditRecord {
+                        actor,
+                        action: "campaign.devices_added",
+                        cloud,
+                        target: Some(&target),
+                        result: "ok",
+                        detail: Some(&detail),
+                    }],
+                )?;
+            }
+            Ok(joined.len() as u32)
+        })
+    }
+
     /// Deletes a campaign that is not running (its devices' rows and history go with it).
     pub fn delete_campaign(&self, id: i64) -> CoreResult<CampaignView> {
         let view = self.campaign_view(id)?;
@@ -596,6 +770,7 @@ mod tests {
             battery: Some(80),
             signal: None,
             refreshed_at: 0,
+            tags: Vec::new(),
         }
     }
 
@@ -632,6 +807,7 @@ mod tests {
                     wave_count: 2,
                     created_by: "t",
                     rules: &CampaignRules::default(),
+                    cohort_id: None,
                 },
                 &rows,
             )
