@@ -25,8 +25,18 @@ pub struct Spec {
     #[arg(long)]
     firmware: i64,
     /// Explicit devices (ids, comma-separated); otherwise the filter below selects them.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', conflicts_with = "cohort")]
     devices: Vec<String>,
+    /// A cohort's devices (name or id; `otactl cohort list`).
+    #[arg(long)]
+    cohort: Option<String>,
+    /// Filter: devices having this tag.
+    #[arg(long, conflicts_with = "cohort")]
+    tag: Option<String>,
+    /// Devices that start matching the filter or dynamic cohort later join the campaign until
+    /// `otactl campaign close ID`.
+    #[arg(long)]
+    continuous: bool,
     /// Filter: substring of id, name or model.
     #[arg(long, default_value = "")]
     search: String,
@@ -135,6 +145,12 @@ pub enum CampaignCommand {
     },
     /// Cancel: devices not started yet will not be.
     Cancel { id: i64 },
+    /// Close a continuous campaign: no device joins any more; it completes once its devices are done.
+    Close {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Approve a campaign created with --require-approval (refused to its creator: another user approves).
     Approve { id: i64 },
     /// Manual gate: let the campaign's next wave start once its current one passed (and baked).
@@ -169,7 +185,9 @@ fn parse_hhmm(raw: &str) -> Result<u16, ApiError> {
 }
 
 async fn new_campaign(ctx: &Context, name: String, spec: Spec) -> Result<NewCampaign, ApiError> {
-    let spec_targets = if spec.devices.is_empty() {
+    let spec_targets = if let Some(cohort) = spec.cohort {
+        TargetSpec::Cohort(cohort)
+    } else if spec.devices.is_empty() {
         TargetSpec::Filter(DeviceQuery {
             search: spec.search,
             cloud: spec.cloud,
@@ -178,6 +196,7 @@ async fn new_campaign(ctx: &Context, name: String, spec: Spec) -> Result<NewCamp
             } else {
                 StatusFilter::All
             },
+            tag: spec.tag,
             ..Default::default()
         })
     } else {
@@ -240,6 +259,7 @@ async fn new_campaign(ctx: &Context, name: String, spec: Spec) -> Result<NewCamp
             device_timeout_secs: spec.device_timeout,
             verify_version: !spec.no_verify,
             require_approval: spec.require_approval,
+            continuous: spec.continuous,
         }),
     })
 }
@@ -279,6 +299,9 @@ fn waiting_words(wait: &CampaignWait) -> String {
         CampaignWait::Baking { wave, until } => {
             format!("baking wave {} until {}", wave + 1, clock(*until))
         }
+        CampaignWait::WaitingForDevices => {
+            "waiting for new devices: `otactl campaign close` ends it".to_string()
+        }
     }
 }
 
@@ -302,6 +325,13 @@ fn rules_words(v: &CampaignView) -> String {
         ),
         format!("verify {}", if r.verify_version { "on" } else { "off" }),
     ];
+    if r.continuous {
+        words.push(if v.closed {
+            "continuous (closed)".into()
+        } else {
+            "continuous".into()
+        });
+    }
     if r.require_approval {
         words.push(match &v.approved_by {
             Some(who) => format!("approved by {who}"),
@@ -502,6 +532,14 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
         }
         CampaignCommand::Cancel { id } => {
             println!("{}", summary_line(&app.cancel_campaign(id)?));
+        }
+        CampaignCommand::Close { id, json } => {
+            let view = app.close_campaign(id)?;
+            if json {
+                print_json(&view)?;
+            } else {
+                println!("closed {}", summary_line(&view));
+            }
         }
         CampaignCommand::Approve { id } => {
             println!("approved {}", summary_line(&app.approve_campaign(id)?));
