@@ -94,6 +94,13 @@ mod tests {
             ota_app::campaigns::CampaignDeviceView,
             ota_app::campaigns::CampaignDeviceQuery,
             ota_app::campaigns::CampaignDevicePage,
+            ota_app::campaigns::CampaignWait,
+            ota_app::cohorts::TagCount,
+            ota_app::cohorts::Cohort,
+            ota_app::cohorts::CohortKind,
+            ota_app::cohorts::CohortDefinition,
+            ota_app::cohorts::NewCohort,
+            ota_app::cohorts::CohortDetail,
         );
     }
 
