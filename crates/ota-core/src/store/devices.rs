@@ -1,5 +1,6 @@
 //! The device cache: a cloud's listing written set-wise, the pages of the list with capped match counts,
-//! and single-device reads. Over 600 lines only with its tests (the code is under 480 lines).
+//! and single-device reads with their tags (tag and cohort filters). Over 600 lines only with its tests (the
+//! code is under 540 lines).
 
 use std::collections::{HashMap, HashSet};
 

@@ -11,6 +11,10 @@
 //! a device already updating is followed, a device already on the version is done, so a runner killed at
 //! any point and started again never starts a device twice and forgets none.
 //!
+//! A continuous campaign that is not closed never completes here: each round it reads the fleet generation
+//! and, when it moved (or every 30 s), lets devices that started matching join the current wave
+//! (`super::continuous`); on its last wave with nothing open it waits for them.
+//!
 //! This module is the coordinator; the device task is in `device`.
 
 mod device;
@@ -268,7 +272,7 @@ async fn coordinate(
                 .is_none_or(|(seen, at)| seen != generation || at.elapsed() >= RESOLVE_EVERY);
             if due {
                 resolved_at = Some((generation, Instant::now()));
-                if super::join_new_devices(console, lease, &view, &firmware)? > 0 {
+                if super::continuous::join_new_devices(console, lease, &view, &firmware)? > 0 {
                     dirty = true;
                 }
             }
