@@ -65,6 +65,8 @@ fn query(search: &str, sort: DeviceSort) -> DeviceQuery {
         descending: false,
         offset: 0,
         limit: 100,
+        tag: None,
+        cohort_id: None,
     }
 }
 
