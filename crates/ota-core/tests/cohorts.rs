@@ -368,3 +368,52 @@ async fn a_continuous_campaign_takes_a_device_that_comes_online_later_and_none_o
         .iter()
         .any(|e| e.action == "campaign.close" && e.result == "ok"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_continuous_campaign_over_an_empty_tag_cohort_takes_devices_as_they_are_tagged() {
+    let (h, firmware_id) = harness(&["cam-1", "cam-2"]).await;
+    let c = h.console.clone();
+    let later = cohort::create_cohort(
+        &c,
+        &NewCohort {
+            name: "Later".into(),
+            definition: CohortDefinition::Dynamic {
+                query: DeviceQuery {
+                    tag: Some("later".into()),
+                    ..DeviceQuery::default()
+                },
+            },
+        },
+    )
+    .unwrap();
+    assert_eq!(later.device_count, 0);
+    let targets = CampaignTargets::Cohort {
+        cohort_id: later.id,
+    };
+    // Nothing matches yet: refused unless continuous, which waits for devices.
+    let err = campaign::create(&c, &new_campaign(firmware_id, targets.clone(), false)).unwrap_err();
+    assert_eq!(err.code, ErrorKind::Validation);
+    let created = campaign::create(&c, &new_campaign(firmware_id, targets, true)).unwrap();
+    assert_eq!(created.counts.total, 0);
+    let id = created.id;
+    campaign::start(&c, id).unwrap();
+    let runner = tokio::spawn(runner::run(Arc::clone(&c), id));
+    wait_until("waiting for new devices", || {
+        view(&c, id).waiting == Some(CampaignWait::WaitingForDevices)
+    })
+    .await;
+
+    // Tagged in this process or another: the fleet generation moves and the runner takes it.
+    cohort::tag_devices(&c, &[key(&h, "cam-2")], &strings(&["later"]), &[]).unwrap();
+    wait_until("cam-2 updated", || view(&c, id).counts.succeeded == 1).await;
+    assert_eq!(h.cloud.starts("cam-1"), 0, "cam-1 is not tagged");
+
+    campaign::close(&c, id).unwrap();
+    let done = tokio::time::timeout(HANG_GUARD, runner)
+        .await
+        .expect("the runner hung")
+        .expect("runner task")
+        .expect("runner");
+    assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
+    assert_eq!(done.counts.succeeded, 1);
+}
