@@ -102,6 +102,13 @@ mod tests {
             ota_app::fleet::VersionCount,
             ota_app::fleet::VersionSuccess,
             ota_app::fleet::FailureDay,
+            ota_app::campaigns::CampaignWait,
+            ota_app::cohorts::TagCount,
+            ota_app::cohorts::Cohort,
+            ota_app::cohorts::CohortKind,
+            ota_app::cohorts::CohortDefinition,
+            ota_app::cohorts::NewCohort,
+            ota_app::cohorts::CohortDetail,
         );
     }
 

@@ -4,6 +4,7 @@
 mod bindings;
 mod campaign_commands;
 mod chosen_files;
+mod cohort_commands;
 mod commands;
 mod dialogs;
 mod error;
@@ -128,6 +129,12 @@ pub fn run() {
             campaign_commands::approve_wave,
             campaign_commands::retry_failed_devices,
             campaign_commands::delete_campaign,
+            cohort_commands::close_campaign,
+            cohort_commands::tag_devices,
+            cohort_commands::list_tags,
+            cohort_commands::create_cohort,
+            cohort_commands::list_cohorts,
+            cohort_commands::delete_cohort,
             campaign_commands::list_audit,
             file_commands::export_audit,
         ])

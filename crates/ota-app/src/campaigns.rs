@@ -21,6 +21,8 @@ pub enum TargetSpec {
     Filter(DeviceQuery),
     /// Devices by id (any cloud); each must be cached for exactly one account in scope.
     Ids(Vec<String>),
+    /// A cohort, by id or name.
+    Cohort(String),
 }
 
 /// What asking to start a campaign did.
@@ -43,28 +45,12 @@ impl App {
         let notices = self.ensure_fleet_cached(cloud).await?;
         let targets = match spec {
             TargetSpec::Filter(query) => CampaignTargets::Filter { query },
-            TargetSpec::Ids(ids) => {
-                let mut devices = Vec::with_capacity(ids.len());
-                for id in &ids {
-                    let id = id.trim();
-                    match self.cached_devices_with_id(id)?.as_slice() {
-                        [one] => devices.push(DeviceKey {
-                            account_id: one.account_id,
-                            device_id: one.id.clone(),
-                        }),
-                        [] => {
-                            return Err(ApiError::not_found(format!("No cached device {id}."))
-                                .with_hint("`otactl devices list` refreshes and lists the fleet."))
-                        }
-                        _ => {
-                            return Err(ApiError::validation(format!(
-                                "Several accounts list {id}: name one with --account."
-                            )))
-                        }
-                    }
-                }
-                CampaignTargets::Devices { devices }
-            }
+            TargetSpec::Ids(ids) => CampaignTargets::Devices {
+                devices: self.device_keys(&ids)?,
+            },
+            TargetSpec::Cohort(name) => CampaignTargets::Cohort {
+                cohort_id: ota_core::cohort::find_cohort(&self.console, &name)?.id,
+            },
         };
         Ok((targets, notices))
     }
@@ -179,6 +165,12 @@ impl App {
     /// Audited.
     pub fn approve_wave(&self, id: i64) -> Result<CampaignView, ApiError> {
         campaign::approve_wave(&self.console, id)
+    }
+
+    /// Closes a continuous campaign: no device joins it any more, and it completes once its devices are
+    /// done. Audited (`campaign.close`).
+    pub fn close_campaign(&self, id: i64) -> Result<CampaignView, ApiError> {
+        campaign::close(&self.console, id)
     }
 
     /// Nothing new starts; devices already updating are followed.

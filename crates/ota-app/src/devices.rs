@@ -58,6 +58,21 @@ impl App {
         cloud: Option<Cloud>,
         cached: bool,
     ) -> Result<FleetListing, ApiError> {
+        let query = DeviceQuery {
+            search,
+            cloud,
+            ..Default::default()
+        };
+        self.list_fleet_matching(query, cached).await
+    }
+
+    /// Every device in scope matching `query` (search, cloud, status, tag, cohort; its paging ignored),
+    /// refreshed from the clouds first unless `cached`.
+    pub async fn list_fleet_matching(
+        &self,
+        query: DeviceQuery,
+        cached: bool,
+    ) -> Result<FleetListing, ApiError> {
         let scope = self.scope()?;
         let mut stale = Vec::new();
         if !cached {
@@ -71,10 +86,9 @@ impl App {
         let ids: Vec<i64> = scope.iter().map(|a| a.id).collect();
         let mut devices = Vec::new();
         let mut query = DeviceQuery {
-            search,
-            cloud,
             limit: MAX_PAGE_SIZE,
-            ..Default::default()
+            offset: 0,
+            ..query
         };
         loop {
             let page = self.console.devices(&query)?;
@@ -152,6 +166,11 @@ impl App {
             }
         }
         Ok(notices)
+    }
+
+    /// The id of a cohort named by id or name (for a device-list filter).
+    pub fn cohort_id(&self, id_or_name: &str) -> Result<i64, ApiError> {
+        Ok(ota_core::cohort::find_cohort(&self.console, id_or_name)?.id)
     }
 
     /// The cached devices in scope with this id (any cloud).

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod audit;
 pub mod campaigns;
 pub mod changes;
+pub mod cohorts;
 pub mod devices;
 pub mod firmware;
 pub mod fleet;

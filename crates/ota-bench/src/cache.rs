@@ -65,6 +65,8 @@ fn query(search: &str, sort: DeviceSort) -> DeviceQuery {
         descending: false,
         offset: 0,
         limit: 100,
+        tag: None,
+        cohort_id: None,
     }
 }
 
@@ -262,6 +264,7 @@ pub(crate) fn synthetic(account_id: i64, n: usize) -> Vec<Device> {
             battery: Some((i % 100) as u8),
             signal: Some(-40 - (i % 50) as i32),
             refreshed_at: 0,
+            tags: Vec::new(),
         })
         .collect()
 }

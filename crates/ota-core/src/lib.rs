@@ -4,6 +4,7 @@
 pub mod audit_export;
 pub mod campaign;
 pub mod cloud;
+pub mod cohort;
 pub mod console;
 pub mod error;
 pub mod fleet_versions;

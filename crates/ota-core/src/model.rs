@@ -111,6 +111,9 @@ pub struct Device {
     /// When this row was last confirmed by the cloud (Unix ms).
     #[ts(type = "number")]
     pub refreshed_at: i64,
+    /// Local tags (sorted); kept across fleet refreshes.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
@@ -149,6 +152,12 @@ pub struct DeviceQuery {
     pub offset: u32,
     /// 0 means the default page size.
     pub limit: u32,
+    /// Only devices having this tag.
+    #[ts(optional)]
+    pub tag: Option<String>,
+    /// Only devices of this cohort (its list, or its filter's current matches).
+    #[ts(optional, type = "number")]
+    pub cohort_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

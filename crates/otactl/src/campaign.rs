@@ -27,8 +27,18 @@ pub struct Spec {
     #[arg(long)]
     firmware: i64,
     /// Explicit devices (ids, comma-separated); otherwise the filter below selects them.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', conflicts_with = "cohort")]
     devices: Vec<String>,
+    /// A cohort's devices (name or id; `otactl cohort list`).
+    #[arg(long)]
+    cohort: Option<String>,
+    /// Filter: devices having this tag.
+    #[arg(long, conflicts_with = "cohort")]
+    tag: Option<String>,
+    /// Devices that start matching the filter or dynamic cohort later join the campaign until
+    /// `otactl campaign close ID`.
+    #[arg(long)]
+    continuous: bool,
     /// Filter: substring of id, name or model.
     #[arg(long, default_value = "")]
     search: String,
@@ -162,6 +172,12 @@ pub enum CampaignCommand {
     },
     /// Cancel: devices not started yet will not be.
     Cancel { id: i64 },
+    /// Close a continuous campaign: no device joins any more; it completes once its devices are done.
+    Close {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Approve a campaign created with --require-approval (refused to its creator: another user approves).
     Approve { id: i64 },
     /// Manual gate: let the campaign's next wave start once its current one passed (and baked).
@@ -309,12 +325,17 @@ fn settings_and_rules(
     if spec.require_approval {
         rules.require_approval = true;
     }
+    if spec.continuous {
+        rules.continuous = true;
+    }
     Ok((settings, rules))
 }
 
 async fn new_campaign(ctx: &Context, name: String, spec: Spec) -> Result<NewCampaign, ApiError> {
     let (settings, rules) = settings_and_rules(ctx, &spec)?;
-    let spec_targets = if spec.devices.is_empty() {
+    let spec_targets = if let Some(cohort) = spec.cohort {
+        TargetSpec::Cohort(cohort)
+    } else if spec.devices.is_empty() {
         TargetSpec::Filter(DeviceQuery {
             search: spec.search,
             cloud: spec.cloud,
@@ -323,6 +344,7 @@ async fn new_campaign(ctx: &Context, name: String, spec: Spec) -> Result<NewCamp
             } else {
                 StatusFilter::All
             },
+            tag: spec.tag,
             ..Default::default()
         })
     } else {
@@ -450,6 +472,9 @@ fn waiting_words(wait: &CampaignWait) -> String {
         CampaignWait::Baking { wave, until } => {
             format!("baking wave {} until {}", wave + 1, clock(*until))
         }
+        CampaignWait::WaitingForDevices => {
+            "waiting for new devices: `otactl campaign close` ends it".to_string()
+        }
     }
 }
 
@@ -473,6 +498,13 @@ fn rules_words(v: &CampaignView) -> String {
         ),
         format!("verify {}", if r.verify_version { "on" } else { "off" }),
     ];
+    if r.continuous {
+        words.push(if v.closed {
+            "continuous (closed)".into()
+        } else {
+            "continuous".into()
+        });
+    }
     if r.require_approval {
         words.push(match &v.approved_by {
             Some(who) => format!("approved by {who}"),
@@ -697,6 +729,14 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
         }
         CampaignCommand::Cancel { id } => {
             println!("{}", summary_line(&app.cancel_campaign(id)?));
+        }
+        CampaignCommand::Close { id, json } => {
+            let view = app.close_campaign(id)?;
+            if json {
+                print_json(&view)?;
+            } else {
+                println!("closed {}", summary_line(&view));
+            }
         }
         CampaignCommand::Approve { id } => {
             println!("approved {}", summary_line(&app.approve_campaign(id)?));

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use ota_app::devices::ImportLimits;
-use ota_app::{ApiError, Cloud};
+use ota_app::{ApiError, Cloud, DeviceQuery};
 
 use crate::context::Context;
 use crate::output::print_json;
@@ -21,6 +21,31 @@ pub enum DevicesCommand {
         search: String,
         #[arg(long, value_parser = crate::accounts::parse_cloud)]
         cloud: Option<Cloud>,
+        /// Only devices having this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Only devices of this cohort (name or id).
+        #[arg(long)]
+        cohort: Option<String>,
+    },
+    /// Add or remove local tags on devices (ids as the cloud names them).
+    Tag {
+        /// Tags to add (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        add: Vec<String>,
+        /// Tags to remove (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        remove: Vec<String>,
+        #[arg(long)]
+        json: bool,
+        /// The devices' ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Every tag with how many cached devices have it.
+    Tags {
+        #[arg(long)]
+        json: bool,
     },
     /// Add a OneNET device by id to the account named with --account.
     Add {
@@ -41,13 +66,57 @@ pub enum DevicesCommand {
 }
 
 pub async fn run(ctx: &Context, cmd: DevicesCommand) -> Result<ExitCode, ApiError> {
-    let (json, cached, search, cloud) = match cmd {
+    let (json, cached, query) = match cmd {
         DevicesCommand::List {
             json,
             cached,
             search,
             cloud,
-        } => (json, cached, search, cloud),
+            tag,
+            cohort,
+        } => {
+            let cohort_id = cohort.map(|c| ctx.app.cohort_id(&c)).transpose()?;
+            let query = DeviceQuery {
+                search,
+                cloud,
+                tag,
+                cohort_id,
+                ..Default::default()
+            };
+            (json, cached, query)
+        }
+        DevicesCommand::Tag {
+            add,
+            remove,
+            json,
+            ids,
+        } => {
+            let devices = ctx.app.device_keys(&ids)?;
+            let changed = ctx.app.tag_devices(&devices, &add, &remove)?;
+            if json {
+                print_json(&serde_json::json!({ "changed": changed }))?;
+            } else {
+                println!(
+                    "{changed} of {} device{} changed",
+                    devices.len(),
+                    if devices.len() == 1 { "" } else { "s" }
+                );
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        DevicesCommand::Tags { json } => {
+            let tags = ctx.app.list_tags()?;
+            if json {
+                print_json(&tags)?;
+            } else if tags.is_empty() {
+                println!("No tags yet: `otactl devices tag --add TAG ID…`.");
+            } else {
+                for t in &tags {
+                    println!("{:<40} {}", t.tag, t.count);
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
         DevicesCommand::Add {
             id,
             name,
@@ -75,7 +144,7 @@ pub async fn run(ctx: &Context, cmd: DevicesCommand) -> Result<ExitCode, ApiErro
             return Ok(ExitCode::SUCCESS);
         }
     };
-    let listing = ctx.app.list_fleet(search, cloud, cached).await?;
+    let listing = ctx.app.list_fleet_matching(query, cached).await?;
     let mut code = ExitCode::SUCCESS;
     for (account_name, err) in &listing.stale {
         eprintln!(
@@ -90,14 +159,15 @@ pub async fn run(ctx: &Context, cmd: DevicesCommand) -> Result<ExitCode, ApiErro
     } else {
         for d in &devices {
             println!(
-                "{:<9} {:<20} {:<24} {:<10} {:<10} {:<8} {}",
+                "{:<9} {:<20} {:<24} {:<10} {:<10} {:<8} {:<5} {}",
                 d.cloud.as_str(),
                 d.id,
                 d.name,
                 d.model,
                 d.firmware,
                 if d.online { "online" } else { "offline" },
-                d.battery.map(|b| format!("{b}%")).unwrap_or_default()
+                d.battery.map(|b| format!("{b}%")).unwrap_or_default(),
+                d.tags.join(",")
             );
         }
         eprintln!("{} devices", devices.len());

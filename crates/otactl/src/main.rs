@@ -3,6 +3,7 @@
 mod accounts;
 mod audit;
 mod campaign;
+mod cohort;
 mod context;
 mod devices;
 mod firmware;
@@ -40,14 +41,19 @@ pub struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the campaign's many flags make its variant large, which costs nothing here.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Cloud accounts (credentials go to the OS keychain).
     #[command(subcommand)]
     Accounts(accounts::AccountsCommand),
-    /// The device fleet.
+    /// The device fleet (and its local tags).
     #[command(subcommand)]
     Devices(devices::DevicesCommand),
+    /// Cohorts: saved groups of devices (a list, or a filter) that campaigns target.
+    #[command(subcommand)]
+    Cohort(cohort::CohortCommand),
     /// Vicohome camera updates.
     #[command(subcommand)]
     Vicohome(vicohome::VicohomeCommand),
@@ -108,6 +114,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ota_app::ApiError> {
     match cli.command {
         Command::Accounts(cmd) => accounts::run(&ctx, cmd).await,
         Command::Devices(cmd) => devices::run(&ctx, cmd).await,
+        Command::Cohort(cmd) => cohort::run(&ctx, cmd).await,
         Command::Vicohome(cmd) => vicohome::run(&ctx, cmd).await,
         Command::Quectel(cmd) => quectel::run(&ctx, cmd).await,
         Command::Onenet(cmd) => onenet::run(&ctx, cmd).await,

@@ -22,4 +22,9 @@ verifyVersion: boolean,
 /**
  * The campaign waits in "awaiting approval" until a user other than its creator approves it.
  */
-requireApproval: boolean, };
+requireApproval: boolean, 
+/**
+ * Devices that start matching its filter or dynamic cohort later (come online, get the tag) join it,
+ * after the same pre-flight check, until it is closed; it completes only once closed.
+ */
+continuous: boolean, };

@@ -5,4 +5,4 @@ import type { DeviceQuery } from "./DeviceQuery";
 /**
  * Which devices a campaign is for.
  */
-export type CampaignTargets = { "kind": "filter", query: DeviceQuery, } | { "kind": "devices", devices: Array<DeviceKey>, };
+export type CampaignTargets = { "kind": "filter", query: DeviceQuery, } | { "kind": "devices", devices: Array<DeviceKey>, } | { "kind": "cohort", cohortId: number, };

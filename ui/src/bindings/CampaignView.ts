@@ -25,6 +25,15 @@ approvedBy: string | null, approvedAt: number | null,
  */
 waveApproved: number, 
 /**
- * What a rule holds it for now (approval, wave approval, bake); absent when nothing does.
+ * What a rule holds it for now (approval, wave approval, bake, new devices); absent when nothing does.
  */
-waiting: CampaignWait | null, };
+waiting: CampaignWait | null, 
+/**
+ * Continuous campaign closed (`otactl campaign close`): no device joins any more, and it completes
+ * once its devices are done.
+ */
+closed: boolean, 
+/**
+ * The cohort it targets, when it targets one (absent once that cohort is deleted).
+ */
+cohortId: number | null, };

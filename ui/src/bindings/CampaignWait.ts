@@ -3,4 +3,4 @@
 /**
  * What a campaign that is not finished waits for, when a rule holds it.
  */
-export type CampaignWait = { "kind": "awaiting_approval" } | { "kind": "awaiting_wave_approval", wave: number, } | { "kind": "baking", wave: number, until: number, };
+export type CampaignWait = { "kind": "awaiting_approval" } | { "kind": "awaiting_wave_approval", wave: number, } | { "kind": "baking", wave: number, until: number, } | { "kind": "waiting_for_devices" };

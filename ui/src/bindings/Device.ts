@@ -24,4 +24,8 @@ newestFirmware: string | null, online: boolean, battery: number | null, signal: 
 /**
  * When this row was last confirmed by the cloud (Unix ms).
  */
-refreshedAt: number, };
+refreshedAt: number, 
+/**
+ * Local tags (sorted); kept across fleet refreshes.
+ */
+tags: Array<string>, };

@@ -14,4 +14,12 @@ search: string, cloud?: Cloud, status: StatusFilter, sort: DeviceSort, descendin
 /**
  * 0 means the default page size.
  */
-limit: number, };
+limit: number, 
+/**
+ * Only devices having this tag.
+ */
+tag?: string, 
+/**
+ * Only devices of this cohort (its list, or its filter's current matches).
+ */
+cohortId?: number, };

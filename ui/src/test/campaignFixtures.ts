@@ -49,11 +49,13 @@ export function makeCampaign(overrides: Partial<CampaignView> = {}): CampaignVie
     startedAt: 1_795_996_810_000,
     finishedAt: null,
     counts: { total: 12, pending: 5, inFlight: 2, succeeded: 4, failed: 1, skipped: 0, cancelled: 0 },
-    rules: { bakeSecs: 0, gate: "auto", verifyVersion: true, requireApproval: false },
+    rules: { bakeSecs: 0, gate: "auto", verifyVersion: true, requireApproval: false, continuous: false },
     approvedBy: null,
     approvedAt: null,
     waveApproved: 0,
     waiting: null,
+    closed: false,
+    cohortId: null,
     ...overrides,
   };
 }

@@ -22,6 +22,7 @@ export function makeDevice(index: number, overrides: Partial<Device> = {}): Devi
     battery: 80,
     signal: -60,
     refreshedAt: 1_700_000_000_000,
+    tags: [],
     ...overrides,
   };
 }

@@ -172,6 +172,7 @@ pub(crate) fn device_from(
         signal: crate::lenient::signal(entry.signal),
         refreshed_at,
         id,
+        tags: Vec::new(),
     })
 }
 

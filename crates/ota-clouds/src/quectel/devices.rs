@@ -132,6 +132,7 @@ pub(crate) fn device_from(entry: DeviceEntry, refreshed_at: i64) -> Option<Devic
         signal: crate::lenient::signal(entry.signal_strength),
         refreshed_at,
         id,
+        tags: Vec::new(),
     })
 }
 

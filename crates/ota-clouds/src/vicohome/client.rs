@@ -248,6 +248,7 @@ pub(crate) fn device_from(info: DeviceInfo, refreshed_at: i64) -> Option<Device>
         signal: crate::lenient::signal(info.signal_strength),
         refreshed_at,
         id,
+        tags: Vec::new(),
     })
 }
 

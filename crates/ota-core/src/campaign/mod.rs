@@ -3,14 +3,18 @@
 //! automatic retries, pause / resume / cancel, and a pre-flight check that says which devices will not
 //! take it and why. Each cloud's own mechanism does the per-device work ([`crate::cloud::FleetUpdates`]).
 //!
-//! Over 600 lines: pre-flight (target resolution and exclusions) and the campaign actions share one plan;
-//! splitting pre-flight into its own module is the next step when it grows (cohorts, issue 17).
+//! Over 600 lines: pre-flight (target resolution, cohorts included, and exclusions) and the campaign actions
+//! share one plan, which continuous campaigns (`continuous`) reuse to take devices later; splitting
+//! pre-flight into its own module is the next step when it grows.
 
+mod continuous;
 pub mod lease;
 pub mod model;
 pub mod planning;
 pub mod rules;
 pub mod runner;
+
+pub use continuous::close;
 /// The campaign tables: create, state changes, the runner's claims and leases, the dashboard's views.
 pub(crate) mod store;
 pub mod templates;
@@ -23,6 +27,7 @@ use crate::console::{Console, DataKind};
 use crate::error::{ApiError, ErrorKind};
 use crate::library::FirmwareEntry;
 use crate::model::{now_ms, Cloud, Device};
+use crate::store::cohorts::CohortFilter;
 use crate::store::{NewCampaignDevice, NewCampaignRow};
 use model::*;
 
@@ -39,22 +44,37 @@ fn resolve_targets(
         CampaignTargets::Filter { query } => {
             store.matching_devices(query)?.into_iter().map(Ok).collect()
         }
-        CampaignTargets::Devices { devices } => {
-            let mut seen = std::collections::HashSet::new();
-            let mut out = Vec::with_capacity(devices.len());
-            for key in devices {
-                if !seen.insert(key.clone()) {
-                    continue;
-                }
-                out.push(
-                    store
-                        .device(key.account_id, &key.device_id)?
-                        .ok_or_else(|| key.clone()),
-                );
-            }
-            out
-        }
+        CampaignTargets::Devices { devices } => listed(console, devices)?,
+        CampaignTargets::Cohort { cohort_id } => match store.cohort_filter(*cohort_id)? {
+            CohortFilter::Static => listed(console, &store.cohort_device_keys(*cohort_id)?)?,
+            CohortFilter::Dynamic(query) => store
+                .matching_devices(&query)?
+                .into_iter()
+                .map(Ok)
+                .collect(),
+        },
     })
+}
+
+/// Listed devices from the cache, each once (`Err`: not cached).
+fn listed(
+    console: &Console,
+    devices: &[DeviceKey],
+) -> Result<Vec<Result<Device, DeviceKey>>, ApiError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(devices.len());
+    for key in devices {
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        out.push(
+            console
+                .store()
+                .device(key.account_id, &key.device_id)?
+                .ok_or_else(|| key.clone()),
+        );
+    }
+    Ok(out)
 }
 
 /// What a cloud needs to update one device to `firmware` (pre-flight and runner alike).
@@ -187,9 +207,12 @@ fn plan(console: &Console, new: &NewCampaign) -> Result<Plan, ApiError> {
     if let Some(r) = &new.rules {
         rules::validate_rules(r)?;
     }
+    continuous::check_targets(console, new)?;
+    let continuous = new.rules.as_ref().is_some_and(|r| r.continuous);
     let firmware = console.store().firmware(new.firmware_id)?;
     let targets = resolve_targets(console, &new.targets)?;
-    if targets.is_empty() {
+    // A continuous campaign may begin with no device: it waits for devices to match.
+    if targets.is_empty() && !continuous {
         return Err(ApiError::validation(
             "No devices match: choose devices or a filter that lists some.",
         ));
@@ -293,7 +316,8 @@ pub fn create(console: &Console, new: &NewCampaign) -> Result<CampaignView, ApiE
             ));
         }
         let plan = plan(console, new)?;
-        if plan.preflight.eligible == 0 {
+        let continuous = new.rules.as_ref().is_some_and(|r| r.continuous);
+        if plan.preflight.eligible == 0 && !continuous {
             return Err(ApiError::validation(format!(
                 "None of the {} devices can take {} {}: {}.",
                 plan.preflight.targets,
@@ -308,9 +332,10 @@ pub fn create(console: &Console, new: &NewCampaign) -> Result<CampaignView, ApiE
             ))
             .with_hint("Publish the firmware, refresh the fleet or choose other devices."));
         }
-        let filter = match &new.targets {
-            CampaignTargets::Filter { query } => Some(query),
-            CampaignTargets::Devices { .. } => None,
+        let (filter, cohort_id) = match &new.targets {
+            CampaignTargets::Filter { query } => (Some(query), None),
+            CampaignTargets::Devices { .. } => (None, None),
+            CampaignTargets::Cohort { cohort_id } => (None, Some(*cohort_id)),
         };
         let devices: Vec<NewCampaignDevice<'_>> = plan
             .rows
@@ -330,6 +355,7 @@ pub fn create(console: &Console, new: &NewCampaign) -> Result<CampaignView, ApiE
                 wave_count: new.settings.waves.len() as u32,
                 created_by: console.actor(),
                 rules: &new.rules.clone().unwrap_or_default(),
+                cohort_id,
             },
             &devices,
         )?;

@@ -225,6 +225,10 @@ pub struct CampaignRules {
     pub verify_version: bool,
     /// The campaign waits in "awaiting approval" until a user other than its creator approves it.
     pub require_approval: bool,
+    /// Devices that start matching its filter or dynamic cohort later (come online, get the tag) join it,
+    /// after the same pre-flight check, until it is closed; it completes only once closed.
+    #[serde(default)]
+    pub continuous: bool,
 }
 
 impl Default for CampaignRules {
@@ -235,6 +239,7 @@ impl Default for CampaignRules {
             device_timeout_secs: None,
             verify_version: true,
             require_approval: false,
+            continuous: false,
         }
     }
 }
@@ -256,6 +261,9 @@ pub enum CampaignWait {
         #[ts(type = "number")]
         until: i64,
     },
+    /// Continuous and not closed: its devices are done; devices that start matching join it.
+    #[serde(rename = "waiting_for_devices")]
+    WaitingForDevices,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -274,6 +282,12 @@ pub enum CampaignTargets {
     Filter { query: DeviceQuery },
     /// An explicit selection.
     Devices { devices: Vec<DeviceKey> },
+    /// A cohort's devices: a static cohort's list, a dynamic cohort's current matches.
+    Cohort {
+        #[serde(rename = "cohortId")]
+        #[ts(type = "number")]
+        cohort_id: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -494,8 +508,16 @@ pub struct CampaignView {
     pub approved_at: Option<i64>,
     /// Manual gate: waves up to this 0-based index may start.
     pub wave_approved: u32,
-    /// What a rule holds it for now (approval, wave approval, bake); absent when nothing does.
+    /// What a rule holds it for now (approval, wave approval, bake, new devices); absent when nothing does.
     pub waiting: Option<CampaignWait>,
+    /// Continuous campaign closed (`otactl campaign close`): no device joins any more, and it completes
+    /// once its devices are done.
+    #[serde(default)]
+    pub closed: bool,
+    /// The cohort it targets, when it targets one (absent once that cohort is deleted).
+    #[ts(type = "number | null")]
+    #[serde(default)]
+    pub cohort_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -3,12 +3,14 @@
 //! [`Fence`]: it lands only while that runner holds the campaign's lease (`leases`).
 //!
 //! Here: creating a campaign and its state changes. The runner's device queue (claims, batched updates,
-//! retries) is in `claims`, what the dashboard reads in `views`; the devices a campaign may target come
+//! retries) is in `claims`, closing a continuous campaign and devices joining it in `continuous`, what the
+//! dashboard reads in `views`; the devices a campaign may target come
 //! from the device store (`crate::store::devices`).
 //!
-//! Over 600 lines only with its tests (the code is under 540 lines).
+//! Over 600 lines only with its tests (the code is under 560 lines).
 
 mod claims;
+mod continuous;
 mod leases;
 mod views;
 
@@ -43,12 +45,14 @@ pub struct NewCampaignRow<'a> {
     pub wave_count: u32,
     pub created_by: &'a str,
     pub rules: &'a CampaignRules,
+    /// The cohort it targets, when it targets one.
+    pub cohort_id: Option<i64>,
 }
 
 const VIEW_COLUMNS: &str = "c.id, c.name, c.firmware_id, f.version, f.file_name, f.cloud, c.state, c.settings,
      c.target_filter, c.wave_count, c.current_wave, c.reason, c.created_by, c.created_at, c.started_at,
      c.finished_at, c.bake_secs, c.gate_manual, c.device_timeout_secs, c.verify_version, c.require_approval,
-     c.approved_by, c.approved_at, c.wave_approved, c.wave_done_at";
+     c.approved_by, c.approved_at, c.wave_approved, c.wave_done_at, c.continuous, c.closed, c.cohort_id";
 
 fn view_from_row(row: &Row<'_>) -> rusqlite::Result<CampaignView> {
     let cloud: String = row.get(5)?;
@@ -65,6 +69,7 @@ fn view_from_row(row: &Row<'_>) -> rusqlite::Result<CampaignView> {
         device_timeout_secs: row.get(18)?,
         verify_version: row.get(19)?,
         require_approval: row.get(20)?,
+        continuous: row.get(25)?,
     };
     let approved_by: Option<String> = row.get(21)?;
     let current_wave: u32 = row.get(10)?;
@@ -107,7 +112,23 @@ fn view_from_row(row: &Row<'_>) -> rusqlite::Result<CampaignView> {
         approved_at: row.get(22)?,
         wave_approved,
         waiting,
+        closed: row.get(26)?,
+        cohort_id: row.get(27)?,
     })
+}
+
+/// A continuous campaign that is running, not closed, on its last wave with no device open waits for new
+/// devices (unless a rule holds it already). Needs the view's counts.
+pub(crate) fn note_waiting_for_devices(view: &mut CampaignView) {
+    if view.waiting.is_none()
+        && view.state == CampaignState::Running
+        && view.rules.continuous
+        && !view.closed
+        && view.current_wave + 1 >= view.wave_count
+        && view.counts.open() == 0
+    {
+        view.waiting = Some(CampaignWait::WaitingForDevices);
+    }
 }
 
 /// Runs `f` on one snapshot of the database (a read transaction), so that counts made with several
@@ -228,8 +249,9 @@ impl Store {
             tx.execute(
                 "INSERT INTO campaigns (name, firmware_id, state, settings, target_filter, wave_count,
                                         created_by, created_at, updated_at, bake_secs, gate_manual,
-                                        device_timeout_secs, verify_version, require_approval)
-                 VALUES (?1, ?2, 'ready', ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                        device_timeout_secs, verify_version, require_approval,
+                                        continuous, cohort_id)
+                 VALUES (?1, ?2, 'ready', ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     campaign.name,
                     campaign.firmware_id,
@@ -242,7 +264,9 @@ impl Store {
                     campaign.rules.gate == WaveGate::Manual,
                     campaign.rules.device_timeout_secs,
                     campaign.rules.verify_version,
-                    campaign.rules.require_approval
+                    campaign.rules.require_approval,
+                    campaign.rules.continuous,
+                    campaign.cohort_id
                 ],
             )?;
             let id = tx.last_insert_rowid();
@@ -280,6 +304,7 @@ impl Store {
     pub fn campaign_view(&self, id: i64) -> CoreResult<CampaignView> {
         let mut view = self.campaign_header(id)?;
         view.counts = self.read(|conn| in_snapshot(conn, |conn| counts(conn, id)))?;
+        note_waiting_for_devices(&mut view);
         Ok(view)
     }
 
@@ -313,6 +338,7 @@ impl Store {
                 .collect::<Result<Vec<_>, _>>()?;
             for view in &mut views {
                 view.counts = in_snapshot(conn, |conn| counts(conn, view.id))?;
+                note_waiting_for_devices(view);
             }
             Ok(views)
         })
@@ -596,6 +622,7 @@ mod tests {
             battery: Some(80),
             signal: None,
             refreshed_at: 0,
+            tags: Vec::new(),
         }
     }
 
@@ -632,6 +659,7 @@ mod tests {
                     wave_count: 2,
                     created_by: "t",
                     rules: &CampaignRules::default(),
+                    cohort_id: None,
                 },
                 &rows,
             )

@@ -1,5 +1,6 @@
 //! The device cache: a cloud's listing written set-wise, the pages of the list with capped match counts,
-//! and single-device reads. Over 600 lines only with its tests (the code is under 480 lines).
+//! and single-device reads with their tags (tag and cohort filters). Over 600 lines only with its tests (the
+//! code is under 540 lines).
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,9 +21,24 @@ pub const MAX_PAGE_SIZE: u32 = 1000;
 /// exact number tells a person nothing a scroll bar does not. Unfiltered, the cache's own count is exact.
 pub const COUNT_CAP: u32 = 10_000;
 
+/// The last column is the device's tags, read for just the rows selected (a primary-key range of
+/// `device_tags` each), joined with ',' (which a tag cannot hold).
 const COLUMNS: &str =
     "d.account_id, d.cloud, d.device_id, d.product_key, d.name, d.model, d.manufacturer, \
-     d.transport, d.firmware, d.newest_firmware, d.online, d.battery, d.signal, d.refreshed_at";
+     d.transport, d.firmware, d.newest_firmware, d.online, d.battery, d.signal, d.refreshed_at, \
+     (SELECT group_concat(t.tag, ',') FROM device_tags t \
+      WHERE t.account_id = d.account_id AND t.device_id = d.device_id)";
+
+fn tags_of(joined: Option<String>) -> Vec<String> {
+    let mut tags: Vec<String> = joined
+        .unwrap_or_default()
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    tags.sort();
+    tags
+}
 
 fn device_from_row(row: &Row<'_>) -> rusqlite::Result<Device> {
     let cloud: String = row.get(1)?;
@@ -43,6 +59,7 @@ fn device_from_row(row: &Row<'_>) -> rusqlite::Result<Device> {
         battery: row.get(11)?,
         signal: row.get(12)?,
         refreshed_at: row.get(13)?,
+        tags: tags_of(row.get(14)?),
     })
 }
 
@@ -57,6 +74,51 @@ fn like_pattern(search: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{escaped}%")
+}
+
+/// The SQL conditions (over `devices d`) of a filter's search, cloud, status and tag, with their
+/// arguments. Its cohort is the caller's (it needs the cohort's row).
+fn filter_conditions(
+    query: &DeviceQuery,
+    conditions: &mut Vec<String>,
+    args: &mut Vec<rusqlite::types::Value>,
+) {
+    let search = query.search.trim();
+    // Three characters or more: the trigram index. Shorter: a scan is the only way, and cheap enough
+    // because one or two characters match most rows anyway.
+    if search.chars().count() >= 3 {
+        conditions
+            .push("d.id IN (SELECT rowid FROM devices_search WHERE devices_search MATCH ?)".into());
+        args.push(fts_phrase(search).into());
+    } else if !search.is_empty() {
+        conditions.push(
+            "(d.device_id LIKE ? ESCAPE '\\' OR d.name LIKE ? ESCAPE '\\' OR d.model LIKE ? ESCAPE '\\')"
+                .into(),
+        );
+        let pattern = like_pattern(search);
+        args.extend([
+            pattern.clone().into(),
+            pattern.clone().into(),
+            pattern.into(),
+        ]);
+    }
+    if let Some(cloud) = query.cloud {
+        conditions.push("d.cloud = ?".into());
+        args.push(cloud.as_str().to_string().into());
+    }
+    match query.status {
+        StatusFilter::All => {}
+        StatusFilter::Online => conditions.push("d.online = 1".into()),
+        StatusFilter::Offline => conditions.push("d.online = 0".into()),
+    }
+    if let Some(tag) = &query.tag {
+        // The tag index, then the devices' own (account, device) key.
+        conditions.push(
+            "(d.account_id, d.device_id) IN (SELECT account_id, device_id FROM device_tags WHERE tag = ?)"
+                .into(),
+        );
+        args.push(tag.trim().to_string().into());
+    }
 }
 
 /// The listed fleet of one account, staged in a temporary table of the writer's connection so the
@@ -177,6 +239,10 @@ impl Store {
             )?;
             tx.execute("DELETE FROM temp.fleet_incoming", [])?;
             tx.execute("UPDATE search_maintenance SET bulk = 0 WHERE id = 1", [])?;
+            // Tags are kept in `device_tags`, keyed by account and device id, which this never touches:
+            // they survive the rewrite; a device the cloud stops listing keeps its tags (shown again
+            // if it is listed again). Continuous campaigns learn of the refresh through the generation.
+            super::cohorts::bump_generation(tx)?;
             tx.execute(
                 "INSERT INTO fleet_refresh (account_id, refreshed_at, attempted_at, error_kind, error_message)
                  VALUES (?1, ?2, ?2, NULL, NULL)
@@ -268,33 +334,23 @@ impl Store {
                 ApiError::new(ErrorKind::Validation, "The search text is too long.").into(),
             );
         }
-        let mut conditions: Vec<&str> = Vec::new();
+        let mut conditions: Vec<String> = Vec::new();
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        // Three characters or more: the trigram index. Shorter: a scan is the only way, and cheap enough
-        // because one or two characters match most rows anyway.
-        if search.chars().count() >= 3 {
-            conditions
-                .push("d.id IN (SELECT rowid FROM devices_search WHERE devices_search MATCH ?)");
-            args.push(fts_phrase(search).into());
-        } else if !search.is_empty() {
-            conditions.push(
-                "(d.device_id LIKE ? ESCAPE '\\' OR d.name LIKE ? ESCAPE '\\' OR d.model LIKE ? ESCAPE '\\')",
-            );
-            let pattern = like_pattern(search);
-            args.extend([
-                pattern.clone().into(),
-                pattern.clone().into(),
-                pattern.into(),
-            ]);
-        }
-        if let Some(cloud) = query.cloud {
-            conditions.push("d.cloud = ?");
-            args.push(cloud.as_str().to_string().into());
-        }
-        match query.status {
-            StatusFilter::All => {}
-            StatusFilter::Online => conditions.push("d.online = 1"),
-            StatusFilter::Offline => conditions.push("d.online = 0"),
+        filter_conditions(query, &mut conditions, &mut args);
+        if let Some(cohort) = query.cohort_id {
+            match self.cohort_filter(cohort)? {
+                super::cohorts::CohortFilter::Static => {
+                    conditions.push(
+                        "(d.account_id, d.device_id) IN \
+                         (SELECT account_id, device_id FROM cohort_devices WHERE cohort_id = ?)"
+                            .to_string(),
+                    );
+                    args.push(cohort.into());
+                }
+                super::cohorts::CohortFilter::Dynamic(saved) => {
+                    filter_conditions(&saved, &mut conditions, &mut args);
+                }
+            }
         }
         let where_clause = if conditions.is_empty() {
             String::new()
@@ -315,6 +371,8 @@ impl Store {
         // the table (kept in the same transactions), without a lookup per match into `devices`.
         let search_only = query.cloud.is_none()
             && query.status == StatusFilter::All
+            && query.tag.is_none()
+            && query.cohort_id.is_none()
             && search.chars().count() >= 3;
         self.read(|conn| {
             let total: u32 = conn
@@ -342,9 +400,12 @@ impl Store {
             let mut page_args = args;
             page_args.push(i64::from(limit).into());
             page_args.push(i64::from(query.offset).into());
+            // The page is chosen first and its tags read for its rows only.
+            let order = format!("{column} {direction}, d.device_id {direction}, d.account_id");
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM devices d {where_clause}
-                 ORDER BY {column} {direction}, d.device_id {direction}, d.account_id LIMIT ? OFFSET ?"
+                "SELECT {COLUMNS} FROM (SELECT d.* FROM devices d {where_clause}
+                    ORDER BY {order} LIMIT ? OFFSET ?) d
+                 ORDER BY {order}"
             ))?;
             let rows = stmt
                 .query_map(params_from_iter(page_args.iter()), device_from_row)?
@@ -492,6 +553,7 @@ mod tests {
             battery: Some(80),
             signal: Some(-50),
             refreshed_at: 0,
+            tags: Vec::new(),
         }
     }
 

@@ -46,6 +46,7 @@ impl ManualDevice {
             battery: None,
             signal: None,
             refreshed_at: 0,
+            tags: Vec::new(),
         }
     }
 }
@@ -155,6 +156,7 @@ impl Store {
                     now
                 ])?;
             }
+            super::cohorts::bump_generation(tx)?;
             Ok(devices.len())
         })
     }

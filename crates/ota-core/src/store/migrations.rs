@@ -28,7 +28,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (8, include_str!("../../migrations/0008_store_identity.sql")),
     (9, include_str!("../../migrations/0009_campaign_rules.sql")),
     (10, include_str!("../../migrations/0010_campaign_tally.sql")),
-    // 11 is taken by another branch of issue 17 (cohorts); it lands before this one is merged.
+    (11, include_str!("../../migrations/0011_tags_cohorts.sql")),
     (
         12,
         include_str!("../../migrations/0012_campaign_templates.sql"),

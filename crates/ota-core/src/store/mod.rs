@@ -5,6 +5,7 @@
 
 mod accounts;
 pub(crate) mod audit;
+pub(crate) mod cohorts;
 mod devices;
 mod firmware;
 mod jobs;

@@ -222,6 +222,8 @@ struct Run {
 }
 
 struct FakeDevice {
+    /// What the device listing says (`online`); see [`FakeCloud::set_online`].
+    listed_online: bool,
     model: String,
     firmware: String,
     script: Script,
@@ -257,6 +259,7 @@ impl FakeCloud {
                     end_logged: false,
                 });
                 let device = FakeDevice {
+                    listed_online: true,
                     model: "CAM".into(),
                     firmware: OLD.into(),
                     script,
@@ -327,6 +330,13 @@ impl FakeCloud {
     pub fn roll_back(&self, device: &str) {
         if let Some(d) = self.lock().devices.get_mut(device) {
             d.firmware = OLD.into();
+        }
+    }
+
+    /// The device listing reports the device online or offline from now on (the next fleet refresh).
+    pub fn set_online(&self, device: &str, online: bool) {
+        if let Some(d) = self.lock().devices.get_mut(device) {
+            d.listed_online = online;
         }
     }
 
@@ -505,10 +515,11 @@ impl CloudSession for FakeSession {
                 // A device updated elsewhere after the last refresh still shows its old version here.
                 firmware: OLD.into(),
                 newest_firmware: Some(TARGET.into()),
-                online: true,
+                online: d.listed_online,
                 battery: None,
                 signal: None,
                 refreshed_at: 0,
+                tags: Vec::new(),
             })
             .collect())
     }

@@ -11,6 +11,10 @@
 //! a device already updating is followed, a device already on the version is done, so a runner killed at
 //! any point and started again never starts a device twice and forgets none.
 //!
+//! A continuous campaign that is not closed never completes here: each round it reads the fleet generation
+//! and, when it moved (or every 30 s), lets devices that started matching join the current wave
+//! (`super::continuous`); on its last wave with nothing open it waits for them.
+//!
 //! This module is the coordinator; the device task is in `device`.
 
 mod device;
@@ -35,6 +39,9 @@ use device::{drive, DeviceCtx, Report};
 pub use device::RateLimiter;
 
 type DeviceTasks = JoinSet<(ClaimedDevice, Result<(), ApiError>)>;
+
+/// A continuous campaign resolves its targets again at least this often, fleet changes or not.
+const RESOLVE_EVERY: Duration = Duration::from_secs(30);
 
 /// A device a campaign rule failed: its cloud, id, audit action and why.
 type RuleFailure = (Cloud, String, &'static str, ApiError);
@@ -138,6 +145,8 @@ async fn coordinate(
     let mut dirty = true;
     // The wave (and the time it ended) whose succeeded devices were re-checked after its bake.
     let mut rechecked: Option<(u32, i64)> = None;
+    // Continuous: the fleet generation its targets were last resolved at, and when.
+    let mut resolved_at: Option<(i64, Instant)> = None;
 
     let context = |account_id: i64,
                    sessions: &mut HashMap<i64, Arc<dyn CloudSession>>|
@@ -251,6 +260,23 @@ async fn coordinate(
         }
 
         let view = store.campaign_header(id)?;
+        // Continuous and not closed: devices that started matching join the current wave. The targets are
+        // resolved again when the fleet generation moved (a refresh, tags, cohorts — in any process), and
+        // at least every RESOLVE_EVERY (a device another campaign or update held may be free now).
+        if view.rules.continuous
+            && !view.closed
+            && matches!(view.state, CampaignState::Running | CampaignState::Paused)
+        {
+            let generation = store.fleet_generation()?;
+            let due = resolved_at
+                .is_none_or(|(seen, at)| seen != generation || at.elapsed() >= RESOLVE_EVERY);
+            if due {
+                resolved_at = Some((generation, Instant::now()));
+                if super::continuous::join_new_devices(console, lease, &view, &firmware)? > 0 {
+                    dirty = true;
+                }
+            }
+        }
         let mut state = view.state;
         if state == CampaignState::Running {
             state = match advance(console, lease, &view, rechecked)? {
@@ -415,6 +441,10 @@ fn advance(
         if hold.is_some() {
             return Ok(Advanced::To(CampaignState::Running));
         }
+    }
+    if last && view.rules.continuous && !view.closed {
+        // Continuous: its devices are done, it waits for new ones (`waiting_for_devices`) until closed.
+        return Ok(Advanced::To(CampaignState::Running));
     }
     if last {
         let record = AuditRecord {

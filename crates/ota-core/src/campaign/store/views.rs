@@ -38,6 +38,7 @@ impl Store {
             view.counts.add(state, n);
         }
         let waves = wave_summaries(&tally, view.wave_count);
+        super::note_waiting_for_devices(&mut view);
         Ok((view, waves))
     }
 
