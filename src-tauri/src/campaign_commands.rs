@@ -4,7 +4,7 @@
 use ota_app::audit::{AuditEntry, AuditQuery};
 use ota_app::campaigns::{
     CampaignDashboard, CampaignDevicePage, CampaignDeviceQuery, CampaignPlan, CampaignStart,
-    CampaignView, NewCampaign, Preflight,
+    CampaignView, NewCampaign,
 };
 use ota_app::firmware::{FirmwareEntry, PublishTo};
 use ota_app::fleet::FleetVersions;
@@ -33,14 +33,6 @@ pub async fn publish_firmware(
         .publish_firmware(firmware_id, PublishTo::Account(account_id))
         .await?;
     Ok(published.entry)
-}
-
-#[tauri::command]
-pub async fn campaign_preflight(
-    app: State<'_, Shared>,
-    campaign: NewCampaign,
-) -> IpcResult<Preflight> {
-    Ok(app.campaign_preflight(&campaign)?)
 }
 
 /// What the campaign would do if created and started now: pre-flight, and per wave its devices and

@@ -113,7 +113,6 @@ pub fn run() {
             file_commands::choose_device_csv,
             campaign_commands::delete_firmware,
             campaign_commands::publish_firmware,
-            campaign_commands::campaign_preflight,
             campaign_commands::plan_campaign,
             campaign_commands::fleet_versions,
             file_commands::export_fleet_versions,

@@ -28,21 +28,23 @@ export function makeDevice(index: number, overrides: Partial<Device> = {}): Devi
 }
 
 /**
- * A fleet of `total` devices answering list_devices like the store would (search on name/id/model). With
+ * A fleet of `total` devices answering list_devices like the store would (search on name/id/model; a tag
+ * filter: every fifth device is tagged "pilot"). With
  * `countCap`, a filtered list counts its matches only up to the cap and then says "at least", as the store
  * does past its own cap.
  */
 export function fakeFleet(total: number, { countCap }: { countCap?: number } = {}) {
-  const devices = Array.from({ length: total }, (_, i) => makeDevice(i));
+  const devices = Array.from({ length: total }, (_, i) => makeDevice(i, i % 5 === 0 ? { tags: ["pilot"] } : {}));
   return (query: DeviceQuery): DevicePage => {
     const needle = query.search.toLowerCase();
     const matching = devices.filter(
       (d) =>
         (!needle || `${d.id} ${d.name} ${d.model}`.toLowerCase().includes(needle)) &&
         (query.cloud === undefined || d.cloud === query.cloud) &&
-        (query.status === "all" || d.online === (query.status === "online")),
+        (query.status === "all" || d.online === (query.status === "online")) &&
+        (query.tag === undefined || query.tag === null || d.tags.includes(query.tag)),
     );
-    const filtered = needle !== "" || query.cloud !== undefined || query.status !== "all";
+    const filtered = needle !== "" || query.cloud !== undefined || query.status !== "all" || typeof query.tag === "string";
     const capped = filtered && countCap !== undefined && matching.length > countCap;
     return {
       matching: capped ? countCap : matching.length,

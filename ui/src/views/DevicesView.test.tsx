@@ -250,4 +250,27 @@ describe("device details", () => {
     await waitFor(() => expect(within(panel).getByRole("status").textContent).toContain("Up to date: 1.3.0"));
     expect(within(panel).queryByRole("button", { name: "Update firmware" })).toBeNull();
   });
+
+  it("narrows the list to a cohort or a tag chosen in the toolbar, and back", async () => {
+    const fleet = fakeFleet(30);
+    mockCommands({
+      list_devices: (args) => fleet(args.query as DeviceQuery),
+      list_accounts: () => [],
+      list_cohorts: () => [{ id: 7, name: "Pilot homes", kind: "static", deviceCount: 3, createdAt: 0, createdBy: "ana", query: null }],
+      list_tags: () => [{ tag: "pilot", count: 4 }],
+    });
+    renderWithQueries(<DevicesView />);
+    await renderedRows();
+    const user = userEvent.setup();
+    const group = screen.getByRole("combobox", { name: "Cohort or tag" });
+    await screen.findByRole("option", { name: "Pilot homes (3)" });
+    await user.selectOptions(group, "cohort:7");
+    await waitFor(() => expect(callsOf("list_devices").some((a) => (a.query as DeviceQuery).cohortId === 7)).toBe(true));
+    await user.selectOptions(group, "tag:pilot");
+    const count = screen.getByRole("status", { name: "Device count" });
+    await waitFor(() => expect(count.textContent).toBe("6 of 30 devices"));
+    await user.selectOptions(group, "");
+    await waitFor(() => expect(count.textContent).toBe("30 devices"));
+    expect((await renderedRows()).length).toBeGreaterThan(6);
+  });
 });
