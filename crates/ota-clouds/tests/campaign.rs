@@ -308,9 +308,6 @@ async fn a_quectel_campaign_confirms_each_plan_once_and_leaves_bluetooth_devices
     let reasons: Vec<SkipReason> = preflight.by_reason.iter().map(|r| r.reason).collect();
     assert!(reasons.contains(&SkipReason::WrongModel), "{reasons:?}");
     assert!(preflight.eligible > 0);
-    let listed_before = common::logged(&sb.sim, "/v2/binding/enduserapi/userDeviceList")
-        .await
-        .len();
     let (_, done) = sb.run(&new).await;
     assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
     assert_eq!(done.counts.succeeded, preflight.eligible);
@@ -321,19 +318,63 @@ async fn a_quectel_campaign_confirms_each_plan_once_and_leaves_bluetooth_devices
     let starts = sb.starts("quectel").await;
     assert_eq!(starts.len() as u32, preflight.eligible);
     assert!(starts.values().all(|&n| n == 1));
-    // Verified success reads the account's device list (Quectel has no per-device read); devices that
-    // finish together share one read, so the campaign costs far fewer page requests than one listing per
-    // device would.
-    let pages_per_listing = devices.len().div_ceil(100).max(1);
-    let pages = common::logged(&sb.sim, "/v2/binding/enduserapi/userDeviceList")
+}
+
+/// What a campaign asks the cloud about `device` when updating it to `version`.
+fn target_of(device: &ota_core::Device, version: &str) -> ota_core::cloud::UpdateTarget {
+    ota_core::cloud::UpdateTarget {
+        device_id: device.id.clone(),
+        product_key: device.product_key.clone(),
+        model: device.model.clone(),
+        version: version.into(),
+        size: 0,
+        md5: String::new(),
+    }
+}
+
+/// Verified success on Quectel reads the account's device list (the end-user API has no per-device read):
+/// devices asking at once share reads instead of costing one whole listing each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quectel_version_reads_asked_at_once_share_the_device_list() {
+    let sb = sandbox(400, 65).await;
+    let devices = sb
+        .console
+        .store()
+        .matching_devices(&DeviceQuery {
+            cloud: Some(Cloud::Quectel),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(devices.len() >= 20, "{} Quectel devices", devices.len());
+    let session = sb.console.session(sb.account(Cloud::Quectel)).unwrap();
+    let updates = session.fleet_updates().unwrap();
+    let list = "/v2/binding/enduserapi/userDeviceList";
+    let pages_so_far = || async { common::logged(&sb.sim, list).await.len() };
+    let before = pages_so_far().await;
+    let alone = updates
+        .reported_version(&target_of(&devices[0], "9.9.9"))
         .await
-        .len()
-        - listed_before;
-    let listings = pages.div_ceil(pages_per_listing);
+        .unwrap();
+    assert_eq!(alone.as_deref(), Some(devices[0].firmware.as_str()));
+    let one_listing = pages_so_far().await - before;
+    assert!(one_listing >= 1);
+
+    let before = pages_so_far().await;
+    let reads = futures::future::join_all(
+        devices
+            .iter()
+            .take(20)
+            .map(|d| async move { updates.reported_version(&target_of(d, "9.9.9")).await }),
+    )
+    .await;
+    for (read, device) in reads.into_iter().zip(&devices) {
+        assert_eq!(read.unwrap().as_deref(), Some(device.firmware.as_str()));
+    }
+    let pages = pages_so_far().await - before;
+    // The first caller's read, then one read begun after every other caller asked: never one each.
     assert!(
-        listings * 2 <= preflight.eligible as usize,
-        "{listings} listings ({pages} pages) for {} verified devices",
-        preflight.eligible
+        pages <= 2 * one_listing,
+        "{pages} page requests for 20 version reads ({one_listing} a listing)"
     );
 }
 
