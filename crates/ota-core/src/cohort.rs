@@ -135,19 +135,7 @@ pub fn tag_devices(
         if devices.is_empty() {
             return Err(ApiError::validation("Choose the devices to tag."));
         }
-        for key in devices {
-            if console
-                .store()
-                .device(key.account_id, &key.device_id)?
-                .is_none()
-            {
-                return Err(ApiError::not_found(format!(
-                    "No cached device {} (account #{}).",
-                    key.device_id, key.account_id
-                ))
-                .with_hint("Refresh the fleet, then tag it."));
-            }
-        }
+        ensure_cached(console, devices, "tag it")?;
         let changed = console.store().tag_devices(devices, &add, &remove)?;
         Ok((changed, add, remove))
     })();
@@ -223,18 +211,7 @@ pub fn create_cohort(console: &Console, new: &NewCohort) -> Result<Cohort, ApiEr
                         "A static cohort lists at least one device.",
                     ));
                 }
-                for key in devices {
-                    if console
-                        .store()
-                        .device(key.account_id, &key.device_id)?
-                        .is_none()
-                    {
-                        return Err(ApiError::not_found(format!(
-                            "No cached device {} (account #{}).",
-                            key.device_id, key.account_id
-                        )));
-                    }
-                }
+                ensure_cached(console, devices, "add it")?;
                 console
                     .store()
                     .create_cohort(name, console.actor(), None, devices)?
@@ -354,4 +331,23 @@ mod tests {
         }
         assert!(normalize_tag(&"x".repeat(40)).is_ok());
     }
+}
+
+/// Refuses devices the cache does not hold (a typo, or a device of an account since removed), naming the
+/// first and what to do before `then`.
+fn ensure_cached(console: &Console, devices: &[DeviceKey], then: &str) -> Result<(), ApiError> {
+    for key in devices {
+        if console
+            .store()
+            .device(key.account_id, &key.device_id)?
+            .is_none()
+        {
+            return Err(ApiError::not_found(format!(
+                "No cached device {} (account #{}).",
+                key.device_id, key.account_id
+            ))
+            .with_hint(format!("Refresh the fleet, then {then}.")));
+        }
+    }
+    Ok(())
 }

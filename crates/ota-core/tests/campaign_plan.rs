@@ -9,9 +9,8 @@ use ota_core::campaign::model::{
     DeviceKey, NewCampaign,
 };
 use ota_core::campaign::{self, planning, runner};
-use ota_core::library::{self, NewFirmware};
-use ota_core::{now_ms, Cloud};
-use support::{FakeCloud, Harness, Script, HANG_GUARD, TARGET};
+use ota_core::now_ms;
+use support::{FakeCloud, Harness, Script, HANG_GUARD};
 
 const SIX: [&str; 6] = ["cam-1", "cam-2", "cam-3", "cam-4", "cam-5", "cam-6"];
 
@@ -22,24 +21,12 @@ async fn the_plan_is_what_the_runner_does() {
         SIX.map(|id| (id, Script::succeeds_after(1))),
     ))
     .await;
-    let file = h.dir.path().join("cam-2.0.0.bin");
-    std::fs::write(&file, vec![7u8; 4096]).expect("write the package");
-    let firmware = library::add_firmware(
-        &h.console,
-        &NewFirmware {
-            path: file.display().to_string(),
-            version: TARGET.into(),
-            cloud: Cloud::Vicohome,
-            model: None,
-            notes: None,
-        },
-    )
-    .expect("add the firmware");
+    let firmware = h.target_firmware();
 
     let start_at = now_ms() + 1_500;
     let new = NewCampaign {
         name: "Planned".into(),
-        firmware_id: firmware.entry.id,
+        firmware_id: firmware,
         targets: CampaignTargets::Devices {
             devices: SIX
                 .iter()

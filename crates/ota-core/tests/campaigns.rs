@@ -14,8 +14,7 @@ use ota_core::campaign::model::{
     DeviceKey, MaintenanceWindow, NewCampaign, RetryPolicy, ThresholdAction,
 };
 use ota_core::campaign::{self, runner};
-use ota_core::library::{self, NewFirmware};
-use ota_core::{ApiError, Cloud, Console, DataKind, ErrorKind};
+use ota_core::{ApiError, Console, DataKind, ErrorKind};
 use support::{
     fast_options, wait_until, EventKind, FakeCloud, Harness, Script, HANG_GUARD, TARGET,
 };
@@ -41,23 +40,8 @@ struct Fleet {
 async fn fleet<'a>(devices: impl IntoIterator<Item = (&'a str, Script)>) -> Fleet {
     short_leases();
     let h = Harness::new(FakeCloud::new(devices)).await;
-    let file = h.dir.path().join("cam-2.0.0.bin");
-    std::fs::write(&file, vec![7u8; 4096]).expect("write the package");
-    let added = library::add_firmware(
-        &h.console,
-        &NewFirmware {
-            path: file.display().to_string(),
-            version: TARGET.into(),
-            cloud: Cloud::Vicohome,
-            model: None,
-            notes: None,
-        },
-    )
-    .expect("add the firmware");
-    Fleet {
-        h,
-        firmware_id: added.entry.id,
-    }
+    let firmware_id = h.target_firmware();
+    Fleet { h, firmware_id }
 }
 
 /// One wave, everything at once, no retries, any failure share allowed: each test changes what it tests.

@@ -14,9 +14,8 @@ use ota_core::campaign::model::{
 };
 use ota_core::campaign::{self, runner};
 use ota_core::cohort::{self, CohortDefinition, CohortKind, NewCohort};
-use ota_core::library::{self, NewFirmware};
-use ota_core::{Cloud, Console, DeviceQuery, ErrorKind, StatusFilter};
-use support::{wait_until, FakeCloud, Harness, Script, HANG_GUARD, TARGET};
+use ota_core::{Console, DeviceQuery, ErrorKind, StatusFilter};
+use support::{wait_until, FakeCloud, Harness, Script, HANG_GUARD};
 
 async fn harness(ids: &[&str]) -> (Harness, i64) {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -25,20 +24,8 @@ async fn harness(ids: &[&str]) -> (Harness, i64) {
         ids.iter().map(|id| (*id, Script::succeeds_after(2))),
     ))
     .await;
-    let file = h.dir.path().join("cam-2.0.0.bin");
-    std::fs::write(&file, vec![7u8; 4096]).expect("write the package");
-    let added = library::add_firmware(
-        &h.console,
-        &NewFirmware {
-            path: file.display().to_string(),
-            version: TARGET.into(),
-            cloud: Cloud::Vicohome,
-            model: None,
-            notes: None,
-        },
-    )
-    .expect("add the firmware");
-    (h, added.entry.id)
+    let firmware = h.target_firmware();
+    (h, firmware)
 }
 
 fn key(h: &Harness, id: &str) -> DeviceKey {

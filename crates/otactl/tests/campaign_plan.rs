@@ -17,53 +17,12 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-/// A data folder with the simulator's fleet cached and a camera firmware 9.9.0 added and published; its id.
-fn firmware_ready(data: &std::path::Path, url: &str, env: &[(&str, &str)]) -> String {
-    let run = |args: &[&str]| {
-        let mut full = vec!["--sim-url", url];
-        full.extend_from_slice(args);
-        let out = otactl_with_env(data, &full, None, env);
-        assert!(
-            out.status.success(),
-            "otactl {args:?}: {}\n{}",
-            stdout(&out),
-            stderr(&out)
-        );
-        out
-    };
-    run(&["devices", "list", "--json"]);
-    let file = data.join("camera-9.9.0.bin");
-    std::fs::write(&file, vec![42u8; 300 * 1024]).expect("write the firmware file");
-    let added = run(&[
-        "firmware",
-        "add",
-        file.to_str().expect("a UTF-8 path"),
-        "--version",
-        "9.9.0",
-        "--cloud",
-        "vicohome",
-        "--json",
-    ]);
-    let id = json_of(&added)["entry"]["id"]
-        .as_i64()
-        .expect("firmware id")
-        .to_string();
-    run(&["firmware", "publish", &id]);
-    id
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_plan_matches_what_the_campaign_does_with_a_window_that_opens_later() {
-    let sim = sim_at(60, 31, 300.0).await;
-    let url = sim.url();
-    let data = tempfile::tempdir().unwrap();
-    let env = [("OTA_CONSOLE_TIME_SCALE", "300")];
-    let run = |args: &[&str]| {
-        let mut full = vec!["--sim-url", url.as_str()];
-        full.extend_from_slice(args);
-        otactl_with_env(data.path(), &full, None, &env)
-    };
-    let firmware = firmware_ready(data.path(), &url, &env);
+    let desk = SimDesk::new(60, 31).await;
+    let data = &desk.data;
+    let run = |args: &[&str]| desk.run(args);
+    let firmware = desk.camera_firmware();
 
     // A window (in whole minutes, as windows are) that opens at the next minute, at least 5 s from now.
     let now = now_ms();
@@ -196,16 +155,9 @@ async fn the_plan_matches_what_the_campaign_does_with_a_window_that_opens_later(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn templates_are_saved_loaded_with_overrides_listed_and_deleted() {
-    let sim = sim_at(40, 37, 300.0).await;
-    let url = sim.url();
-    let data = tempfile::tempdir().unwrap();
-    let env = [("OTA_CONSOLE_TIME_SCALE", "300")];
-    let run = |args: &[&str]| {
-        let mut full = vec!["--sim-url", url.as_str()];
-        full.extend_from_slice(args);
-        otactl_with_env(data.path(), &full, None, &env)
-    };
-    let firmware = firmware_ready(data.path(), &url, &env);
+    let desk = SimDesk::new(40, 37).await;
+    let run = |args: &[&str]| desk.run(args);
+    let firmware = desk.camera_firmware();
     let target = [
         "--firmware",
         firmware.as_str(),
@@ -412,15 +364,9 @@ fn listed_cameras(versions: &serde_json::Value) -> BTreeMap<(String, String), u6
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fleet_versions_count_the_cache_and_follow_a_campaign() {
-    let sim = sim_at(40, 41, 300.0).await;
-    let url = sim.url();
-    let data = tempfile::tempdir().unwrap();
-    let env = [("OTA_CONSOLE_TIME_SCALE", "300")];
-    let run = |args: &[&str]| {
-        let mut full = vec!["--sim-url", url.as_str()];
-        full.extend_from_slice(args);
-        otactl_with_env(data.path(), &full, None, &env)
-    };
+    let desk = SimDesk::new(40, 41).await;
+    let (url, data, env) = (desk.url.clone(), &desk.data, desk.env);
+    let run = |args: &[&str]| desk.run(args);
     let CameraCampaign { id, eligible } = camera_campaign(
         data.path(),
         &url,

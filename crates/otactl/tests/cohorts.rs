@@ -33,15 +33,9 @@ async fn two_cameras(sim_url: &str) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_continuous_campaign_on_a_tag_cohort_takes_cameras_tagged_later_until_closed() {
-    let sim = sim_at(60, 31, 300.0).await;
-    let url = sim.url();
-    let data = tempfile::tempdir().unwrap();
-    let env = [("OTA_CONSOLE_TIME_SCALE", "300")];
-    let run = |args: &[&str]| {
-        let mut full = vec!["--sim-url", url.as_str()];
-        full.extend_from_slice(args);
-        otactl_with_env(data.path(), &full, None, &env)
-    };
+    let desk = SimDesk::new(60, 31).await;
+    let (url, data, env) = (desk.url.clone(), &desk.data, desk.env);
+    let run = |args: &[&str]| desk.run(args);
     let (first, later) = two_cameras(&url).await;
     succeeded(&run(&["devices", "list", "--json"]));
 

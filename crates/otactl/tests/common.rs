@@ -189,27 +189,24 @@ pub struct CameraCampaign {
     pub eligible: u64,
 }
 
-/// Lists the fleet, adds a camera firmware 9.9.0 to the library, publishes it in the simulator and
-/// creates a campaign of every online camera with `settings` (e.g. `--waves`, `--concurrency`, `--rate`).
-pub fn camera_campaign(
-    data_dir: &Path,
-    sim_url: &str,
-    env: &[(&str, &str)],
-    name: &str,
-    settings: &[&str],
-) -> CameraCampaign {
-    let run = |args: &[&str]| {
-        let mut full = vec!["--sim-url", sim_url];
-        full.extend_from_slice(args);
-        let out = otactl_with_env(data_dir, &full, None, env);
-        assert!(
-            out.status.success(),
-            "otactl {args:?}: {}\n{}",
-            stdout(&out),
-            stderr(&out)
-        );
-        out
-    };
+/// Runs otactl on the simulator at `sim_url` and asserts it succeeded; its output.
+pub fn otactl_ok(data_dir: &Path, sim_url: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut full = vec!["--sim-url", sim_url];
+    full.extend_from_slice(args);
+    let out = otactl_with_env(data_dir, &full, None, env);
+    assert!(
+        out.status.success(),
+        "otactl {args:?}: {}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    out
+}
+
+/// Lists the fleet (so the cache holds it), adds a camera firmware 9.9.0 to the library and publishes it
+/// in the simulator; its library id.
+pub fn published_camera_firmware(data_dir: &Path, sim_url: &str, env: &[(&str, &str)]) -> String {
+    let run = |args: &[&str]| otactl_ok(data_dir, sim_url, env, args);
     run(&["devices", "list", "--json"]);
     let file = data_dir.join("camera-9.9.0.bin");
     std::fs::write(&file, vec![42u8; 300 * 1024]).expect("write the firmware file");
@@ -233,6 +230,20 @@ pub fn camera_campaign(
         "{}",
         stdout(&published)
     );
+    firmware_id
+}
+
+/// Lists the fleet, adds a camera firmware 9.9.0 to the library, publishes it in the simulator and
+/// creates a campaign of every online camera with `settings` (e.g. `--waves`, `--concurrency`, `--rate`).
+pub fn camera_campaign(
+    data_dir: &Path,
+    sim_url: &str,
+    env: &[(&str, &str)],
+    name: &str,
+    settings: &[&str],
+) -> CameraCampaign {
+    let run = |args: &[&str]| otactl_ok(data_dir, sim_url, env, args);
+    let firmware_id = published_camera_firmware(data_dir, sim_url, env);
     let mut create = vec![
         "campaign",
         "create",
@@ -265,6 +276,40 @@ pub async fn sandbox_login(sim_url: &str, cloud: &str) -> (String, String) {
             .to_string()
     };
     (field("email"), field("password"))
+}
+
+/// A desk on a simulator: its fleet of `devices` (seed `seed`) at 300x, a data folder, and the env that
+/// runs otactl on the simulator's clock.
+pub struct SimDesk {
+    pub sim: ota_sim::SimHandle,
+    pub url: String,
+    pub data: tempfile::TempDir,
+    pub env: [(&'static str, &'static str); 1],
+}
+
+impl SimDesk {
+    pub async fn new(devices: usize, seed: u64) -> Self {
+        let sim = sim_at(devices, seed, 300.0).await;
+        let url = sim.url();
+        SimDesk {
+            sim,
+            url,
+            data: tempfile::tempdir().expect("a data folder"),
+            env: [("OTA_CONSOLE_TIME_SCALE", "300")],
+        }
+    }
+
+    /// Runs `otactl --sim-url URL ARGS` on the desk's data folder with its env, to the end.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut full = vec!["--sim-url", self.url.as_str()];
+        full.extend_from_slice(args);
+        otactl_with_env(self.data.path(), &full, None, &self.env)
+    }
+
+    /// Lists the fleet and adds and publishes a camera firmware 9.9.0 (`published_camera_firmware`).
+    pub fn camera_firmware(&self) -> String {
+        published_camera_firmware(self.data.path(), &self.url, &self.env)
+    }
 }
 
 /// A campaign test's bench: a simulator of 1 500 devices at 300x, a data folder, the env that runs

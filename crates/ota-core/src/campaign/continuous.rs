@@ -39,23 +39,8 @@ pub(super) fn check_targets(console: &Console, new: &NewCampaign) -> Result<(), 
 /// Closes a continuous campaign: no device joins it any more; it completes once the devices it has are
 /// done. Audited (`campaign.close`).
 pub fn close(console: &Console, id: i64) -> Result<CampaignView, ApiError> {
-    let result = console
-        .store()
-        .close_campaign(id)
-        .map_err(ApiError::from)
-        .and_then(|()| Ok(console.store().campaign_view(id)?));
-    let view = console.store().campaign_header(id).ok();
-    console.audit(
-        "campaign.close",
-        view.as_ref().map(|v| v.cloud),
-        Some(&match &view {
-            Some(v) => format!("campaign #{id} {}", v.name),
-            None => format!("campaign #{id}"),
-        }),
-        &result.as_ref().map(|_| ()).map_err(Clone::clone),
-    );
-    console.notify(DataKind::Campaigns);
-    result
+    let result = console.store().close_campaign(id).map_err(ApiError::from);
+    super::audited(console, id, "campaign.close", result)
 }
 
 /// What a running continuous campaign targets now, resolved again (`None`: it targets a list, or its

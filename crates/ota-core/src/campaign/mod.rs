@@ -103,6 +103,29 @@ pub fn create(console: &Console, new: &NewCampaign) -> Result<CampaignView, ApiE
     result
 }
 
+/// Audits `action` on campaign `id` with its outcome (the campaign named when it can be read), tells the
+/// window campaigns changed, and answers the campaign as it is now.
+pub(crate) fn audited(
+    console: &Console,
+    id: i64,
+    action: &str,
+    result: Result<(), ApiError>,
+) -> Result<CampaignView, ApiError> {
+    let result = result.and_then(|()| Ok(console.store().campaign_view(id)?));
+    let header = console.store().campaign_header(id).ok();
+    console.audit(
+        action,
+        header.as_ref().map(|v| v.cloud),
+        Some(&match &header {
+            Some(v) => format!("campaign #{id} {}", v.name),
+            None => format!("campaign #{id}"),
+        }),
+        &result.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    console.notify(DataKind::Campaigns);
+    result
+}
+
 fn change(
     console: &Console,
     id: i64,
@@ -113,19 +136,9 @@ fn change(
     let result = console
         .store()
         .set_campaign_state(id, from, to, None)
+        .map(|_| ())
         .map_err(ApiError::from);
-    let view = console.store().campaign_view(id).ok();
-    console.audit(
-        action,
-        view.as_ref().map(|v| v.cloud),
-        Some(&match &view {
-            Some(v) => format!("campaign #{id} {}", v.name),
-            None => format!("campaign #{id}"),
-        }),
-        &result.as_ref().map(|_| ()).map_err(Clone::clone),
-    );
-    console.notify(DataKind::Campaigns);
-    result
+    audited(console, id, action, result)
 }
 
 /// Starts a ready campaign (or resumes a paused one). Run it with [`spawn`] or [`runner::run`].
@@ -181,20 +194,8 @@ pub fn approve(console: &Console, id: i64) -> Result<CampaignView, ApiError> {
     let result = console
         .store()
         .approve_campaign(id, console.actor())
-        .map_err(ApiError::from)
-        .and_then(|()| Ok(console.store().campaign_view(id)?));
-    let view = console.store().campaign_header(id).ok();
-    console.audit(
-        "campaign.approve",
-        view.as_ref().map(|v| v.cloud),
-        Some(&match &view {
-            Some(v) => format!("campaign #{id} {}", v.name),
-            None => format!("campaign #{id}"),
-        }),
-        &result.as_ref().map(|_| ()).map_err(Clone::clone),
-    );
-    console.notify(DataKind::Campaigns);
-    result
+        .map_err(ApiError::from);
+    audited(console, id, "campaign.approve", result)
 }
 
 /// Manual gate: lets the campaign's next wave start (once its current wave passed and baked). Audited.

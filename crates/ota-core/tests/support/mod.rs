@@ -756,6 +756,25 @@ impl Harness {
     pub fn restarted(&self, options: JobOptions) -> Arc<Console> {
         console_over(self.dir.path(), &self.cloud, &self.secrets, options)
     }
+
+    /// A small camera package of version [`TARGET`] (any model) added to the library; its id.
+    pub fn target_firmware(&self) -> i64 {
+        let file = self.dir.path().join("cam-2.0.0.bin");
+        std::fs::write(&file, vec![7u8; 4096]).expect("write the package");
+        ota_core::library::add_firmware(
+            &self.console,
+            &ota_core::library::NewFirmware {
+                path: file.display().to_string(),
+                version: TARGET.into(),
+                cloud: Cloud::Vicohome,
+                model: None,
+                notes: None,
+            },
+        )
+        .expect("add the firmware")
+        .entry
+        .id
+    }
 }
 
 /// Waits until a job has ended (succeeded or failed) and returns it.
