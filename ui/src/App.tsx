@@ -2,6 +2,7 @@ import { lazy, Suspense, useState } from "react";
 
 import { Header } from "./components/Header";
 import { Nav, type View } from "./components/Nav";
+import { ViewErrorBoundary } from "./components/ViewErrorBoundary";
 import { t } from "./i18n";
 import { useDataChangedInvalidation } from "./hooks/useDataChanged";
 import { useAutoRefresh, useFleetRefresh } from "./hooks/useFleetRefresh";
@@ -27,18 +28,20 @@ export function App() {
       <Header refreshing={fleet.busy} refreshError={fleet.error} onRefresh={fleet.refresh} />
       <Nav current={view} onChange={setView} />
       <main className="app-main">
-        {view === "devices" ? <DevicesView /> : null}
-        {view === "fleet" ? (
-          <Suspense fallback={<p role="status">{t("fleet.loading")}</p>}>
-            <FleetView />
-          </Suspense>
-        ) : null}
-        {view === "plans" ? <PlansView /> : null}
-        {view === "jobs" ? <JobsView /> : null}
-        {view === "firmware" ? <FirmwareView /> : null}
-        {view === "campaigns" ? <CampaignsView /> : null}
-        {view === "audit" ? <AuditView /> : null}
-        {view === "settings" ? <SettingsView /> : null}
+        <ViewErrorBoundary key={view}>
+          {view === "devices" ? <DevicesView /> : null}
+          {view === "fleet" ? (
+            <Suspense fallback={<p role="status">{t("fleet.loading")}</p>}>
+              <FleetView />
+            </Suspense>
+          ) : null}
+          {view === "plans" ? <PlansView /> : null}
+          {view === "jobs" ? <JobsView /> : null}
+          {view === "firmware" ? <FirmwareView /> : null}
+          {view === "campaigns" ? <CampaignsView /> : null}
+          {view === "audit" ? <AuditView /> : null}
+          {view === "settings" ? <SettingsView /> : null}
+        </ViewErrorBoundary>
       </main>
     </div>
   );

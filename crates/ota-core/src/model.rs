@@ -75,9 +75,11 @@ pub struct NewAccount {
     pub cloud: Cloud,
     pub base_url: String,
     #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(default)]
     pub region: Option<String>,
     #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(default)]
     pub username: Option<String>,
     /// Plain http to a non-loopback host, chosen explicitly (OneNET only: its documented host is
@@ -145,6 +147,7 @@ pub struct DeviceQuery {
     /// Substring of the id, name or model (case-insensitive).
     pub search: String,
     #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Cloud>,
     pub status: StatusFilter,
     pub sort: DeviceSort,
@@ -154,9 +157,11 @@ pub struct DeviceQuery {
     pub limit: u32,
     /// Only devices having this tag.
     #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     /// Only devices of this cohort (its list, or its filter's current matches).
     #[ts(optional, type = "number")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cohort_id: Option<i64>,
 }
 

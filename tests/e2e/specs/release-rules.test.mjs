@@ -70,7 +70,10 @@ async function waitForVersionCounts(browser, accept, what) {
   await browser.waitUntil(async () => {
     counts = await versionCounts(browser);
     return counts !== null && accept(counts);
-  }, { timeout: 60_000, interval: 500, timeoutMsg: `the Fleet view never showed ${what} (it showed ${JSON.stringify(counts)})` });
+  }, { timeout: 60_000, interval: 500 }).catch(async () => {
+    const page = await textOf(browser, 'main');
+    throw new Error(`the Fleet view never showed ${what} (its table: ${JSON.stringify(counts)}; the view: "${page}")`);
+  });
   return counts;
 }
 

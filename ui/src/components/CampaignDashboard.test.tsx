@@ -103,6 +103,7 @@ describe("campaign dashboard", () => {
     expect(waiting.textContent).toBe("Wave 2 waits for approval (manual gate).");
     expect(screen.getByLabelText("Campaign rules").textContent).toContain("manual gate");
     expect(screen.getByLabelText("Campaign rules").textContent).toContain("Bake 30 min");
+    expect(screen.getByLabelText("Campaign rules").textContent).not.toContain("device timeout");
     await userEvent.setup().click(screen.getByRole("button", { name: "Approve next wave" }));
     expect(callsOf("approve_wave")).toEqual([{ id: 3 }]);
   });

@@ -72,7 +72,8 @@ export function rulesText(campaign: Pick<CampaignView, "rules" | "approvedBy" | 
   const parts: string[] = [];
   if (r.bakeSecs > 0) parts.push(t("rules.bake", { time: formatDuration(r.bakeSecs * 1000) }));
   if (r.gate === "manual") parts.push(t("rules.manualGate"));
-  if (r.deviceTimeoutSecs !== undefined) parts.push(t("rules.deviceTimeout", { time: formatDuration(r.deviceTimeoutSecs * 1000) }));
+  // Absent or null: no per-device timeout (Rust sends null for None).
+  if (typeof r.deviceTimeoutSecs === "number") parts.push(t("rules.deviceTimeout", { time: formatDuration(r.deviceTimeoutSecs * 1000) }));
   parts.push(t(r.verifyVersion ? "rules.verified" : "rules.notVerified"));
   if (r.requireApproval)
     parts.push(campaign.approvedBy ? t("rules.approvedBy", { user: campaign.approvedBy }) : t("rules.needsApproval"));

@@ -1,10 +1,10 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
 
 import { exportFleetVersions, fleetVersions } from "../api";
 import type { ApiError } from "../bindings/ApiError";
 import type { FleetVersions } from "../bindings/FleetVersions";
 import type { ModelVersions } from "../bindings/ModelVersions";
+import { BarChart } from "../components/BarChart";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { t } from "../i18n";
 import { cloudLabel } from "../lib/format";
@@ -62,23 +62,21 @@ export function FleetView() {
 
 function ModelCard({ model }: { model: ModelVersions }) {
   const title = t("fleet.model", { cloud: cloudLabel(model.cloud), model: model.model });
-  // One stacked bar: each version's share of the model's devices.
-  const row: Record<string, number | string> = { name: model.model };
-  for (const v of model.versions) row[v.version] = v.devices;
   return (
     <article className="fleet-model" aria-label={title}>
       <h4>{title}</h4>
       <p className="muted" aria-label={t("fleet.summaryLabel", { model: model.model })}>
-        {t("fleet.summary", { total: model.total, newest: model.newest, behind: model.behind })}
+        {t(model.total === 1 ? "fleet.summaryOne" : "fleet.summary", { total: model.total, newest: model.newest, behind: model.behind })}
       </p>
-      <BarChart width={360} height={64} data={[row]} layout="vertical" margin={{ top: 4, right: 8, bottom: 4, left: 8 }}>
-        <XAxis type="number" hide domain={[0, model.total]} />
-        <YAxis type="category" dataKey="name" hide />
-        <Tooltip />
-        {model.versions.map((v, i) => (
-          <Bar key={v.version} dataKey={v.version} stackId="versions" fill={colour(i)} isAnimationActive={false} />
-        ))}
-      </BarChart>
+      <BarChart
+        label={t("fleet.versionsChart", { model: model.model })}
+        categories={[model.model]}
+        series={model.versions.map((v, i) => ({ label: v.version, values: [v.devices], colour: colour(i) }))}
+        stacked
+        horizontal
+        legend={false}
+        height={56}
+      />
       <table className="fleet-table" aria-label={t("fleet.versionsOf", { model: model.model })}>
         <thead>
           <tr>
@@ -114,19 +112,15 @@ function SuccessByVersion({ data }: { data: FleetVersions }) {
       ) : (
         <>
           <BarChart
-            width={640}
+            label={t("fleet.successChart")}
+            categories={rows.map((r) => `${r.version} (${cloudLabel(r.cloud)})`)}
+            series={[
+              { label: t("fleet.succeeded"), values: rows.map((r) => r.succeeded), colour: colour(1) },
+              { label: t("fleet.failed"), values: rows.map((r) => r.failed), colour: colour(3) },
+            ]}
+            stacked
             height={200}
-            data={rows.map((r) => ({ name: `${r.version} (${cloudLabel(r.cloud)})`, succeeded: r.succeeded, failed: r.failed }))}
-            margin={{ top: 8, right: 8, bottom: 8, left: 8 }}
-          >
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="name" />
-            <YAxis allowDecimals={false} />
-            <Tooltip />
-            <Legend />
-            <Bar dataKey="succeeded" name={t("fleet.succeeded")} stackId="result" fill={colour(1)} isAnimationActive={false} />
-            <Bar dataKey="failed" name={t("fleet.failed")} stackId="result" fill={colour(3)} isAnimationActive={false} />
-          </BarChart>
+          />
           <table className="fleet-table" aria-label={t("fleet.successTitle")}>
             <thead>
               <tr>
@@ -160,11 +154,8 @@ function SuccessByVersion({ data }: { data: FleetVersions }) {
 function FailuresOverTime({ data }: { data: FleetVersions }) {
   const reasons = [...new Set(data.failuresByDay.map((f) => f.reason))];
   const days = [...new Set(data.failuresByDay.map((f) => f.day))].sort();
-  const chart = days.map((day) => {
-    const row: Record<string, number | string> = { day };
-    for (const f of data.failuresByDay) if (f.day === day) row[f.reason] = f.count;
-    return row;
-  });
+  const count = (day: string, reason: string) =>
+    data.failuresByDay.find((f) => f.day === day && f.reason === reason)?.count ?? 0;
   return (
     <section aria-labelledby="fleet-failures">
       <h3 id="fleet-failures">{t("fleet.failuresTitle")}</h3>
@@ -172,16 +163,13 @@ function FailuresOverTime({ data }: { data: FleetVersions }) {
         <p className="muted">{t("fleet.noFailures")}</p>
       ) : (
         <>
-          <BarChart width={640} height={200} data={chart} margin={{ top: 8, right: 8, bottom: 8, left: 8 }}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="day" />
-            <YAxis allowDecimals={false} />
-            <Tooltip />
-            <Legend />
-            {reasons.map((reason, i) => (
-              <Bar key={reason} dataKey={reason} stackId="reasons" fill={colour(i + 3)} isAnimationActive={false} />
-            ))}
-          </BarChart>
+          <BarChart
+            label={t("fleet.failuresChart")}
+            categories={days}
+            series={reasons.map((reason, i) => ({ label: reason, values: days.map((day) => count(day, reason)), colour: colour(i + 3) }))}
+            stacked
+            height={200}
+          />
           <table className="fleet-table" aria-label={t("fleet.failuresTitle")}>
             <thead>
               <tr>

@@ -174,9 +174,11 @@ pub struct CampaignSettings {
     pub on_threshold: ThresholdAction,
     pub retry: RetryPolicy,
     #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<MaintenanceWindow>,
     /// Nothing starts before this time (Unix ms).
     #[ts(optional, type = "number")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_at: Option<i64>,
     /// Battery (percent) under which a device not known to be charging is left out.
     pub min_battery: u8,
@@ -220,6 +222,7 @@ pub struct CampaignRules {
     /// A device still in progress this long after its start fails as "timed out" (None = no limit but the
     /// engine's own).
     #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_timeout_secs: Option<u32>,
     /// A device counts as succeeded only when the cloud then reports the target version (on by default).
     pub verify_version: bool,
@@ -300,6 +303,7 @@ pub struct NewCampaign {
     pub settings: CampaignSettings,
     /// Bake, gate, device timeout, verified success, approval; absent = the defaults.
     #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(default)]
     pub rules: Option<CampaignRules>,
 }
@@ -487,6 +491,7 @@ pub struct CampaignView {
     pub state: CampaignState,
     pub settings: CampaignSettings,
     #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_filter: Option<DeviceQuery>,
     pub wave_count: u32,
     /// 0-based index of the wave being worked on.
@@ -587,6 +592,7 @@ pub struct CampaignDashboard {
     pub history: Vec<ProgressPoint>,
     /// Who runs the campaign now (a live lease); absent when no runner does.
     #[ts(optional = nullable)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(default)]
     pub run_by: Option<CampaignLease>,
 }
@@ -622,8 +628,10 @@ pub struct CampaignDeviceView {
 #[serde(rename_all = "camelCase", default)]
 pub struct CampaignDeviceQuery {
     #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<CampaignDeviceState>,
     #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wave: Option<u32>,
     pub offset: u32,
     /// 0 = 200.
