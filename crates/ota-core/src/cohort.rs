@@ -317,22 +317,6 @@ pub fn delete_cohort(console: &Console, id: i64) -> Result<Cohort, ApiError> {
     result
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tags_are_trimmed_and_checked() {
-        assert_eq!(normalize_tag("  beta-1 ").unwrap(), "beta-1");
-        assert_eq!(normalize_tag("site:north.v2_a").unwrap(), "site:north.v2_a");
-        for bad in ["", "   ", "has space", "comma,tag", "a/b", &"x".repeat(41)] {
-            let err = normalize_tag(bad).unwrap_err();
-            assert_eq!(err.code, ErrorKind::Validation, "{bad:?}");
-        }
-        assert!(normalize_tag(&"x".repeat(40)).is_ok());
-    }
-}
-
 /// Refuses devices the cache does not hold (a typo, or a device of an account since removed), naming the
 /// first and what to do before `then`.
 fn ensure_cached(console: &Console, devices: &[DeviceKey], then: &str) -> Result<(), ApiError> {
@@ -350,4 +334,20 @@ fn ensure_cached(console: &Console, devices: &[DeviceKey], then: &str) -> Result
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_trimmed_and_checked() {
+        assert_eq!(normalize_tag("  beta-1 ").unwrap(), "beta-1");
+        assert_eq!(normalize_tag("site:north.v2_a").unwrap(), "site:north.v2_a");
+        for bad in ["", "   ", "has space", "comma,tag", "a/b", &"x".repeat(41)] {
+            let err = normalize_tag(bad).unwrap_err();
+            assert_eq!(err.code, ErrorKind::Validation, "{bad:?}");
+        }
+        assert!(normalize_tag(&"x".repeat(40)).is_ok());
+    }
 }
