@@ -64,6 +64,17 @@ impl Sandbox {
         account_of(&self.accounts, cloud)
     }
 
+    /// The cached devices of `cloud`.
+    fn cached(&self, cloud: Cloud) -> Vec<ota_core::Device> {
+        self.console
+            .store()
+            .matching_devices(&DeviceQuery {
+                cloud: Some(cloud),
+                ..Default::default()
+            })
+            .unwrap()
+    }
+
     /// Creates the campaign, starts it and runs it to its end: (the campaign as created, as ended).
     async fn run(&self, new: &NewCampaign) -> (CampaignView, CampaignView) {
         let created = campaign::create(&self.console, new).unwrap();
@@ -272,14 +283,7 @@ async fn twenty_percent_failures_in_wave_one_abort_before_wave_two() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quectel_campaign_confirms_each_plan_once_and_leaves_bluetooth_devices_out() {
     let sb = sandbox(400, 63).await;
-    let devices = sb
-        .console
-        .store()
-        .matching_devices(&DeviceQuery {
-            cloud: Some(Cloud::Quectel),
-            ..Default::default()
-        })
-        .unwrap();
+    let devices = sb.cached(Cloud::Quectel);
     let model = devices
         .iter()
         .find(|d| d.transport.as_deref() == Some("mqtt"))
@@ -337,14 +341,7 @@ fn target_of(device: &ota_core::Device, version: &str) -> ota_core::cloud::Updat
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quectel_version_reads_asked_at_once_share_the_device_list() {
     let sb = sandbox(400, 65).await;
-    let devices = sb
-        .console
-        .store()
-        .matching_devices(&DeviceQuery {
-            cloud: Some(Cloud::Quectel),
-            ..Default::default()
-        })
-        .unwrap();
+    let devices = sb.cached(Cloud::Quectel);
     assert!(devices.len() >= 20, "{} Quectel devices", devices.len());
     let session = sb.console.session(sb.account(Cloud::Quectel)).unwrap();
     let updates = session.fleet_updates().unwrap();

@@ -91,7 +91,14 @@ const OBSERVE_ATTEMPTS: u32 = 4;
 /// A device the cloud stops reporting on after it accepted the update, this many reads in a row, failed.
 const IDLE_READS: u32 = 3;
 
-async fn observe(ctx: &DeviceCtx, target: &UpdateTarget) -> Result<RemoteUpdate, ApiError> {
+/// A read of the cloud about one device (its update's status, its reported version) at the campaign's
+/// request rate, with transient errors retried — after the pause the cloud asked for, else a doubling one —
+/// up to [`OBSERVE_ATTEMPTS`] reads.
+async fn read_with_retries<'a, T, F, Fut>(ctx: &'a DeviceCtx, read: F) -> Result<T, ApiError>
+where
+    F: Fn(&'a dyn crate::cloud::FleetUpdates) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>> + 'a,
+{
     let updates = ctx
         .session
         .fleet_updates()
@@ -100,7 +107,7 @@ async fn observe(ctx: &DeviceCtx, target: &UpdateTarget) -> Result<RemoteUpdate,
     let mut attempt = 0;
     loop {
         ctx.limiter.acquire().await;
-        match updates.observe(target).await {
+        match read(updates).await {
             Err(err) if err.code.is_transient() && attempt + 1 < OBSERVE_ATTEMPTS => {
                 attempt += 1;
                 let asked = err
@@ -112,6 +119,10 @@ async fn observe(ctx: &DeviceCtx, target: &UpdateTarget) -> Result<RemoteUpdate,
             other => return other,
         }
     }
+}
+
+async fn observe(ctx: &DeviceCtx, target: &UpdateTarget) -> Result<RemoteUpdate, ApiError> {
+    read_with_retries(ctx, |updates| updates.observe(target)).await
 }
 
 fn progress(device: &ClaimedDevice, percent: u8, state: &str) -> Report {
@@ -205,23 +216,7 @@ async fn reported_version(
     ctx: &DeviceCtx,
     target: &UpdateTarget,
 ) -> Result<Option<String>, ApiError> {
-    let updates = ctx
-        .session
-        .fleet_updates()
-        .ok_or_else(|| ApiError::internal("no update mechanism for this cloud"))?;
-    let mut wait = ctx.options.poll_interval;
-    let mut attempt = 0;
-    loop {
-        ctx.limiter.acquire().await;
-        match updates.reported_version(target).await {
-            Err(err) if err.code.is_transient() && attempt + 1 < OBSERVE_ATTEMPTS => {
-                attempt += 1;
-                tokio::time::sleep(wait.min(ctx.options.max_backoff)).await;
-                wait = (wait * 2).min(ctx.options.max_backoff);
-            }
-            other => return other,
-        }
-    }
+    read_with_retries(ctx, |updates| updates.reported_version(target)).await
 }
 
 /// The update itself: read the status, start once if nothing runs, follow to the end.
