@@ -3,6 +3,8 @@
 //! whose update the cloud calls complete while it keeps its old firmware fails as "version not confirmed"
 //! (verified success, on by default). The rest of the campaign completes, each camera started once.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,36 +15,20 @@ use ota_app::campaigns::{
     CampaignState, NewCampaign, TargetSpec,
 };
 use ota_app::firmware::{FirmwareDetails, PublishTo};
-use ota_app::{App, Cloud, Launcher, OpenOptions, SandboxChoice};
+use ota_app::{App, Cloud, Launcher};
 use serde_json::json;
 
 /// The version the test publishes (no simulated camera runs it).
 const VERSION: &str = "9.9.9";
 
 async fn simulator() -> ota_sim::SimHandle {
-    let config = ota_sim::SimConfig {
-        devices: 60,
-        seed: 11,
-        time_scale: 200.0,
-        ..Default::default()
-    };
-    ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("the simulator starts")
+    common::simulator(11).await
 }
 
 async fn open(data: &std::path::Path, sim: &ota_sim::SimHandle) -> Arc<App> {
-    let app = App::open(OpenOptions {
-        data_dir: Some(data.to_path_buf()),
-        launcher: Launcher::Cli,
-        sandbox: SandboxChoice::External { url: sim.url() },
-        account: None,
-    })
-    .await
-    .expect("open the app");
-    let notices = app.connect_sandbox().await;
-    assert!(notices.is_empty(), "{notices:?}");
-    app
+    common::open_app(data, sim, Launcher::Cli, None)
+        .await
+        .expect("open the app")
 }
 
 async fn fault(sim: &ota_sim::SimHandle, kind: &str, target: &str) {

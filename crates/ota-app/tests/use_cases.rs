@@ -1,22 +1,16 @@
 //! The use-case layer against the simulator, as the window and `otactl` call it: start-or-follow, who may
 //! begin work beside an open window, which accounts a command acts on, and the empty-cache rule.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use ota_app::vicohome::StartKind;
-use ota_app::{App, Cloud, Device, ErrorKind, Launcher, OpenOptions, SandboxChoice};
+use ota_app::{App, Cloud, Device, ErrorKind, Launcher};
 
 async fn simulator() -> ota_sim::SimHandle {
-    let config = ota_sim::SimConfig {
-        devices: 60,
-        seed: 7,
-        time_scale: 200.0,
-        ..Default::default()
-    };
-    ota_sim::spawn(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("the simulator starts")
+    common::simulator(7).await
 }
 
 async fn open(
@@ -25,16 +19,7 @@ async fn open(
     launcher: Launcher,
     account: Option<&str>,
 ) -> Result<Arc<App>, ota_app::ApiError> {
-    let app = App::open(OpenOptions {
-        data_dir: Some(data.to_path_buf()),
-        launcher,
-        sandbox: SandboxChoice::External { url: sim.url() },
-        account: account.map(str::to_string),
-    })
-    .await?;
-    let notices = app.connect_sandbox().await;
-    assert!(notices.is_empty(), "{notices:?}");
-    Ok(app)
+    common::open_app(data, sim, launcher, account).await
 }
 
 /// An online camera with newer firmware to install.

@@ -8,9 +8,9 @@ use ota_core::campaign::model::{
     CampaignDeviceQuery, CampaignRules, CampaignSettings, CampaignState, CampaignTargets,
     DeviceKey, NewCampaign,
 };
-use ota_core::campaign::{self, planning, runner};
+use ota_core::campaign::{self, planning};
 use ota_core::now_ms;
-use support::{FakeCloud, Harness, Script, HANG_GUARD};
+use support::{run_to_end, FakeCloud, Harness, Script};
 
 const SIX: [&str; 6] = ["cam-1", "cam-2", "cam-3", "cam-4", "cam-5", "cam-6"];
 
@@ -60,10 +60,7 @@ async fn the_plan_is_what_the_runner_does() {
 
     let created = campaign::create(&h.console, &new).expect("create");
     campaign::start(&h.console, created.id).expect("start");
-    let done = tokio::time::timeout(HANG_GUARD, runner::run(h.console.clone(), created.id))
-        .await
-        .expect("the runner hung")
-        .expect("the runner");
+    let done = run_to_end(&h.console, created.id).await;
     assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
 
     let rows = campaign::devices(&h.console, created.id, &CampaignDeviceQuery::default())

@@ -16,7 +16,8 @@ use ota_core::campaign::model::{
 use ota_core::campaign::{self, runner};
 use ota_core::{ApiError, Console, DataKind, ErrorKind};
 use support::{
-    fast_options, wait_until, EventKind, FakeCloud, Harness, Script, HANG_GUARD, TARGET,
+    ended, fast_options, run_in_background, run_to_end, wait_until, EventKind, FakeCloud, Harness,
+    Running, Script, HANG_GUARD, TARGET,
 };
 
 /// A killed runner's campaign is taken over once its lease expired: 15 s by default, 2 s here (long enough
@@ -85,10 +86,7 @@ fn rows(console: &Console, id: i64) -> BTreeMap<String, CampaignDeviceView> {
 
 /// Runs the campaign until it ends or pauses.
 async fn run(console: &Arc<Console>, id: i64) -> ota_core::campaign::model::CampaignView {
-    tokio::time::timeout(HANG_GUARD, runner::run(console.clone(), id))
-        .await
-        .expect("the runner hung")
-        .expect("the runner failed")
+    run_to_end(console, id).await
 }
 
 /// Index in the cloud's log of the first event matching `kind` for `device`.
@@ -352,7 +350,7 @@ async fn nothing_starts_while_the_maintenance_window_is_closed() {
     );
     let requests_before = f.h.cloud.requests();
     let mut changes = f.h.console.subscribe();
-    let running = tokio::spawn(runner::run(f.h.console.clone(), id));
+    let running = run_in_background(&f.h.console, id);
 
     // The runner's first round ends with a notice; by then it would have claimed any device it may start.
     loop {
@@ -480,7 +478,7 @@ fn a_runner_killed_mid_campaign_is_followed_by_the_next_without_a_second_start()
             },
             &devices,
         );
-        tokio::spawn(runner::run(f.h.console.clone(), id));
+        run_in_background(&f.h.console, id);
         let cloud = f.h.cloud.clone();
         wait_until("two devices started", || cloud.total_starts() == 2).await;
         (f, id)
@@ -712,10 +710,8 @@ fn first_start(cloud: &FakeCloud, devices: &[&str]) -> std::time::Instant {
         .expect("the wave started")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_baking_wave_holds_the_next_wave_until_its_bake_time_has_passed() {
-    let f = fleet(FOUR.map(|id| (id, Script::succeeds_after(1)))).await;
-    let bake = Duration::from_secs(1);
+/// The four cameras in waves of 50 and 100 % with a 1 s bake, run in the background until wave 1 bakes.
+async fn baking_first_wave(f: &Fleet) -> (i64, Running) {
     let id = f.start_with(
         CampaignSettings {
             waves: vec![50.0, 100.0],
@@ -727,9 +723,7 @@ async fn a_baking_wave_holds_the_next_wave_until_its_bake_time_has_passed() {
         },
         &FOUR,
     );
-    let running = tokio::spawn(runner::run(f.h.console.clone(), id));
-
-    // While wave 1 bakes the campaign says so, and wave 2 has not started.
+    let running = run_in_background(&f.h.console, id);
     let console = f.h.console.clone();
     wait_until("wave 1 bakes", || {
         matches!(
@@ -738,13 +732,18 @@ async fn a_baking_wave_holds_the_next_wave_until_its_bake_time_has_passed() {
         )
     })
     .await;
+    (id, running)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_baking_wave_holds_the_next_wave_until_its_bake_time_has_passed() {
+    let f = fleet(FOUR.map(|id| (id, Script::succeeds_after(1)))).await;
+    let bake = Duration::from_secs(1);
+    // While wave 1 bakes the campaign says so, and wave 2 has not started.
+    let (_, running) = baking_first_wave(&f).await;
     assert_eq!(f.h.cloud.starts("cam-3") + f.h.cloud.starts("cam-4"), 0);
 
-    let done = tokio::time::timeout(HANG_GUARD, running)
-        .await
-        .expect("the runner hung")
-        .expect("runner task")
-        .expect("runner");
+    let done = ended(running).await;
     assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
     assert_eq!(done.counts.succeeded, 4);
     let cloud = &f.h.cloud;
@@ -761,34 +760,11 @@ async fn a_baking_wave_holds_the_next_wave_until_its_bake_time_has_passed() {
 async fn a_device_rolled_back_during_the_bake_is_a_late_failure_and_the_next_wave_never_starts() {
     let f = fleet(FOUR.map(|id| (id, Script::succeeds_after(1)))).await;
     // Any failure share is within this campaign's threshold: only the bake's rule stops it.
-    let id = f.start_with(
-        CampaignSettings {
-            waves: vec![50.0, 100.0],
-            ..settings()
-        },
-        CampaignRules {
-            bake_secs: 1,
-            ..CampaignRules::default()
-        },
-        &FOUR,
-    );
-    let running = tokio::spawn(runner::run(f.h.console.clone(), id));
-    let console = f.h.console.clone();
-    wait_until("wave 1 bakes", || {
-        matches!(
-            console.store().campaign_view(id).unwrap().waiting,
-            Some(CampaignWait::Baking { wave: 0, .. })
-        )
-    })
-    .await;
+    let (id, running) = baking_first_wave(&f).await;
     assert_eq!(f.rows(id)["cam-1"].state, CampaignDeviceState::Succeeded);
 
     f.h.cloud.roll_back("cam-1");
-    let done = tokio::time::timeout(HANG_GUARD, running)
-        .await
-        .expect("the runner hung")
-        .expect("runner task")
-        .expect("runner");
+    let done = ended(running).await;
 
     assert_eq!(done.state, CampaignState::Aborted, "{:?}", done.reason);
     let reason = done.reason.clone().unwrap_or_default();
@@ -831,7 +807,7 @@ async fn with_a_manual_gate_the_next_wave_waits_for_approve_wave() {
         },
         &FOUR,
     );
-    let running = tokio::spawn(runner::run(f.h.console.clone(), id));
+    let running = run_in_background(&f.h.console, id);
 
     let console = f.h.console.clone();
     wait_until("wave 2 awaits approval", || {
@@ -850,11 +826,7 @@ async fn with_a_manual_gate_the_next_wave_waits_for_approve_wave() {
 
     let approved = campaign::approve_wave(&f.h.console, id).expect("approve wave 2");
     assert_eq!(approved.wave_approved, 1);
-    let done = tokio::time::timeout(HANG_GUARD, running)
-        .await
-        .expect("the runner hung")
-        .expect("runner task")
-        .expect("runner");
+    let done = ended(running).await;
     assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
     assert_eq!(done.counts.succeeded, 4);
     assert!(f

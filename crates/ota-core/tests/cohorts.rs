@@ -5,17 +5,16 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use ota_core::campaign;
 use ota_core::campaign::model::{
     CampaignRules, CampaignSettings, CampaignState, CampaignTargets, CampaignView, CampaignWait,
     DeviceKey, NewCampaign,
 };
-use ota_core::campaign::{self, runner};
 use ota_core::cohort::{self, CohortDefinition, CohortKind, NewCohort};
 use ota_core::{Console, DeviceQuery, ErrorKind, StatusFilter};
-use support::{wait_until, FakeCloud, Harness, Script, HANG_GUARD};
+use support::{ended, run_in_background, wait_until, FakeCloud, Harness, Script};
 
 async fn harness(ids: &[&str]) -> (Harness, i64) {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -274,7 +273,7 @@ async fn a_continuous_campaign_takes_a_device_that_comes_online_later_and_none_o
     assert_eq!(created.counts.pending, 2);
     campaign::start(&c, created.id).unwrap();
     let id = created.id;
-    let runner = tokio::spawn(runner::run(Arc::clone(&c), id));
+    let runner = run_in_background(&c, id);
 
     // Its devices done, it does not complete: it waits for new devices.
     wait_until("cam-1 and cam-2 updated", || {
@@ -334,11 +333,7 @@ async fn a_continuous_campaign_takes_a_device_that_comes_online_later_and_none_o
         .iter()
         .any(|r| r.device_id == "cam-4"));
     h.cloud.freeze(false);
-    let done = tokio::time::timeout(HANG_GUARD, runner)
-        .await
-        .expect("the runner hung")
-        .expect("runner task")
-        .expect("runner");
+    let done = ended(runner).await;
     assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
     assert!(done.closed);
     assert_eq!(done.counts.succeeded, 3);
@@ -384,7 +379,7 @@ async fn a_continuous_campaign_over_an_empty_tag_cohort_takes_devices_as_they_ar
     assert_eq!(created.counts.total, 0);
     let id = created.id;
     campaign::start(&c, id).unwrap();
-    let runner = tokio::spawn(runner::run(Arc::clone(&c), id));
+    let runner = run_in_background(&c, id);
     wait_until("waiting for new devices", || {
         view(&c, id).waiting == Some(CampaignWait::WaitingForDevices)
     })
@@ -396,11 +391,7 @@ async fn a_continuous_campaign_over_an_empty_tag_cohort_takes_devices_as_they_ar
     assert_eq!(h.cloud.starts("cam-1"), 0, "cam-1 is not tagged");
 
     campaign::close(&c, id).unwrap();
-    let done = tokio::time::timeout(HANG_GUARD, runner)
-        .await
-        .expect("the runner hung")
-        .expect("runner task")
-        .expect("runner");
+    let done = ended(runner).await;
     assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
     assert_eq!(done.counts.succeeded, 1);
 }

@@ -10,7 +10,7 @@ use ota_app::fleet::FleetVersions;
 use ota_app::ApiError;
 
 use crate::context::Context;
-use crate::output::print_json;
+use crate::output::print_as;
 
 #[derive(Debug, Subcommand)]
 pub enum FleetCommand {
@@ -98,11 +98,7 @@ pub async fn run(ctx: &Context, cmd: FleetCommand) -> Result<ExitCode, ApiError>
                 }
             }
             let versions = ctx.app.fleet_versions()?;
-            if json {
-                print_json(&versions)?;
-            } else {
-                print_versions(&versions);
-            }
+            print_as(json, &versions, print_versions)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -64,6 +64,20 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// `value` as JSON with `--json`, else as `text` prints it.
+pub fn print_as<T: serde::Serialize>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&T),
+) -> Result<(), ApiError> {
+    if json {
+        print_json(value)
+    } else {
+        text(value);
+        Ok(())
+    }
+}
+
 pub fn print_json_line<T: serde::Serialize>(value: &T) -> Result<(), ApiError> {
     let text = serde_json::to_string(value)
         .map_err(|e| ApiError::internal(format!("cannot encode JSON: {e}")))?;

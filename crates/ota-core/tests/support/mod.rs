@@ -801,3 +801,29 @@ pub async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
+
+/// A campaign's runner, started in the background; [`ended`] awaits it.
+pub type Running =
+    tokio::task::JoinHandle<Result<ota_core::campaign::model::CampaignView, ApiError>>;
+
+/// Starts the runner of campaign `id` in the background (the test watches it meanwhile).
+pub fn run_in_background(console: &Arc<Console>, id: i64) -> Running {
+    tokio::spawn(ota_core::campaign::runner::run(console.clone(), id))
+}
+
+/// The campaign as its runner ended it; [`HANG_GUARD`] turns a hung runner into a failure.
+pub async fn ended(running: Running) -> ota_core::campaign::model::CampaignView {
+    tokio::time::timeout(HANG_GUARD, running)
+        .await
+        .expect("the runner hung")
+        .expect("runner task")
+        .expect("runner")
+}
+
+/// Runs campaign `id` here until it ends or pauses.
+pub async fn run_to_end(
+    console: &Arc<Console>,
+    id: i64,
+) -> ota_core::campaign::model::CampaignView {
+    ended(run_in_background(console, id)).await
+}

@@ -16,7 +16,7 @@ use ota_app::campaigns::{CampaignDashboard, CampaignLease, CampaignStart, Campai
 use ota_app::ApiError;
 
 use crate::context::Context;
-use crate::output::{print_json, print_json_line};
+use crate::output::{print_as, print_json, print_json_line};
 
 use print::*;
 use spec::*;
@@ -179,11 +179,7 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
         CampaignCommand::Preflight { spec, json } => {
             let new = new_campaign(ctx, String::new(), spec).await?;
             let p = app.campaign_preflight(&new)?;
-            if json {
-                print_json(&p)?;
-            } else {
-                print_preflight(&p);
-            }
+            print_as(json, &p, print_preflight)?;
         }
         CampaignCommand::Plan {
             spec,
@@ -195,11 +191,7 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
             if let Some(name) = &template {
                 save_template(ctx, name, &new, json)?;
             }
-            if json {
-                print_json(&plan)?;
-            } else {
-                print_plan(&plan);
-            }
+            print_as(json, &plan, print_plan)?;
         }
         CampaignCommand::Create {
             name,
@@ -268,11 +260,7 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
         }
         CampaignCommand::Status { id, json } => {
             let d = app.campaign_dashboard(id)?;
-            if json {
-                print_json(&d)?;
-            } else {
-                print_dashboard(&d);
-            }
+            print_as(json, &d, print_dashboard)?;
         }
         CampaignCommand::Templates { json } => {
             let list = app.campaign_templates()?;
