@@ -153,6 +153,10 @@ fn open_app(data_dir: &std::path::Path) -> state::Shared {
         launcher: Launcher::Window,
         sandbox: SandboxChoice::window_from_env(),
         account: None,
+        // Team mode: the shared PostgreSQL named by OTA_CONSOLE_DATABASE_URL (as for otactl).
+        database: ota_app::TeamDatabase::from_url(
+            std::env::var("OTA_CONSOLE_DATABASE_URL").ok().as_deref(),
+        ),
     };
     match tauri::async_runtime::block_on(App::open(options)) {
         Ok(app) => app,

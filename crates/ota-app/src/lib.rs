@@ -25,7 +25,7 @@ pub mod vicohome;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-pub use open::{Launcher, OpenOptions, SandboxChoice, SandboxStatus, SimSettings};
+pub use open::{Launcher, OpenOptions, SandboxChoice, SandboxStatus, SimSettings, TeamDatabase};
 pub use ota_core::model::*;
 pub use ota_core::{ApiError, CoreError, DataKind, ErrorKind, Secret};
 

@@ -104,6 +104,61 @@ pub struct OpenOptions {
     pub sandbox: SandboxChoice,
     /// `otactl --account NAME`.
     pub account: Option<String>,
+    /// Team mode: a shared PostgreSQL instead of the data folder's SQLite file.
+    pub database: Option<TeamDatabase>,
+}
+
+/// The team's PostgreSQL: its URL (`postgres://user@host:5432/db`) and the password, kept apart from the
+/// URL so the URL can be shown. With no password given, the keychain's entry for the URL is used.
+#[derive(Clone)]
+pub struct TeamDatabase {
+    pub url: String,
+    pub password: Option<ota_core::Secret>,
+}
+
+impl std::fmt::Debug for TeamDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TeamDatabase")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TeamDatabase {
+    /// `--database URL` / `OTA_CONSOLE_DATABASE_URL`: a `postgres://` URL selects team mode; empty means
+    /// the desk's own SQLite file.
+    pub fn from_url(url: Option<&str>) -> Option<Self> {
+        url.map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(|url| Self {
+                url: url.to_string(),
+                password: None,
+            })
+    }
+
+    /// The keychain entry that holds this database's password (one per URL).
+    pub fn keychain_key(&self) -> String {
+        format!("team-database/{}", self.url)
+    }
+
+    fn open(
+        &self,
+        data_dir: &std::path::Path,
+        secrets: &dyn SecretStore,
+    ) -> Result<Store, ApiError> {
+        let password = match &self.password {
+            Some(secret) => Some(secret.clone()),
+            None => secrets
+                .get(&self.keychain_key(), ota_core::SecretSlot::Credential)
+                .unwrap_or_else(|err| {
+                    tracing::warn!(error = %err, "no team database password from the keychain");
+                    None
+                }),
+        };
+        let target =
+            ota_core::db::PgTarget::parse(&self.url, password.as_ref().map(|p| p.expose()))?;
+        Ok(Store::open_postgres(target, data_dir)?)
+    }
 }
 
 /// Whether the sandbox runs, and where, for the window's header.
@@ -135,7 +190,10 @@ impl App {
             Some(dir) => dir,
             None => ota_core::paths::data_dir()?,
         };
-        let store = Store::open_in(&data_dir)?;
+        let store = match &options.database {
+            Some(team) => team.open(&data_dir, secrets.as_ref())?,
+            None => Store::open_in(&data_dir)?,
+        };
         let (time_scale, warning) = time_scale_for(&options.sandbox).await;
         let console = Arc::new(
             Console::new(store, secrets, connector)

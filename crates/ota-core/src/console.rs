@@ -63,7 +63,7 @@ impl Console {
         let instance_id = store.instance_id().unwrap_or_else(|err| {
             // Migrations make the id, so this is a broken database; the path still keeps folders apart.
             tracing::error!(error = %err, "this database has no id; keying secrets by its path");
-            store.path().display().to_string()
+            store.location()
         });
         Self {
             store,
@@ -138,11 +138,7 @@ impl Console {
 
     /// The data folder (where the database and the firmware library live).
     pub fn data_dir(&self) -> std::path::PathBuf {
-        self.store
-            .path()
-            .parent()
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default()
+        self.store.data_dir().to_path_buf()
     }
 
     pub fn store(&self) -> &Store {

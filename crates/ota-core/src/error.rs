@@ -151,6 +151,15 @@ pub enum CoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The team database (PostgreSQL) refused a statement or could not be reached.
+    #[error("team database: {message}")]
+    TeamDatabase { message: String, unreachable: bool },
+    /// A query that must answer one row answered none.
+    #[error("database error: the query answered no row")]
+    NoRows,
+    /// A column held something the store did not expect (a schema drift or a bug).
+    #[error("database error: column {index}: {message}")]
+    Column { index: usize, message: String },
     #[error("the database was written by a newer OTA Console (schema {found}, this build knows {known})")]
     SchemaTooNew { found: u32, known: u32 },
     #[error("file system error at {path}: {source}")]
@@ -174,6 +183,14 @@ impl From<CoreError> for ApiError {
                 format!("The system keychain could not be used: {msg}"),
             )
             .with_hint("Unlock your keychain (on Linux: the Secret Service, e.g. GNOME Keyring) and try again."),
+            CoreError::TeamDatabase {
+                message,
+                unreachable: true,
+            } => ApiError::new(
+                ErrorKind::Offline,
+                format!("The team database cannot be reached: {message}"),
+            )
+            .with_hint("Check that PostgreSQL is running and reachable; campaigns resume once it is back."),
             CoreError::SchemaTooNew { .. } => ApiError::internal(err.to_string())
                 .with_hint("Install the newer OTA Console release that wrote this data."),
             other => ApiError::internal(other.to_string()),
@@ -182,3 +199,31 @@ impl From<CoreError> for ApiError {
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;
+
+impl CoreError {
+    /// The team database could not be reached (as opposed to refusing a statement).
+    pub fn is_unreachable_database(&self) -> bool {
+        matches!(
+            self,
+            CoreError::TeamDatabase {
+                unreachable: true,
+                ..
+            }
+        )
+    }
+}
+
+/// `query_row(…).optional()`: no row is `None`, not an error.
+pub trait OptionalRow<T> {
+    fn optional(self) -> CoreResult<Option<T>>;
+}
+
+impl<T> OptionalRow<T> for CoreResult<T> {
+    fn optional(self) -> CoreResult<Option<T>> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(CoreError::NoRows) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+}

@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::db::{params, SqlExt};
 use crate::error::{ApiError, CoreResult};
 use crate::model::{now_ms, Cloud};
 use crate::store::Store;
@@ -120,20 +121,20 @@ fn read(store: &Store, now: i64) -> CoreResult<FleetVersions> {
     store.read(|conn| {
         // Devices per (cloud, model, version), read off the covering index in its order.
         let mut counts: BTreeMap<(String, String), Vec<VersionCount>> = BTreeMap::new();
-        let mut stmt = conn.prepare(
+        let rows = conn.query_map(
             "SELECT cloud, model, firmware, COUNT(*) FROM devices
              GROUP BY cloud, model, firmware",
+            params![],
+            |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<String>(2)?,
+                    r.get::<u32>(3)?,
+                ))
+            },
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, u32>(3)?,
-            ))
-        })?;
-        for row in rows {
-            let (cloud, model, version, devices) = row?;
+        for (cloud, model, version, devices) in rows {
             counts
                 .entry((cloud, model))
                 .or_default()
@@ -159,19 +160,17 @@ fn read(store: &Store, now: i64) -> CoreResult<FleetVersions> {
                 _ => {}
             }
         };
-        let mut stmt = conn.prepare(
+        let rows = conn.query_map(
             "SELECT cloud, to_version, state, COUNT(*) FROM ota_jobs
              WHERE to_version IS NOT NULL AND to_version != ''
              GROUP BY cloud, to_version, state",
+            params![],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<u32>(3)?)),
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, u32>(3)?))
-        })?;
-        for row in rows {
-            let (cloud, version, state, n) = row?;
+        for (cloud, version, state, n) in rows {
             add(cloud, version, state, n, n);
         }
-        let mut stmt = conn.prepare(
+        let rows = conn.query_map(
             "SELECT f.cloud, f.version, d.state, COUNT(*), COALESCE(SUM(d.attempts), 0)
              FROM campaigns c
              JOIN firmware f ON f.id = c.firmware_id
@@ -180,18 +179,18 @@ fn read(store: &Store, now: i64) -> CoreResult<FleetVersions> {
                AND d.state IN ('starting', 'running', 'succeeded', 'failed', 'pending')
                AND d.attempts > 0
              GROUP BY f.cloud, f.version, d.state",
+            params![],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get::<u32>(3)?,
+                    r.get::<u32>(4)?,
+                ))
+            },
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get::<_, u32>(3)?,
-                r.get::<_, u32>(4)?,
-            ))
-        })?;
-        for row in rows {
-            let (cloud, version, state, n, attempts) = row?;
+        for (cloud, version, state, n, attempts) in rows {
             add(cloud, version, state, n, attempts);
         }
         let mut success_by_version: Vec<VersionSuccess> = outcomes
@@ -213,36 +212,33 @@ fn read(store: &Store, now: i64) -> CoreResult<FleetVersions> {
                 .then_with(|| compare_versions(&b.version, &a.version))
         });
 
-        // Failures per (day, reason): jobs and campaign devices whose last attempt failed.
-        let mut failures: BTreeMap<(String, String), u32> = BTreeMap::new();
+        // Failures per (day, reason): jobs and campaign devices whose last attempt failed. Grouped by the
+        // day's number since the epoch (UTC), which both engines count alike; its date is written here.
+        let mut failures: BTreeMap<(i64, String), u32> = BTreeMap::new();
         for sql in [
-            "SELECT strftime('%Y-%m-%d', finished_at / 1000, 'unixepoch'),
-                    COALESCE(NULLIF(error_code, ''), 'unknown'), COUNT(*)
+            "SELECT finished_at / 86400000, COALESCE(NULLIF(error_code, ''), 'unknown'), COUNT(*)
              FROM ota_jobs WHERE state = 'failed' AND finished_at >= ?1
              GROUP BY 1, 2",
-            "SELECT strftime('%Y-%m-%d', d.finished_at / 1000, 'unixepoch'),
-                    COALESCE(NULLIF(d.error_code, ''), 'unknown'), COUNT(*)
+            "SELECT d.finished_at / 86400000, COALESCE(NULLIF(d.error_code, ''), 'unknown'), COUNT(*)
              FROM campaigns c
              CROSS JOIN campaign_devices d INDEXED BY campaign_devices_by_state
              WHERE d.campaign_id = c.id AND d.state = 'failed' AND d.finished_at >= ?1
              GROUP BY 1, 2",
         ] {
-            let mut stmt = conn.prepare(sql)?;
-            let rows = stmt.query_map([since], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, u32>(2)?,
-                ))
+            let rows = conn.query_map(sql, params![since], |r| {
+                Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<u32>(2)?))
             })?;
-            for row in rows {
-                let (day, reason, n) = row?;
+            for (day, reason, n) in rows {
                 *failures.entry((day, reason)).or_default() += n;
             }
         }
         let failures_by_day = failures
             .into_iter()
-            .map(|((day, reason), count)| FailureDay { day, reason, count })
+            .map(|((day, reason), count)| FailureDay {
+                day: day_name(day),
+                reason,
+                count,
+            })
             .collect();
         Ok(FleetVersions {
             models,
@@ -250,6 +246,13 @@ fn read(store: &Store, now: i64) -> CoreResult<FleetVersions> {
             failures_by_day,
         })
     })
+}
+
+/// Day `day` since the Unix epoch (UTC) as YYYY-MM-DD.
+fn day_name(day: i64) -> String {
+    chrono::DateTime::from_timestamp(day.saturating_mul(DAY_MS / 1000), 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 fn model_versions(cloud: Cloud, model: String, mut versions: Vec<VersionCount>) -> ModelVersions {
@@ -399,13 +402,15 @@ mod tests {
     /// figures per campaign off its state index (fast at 100 000 devices: bench notes in the README).
     #[test]
     fn the_counts_are_read_off_indexes() {
-        let (_dir, store) = crate::store::test_store();
+        let (_dir, store) = crate::store::test_sqlite_store();
         let plan = |sql: &str| -> String {
             store
                 .read(|conn| {
-                    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-                    let rows = stmt.query_map([], |r| r.get::<_, String>(3))?;
-                    Ok(rows.collect::<Result<Vec<_>, _>>()?.join("; "))
+                    let rows =
+                        conn.query_map(&format!("EXPLAIN QUERY PLAN {sql}"), params![], |r| {
+                            r.get::<String>(3)
+                        })?;
+                    Ok(rows.join("; "))
                 })
                 .unwrap()
         };
@@ -451,7 +456,7 @@ mod tests {
                     tx.execute(
                         "INSERT INTO devices (account_id, device_id, cloud, model, firmware, refreshed_at)
                          VALUES (1, ?1, 'vicohome', 'CG6', ?2, 0)",
-                        rusqlite::params![format!("d{i}"), fw],
+                        params![format!("d{i}"), fw],
                     )?;
                 }
                 tx.execute(
@@ -460,7 +465,7 @@ mod tests {
                      VALUES (1, 'vicohome', 'd0', 'failed', 'failed', '1.10', 'offline', ?1, ?1, ?1),
                             (1, 'vicohome', 'd1', 'succeeded', 'done', '1.10', NULL, ?1, ?1, ?1),
                             (1, 'vicohome', 'd3', 'failed', 'failed', '1.10', 'device', ?2, ?2, ?2)",
-                    rusqlite::params![now - DAY_MS, now - 40 * DAY_MS],
+                    params![now - DAY_MS, now - 40 * DAY_MS],
                 )?;
                 tx.execute_batch(
                     "INSERT INTO firmware (id, sha256, md5, size, file_name, version, cloud, added_by, added_at)
@@ -475,7 +480,7 @@ mod tests {
                      VALUES (1, 1, 'd0', 'vicohome', 0, 'succeeded', 2, NULL, ?1),
                             (1, 1, 'd2', 'vicohome', 0, 'failed', 1, 'device', ?1),
                             (1, 1, 'd3', 'vicohome', NULL, 'skipped', 0, NULL, NULL)",
-                    [now - DAY_MS],
+                    params![now - DAY_MS],
                 )?;
                 Ok(())
             })

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ota_app::{ApiError, App, Launcher, OpenOptions, SandboxChoice, SimSettings};
+use ota_app::{ApiError, App, Launcher, OpenOptions, SandboxChoice, SimSettings, TeamDatabase};
 
 use crate::Cli;
 
@@ -25,6 +25,7 @@ impl Context {
             launcher: Launcher::Cli,
             sandbox,
             account: cli.account.clone(),
+            database: TeamDatabase::from_url(cli.database.as_deref()),
         })
         .await?;
         for notice in app.connect_sandbox().await {

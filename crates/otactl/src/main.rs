@@ -37,6 +37,15 @@ pub struct Cli {
     /// Run the command against this account only.
     #[arg(long, global = true, value_name = "NAME")]
     account: Option<String>,
+    /// Team mode: the shared PostgreSQL (postgres://user@host:5432/db) instead of the data folder's
+    /// SQLite file. Its password comes from the keychain entry for the URL (or the URL itself).
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "OTA_CONSOLE_DATABASE_URL"
+    )]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }

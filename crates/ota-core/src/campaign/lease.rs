@@ -13,9 +13,10 @@
 //! check (the process frozen in that instant). A cloud API with fencing tokens would close that gap;
 //! none of the three offers one.
 //!
-//! The design carries over to PostgreSQL unchanged: one row per campaign, taken with a conditional
-//! `INSERT … ON CONFLICT DO UPDATE … WHERE`, checked with a conditional `UPDATE` (there with the server's
-//! `now()` instead of the runner's clock, so machines with skewed clocks agree on expiry).
+//! SQLite and PostgreSQL keep leases alike: one row per campaign, taken with a conditional
+//! `INSERT … ON CONFLICT DO UPDATE … WHERE`, checked with a conditional `UPDATE`. On PostgreSQL (runners
+//! on several machines) expiry is judged by the server's `now()` instead of the runner's clock, so
+//! machines with skewed clocks agree on it.
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -105,7 +106,8 @@ impl CampaignLease {
 
 /// Proof of holding a campaign's lease for one write transaction: the store checks it (the holder is
 /// still `holder` and the lease has not expired at `now`) and extends the lease to `expires_at` in the
-/// same transaction as the write, or writes nothing.
+/// same transaction as the write, or writes nothing. On PostgreSQL the server's clock stands in for `now`
+/// (the lease is extended to its time plus `expires_at - now`).
 #[derive(Debug, Clone, Copy)]
 pub struct Fence<'a> {
     pub campaign_id: i64,
@@ -131,12 +133,6 @@ pub enum LeaseError {
     Lost { campaign_id: i64 },
     #[error(transparent)]
     Store(#[from] CoreError),
-}
-
-impl From<rusqlite::Error> for LeaseError {
-    fn from(err: rusqlite::Error) -> Self {
-        LeaseError::Store(err.into())
-    }
 }
 
 impl From<LeaseError> for ApiError {

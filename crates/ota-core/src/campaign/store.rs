@@ -1,6 +1,7 @@
-//! Campaigns in SQLite. Every device's state is written before the action it describes is sent, and the
-//! runner's many small updates land in batches (one transaction each). Every write a runner makes takes a
-//! [`Fence`]: it lands only while that runner holds the campaign's lease (`leases`).
+//! Campaigns in the store (SQLite or PostgreSQL). Every device's state is written before the action it
+//! describes is sent, and the runner's many small updates land in batches (one transaction each). Every
+//! write a runner makes takes a [`Fence`]: it lands only while that runner holds the campaign's lease
+//! (`leases`).
 //!
 //! Here: creating a campaign and its state changes. The runner's device queue (claims, batched updates,
 //! retries) is in `claims`, closing a continuous campaign and devices joining it in `continuous`, what the
@@ -14,8 +15,6 @@ mod continuous;
 mod leases;
 mod views;
 
-use rusqlite::{params, OptionalExtension, Row};
-
 use crate::campaign::lease::{Fence, LeaseError};
 use crate::campaign::model::CampaignWait;
 use crate::campaign::model::{
@@ -23,6 +22,7 @@ use crate::campaign::model::{
     WaveGate,
 };
 use crate::campaign::rules;
+use crate::db::{params, Dialect, Row, Sql, SqlExt};
 use crate::error::{ApiError, CoreResult, ErrorKind};
 use crate::model::{now_ms, Cloud, Device, DeviceQuery};
 use crate::store::Store;
@@ -54,14 +54,14 @@ const VIEW_COLUMNS: &str = "c.id, c.name, c.firmware_id, f.version, f.file_name,
      c.finished_at, c.bake_secs, c.gate_manual, c.device_timeout_secs, c.verify_version, c.require_approval,
      c.approved_by, c.approved_at, c.wave_approved, c.wave_done_at, c.continuous, c.closed, c.cohort_id";
 
-fn view_from_row(row: &Row<'_>) -> rusqlite::Result<CampaignView> {
+fn view_from_row(row: &Row) -> CoreResult<CampaignView> {
     let cloud: String = row.get(5)?;
     let state: String = row.get(6)?;
     let settings: String = row.get(7)?;
     let filter: Option<String> = row.get(8)?;
     let rules = CampaignRules {
         bake_secs: row.get(16)?,
-        gate: if row.get::<_, bool>(17)? {
+        gate: if row.get::<bool>(17)? {
             WaveGate::Manual
         } else {
             WaveGate::Auto
@@ -132,20 +132,28 @@ pub(crate) fn note_waiting_for_devices(view: &mut CampaignView) {
 }
 
 /// Runs `f` on one snapshot of the database (a read transaction), so that counts made with several
-/// statements agree with each other while a runner writes.
-fn in_snapshot<T>(
-    conn: &rusqlite::Connection,
-    f: impl FnOnce(&rusqlite::Connection) -> CoreResult<T>,
-) -> CoreResult<T> {
-    let snapshot = conn.unchecked_transaction()?;
-    let value = f(&snapshot)?;
-    snapshot.commit()?;
-    Ok(value)
+/// statements agree with each other while a runner writes. A PostgreSQL read is one transaction already
+/// ([`Store::read`]); SQLite's reader connection is not, so one is begun here.
+fn in_snapshot<T>(conn: &dyn Sql, f: impl FnOnce(&dyn Sql) -> CoreResult<T>) -> CoreResult<T> {
+    if conn.dialect() == Dialect::Postgres {
+        return f(conn);
+    }
+    /// Ends the read transaction however `f` ends (an error or a panic included): the reader connection
+    /// must not stay inside it.
+    struct Snapshot<'a>(&'a dyn Sql);
+    impl Drop for Snapshot<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.execute_batch("ROLLBACK");
+        }
+    }
+    conn.execute_batch("BEGIN")?;
+    let snapshot = Snapshot(conn);
+    f(snapshot.0)
 }
 
 /// Devices per state, from the tally the triggers of migration 0010 keep beside the rows (a read of a
 /// few rows, where counting a 100 000-device campaign's index ranges took ~10 ms; bench/RESULTS.md).
-fn counts(conn: &rusqlite::Connection, id: i64) -> CoreResult<StateCounts> {
+fn counts(conn: &dyn Sql, id: i64) -> CoreResult<StateCounts> {
     let mut counts = StateCounts::default();
     for (state, _, n) in tally(conn, id)? {
         counts.add(state, n);
@@ -154,24 +162,19 @@ fn counts(conn: &rusqlite::Connection, id: i64) -> CoreResult<StateCounts> {
 }
 
 /// Devices per state and wave (`None`: left out by the pre-flight check), as the tally holds them.
-fn tally(
-    conn: &rusqlite::Connection,
-    id: i64,
-) -> CoreResult<Vec<(CampaignDeviceState, Option<u32>, u32)>> {
-    let mut stmt = conn.prepare_cached(
+fn tally(conn: &dyn Sql, id: i64) -> CoreResult<Vec<(CampaignDeviceState, Option<u32>, u32)>> {
+    conn.query_map(
         "SELECT state, wave, n FROM campaign_tally WHERE campaign_id = ?1 AND n > 0 ORDER BY wave, state",
-    )?;
-    let rows = stmt
-        .query_map([id], |r| {
-            let state = CampaignDeviceState::parse(&r.get::<_, String>(0)?);
+        params![id],
+        |r| {
+            let state = CampaignDeviceState::parse(&r.get::<String>(0)?);
             let wave: i64 = r.get(1)?;
             Ok((state, u32::try_from(wave).ok(), r.get(2)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+        },
+    )
 }
 
-fn put_wave(tx: &rusqlite::Transaction<'_>, id: i64, wave: u32) -> CoreResult<()> {
+fn put_wave(tx: &dyn Sql, id: i64, wave: u32) -> CoreResult<()> {
     tx.execute(
         "UPDATE campaigns SET current_wave = ?2, wave_done_at = NULL, updated_at = ?3 WHERE id = ?1",
         params![id, wave, now_ms()],
@@ -180,17 +183,14 @@ fn put_wave(tx: &rusqlite::Transaction<'_>, id: i64, wave: u32) -> CoreResult<()
 }
 
 /// Moves a campaign to `to` (its caller checked the state it comes from, in the same transaction).
-fn put_state(
-    tx: &rusqlite::Transaction<'_>,
-    id: i64,
-    to: CampaignState,
-    reason: Option<&str>,
-) -> CoreResult<()> {
+fn put_state(tx: &dyn Sql, id: i64, to: CampaignState, reason: Option<&str>) -> CoreResult<()> {
     let now = now_ms();
+    // CAST: PostgreSQL cannot always tell a parameter's type from `THEN ? ELSE NULL`.
     tx.execute(
         "UPDATE campaigns SET state = ?2, reason = ?3, updated_at = ?4,
              started_at = CASE WHEN ?2 = 'running' AND started_at IS NULL THEN ?4 ELSE started_at END,
-             finished_at = CASE WHEN ?2 IN ('completed', 'aborted', 'cancelled') THEN ?4 ELSE NULL END
+             finished_at = CASE WHEN ?2 IN ('completed', 'aborted', 'cancelled') THEN CAST(?4 AS BIGINT)
+                           ELSE NULL END
          WHERE id = ?1",
         params![id, to.as_str(), reason, now],
     )?;
@@ -206,14 +206,12 @@ fn put_state(
 
 /// A campaign's state as the rules see it (a ready campaign that requires approval and has none is
 /// awaiting approval), read in the caller's transaction.
-fn stored_state(tx: &rusqlite::Transaction<'_>, id: i64) -> CoreResult<CampaignState> {
-    let row: Option<(String, bool, Option<String>)> = tx
-        .query_row(
-            "SELECT state, require_approval, approved_by FROM campaigns WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
+fn stored_state(tx: &dyn Sql, id: i64) -> CoreResult<CampaignState> {
+    let row: Option<(String, bool, Option<String>)> = tx.query_opt(
+        "SELECT state, require_approval, approved_by FROM campaigns WHERE id = ?1",
+        params![id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let (state, require_approval, approved_by) = row.ok_or_else(|| not_found(id))?;
     Ok(rules::effective_state(
         CampaignState::parse(&state),
@@ -246,12 +244,13 @@ impl Store {
             .map_err(|e| ApiError::internal(format!("campaign filter: {e}")))?;
         self.write(|tx| {
             let now = now_ms();
-            tx.execute(
+            let id: i64 = tx.query_value(
                 "INSERT INTO campaigns (name, firmware_id, state, settings, target_filter, wave_count,
                                         created_by, created_at, updated_at, bake_secs, gate_manual,
                                         device_timeout_secs, verify_version, require_approval,
                                         continuous, cohort_id)
-                 VALUES (?1, ?2, 'ready', ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 VALUES (?1, ?2, 'ready', ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                 RETURNING id",
                 params![
                     campaign.name,
                     campaign.firmware_id,
@@ -269,12 +268,6 @@ impl Store {
                     campaign.cohort_id
                 ],
             )?;
-            let id = tx.last_insert_rowid();
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO campaign_devices (campaign_id, account_id, device_id, cloud, product_key, model,
-                                               name, from_version, wave, state, error_code, error_message)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?;
             for row in devices {
                 let d = row.device;
                 let state = if row.wave.is_some() {
@@ -282,20 +275,26 @@ impl Store {
                 } else {
                     CampaignDeviceState::Skipped
                 };
-                insert.execute(params![
-                    id,
-                    d.account_id,
-                    d.id,
-                    d.cloud.as_str(),
-                    d.product_key,
-                    d.model,
-                    d.name,
-                    d.firmware,
-                    row.wave,
-                    state.as_str(),
-                    row.skip.as_ref().map(|_| "validation"),
-                    row.skip
-                ])?;
+                tx.execute(
+                    "INSERT INTO campaign_devices (campaign_id, account_id, device_id, cloud, product_key,
+                                                   model, name, from_version, wave, state, error_code,
+                                                   error_message)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    params![
+                        id,
+                        d.account_id,
+                        d.id,
+                        d.cloud.as_str(),
+                        d.product_key,
+                        d.model,
+                        d.name,
+                        d.firmware,
+                        row.wave,
+                        state.as_str(),
+                        row.skip.as_ref().map(|_| "validation"),
+                        row.skip
+                    ],
+                )?;
             }
             Ok(id)
         })
@@ -311,31 +310,29 @@ impl Store {
     /// The campaign without its counts (cheap: the runner reads it every round).
     pub fn campaign_header(&self, id: i64) -> CoreResult<CampaignView> {
         self.read(|conn| {
-            let view = conn
-                .query_row(
-                    &format!(
-                        "SELECT {VIEW_COLUMNS} FROM campaigns c JOIN firmware f ON f.id = c.firmware_id
-                         WHERE c.id = ?1"
-                    ),
-                    [id],
-                    view_from_row,
-                )
-                .optional()?
-                .ok_or_else(|| not_found(id))?;
-            Ok(view)
+            let view = conn.query_opt(
+                &format!(
+                    "SELECT {VIEW_COLUMNS} FROM campaigns c JOIN firmware f ON f.id = c.firmware_id
+                     WHERE c.id = ?1"
+                ),
+                params![id],
+                view_from_row,
+            )?;
+            Ok(view.ok_or_else(|| not_found(id))?)
         })
     }
 
     /// Newest first.
     pub fn campaign_views(&self) -> CoreResult<Vec<CampaignView>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {VIEW_COLUMNS} FROM campaigns c JOIN firmware f ON f.id = c.firmware_id
-                 ORDER BY c.id DESC"
-            ))?;
-            let mut views = stmt
-                .query_map([], view_from_row)?
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut views = conn.query_map(
+                &format!(
+                    "SELECT {VIEW_COLUMNS} FROM campaigns c JOIN firmware f ON f.id = c.firmware_id
+                     ORDER BY c.id DESC"
+                ),
+                params![],
+                view_from_row,
+            )?;
             for view in &mut views {
                 view.counts = in_snapshot(conn, |conn| counts(conn, view.id))?;
                 note_waiting_for_devices(view);
@@ -347,15 +344,13 @@ impl Store {
     /// Campaigns a runner should be working on (after a restart).
     pub fn running_campaigns(&self) -> CoreResult<Vec<i64>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(
+            conn.query_map(
                 "SELECT c.id FROM campaigns c WHERE c.state = 'running'
                  OR EXISTS (SELECT 1 FROM campaign_devices d WHERE d.campaign_id = c.id
                             AND d.state IN ('starting', 'running'))",
-            )?;
-            let ids = stmt
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<Vec<i64>, _>>()?;
-            Ok(ids)
+                params![],
+                |r| r.get(0),
+            )
         })
     }
 
@@ -414,11 +409,11 @@ impl Store {
     ) -> Result<CampaignState, LeaseError> {
         let id = fence.campaign_id;
         self.write_fenced(fence, |tx| {
-            let current: Option<String> = tx
-                .query_row("SELECT state FROM campaigns WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional()?;
+            let current: Option<String> = tx.query_opt(
+                "SELECT state FROM campaigns WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )?;
             let current = CampaignState::parse(&current.ok_or_else(|| not_found(id))?);
             if current != CampaignState::Running {
                 return Ok(current);
@@ -437,10 +432,9 @@ impl Store {
     pub fn approve_campaign(&self, id: i64, by: &str) -> CoreResult<()> {
         self.write(|tx| {
             if stored_state(tx, id)? != CampaignState::AwaitingApproval {
-                let approved: Option<String> = tx.query_row(
+                let approved: Option<String> = tx.query_value(
                     "SELECT approved_by FROM campaigns WHERE id = ?1",
-                    [id],
-                    |r| r.get(0),
+                    params![id],
                 )?;
                 return Err(ApiError::new(
                     ErrorKind::Conflict,
@@ -451,10 +445,9 @@ impl Store {
                 )
                 .into());
             }
-            let creator: String = tx.query_row(
+            let creator: String = tx.query_value(
                 "SELECT created_by FROM campaigns WHERE id = ?1",
-                [id],
-                |r| r.get(0),
+                params![id],
             )?;
             if creator == by {
                 return Err(ApiError::new(
@@ -481,7 +474,7 @@ impl Store {
             let state = stored_state(tx, id)?;
             let (gate_manual, current, count, approved): (bool, u32, u32, u32) = tx.query_row(
                 "SELECT gate_manual, current_wave, wave_count, wave_approved FROM campaigns WHERE id = ?1",
-                [id],
+                params![id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )?;
             let refuse = |why: String| -> CoreResult<u32> {
@@ -525,11 +518,10 @@ impl Store {
                  WHERE id = ?1 AND wave_done_at IS NULL",
                 params![id, now_ms()],
             )?;
-            Ok(tx.query_row(
+            tx.query_value(
                 "SELECT wave_done_at FROM campaigns WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )?)
+                params![id],
+            )
         })
     }
 
@@ -549,7 +541,7 @@ impl Store {
             .into());
         }
         self.write(|tx| {
-            tx.execute("DELETE FROM campaigns WHERE id = ?1", [id])?;
+            tx.execute("DELETE FROM campaigns WHERE id = ?1", params![id])?;
             Ok(())
         })?;
         Ok(view)
@@ -564,7 +556,7 @@ mod tests {
     use crate::store::test_store;
 
     /// Takes the campaign's lease for a new runner; its fences are good for the test's duration.
-    fn lease(store: &Store, id: i64) -> RunnerIdentity {
+    pub(super) fn lease(store: &Store, id: i64) -> RunnerIdentity {
         let me = RunnerIdentity::new();
         let taken = store
             .take_campaign_lease(id, &me, now_ms(), std::time::Duration::from_secs(600), "t")
@@ -573,7 +565,7 @@ mod tests {
         me
     }
 
-    fn fence(id: i64, me: &RunnerIdentity) -> Fence<'_> {
+    pub(super) fn fence(id: i64, me: &RunnerIdentity) -> Fence<'_> {
         Fence {
             campaign_id: id,
             holder: &me.holder,
@@ -586,20 +578,18 @@ mod tests {
     fn assert_tally_is_exact(store: &Store, id: i64) {
         let counted = store
             .read(|conn| {
-                let mut stmt = conn.prepare(
+                conn.query_map(
                     "SELECT state, wave, COUNT(*) FROM campaign_devices WHERE campaign_id = ?1
-                     GROUP BY COALESCE(wave, -1), state ORDER BY COALESCE(wave, -1), state",
-                )?;
-                let rows = stmt
-                    .query_map([id], |r| {
+                     GROUP BY wave, state ORDER BY COALESCE(wave, -1), state",
+                    params![id],
+                    |r| {
                         Ok((
-                            CampaignDeviceState::parse(&r.get::<_, String>(0)?),
-                            r.get::<_, Option<u32>>(1)?,
-                            r.get::<_, u32>(2)?,
+                            CampaignDeviceState::parse(&r.get::<String>(0)?),
+                            r.get::<Option<u32>>(1)?,
+                            r.get::<u32>(2)?,
                         ))
-                    })?
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(rows)
+                    },
+                )
             })
             .unwrap();
         let kept = store.read(|conn| tally(conn, id)).unwrap();
@@ -627,6 +617,16 @@ mod tests {
     }
 
     pub(super) fn campaign(store: &Store, devices: &[Device], waves: &[Option<u32>]) -> i64 {
+        campaign_with_rules(store, devices, waves, &CampaignRules::default())
+    }
+
+    /// A campaign of two waves created by "t".
+    pub(super) fn campaign_with_rules(
+        store: &Store,
+        devices: &[Device],
+        waves: &[Option<u32>],
+        rules: &CampaignRules,
+    ) -> i64 {
         let (firmware, _) = store
             .add_firmware(&NewFirmwareEntry {
                 sha256: "ab",
@@ -658,7 +658,7 @@ mod tests {
                     target_filter: None,
                     wave_count: 2,
                     created_by: "t",
-                    rules: &CampaignRules::default(),
+                    rules,
                     cohort_id: None,
                 },
                 &rows,
@@ -905,5 +905,79 @@ mod tests {
             ),
             (3, 1, 3)
         );
+    }
+
+    #[test]
+    fn approvals_gates_and_the_end_of_a_run_are_checked_and_written() {
+        let (_dir, store) = test_store();
+        let account = store
+            .upsert_sandbox_account(Cloud::Vicohome, "Sandbox", "http://127.0.0.1:1", None)
+            .unwrap();
+        let devices = [device(account.id, "SN0"), device(account.id, "SN1")];
+        let rules = CampaignRules {
+            require_approval: true,
+            gate: WaveGate::Manual,
+            ..CampaignRules::default()
+        };
+        let id = campaign_with_rules(&store, &devices, &[Some(0), Some(1)], &rules);
+        assert_eq!(
+            store.campaign_header(id).unwrap().state,
+            CampaignState::AwaitingApproval
+        );
+        assert!(
+            store.approve_campaign(id, "t").is_err(),
+            "never by its creator"
+        );
+        store.approve_campaign(id, "ana").unwrap();
+        let err = store.approve_campaign(id, "bo").unwrap_err();
+        assert!(err.to_string().contains("already approved by ana"), "{err}");
+        store
+            .set_campaign_state(id, &[CampaignState::Ready], CampaignState::Running, None)
+            .unwrap();
+        assert_eq!(store.running_campaigns().unwrap(), vec![id]);
+        let views = store.campaign_views().unwrap();
+        assert_eq!((views.len(), views[0].counts.pending), (1, 2));
+
+        assert_eq!(store.approve_wave(id).unwrap(), 1);
+        assert!(store.approve_wave(id).is_err(), "approved already");
+        let me = lease(&store, id);
+        let done = store.mark_wave_done(&fence(id, &me)).unwrap();
+        assert_eq!(
+            store.mark_wave_done(&fence(id, &me)).unwrap(),
+            done,
+            "kept once set"
+        );
+        store.move_to_wave(&fence(id, &me), 1).unwrap();
+        let view = store.campaign_header(id).unwrap();
+        assert_eq!((view.current_wave, view.wave_approved), (1, 1));
+        let audit = crate::store::AuditRecord {
+            actor: "t",
+            action: "campaign.complete",
+            cloud: None,
+            target: None,
+            result: "ok",
+            detail: None,
+        };
+        let end = |next_wave, to, reason| {
+            store
+                .end_campaign_run(&fence(id, &me), next_wave, to, reason, &audit)
+                .unwrap()
+        };
+        assert_eq!(
+            end(None, CampaignState::Completed, Some("done")),
+            CampaignState::Completed
+        );
+        // A run ending after its campaign ended changes nothing, and answers the state it found.
+        assert_eq!(
+            end(Some(0), CampaignState::Aborted, None),
+            CampaignState::Completed
+        );
+        let view = store.campaign_header(id).unwrap();
+        assert_eq!(
+            (view.state, view.reason.as_deref(), view.current_wave),
+            (CampaignState::Completed, Some("done"), 1)
+        );
+        assert!(view.finished_at.is_some());
+        assert!(store.running_campaigns().unwrap().is_empty());
     }
 }

@@ -2,11 +2,10 @@
 //! create, plan or check campaigns like it. The targets, the firmware and the start time (a moment, not a
 //! habit) are not kept. Saving under a name that exists replaces it; saves and deletes are audited.
 
-use rusqlite::{params, OptionalExtension};
-
 use super::model::{CampaignRules, CampaignSettings, CampaignTemplate};
 use super::rules;
 use crate::console::{Console, DataKind};
+use crate::db::{params, Row, SqlExt};
 use crate::error::{ApiError, CoreResult};
 use crate::model::now_ms;
 use crate::store::Store;
@@ -112,7 +111,7 @@ fn put(store: &Store, t: &CampaignTemplate) -> CoreResult<()> {
 
 const COLUMNS: &str = "name, settings, rules, saved_by, saved_at";
 
-fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CampaignTemplate> {
+fn from_row(row: &Row) -> CoreResult<CampaignTemplate> {
     let settings: String = row.get(1)?;
     let rules: String = row.get(2)?;
     Ok(CampaignTemplate {
@@ -127,28 +126,31 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CampaignTemplate> {
 
 fn find(store: &Store, name: &str) -> CoreResult<Option<CampaignTemplate>> {
     store.read(|conn| {
-        Ok(conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM campaign_templates WHERE name = ?1"),
-                [name],
-                from_row,
-            )
-            .optional()?)
+        conn.query_opt(
+            &format!("SELECT {COLUMNS} FROM campaign_templates WHERE name = ?1"),
+            params![name],
+            from_row,
+        )
     })
 }
 
 fn all(store: &Store) -> CoreResult<Vec<CampaignTemplate>> {
     store.read(|conn| {
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM campaign_templates ORDER BY name"
-        ))?;
-        let rows = stmt.query_map([], from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        conn.query_map(
+            &format!("SELECT {COLUMNS} FROM campaign_templates ORDER BY name"),
+            params![],
+            from_row,
+        )
     })
 }
 
 fn remove(store: &Store, name: &str) -> CoreResult<bool> {
-    store.write(|tx| Ok(tx.execute("DELETE FROM campaign_templates WHERE name = ?1", [name])? > 0))
+    store.write(|tx| {
+        Ok(tx.execute(
+            "DELETE FROM campaign_templates WHERE name = ?1",
+            params![name],
+        )? > 0)
+    })
 }
 
 #[cfg(test)]

@@ -1,19 +1,19 @@
-use rusqlite::{params, OptionalExtension, Row};
-
 use super::Store;
-use crate::error::{ApiError, CoreError, CoreResult, ErrorKind};
+use crate::db::{params, Row, SqlExt};
+use crate::error::{ApiError, CoreError, CoreResult, ErrorKind, OptionalRow};
 use crate::model::{now_ms, Account, Cloud, NewAccount};
 
 const COLUMNS: &str =
     "id, name, cloud, base_url, region, username, sandbox, created_at, allow_http";
 
-fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
+fn account_from_row(row: &Row) -> CoreResult<Account> {
     let cloud: String = row.get(2)?;
     Ok(Account {
         id: row.get(0)?,
         name: row.get(1)?,
-        cloud: Cloud::parse(&cloud).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, cloud.into())
+        cloud: Cloud::parse(&cloud).ok_or_else(|| CoreError::Column {
+            index: 2,
+            message: format!("{cloud:?} is not a cloud"),
         })?,
         base_url: row.get(3)?,
         region: row.get(4)?,
@@ -27,9 +27,7 @@ fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
 impl Store {
     /// This database's random id (made by migration 0008): keychain entries are filed under it.
     pub fn instance_id(&self) -> CoreResult<String> {
-        self.read(|conn| {
-            Ok(conn.query_row("SELECT id FROM store_identity LIMIT 1", [], |r| r.get(0))?)
-        })
+        self.read(|conn| conn.query_value("SELECT id FROM store_identity LIMIT 1", params![]))
     }
 
     pub fn add_account(&self, new: &NewAccount) -> CoreResult<Account> {
@@ -42,10 +40,9 @@ impl Store {
         // Only record the choice where it matters (a plain http URL that is not loopback).
         let allow_http = new.allow_http && url.scheme() == "http" && !crate::net::is_loopback(&url);
         self.write(|tx| {
-            let exists: bool = tx.query_row(
+            let exists: bool = tx.query_value(
                 "SELECT EXISTS(SELECT 1 FROM accounts WHERE name = ?1)",
-                [name],
-                |r| r.get(0),
+                params![name],
             )?;
             if exists {
                 return Err(ApiError::new(
@@ -55,9 +52,9 @@ impl Store {
                 .with_hint("Pick another name, or remove the existing account first.")
                 .into());
             }
-            tx.execute(
+            let id: i64 = tx.query_value(
                 "INSERT INTO accounts (name, cloud, base_url, region, username, sandbox, created_at, allow_http)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7) RETURNING id",
                 params![
                     name,
                     new.cloud.as_str(),
@@ -68,12 +65,11 @@ impl Store {
                     allow_http
                 ],
             )?;
-            let id = tx.last_insert_rowid();
-            Ok(tx.query_row(
+            tx.query_row(
                 &format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1"),
-                [id],
+                params![id],
                 account_from_row,
-            )?)
+            )
         })
     }
 
@@ -94,33 +90,31 @@ impl Store {
                  WHERE accounts.sandbox = 1",
                 params![name, cloud.as_str(), base_url, username, now_ms()],
             )?;
-            Ok(tx.query_row(
+            tx.query_row(
                 &format!("SELECT {COLUMNS} FROM accounts WHERE name = ?1"),
-                [&name],
+                params![name],
                 account_from_row,
-            )?)
+            )
         })
     }
 
     pub fn accounts(&self) -> CoreResult<Vec<Account>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {COLUMNS} FROM accounts ORDER BY sandbox DESC, cloud, name"
-            ))?;
-            let rows = stmt.query_map([], account_from_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            conn.query_map(
+                &format!("SELECT {COLUMNS} FROM accounts ORDER BY sandbox DESC, cloud, name"),
+                params![],
+                account_from_row,
+            )
         })
     }
 
     pub fn account_by_name(&self, name: &str) -> CoreResult<Option<Account>> {
         self.read(|conn| {
-            Ok(conn
-                .query_row(
-                    &format!("SELECT {COLUMNS} FROM accounts WHERE name = ?1"),
-                    [name],
-                    account_from_row,
-                )
-                .optional()?)
+            conn.query_opt(
+                &format!("SELECT {COLUMNS} FROM accounts WHERE name = ?1"),
+                params![name],
+                account_from_row,
+            )
         })
     }
 
@@ -128,7 +122,7 @@ impl Store {
         self.read(|conn| {
             conn.query_row(
                 &format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1"),
-                [id],
+                params![id],
                 account_from_row,
             )
             .optional()?
@@ -142,12 +136,12 @@ impl Store {
             let account = tx
                 .query_row(
                     &format!("SELECT {COLUMNS} FROM accounts WHERE name = ?1"),
-                    [name],
+                    params![name],
                     account_from_row,
                 )
                 .optional()?
                 .ok_or_else(|| ApiError::not_found(format!("No account named “{name}”.")))?;
-            tx.execute("DELETE FROM accounts WHERE id = ?1", [account.id])?;
+            tx.execute("DELETE FROM accounts WHERE id = ?1", params![account.id])?;
             Ok(account)
         })
     }

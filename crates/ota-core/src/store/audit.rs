@@ -1,8 +1,8 @@
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::Store;
+use crate::db::{params, Sql, SqlExt};
 use crate::error::CoreResult;
 use crate::model::{now_ms, Cloud};
 
@@ -72,25 +72,22 @@ pub struct AuditQuery {
 }
 
 /// Appends records inside the caller's transaction (so a change and its record land together).
-pub(crate) fn insert_audit(
-    tx: &rusqlite::Transaction<'_>,
-    records: &[AuditRecord<'_>],
-) -> CoreResult<()> {
+pub(crate) fn insert_audit(tx: &dyn Sql, records: &[AuditRecord<'_>]) -> CoreResult<()> {
     let at = now_ms();
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO audit_log (at, actor, action, cloud, target, result, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
     for record in records {
-        stmt.execute(params![
-            at,
-            record.actor,
-            record.action,
-            record.cloud.map(Cloud::as_str),
-            record.target,
-            record.result,
-            record.detail
-        ])?;
+        tx.execute(
+            "INSERT INTO audit_log (at, actor, action, cloud, target, result, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                at,
+                record.actor,
+                record.action,
+                record.cloud.map(Cloud::as_str),
+                record.target,
+                record.result,
+                record.detail
+            ],
+        )?;
     }
     Ok(())
 }
@@ -117,23 +114,22 @@ impl Store {
             .filter(|t| !t.is_empty())
             .map(|t| format!("%{}%", escape_like(t)));
         let limit = if query.limit == 0 {
-            -1
+            i64::MAX
         } else {
             i64::from(query.limit)
         };
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
+            // lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+            conn.query_map(
                 "SELECT id, at, actor, action, cloud, target, result, detail FROM audit_log
-                 WHERE (?1 IS NULL OR action LIKE ?1 ESCAPE '\\')
-                   AND (?2 IS NULL OR cloud = ?2)
-                   AND (?3 IS NULL OR result = ?3)
-                   AND (?4 IS NULL OR target LIKE ?4 ESCAPE '\\' OR actor LIKE ?4 ESCAPE '\\'
-                        OR detail LIKE ?4 ESCAPE '\\')
-                   AND (?5 IS NULL OR at >= ?5)
-                   AND (?6 IS NULL OR at < ?6)
+                 WHERE (CAST(?1 AS TEXT) IS NULL OR lower(action) LIKE lower(?1) ESCAPE '\\')
+                   AND (CAST(?2 AS TEXT) IS NULL OR cloud = ?2)
+                   AND (CAST(?3 AS TEXT) IS NULL OR result = ?3)
+                   AND (CAST(?4 AS TEXT) IS NULL OR lower(target) LIKE lower(?4) ESCAPE '\\'
+                        OR lower(actor) LIKE lower(?4) ESCAPE '\\' OR lower(detail) LIKE lower(?4) ESCAPE '\\')
+                   AND (CAST(?5 AS BIGINT) IS NULL OR at >= ?5)
+                   AND (CAST(?6 AS BIGINT) IS NULL OR at < ?6)
                  ORDER BY id DESC LIMIT ?7",
-            )?;
-            let rows = stmt.query_map(
                 params![
                     action,
                     query.cloud.map(Cloud::as_str),
@@ -156,8 +152,7 @@ impl Store {
                         detail: row.get(7)?,
                     })
                 },
-            )?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            )
         })
     }
 }

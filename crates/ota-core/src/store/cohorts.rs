@@ -2,11 +2,11 @@
 //! outlive the fleet refresh's rewrites of `devices`; `cohorts` and a static cohort's `cohort_devices`;
 //! `fleet_generation`, bumped by every change that can change what a filter or cohort matches.
 
-use rusqlite::{params, OptionalExtension, Row};
-
 use super::Store;
 use crate::campaign::model::DeviceKey;
 use crate::cohort::{Cohort, CohortKind, TagCount};
+use crate::db::{params, Row, Sql, SqlExt};
+use crate::error::OptionalRow;
 use crate::error::{ApiError, CoreResult};
 use crate::model::{now_ms, DeviceQuery};
 
@@ -18,14 +18,17 @@ pub enum CohortFilter {
 }
 
 /// Bumps the fleet generation in the caller's transaction.
-pub(crate) fn bump_generation(tx: &rusqlite::Transaction<'_>) -> CoreResult<()> {
-    tx.execute("UPDATE fleet_generation SET n = n + 1 WHERE id = 1", [])?;
+pub(crate) fn bump_generation(tx: &dyn Sql) -> CoreResult<()> {
+    tx.execute(
+        "UPDATE fleet_generation SET n = n + 1 WHERE id = 1",
+        params![],
+    )?;
     Ok(())
 }
 
 const COHORT_COLUMNS: &str = "id, name, kind, query, created_by, created_at";
 
-fn cohort_from_row(row: &Row<'_>) -> rusqlite::Result<Cohort> {
+fn cohort_from_row(row: &Row) -> CoreResult<Cohort> {
     let kind: String = row.get(2)?;
     let query: Option<String> = row.get(3)?;
     Ok(Cohort {
@@ -51,11 +54,7 @@ fn cohort_not_found(id: i64) -> ApiError {
 impl Store {
     /// Where the fleet stands: changes whenever what a filter or cohort matches may have changed.
     pub fn fleet_generation(&self) -> CoreResult<i64> {
-        self.read(|conn| {
-            Ok(conn
-                .prepare_cached("SELECT n FROM fleet_generation WHERE id = 1")?
-                .query_row([], |r| r.get(0))?)
-        })
+        self.read(|conn| conn.query_value("SELECT n FROM fleet_generation WHERE id = 1", params![]))
     }
 
     /// Adds and removes tags on devices in one transaction; answers how many devices changed.
@@ -67,13 +66,6 @@ impl Store {
     ) -> CoreResult<u32> {
         self.write(|tx| {
             let now = now_ms();
-            let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO device_tags (account_id, device_id, tag, tagged_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            let mut delete = tx.prepare_cached(
-                "DELETE FROM device_tags WHERE account_id = ?1 AND device_id = ?2 AND tag = ?3",
-            )?;
             let mut changed = 0;
             let mut seen = std::collections::HashSet::new();
             for key in devices {
@@ -82,10 +74,11 @@ impl Store {
                 }
                 let mut rows = 0;
                 for tag in add {
-                    rows += insert.execute(params![key.account_id, key.device_id, tag, now])?;
+                    rows += tx.execute("INSERT INTO device_tags (account_id, device_id, tag, tagged_at)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING", params![key.account_id, key.device_id, tag, now])?;
                 }
                 for tag in remove {
-                    rows += delete.execute(params![key.account_id, key.device_id, tag])?;
+                    rows += tx.execute("DELETE FROM device_tags WHERE account_id = ?1 AND device_id = ?2 AND tag = ?3", params![key.account_id, key.device_id, tag])?;
                 }
                 if rows > 0 {
                     changed += 1;
@@ -101,19 +94,18 @@ impl Store {
     /// Every tag with how many cached devices have it, by name.
     pub fn tag_counts(&self) -> CoreResult<Vec<TagCount>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(
+            let rows = conn.query_map(
                 "SELECT t.tag, COUNT(*) FROM device_tags t
                  JOIN devices d ON d.account_id = t.account_id AND d.device_id = t.device_id
                  GROUP BY t.tag ORDER BY t.tag",
-            )?;
-            let rows = stmt
-                .query_map([], |r| {
+                params![],
+                |r| {
                     Ok(TagCount {
                         tag: r.get(0)?,
                         count: r.get(1)?,
                     })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+                },
+            )?;
             Ok(rows)
         })
     }
@@ -131,9 +123,9 @@ impl Store {
             .transpose()
             .map_err(|e| ApiError::internal(format!("cohort filter: {e}")))?;
         self.write(|tx| {
-            tx.execute(
+            let id: i64 = tx.query_value(
                 "INSERT INTO cohorts (name, kind, query, created_by, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
                 params![
                     name,
                     if query.is_some() { "dynamic" } else { "static" },
@@ -142,13 +134,12 @@ impl Store {
                     now_ms()
                 ],
             )?;
-            let id = tx.last_insert_rowid();
-            let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO cohort_devices (cohort_id, account_id, device_id)
-                 VALUES (?1, ?2, ?3)",
-            )?;
             for key in devices {
-                insert.execute(params![id, key.account_id, key.device_id])?;
+                tx.execute(
+                    "INSERT INTO cohort_devices (cohort_id, account_id, device_id)
+                 VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                    params![id, key.account_id, key.device_id],
+                )?;
             }
             bump_generation(tx)?;
             Ok(id)
@@ -159,9 +150,11 @@ impl Store {
     pub(crate) fn cohort_filter(&self, id: i64) -> CoreResult<CohortFilter> {
         self.read(|conn| {
             let row: Option<(String, Option<String>)> = conn
-                .query_row("SELECT kind, query FROM cohorts WHERE id = ?1", [id], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+                .query_row(
+                    "SELECT kind, query FROM cohorts WHERE id = ?1",
+                    params![id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()?;
             let (kind, query) = row.ok_or_else(|| cohort_not_found(id))?;
             if kind != "dynamic" {
@@ -181,18 +174,17 @@ impl Store {
     /// The devices a static cohort lists (cached or not).
     pub fn cohort_device_keys(&self, id: i64) -> CoreResult<Vec<DeviceKey>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(
+            let rows = conn.query_map(
                 "SELECT account_id, device_id FROM cohort_devices WHERE cohort_id = ?1
                  ORDER BY account_id, device_id",
-            )?;
-            let rows = stmt
-                .query_map([id], |r| {
+                params![id],
+                |r| {
                     Ok(DeviceKey {
                         account_id: r.get(0)?,
                         device_id: r.get(1)?,
                     })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+                },
+            )?;
             Ok(rows)
         })
     }
@@ -212,7 +204,7 @@ impl Store {
         let cohort = self.read(|conn| {
             conn.query_row(
                 &format!("SELECT {COHORT_COLUMNS} FROM cohorts WHERE id = ?1"),
-                [id],
+                params![id],
                 cohort_from_row,
             )
             .optional()?
@@ -223,13 +215,12 @@ impl Store {
 
     pub fn cohort_by_name(&self, name: &str) -> CoreResult<Option<Cohort>> {
         let cohort = self.read(|conn| {
-            Ok(conn
-                .query_row(
-                    &format!("SELECT {COHORT_COLUMNS} FROM cohorts WHERE name = ?1"),
-                    [name],
-                    cohort_from_row,
-                )
-                .optional()?)
+            conn.query_row(
+                &format!("SELECT {COHORT_COLUMNS} FROM cohorts WHERE name = ?1"),
+                params![name],
+                cohort_from_row,
+            )
+            .optional()
         })?;
         cohort.map(|c| self.with_count(c)).transpose()
     }
@@ -237,12 +228,11 @@ impl Store {
     /// Every cohort, by name, with its current device count.
     pub fn cohorts(&self) -> CoreResult<Vec<Cohort>> {
         let cohorts = self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {COHORT_COLUMNS} FROM cohorts ORDER BY name"
-            ))?;
-            let rows = stmt
-                .query_map([], cohort_from_row)?
-                .collect::<Result<Vec<_>, _>>()?;
+            let rows = conn.query_map(
+                &format!("SELECT {COHORT_COLUMNS} FROM cohorts ORDER BY name"),
+                params![],
+                cohort_from_row,
+            )?;
             Ok(rows)
         })?;
         cohorts.into_iter().map(|c| self.with_count(c)).collect()
@@ -251,12 +241,12 @@ impl Store {
     /// A campaign that is not finished and targets the cohort, if any (the lowest id).
     pub fn active_campaign_of_cohort(&self, id: i64) -> CoreResult<Option<i64>> {
         self.read(|conn| {
-            Ok(conn.query_row(
+            conn.query_row(
                 "SELECT MIN(id) FROM campaigns WHERE cohort_id = ?1
                  AND state IN ('ready', 'running', 'paused')",
-                [id],
+                params![id],
                 |r| r.get(0),
-            )?)
+            )
         })
     }
 
@@ -267,7 +257,7 @@ impl Store {
             let active: Option<i64> = tx.query_row(
                 "SELECT MIN(id) FROM campaigns WHERE cohort_id = ?1
                  AND state IN ('ready', 'running', 'paused')",
-                [id],
+                params![id],
                 |r| r.get(0),
             )?;
             if let Some(campaign) = active {
@@ -276,7 +266,7 @@ impl Store {
                 ))
                 .into());
             }
-            let n = tx.execute("DELETE FROM cohorts WHERE id = ?1", [id])?;
+            let n = tx.execute("DELETE FROM cohorts WHERE id = ?1", params![id])?;
             if n == 0 {
                 return Err(cohort_not_found(id).into());
             }

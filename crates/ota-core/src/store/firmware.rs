@@ -1,6 +1,6 @@
-use rusqlite::{params, OptionalExtension, Row};
-
 use super::Store;
+use crate::db::{params, Row, Sql, SqlExt};
+use crate::error::OptionalRow;
 use crate::error::{ApiError, CoreResult, ErrorKind};
 use crate::library::{FirmwareEntry, FirmwarePublication, NewFirmwareEntry};
 use crate::model::{now_ms, Cloud};
@@ -8,14 +8,14 @@ use crate::model::{now_ms, Cloud};
 const COLUMNS: &str =
     "id, sha256, md5, size, file_name, version, cloud, model, notes, added_by, added_at";
 
-fn entry(row: &Row<'_>) -> rusqlite::Result<FirmwareEntry> {
+fn entry(row: &Row) -> CoreResult<FirmwareEntry> {
     let cloud: String = row.get(6)?;
     let model: String = row.get(7)?;
     Ok(FirmwareEntry {
         id: row.get(0)?,
         sha256: row.get(1)?,
         md5: row.get(2)?,
-        size: row.get::<_, i64>(3)?.max(0) as u64,
+        size: row.get::<i64>(3)?.max(0) as u64,
         file_name: row.get(4)?,
         version: row.get(5)?,
         cloud: Cloud::parse(&cloud).unwrap_or(Cloud::Vicohome),
@@ -47,9 +47,9 @@ impl Store {
             if let Some(found) = existing {
                 return Ok((found, false));
             }
-            tx.execute(
+            let id: i64 = tx.query_value(
                 "INSERT INTO firmware (sha256, md5, size, file_name, version, cloud, model, notes, added_by, added_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
                 params![
                     new.sha256,
                     new.md5,
@@ -63,10 +63,9 @@ impl Store {
                     now_ms()
                 ],
             )?;
-            let id = tx.last_insert_rowid();
             let found = tx.query_row(
                 &format!("SELECT {COLUMNS} FROM firmware WHERE id = ?1"),
-                [id],
+                params![id],
                 entry,
             )?;
             Ok((found, true))
@@ -76,10 +75,11 @@ impl Store {
     /// Newest first, with where each was published and how many campaigns use it.
     pub fn firmware_list(&self) -> CoreResult<Vec<FirmwareEntry>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {COLUMNS} FROM firmware ORDER BY added_at DESC, id DESC"
-            ))?;
-            let mut list = stmt.query_map([], entry)?.collect::<Result<Vec<_>, _>>()?;
+            let mut list = conn.query_map(
+                &format!("SELECT {COLUMNS} FROM firmware ORDER BY added_at DESC, id DESC"),
+                params![],
+                entry,
+            )?;
             for item in &mut list {
                 fill_usage(conn, item)?;
             }
@@ -92,7 +92,7 @@ impl Store {
             let mut item = conn
                 .query_row(
                     &format!("SELECT {COLUMNS} FROM firmware WHERE id = ?1"),
-                    [id],
+                    params![id],
                     entry,
                 )
                 .optional()?
@@ -112,7 +112,7 @@ impl Store {
         self.write(|tx| {
             let campaigns: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM campaigns WHERE firmware_id = ?1",
-                [id],
+                params![id],
                 |r| r.get(0),
             )?;
             if campaigns > 0 {
@@ -126,10 +126,10 @@ impl Store {
                 .with_hint("Delete those campaigns first; the audit log keeps their record.")
                 .into());
             }
-            tx.execute("DELETE FROM firmware WHERE id = ?1", [id])?;
+            tx.execute("DELETE FROM firmware WHERE id = ?1", params![id])?;
             let shared: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM firmware WHERE sha256 = ?1",
-                [&item.sha256],
+                params![&item.sha256],
                 |r| r.get(0),
             )?;
             Ok((item.clone(), shared > 0))
@@ -155,26 +155,25 @@ impl Store {
     }
 }
 
-fn fill_usage(conn: &rusqlite::Connection, item: &mut FirmwareEntry) -> CoreResult<()> {
-    let mut stmt = conn.prepare_cached(
+fn fill_usage(conn: &dyn Sql, item: &mut FirmwareEntry) -> CoreResult<()> {
+    item.publications = conn.query_map(
         "SELECT p.account_id, a.name, p.published_at, p.detail
          FROM firmware_publications p JOIN accounts a ON a.id = p.account_id
          WHERE p.firmware_id = ?1 ORDER BY p.published_at",
-    )?;
-    item.publications = stmt
-        .query_map([item.id], |row| {
+        params![item.id],
+        |row| {
             Ok(FirmwarePublication {
                 account_id: row.get(0)?,
                 account_name: row.get(1)?,
                 published_at: row.get(2)?,
                 detail: row.get(3)?,
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+        },
+    )?;
     item.campaigns = conn.query_row(
         "SELECT COUNT(*) FROM campaigns WHERE firmware_id = ?1",
-        [item.id],
-        |r| r.get::<_, i64>(0),
+        params![item.id],
+        |r| r.get::<i64>(0),
     )? as u32;
     Ok(())
 }

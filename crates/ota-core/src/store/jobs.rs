@@ -1,8 +1,9 @@
-use rusqlite::{params, ErrorCode as SqliteCode, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::Store;
+use crate::db::{params, Row, SqlExt};
+use crate::error::OptionalRow;
 use crate::error::{ApiError, CoreError, CoreResult, ErrorKind};
 use crate::model::{now_ms, Cloud};
 use crate::progress::{JobPhase, ProgressSample};
@@ -105,7 +106,7 @@ const COLUMNS: &str = "id, account_id, cloud, device_id, state, phase, percent, 
      from_version, to_version, error_code, error_message, error_hint, started_at, updated_at, finished_at, \
      vendor_state";
 
-fn job_from_row(row: &Row<'_>) -> rusqlite::Result<JobView> {
+fn job_from_row(row: &Row) -> CoreResult<JobView> {
     let cloud: String = row.get(2)?;
     let state: String = row.get(4)?;
     let phase: String = row.get(5)?;
@@ -145,10 +146,13 @@ impl Store {
     pub fn begin_job(&self, job: &NewJob<'_>) -> CoreResult<JobView> {
         let now = now_ms();
         self.write(|tx| {
-            let inserted = tx.execute(
+            // The partial unique index `ota_jobs_one_active` refuses a second unfinished job: no row comes
+            // back then (a refused INSERT would abort a PostgreSQL transaction; DO NOTHING does not).
+            let inserted: Option<i64> = tx.query_opt(
                 "INSERT INTO ota_jobs (account_id, cloud, device_id, state, phase, from_version, to_version,
                     started_at, updated_at)
-                 VALUES (?1, ?2, ?3, 'starting', 'starting', ?4, ?5, ?6, ?6)",
+                 VALUES (?1, ?2, ?3, 'starting', 'starting', ?4, ?5, ?6, ?6)
+                 ON CONFLICT DO NOTHING RETURNING id",
                 params![
                     job.account_id,
                     job.cloud.as_str(),
@@ -157,25 +161,21 @@ impl Store {
                     job.to_version,
                     now
                 ],
-            );
-            match inserted {
-                Ok(_) => {}
-                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == SqliteCode::ConstraintViolation => {
-                    return Err(ApiError::new(
-                        ErrorKind::Conflict,
-                        format!("{} already has an update in progress.", job.device_id),
-                    )
-                    .with_hint("Wait for it to finish; its progress is in the Jobs panel.")
-                    .into());
-                }
-                Err(e) => return Err(e.into()),
-            }
-            let id = tx.last_insert_rowid();
-            Ok(tx.query_row(
+                |r| r.get(0),
+            )?;
+            let Some(id) = inserted else {
+                return Err(ApiError::new(
+                    ErrorKind::Conflict,
+                    format!("{} already has an update in progress.", job.device_id),
+                )
+                .with_hint("Wait for it to finish; its progress is in the Jobs panel.")
+                .into());
+            };
+            tx.query_row(
                 &format!("SELECT {COLUMNS} FROM ota_jobs WHERE id = ?1"),
-                [id],
+                params![id],
                 job_from_row,
-            )?)
+            )
         })
     }
 
@@ -187,7 +187,7 @@ impl Store {
             let job = tx
                 .query_row(
                     &format!("SELECT {COLUMNS} FROM ota_jobs WHERE id = ?1"),
-                    [job_id],
+                    params![job_id],
                     job_from_row,
                 )
                 .optional()?
@@ -254,11 +254,11 @@ impl Store {
                     )?;
                 }
             }
-            Ok(tx.query_row(
+            tx.query_row(
                 &format!("SELECT {COLUMNS} FROM ota_jobs WHERE id = ?1"),
-                [job_id],
+                params![job_id],
                 job_from_row,
-            )?)
+            )
         })
     }
 
@@ -286,7 +286,7 @@ impl Store {
         self.read(|conn| {
             conn.query_row(
                 &format!("SELECT {COLUMNS} FROM ota_jobs WHERE id = ?1"),
-                [job_id],
+                params![job_id],
                 job_from_row,
             )
             .optional()?
@@ -297,28 +297,34 @@ impl Store {
     /// Newest first.
     pub fn jobs(&self, limit: u32) -> CoreResult<Vec<JobView>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {COLUMNS} FROM ota_jobs ORDER BY started_at DESC, id DESC LIMIT ?1"
-            ))?;
-            let rows = stmt.query_map([limit], job_from_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            let rows = conn.query_map(
+                &format!(
+                    "SELECT {COLUMNS} FROM ota_jobs ORDER BY started_at DESC, id DESC LIMIT ?1"
+                ),
+                params![limit],
+                job_from_row,
+            )?;
+            Ok(rows)
         })
     }
 
     /// Jobs that were running when the app last stopped: they are watched again, never started again.
     pub fn active_jobs(&self) -> CoreResult<Vec<JobView>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
+            let rows = conn.query_map(
+                &format!(
                 "SELECT {COLUMNS} FROM ota_jobs WHERE state IN ('starting', 'running') ORDER BY id"
-            ))?;
-            let rows = stmt.query_map([], job_from_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            ),
+                params![],
+                job_from_row,
+            )?;
+            Ok(rows)
         })
     }
 
     pub fn active_job_for(&self, account_id: i64, device_id: &str) -> CoreResult<Option<JobView>> {
         self.read(|conn| {
-            Ok(conn
+            conn
                 .query_row(
                     &format!(
                         "SELECT {COLUMNS} FROM ota_jobs
@@ -327,31 +333,32 @@ impl Store {
                     params![account_id, device_id],
                     job_from_row,
                 )
-                .optional()?)
+                .optional()
         })
     }
 
     pub fn job_events(&self, job_id: i64) -> CoreResult<Vec<JobEvent>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(
+            let rows = conn.query_map(
                 "SELECT at, vendor_state, phase, percent, transferred, total, message
                  FROM job_events WHERE job_id = ?1 ORDER BY id",
+                params![job_id],
+                |row| {
+                    let phase: String = row.get(2)?;
+                    Ok(JobEvent {
+                        at: row.get(0)?,
+                        sample: ProgressSample {
+                            vendor_state: row.get(1)?,
+                            phase: JobPhase::parse(&phase).unwrap_or(JobPhase::Starting),
+                            percent: row.get(3)?,
+                            transferred: row.get(4)?,
+                            total: row.get(5)?,
+                        },
+                        message: row.get(6)?,
+                    })
+                },
             )?;
-            let rows = stmt.query_map([job_id], |row| {
-                let phase: String = row.get(2)?;
-                Ok(JobEvent {
-                    at: row.get(0)?,
-                    sample: ProgressSample {
-                        vendor_state: row.get(1)?,
-                        phase: JobPhase::parse(&phase).unwrap_or(JobPhase::Starting),
-                        percent: row.get(3)?,
-                        transferred: row.get(4)?,
-                        total: row.get(5)?,
-                    },
-                    message: row.get(6)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            Ok(rows)
         })
     }
 }

@@ -1,10 +1,10 @@
 //! Devices added by hand or from a CSV file (OneNET has no device listing).
 
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::Store;
+use crate::db::{params, SqlExt};
 use crate::error::{ApiError, CoreResult};
 use crate::model::{now_ms, Cloud, Device};
 
@@ -121,22 +121,12 @@ impl Store {
     ) -> CoreResult<usize> {
         let now = now_ms();
         self.write(|tx| {
-            let mut manual = tx.prepare_cached(
-                "INSERT INTO manual_devices (account_id, device_id, name, model, manufacturer, firmware, added_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT(account_id, device_id) DO UPDATE SET name = excluded.name, model = excluded.model,
-                    manufacturer = excluded.manufacturer, firmware = excluded.firmware",
-            )?;
-            let mut cached = tx.prepare_cached(
-                "INSERT INTO devices (account_id, device_id, cloud, name, model, manufacturer, firmware, online,
-                    refreshed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)
-                 ON CONFLICT(account_id, device_id) DO UPDATE SET name = excluded.name, model = excluded.model,
-                    manufacturer = excluded.manufacturer, firmware = excluded.firmware",
-            )?;
             for d in devices {
                 let shown = d.to_device(account_id, cloud);
-                manual.execute(params![
+                tx.execute("INSERT INTO manual_devices (account_id, device_id, name, model, manufacturer, firmware, added_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT(account_id, device_id) DO UPDATE SET name = excluded.name, model = excluded.model,
+                    manufacturer = excluded.manufacturer, firmware = excluded.firmware", params![
                     account_id,
                     d.id,
                     d.name,
@@ -145,7 +135,11 @@ impl Store {
                     d.firmware,
                     now
                 ])?;
-                cached.execute(params![
+                tx.execute("INSERT INTO devices (account_id, device_id, cloud, name, model, manufacturer, firmware, online,
+                    refreshed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)
+                 ON CONFLICT(account_id, device_id) DO UPDATE SET name = excluded.name, model = excluded.model,
+                    manufacturer = excluded.manufacturer, firmware = excluded.firmware", params![
                     account_id,
                     shown.id,
                     cloud.as_str(),
@@ -164,24 +158,24 @@ impl Store {
     /// The hand-added devices of an account, as fleet rows.
     pub fn manual_devices(&self, account_id: i64, cloud: Cloud) -> CoreResult<Vec<Device>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(
+            let rows = conn.query_map(
                 "SELECT device_id, name, model, manufacturer, firmware FROM manual_devices
                  WHERE account_id = ?1 ORDER BY device_id",
+                params![account_id],
+                |row| {
+                    Ok(ManualDevice {
+                        id: row.get(0)?,
+                        name: row.get(1)?,
+                        model: row.get(2)?,
+                        manufacturer: row.get(3)?,
+                        firmware: row.get(4)?,
+                    })
+                },
             )?;
-            let rows = stmt.query_map([account_id], |row| {
-                Ok(ManualDevice {
-                    id: row.get(0)?,
-                    name: row.get(1)?,
-                    model: row.get(2)?,
-                    manufacturer: row.get(3)?,
-                    firmware: row.get(4)?,
-                })
-            })?;
-            let mut devices = Vec::new();
-            for d in rows {
-                devices.push(d?.to_device(account_id, cloud));
-            }
-            Ok(devices)
+            Ok(rows
+                .into_iter()
+                .map(|d| d.to_device(account_id, cloud))
+                .collect())
         })
     }
 }

@@ -2,6 +2,7 @@
 
 use rusqlite::Connection;
 
+use crate::db::{params, Sql, SqlExt, Value};
 use crate::error::{CoreError, CoreResult};
 
 /// Every migration in order; `PRAGMA user_version` records how many have been applied.
@@ -34,6 +35,51 @@ const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../migrations/0012_campaign_templates.sql"),
     ),
 ];
+
+/// The team database's migrations (PostgreSQL), versioned on their own: they start from the schema the
+/// SQLite migrations above add up to. `schema_version` records how many have been applied.
+const POSTGRES_MIGRATIONS: &[(u32, &str)] =
+    &[(1, include_str!("../../migrations/postgres/0001_team.sql"))];
+
+/// Any fixed number: the key of the advisory lock that serialises migrations across processes.
+const MIGRATION_LOCK: i64 = 0x07a_c0de;
+
+/// Brings the team database up to date inside the caller's transaction: every runner that starts at
+/// once waits on one advisory lock, and only the first applies what is missing.
+pub fn run_postgres(tx: &dyn Sql) -> CoreResult<()> {
+    tx.query_value::<Value>(
+        "SELECT pg_advisory_xact_lock(?1)::text",
+        params![MIGRATION_LOCK],
+    )?;
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
+    let current: u32 = tx
+        .query_opt("SELECT version FROM schema_version", params![], |r| {
+            r.get(0)
+        })?
+        .unwrap_or(0);
+    let known = POSTGRES_MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    if current > known {
+        return Err(CoreError::SchemaTooNew {
+            found: current,
+            known,
+        });
+    }
+    for (version, sql) in POSTGRES_MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        tx.execute_batch(sql)
+            .map_err(|err| CoreError::TeamDatabase {
+                message: format!("migration {version} failed: {err}"),
+                unreachable: err.is_unreachable_database(),
+            })?;
+    }
+    if current < known {
+        tx.execute("DELETE FROM schema_version", params![])?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES (?1)",
+            params![known],
+        )?;
+    }
+    Ok(())
+}
 
 pub fn run(conn: &mut Connection) -> CoreResult<()> {
     let known = MIGRATIONS.last().map(|(v, _)| *v).unwrap_or(0);

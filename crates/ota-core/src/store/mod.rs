@@ -14,11 +14,12 @@ mod migrations;
 mod plans;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::Connection;
 
+use crate::db::{Dialect, PgPool, PgTarget, Sql, SqliteSql};
 use crate::error::{CoreError, CoreResult};
 
 pub use crate::campaign::store::{ClaimedDevice, DeviceUpdate, NewCampaignDevice, NewCampaignRow};
@@ -30,16 +31,30 @@ pub use plans::CachedPlan;
 
 #[derive(Clone)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
-    /// Reads go through their own connection: in WAL mode they see the last commit and never wait behind a
-    /// long write (a 100 000-device import must not hold up the first page of the list).
-    reader: Arc<Mutex<Connection>>,
-    path: PathBuf,
+    backend: Backend,
+    /// This machine's data folder (the firmware library, logs, downloads), in team mode too.
+    data_dir: PathBuf,
+}
+
+#[derive(Clone)]
+enum Backend {
+    /// A desk: the embedded file.
+    Sqlite {
+        conn: Arc<Mutex<Connection>>,
+        /// Reads go through their own connection: in WAL mode they see the last commit and never wait
+        /// behind a long write (a 100 000-device import must not hold up the first page of the list).
+        reader: Arc<Mutex<Connection>>,
+        path: PathBuf,
+    },
+    /// A team: one PostgreSQL that every desk and `otactl serve` runner shares.
+    Postgres(Arc<PgPool>),
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish()
+        f.debug_struct("Store")
+            .field("location", &self.location())
+            .finish()
     }
 }
 
@@ -80,42 +95,92 @@ impl Store {
             private(Path::new(&side))?;
         }
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-            reader: Arc::new(Mutex::new(reader)),
-            path: path.to_path_buf(),
+            data_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            backend: Backend::Sqlite {
+                conn: Arc::new(Mutex::new(conn)),
+                reader: Arc::new(Mutex::new(reader)),
+                path: path.to_path_buf(),
+            },
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Connects to a team's PostgreSQL and brings its schema up to date (all-or-nothing, one process at
+    /// a time however many start together).
+    pub fn open_postgres(target: PgTarget, data_dir: &Path) -> CoreResult<Self> {
+        crate::private_files::ensure_private_dir(data_dir).map_err(|source| CoreError::Io {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let pool = PgPool::connect(target)?;
+        let store = Self {
+            backend: Backend::Postgres(pool),
+            data_dir: data_dir.to_path_buf(),
+        };
+        store.write(migrations::run_postgres)?;
+        Ok(store)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave a half-done transaction behind (rusqlite rolls back
-        // on drop), so the connection is still usable.
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The SQLite file, for a desk; `None` in team mode.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => Some(path),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// This machine's data folder.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Where the data is, in words: the file's path, or the team database's URL (no password).
+    pub fn location(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => path.display().to_string(),
+            Backend::Postgres(pool) => pool.target().shown().to_string(),
+        }
+    }
+
+    /// Which SQL engine holds the data.
+    pub fn dialect(&self) -> Dialect {
+        match self.backend {
+            Backend::Sqlite { .. } => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Team mode: the data is shared with other desks and runners.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
     }
 
     /// Runs `f` inside one transaction: all of its writes land, or none do.
-    pub(crate) fn write<T>(
-        &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> CoreResult<T>,
-    ) -> CoreResult<T> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.commit()?;
-        Ok(value)
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&dyn Sql) -> CoreResult<T>) -> CoreResult<T> {
+        match &self.backend {
+            Backend::Sqlite { conn, .. } => {
+                // A panic while holding the lock cannot leave a half-done transaction behind (rusqlite
+                // rolls back on drop), so the connection is still usable.
+                let mut conn = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let value = f(&SqliteSql(&tx))?;
+                tx.commit()?;
+                Ok(value)
+            }
+            Backend::Postgres(pool) => pool.write(f),
+        }
     }
 
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> CoreResult<T>) -> CoreResult<T> {
-        let conn = self
-            .reader
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&conn)
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Sql) -> CoreResult<T>) -> CoreResult<T> {
+        match &self.backend {
+            Backend::Sqlite { reader, .. } => {
+                let conn = reader
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                f(&SqliteSql(&conn))
+            }
+            Backend::Postgres(pool) => pool.read(f),
+        }
     }
 }
 
@@ -133,8 +198,44 @@ fn configure(conn: &Connection) -> CoreResult<()> {
     Ok(())
 }
 
+/// Which back end [`open_test_store`] opens: `OTA_CONSOLE_TEST_STORE=postgres` runs the store's and the
+/// engine's tests against PostgreSQL (`cargo xtask test` runs them once per back end).
+pub const TEST_STORE_ENV: &str = "OTA_CONSOLE_TEST_STORE";
+
+/// For tests: the store of the data folder `dir` on the back end under test. On PostgreSQL the folder
+/// remembers its own fresh database, so opening the same folder again (a "restart", a second user)
+/// reaches the same data, as it does with SQLite.
+#[doc(hidden)]
+pub fn open_test_store(dir: &Path) -> CoreResult<Store> {
+    if std::env::var(TEST_STORE_ENV).as_deref() != Ok("postgres") {
+        return Store::open_in(dir);
+    }
+    let marker = dir.join("test-database-url");
+    let url = match std::fs::read_to_string(&marker) {
+        Ok(url) => url,
+        Err(_) => {
+            let url = crate::db::fresh_test_database()?;
+            std::fs::write(&marker, &url).map_err(|source| CoreError::Io {
+                path: marker.display().to_string(),
+                source,
+            })?;
+            url
+        }
+    };
+    Store::open_postgres(PgTarget::parse(url.trim(), None)?, dir)
+}
+
+/// A new, empty store of the back end under test, with a data folder.
 #[cfg(test)]
 pub(crate) fn test_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open_test_store(dir.path()).expect("open the store under test");
+    (dir, store)
+}
+
+/// A SQLite store whatever the back end under test, for tests of the file itself.
+#[cfg(test)]
+pub(crate) fn test_sqlite_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open_in(dir.path()).expect("open store");
     (dir, store)
@@ -159,7 +260,7 @@ mod file_mode_tests {
         std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
         let store = Store::open_in(&data).unwrap();
         store
-            .write(|tx| Ok(tx.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")?))
+            .write(|tx| tx.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);"))
             .unwrap();
         assert_eq!(mode(&data), 0o700);
         let db = crate::paths::database_path(&data);

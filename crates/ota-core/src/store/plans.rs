@@ -1,10 +1,10 @@
 //! The last known Quectel upgrade plan of each device, so the window and `otactl` can show plans without
 //! asking the cloud again (and while it is unreachable).
 
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use super::Store;
+use crate::db::{params, SqlExt};
 use crate::error::CoreResult;
 
 /// One device's part in one plan, as last read from the cloud. Times are Unix ms.
@@ -33,14 +33,17 @@ impl Store {
     /// Inserts or replaces these plans (keyed by account, device and plan).
     pub fn save_upgrade_plans(&self, plans: &[CachedPlan]) -> CoreResult<()> {
         self.write(|tx| {
-            let mut stmt = tx.prepare(
-                "INSERT OR REPLACE INTO upgrade_plans (account_id, device_id, plan_id, plan_name,
+            for p in plans {
+                tx.execute("INSERT INTO upgrade_plans (account_id, device_id, plan_id, plan_name,
                     target_version, plan_start, plan_end, appoint_start, appoint_end, device_status,
                     user_confirm_status, progress, refreshed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            )?;
-            for p in plans {
-                stmt.execute(params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT (account_id, device_id, plan_id) DO UPDATE SET
+                    plan_name = excluded.plan_name, target_version = excluded.target_version,
+                    plan_start = excluded.plan_start, plan_end = excluded.plan_end,
+                    appoint_start = excluded.appoint_start, appoint_end = excluded.appoint_end,
+                    device_status = excluded.device_status, user_confirm_status = excluded.user_confirm_status,
+                    progress = excluded.progress, refreshed_at = excluded.refreshed_at", params![
                     p.account_id,
                     p.device_id,
                     p.plan_id,
@@ -67,15 +70,12 @@ impl Store {
         device_id: Option<&str>,
     ) -> CoreResult<Vec<CachedPlan>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT account_id, device_id, plan_id, plan_name, target_version, plan_start, plan_end,
+            let rows = conn.query_map("SELECT account_id, device_id, plan_id, plan_name, target_version, plan_start, plan_end,
                         appoint_start, appoint_end, device_status, user_confirm_status, progress,
                         refreshed_at
                  FROM upgrade_plans
-                 WHERE account_id = ?1 AND (?2 IS NULL OR device_id = ?2)
-                 ORDER BY plan_id DESC, device_id",
-            )?;
-            let rows = stmt.query_map(params![account_id, device_id], |row| {
+                 WHERE account_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR device_id = ?2)
+                 ORDER BY plan_id DESC, device_id", params![account_id, device_id], |row| {
                 Ok(CachedPlan {
                     account_id: row.get(0)?,
                     device_id: row.get(1)?,
@@ -92,7 +92,7 @@ impl Store {
                     refreshed_at: row.get(12)?,
                 })
             })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            Ok(rows)
         })
     }
 }

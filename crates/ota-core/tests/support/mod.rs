@@ -34,7 +34,7 @@ use ota_core::jobs::JobOptions;
 use ota_core::progress::vicohome_sample;
 use ota_core::{
     Account, ApiError, Cloud, Console, CoreError, Device, ErrorKind, NewAccount, Secret,
-    SecretSlot, SecretStore, Store,
+    SecretSlot, SecretStore,
 };
 
 /// The firmware version every fake device is offered.
@@ -678,7 +678,7 @@ pub fn console_over(
     secrets: &Arc<MemorySecrets>,
     options: JobOptions,
 ) -> Arc<Console> {
-    let store = Store::open_in(dir).expect("open the store");
+    let store = ota_core::store::open_test_store(dir).expect("open the store");
     Arc::new(
         Console::new(
             store,
@@ -738,7 +738,7 @@ impl Harness {
     /// Another console over the same data folder, keychain and cloud, used by another person (`actor`):
     /// a colleague's `otactl` on the same desk.
     pub fn as_user(&self, actor: &str) -> Arc<Console> {
-        let store = Store::open_in(self.dir.path()).expect("open the store");
+        let store = ota_core::store::open_test_store(self.dir.path()).expect("open the store");
         Arc::new(
             Console::new(
                 store,

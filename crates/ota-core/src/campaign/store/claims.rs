@@ -2,10 +2,9 @@
 //! anything is sent), the rows left in flight by a runner that stopped, batched updates with the audit
 //! records of their starts, failed devices put back, and what is due next.
 
-use rusqlite::params;
-
 use crate::campaign::lease::{Fence, LeaseError};
 use crate::campaign::model::CampaignDeviceState;
+use crate::db::{params, SqlExt};
 use crate::error::{ApiError, CoreResult};
 use crate::model::now_ms;
 use crate::store::{AuditRecord, Store};
@@ -70,34 +69,34 @@ impl Store {
         }
         self.write_fenced(fence, |tx| {
             let now = now_ms();
-            let mut select = tx.prepare_cached(
+            let candidates = tx.query_map(
                 "SELECT account_id, device_id, product_key, model, wave, attempts FROM campaign_devices
                  WHERE campaign_id = ?1 AND state = 'pending' AND wave <= ?2
                    AND (next_attempt_at IS NULL OR next_attempt_at <= ?3)
                  ORDER BY wave, device_id LIMIT ?4",
-            )?;
-            let candidates = select
-                .query_map(params![id, max_wave, now, limit], |r| {
+                params![id, max_wave, now, limit],
+                |r| {
                     Ok(ClaimedDevice {
                         account_id: r.get(0)?,
                         device_id: r.get(1)?,
                         product_key: r.get(2)?,
                         model: r.get(3)?,
                         wave: r.get(4)?,
-                        attempts: r.get::<_, u32>(5)? + 1,
+                        attempts: r.get::<u32>(5)? + 1,
                         previous: CampaignDeviceState::Pending,
                         started_at: now,
                     })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut update = tx.prepare_cached(
-                "UPDATE campaign_devices SET state = 'starting', attempts = attempts + 1, started_at = ?4,
-                     next_attempt_at = NULL, finished_at = NULL
-                 WHERE campaign_id = ?1 AND account_id = ?2 AND device_id = ?3 AND state = 'pending'",
+                },
             )?;
             let mut claimed = Vec::with_capacity(candidates.len());
             for c in candidates {
-                if update.execute(params![id, c.account_id, c.device_id, now])? == 1 {
+                let n = tx.execute(
+                    "UPDATE campaign_devices SET state = 'starting', attempts = attempts + 1, started_at = ?4,
+                         next_attempt_at = NULL, finished_at = NULL
+                     WHERE campaign_id = ?1 AND account_id = ?2 AND device_id = ?3 AND state = 'pending'",
+                    params![id, c.account_id, c.device_id, now],
+                )?;
+                if n == 1 {
                     claimed.push(c);
                 }
             }
@@ -109,26 +108,24 @@ impl Store {
     /// index is named: SQLite would otherwise walk every row of the campaign (10 ms at 100 000 devices).
     pub fn in_flight_devices(&self, id: i64) -> CoreResult<Vec<ClaimedDevice>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(
+            conn.query_map(
                 "SELECT account_id, device_id, product_key, model, wave, attempts, state, started_at
                  FROM campaign_devices INDEXED BY campaign_devices_by_state
                  WHERE campaign_id = ?1 AND state IN ('starting', 'running')",
-            )?;
-            let rows = stmt
-                .query_map([id], |r| {
+                params![id],
+                |r| {
                     Ok(ClaimedDevice {
                         account_id: r.get(0)?,
                         device_id: r.get(1)?,
                         product_key: r.get(2)?,
                         model: r.get(3)?,
-                        wave: r.get::<_, Option<u32>>(4)?.unwrap_or(0),
+                        wave: r.get::<Option<u32>>(4)?.unwrap_or(0),
                         attempts: r.get(5)?,
-                        previous: CampaignDeviceState::parse(&r.get::<_, String>(6)?),
-                        started_at: r.get::<_, Option<i64>>(7)?.unwrap_or_else(now_ms),
+                        previous: CampaignDeviceState::parse(&r.get::<String>(6)?),
+                        started_at: r.get::<Option<i64>>(7)?.unwrap_or_else(now_ms),
                     })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
+                },
+            )
         })
     }
 
@@ -145,44 +142,18 @@ impl Store {
         self.write_fenced(fence, |tx| {
             crate::store::audit::insert_audit(tx, audit)?;
             let now = now_ms();
-            let mut started = tx.prepare_cached(
-                "UPDATE campaign_devices SET state = 'running', reported_at = ?4
-                 WHERE campaign_id = ?1 AND account_id = ?2 AND device_id = ?3 AND state = 'starting'",
-            )?;
-            let mut progress = tx.prepare_cached(
-                "UPDATE campaign_devices SET state = 'running', percent = MAX(percent, ?4), remote_state = ?5,
-                     reported_at = ?6
-                 WHERE campaign_id = ?1 AND account_id = ?2 AND device_id = ?3
-                   AND state IN ('starting', 'running')",
-            )?;
-            let mut succeeded = tx.prepare_cached(
-                "UPDATE campaign_devices SET state = 'succeeded', percent = 100, remote_state = 'succeeded',
-                     reported_at = ?4, finished_at = ?4, error_code = NULL, error_message = NULL,
-                     error_hint = NULL, vendor_code = NULL
-                 WHERE campaign_id = ?1 AND account_id = ?2 AND device_id = ?3",
-            )?;
-            // The cached fleet shows the new version at once (as a single update's success does), so the
-            // device list and the fleet's version counts move with the campaign, not at the next refresh.
-            let mut runs_target = tx.prepare_cached(
-                "UPDATE devices SET firmware = (SELECT f.version FROM campaigns c
-                                                  JOIN firmware f ON f.id = c.firmware_id
-                                                 WHERE c.id = ?1)
-                 WHERE account_id = ?2 AND device_id = ?3",
-            )?;
-            let mut failed = tx.prepare_cached(
-                "UPDATE campaign_devices SET state = ?4, next_attempt_at = ?5, reported_at = ?6,
-                     finished_at = CASE WHEN ?4 = 'failed' THEN ?6 ELSE NULL END,
-                     error_code = ?7, error_message = ?8, error_hint = ?9, vendor_code = ?10,
-                     remote_state = CASE WHEN ?4 = 'failed' THEN 'failed' ELSE remote_state END
-                 WHERE campaign_id = ?1 AND account_id = ?2 AND device_id = ?3",
-            )?;
             for update in updates {
                 match update {
                     DeviceUpdate::Started {
                         account_id,
                         device_id,
                     } => {
-                        started.execute(params![id, account_id, device_id, now])?;
+                        tx.execute(
+                            "UPDATE campaign_devices SET state = 'running', reported_at = ?4
+                             WHERE campaign_id = ?1 AND account_id = ?2 AND device_id = ?3
+                               AND state = 'starting'",
+                            params![id, account_id, device_id, now],
+                        )?;
                     }
                     DeviceUpdate::Progress {
                         account_id,
@@ -190,21 +161,38 @@ impl Store {
                         percent,
                         remote_state,
                     } => {
-                        progress.execute(params![
-                            id,
-                            account_id,
-                            device_id,
-                            percent,
-                            remote_state,
-                            now
-                        ])?;
+                        // The percentage never goes back (a late report of an earlier one).
+                        tx.execute(
+                            "UPDATE campaign_devices
+                             SET state = 'running', remote_state = ?5, reported_at = ?6,
+                                 percent = CASE WHEN percent > ?4 THEN percent ELSE ?4 END
+                             WHERE campaign_id = ?1 AND account_id = ?2 AND device_id = ?3
+                               AND state IN ('starting', 'running')",
+                            params![id, account_id, device_id, percent, remote_state, now],
+                        )?;
                     }
                     DeviceUpdate::Succeeded {
                         account_id,
                         device_id,
                     } => {
-                        succeeded.execute(params![id, account_id, device_id, now])?;
-                        runs_target.execute(params![id, account_id, device_id])?;
+                        tx.execute(
+                            "UPDATE campaign_devices
+                             SET state = 'succeeded', percent = 100, remote_state = 'succeeded',
+                                 reported_at = ?4, finished_at = ?4, error_code = NULL,
+                                 error_message = NULL, error_hint = NULL, vendor_code = NULL
+                             WHERE campaign_id = ?1 AND account_id = ?2 AND device_id = ?3",
+                            params![id, account_id, device_id, now],
+                        )?;
+                        // The cached fleet shows the new version at once (as a single update's success
+                        // does), so the device list and the fleet's version counts move with the
+                        // campaign, not at the next refresh.
+                        tx.execute(
+                            "UPDATE devices SET firmware = (SELECT f.version FROM campaigns c
+                                                              JOIN firmware f ON f.id = c.firmware_id
+                                                             WHERE c.id = ?1)
+                             WHERE account_id = ?2 AND device_id = ?3",
+                            params![id, account_id, device_id],
+                        )?;
                     }
                     DeviceUpdate::Failed {
                         account_id,
@@ -217,18 +205,26 @@ impl Store {
                         } else {
                             CampaignDeviceState::Failed
                         };
-                        failed.execute(params![
-                            id,
-                            account_id,
-                            device_id,
-                            state.as_str(),
-                            retry_at,
-                            now,
-                            error.code.as_str(),
-                            error.message,
-                            error.hint,
-                            error.vendor_code
-                        ])?;
+                        // CAST: PostgreSQL cannot tell a parameter's type from `THEN ? ELSE NULL`.
+                        tx.execute(
+                            "UPDATE campaign_devices SET state = ?4, next_attempt_at = ?5, reported_at = ?6,
+                                 finished_at = CASE WHEN ?4 = 'failed' THEN CAST(?6 AS BIGINT) ELSE NULL END,
+                                 error_code = ?7, error_message = ?8, error_hint = ?9, vendor_code = ?10,
+                                 remote_state = CASE WHEN ?4 = 'failed' THEN 'failed' ELSE remote_state END
+                             WHERE campaign_id = ?1 AND account_id = ?2 AND device_id = ?3",
+                            params![
+                                id,
+                                account_id,
+                                device_id,
+                                state.as_str(),
+                                retry_at,
+                                now,
+                                error.code.as_str(),
+                                error.message,
+                                error.hint,
+                                error.vendor_code
+                            ],
+                        )?;
                     }
                 }
             }
@@ -239,12 +235,11 @@ impl Store {
     /// The devices of `wave` that succeeded (re-checked at the end of a bake).
     pub fn succeeded_in_wave(&self, id: i64, wave: u32) -> CoreResult<Vec<ClaimedDevice>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(
+            conn.query_map(
                 "SELECT account_id, device_id, product_key, model, wave, attempts, started_at
                  FROM campaign_devices WHERE campaign_id = ?1 AND wave = ?2 AND state = 'succeeded'",
-            )?;
-            let rows = stmt
-                .query_map(params![id, wave], |r| {
+                params![id, wave],
+                |r| {
                     Ok(ClaimedDevice {
                         account_id: r.get(0)?,
                         device_id: r.get(1)?,
@@ -253,11 +248,10 @@ impl Store {
                         wave: r.get(4)?,
                         attempts: r.get(5)?,
                         previous: CampaignDeviceState::Succeeded,
-                        started_at: r.get::<_, Option<i64>>(6)?.unwrap_or_else(now_ms),
+                        started_at: r.get::<Option<i64>>(6)?.unwrap_or_else(now_ms),
                     })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
+                },
+            )
         })
     }
 
@@ -267,12 +261,12 @@ impl Store {
             let n = tx.execute(
                 "UPDATE campaign_devices SET state = 'pending', next_attempt_at = NULL, finished_at = NULL
                  WHERE campaign_id = ?1 AND state = 'failed'",
-                [id],
+                params![id],
             )?;
             // The wave is open again: a bake counts afresh once it ends.
             tx.execute(
                 "UPDATE campaigns SET wave_done_at = NULL WHERE id = ?1",
-                [id],
+                params![id],
             )?;
             Ok(n as u32)
         })
@@ -281,24 +275,22 @@ impl Store {
     /// The earliest wave that still has devices without an end (pending or in flight).
     pub fn lowest_open_wave(&self, id: i64) -> CoreResult<Option<u32>> {
         self.read(|conn| {
-            Ok(conn.query_row(
+            conn.query_value(
                 "SELECT MIN(wave) FROM campaign_devices WHERE campaign_id = ?1
                  AND state IN ('pending', 'starting', 'running')",
-                [id],
-                |r| r.get(0),
-            )?)
+                params![id],
+            )
         })
     }
 
     /// When the next pending device of waves up to `max_wave` is due (None: none pending).
     pub fn next_due(&self, id: i64, max_wave: u32) -> CoreResult<Option<i64>> {
         self.read(|conn| {
-            Ok(conn.query_row(
+            conn.query_value(
                 "SELECT MIN(COALESCE(next_attempt_at, 0)) FROM campaign_devices
                  WHERE campaign_id = ?1 AND state = 'pending' AND wave <= ?2",
                 params![id, max_wave],
-                |r| r.get(0),
-            )?)
+            )
         })
     }
 }

@@ -1,19 +1,20 @@
-//! Campaign leases in SQLite (see `crate::campaign::lease` for what they guarantee). Every statement here
-//! is plain SQL that PostgreSQL runs as it is (`MAX(a, b)` there is `GREATEST(a, b)`), with its `now()` in
-//! place of the runner's clock.
+//! Campaign leases in the store (see `crate::campaign::lease` for what they guarantee). The statements
+//! are the same on SQLite and PostgreSQL except for the clock they judge expiry by: on SQLite (one
+//! machine) the runner's, on PostgreSQL (runners on several machines) the server's `now()`, so machines
+//! with skewed clocks agree on when a lease expired. The runner's `now` and `expires_at` then only say
+//! how long the lease is taken or renewed for.
 
 use std::time::Duration;
 
-use rusqlite::{params, OptionalExtension, Row, Transaction};
-
 use crate::campaign::lease::{Fence, LeaseError, LeaseTake, RunnerIdentity};
 use crate::campaign::model::CampaignLease;
+use crate::db::{params, Dialect, Row, Sql, SqlExt};
 use crate::error::CoreResult;
 use crate::store::{AuditRecord, Store};
 
 const LEASE_COLUMNS: &str = "holder, host, pid, program, acquired_at, expires_at";
 
-fn lease_from_row(row: &Row<'_>) -> rusqlite::Result<CampaignLease> {
+fn lease_from_row(row: &Row) -> CoreResult<CampaignLease> {
     Ok(CampaignLease {
         holder: row.get(0)?,
         host: row.get(1)?,
@@ -24,25 +25,45 @@ fn lease_from_row(row: &Row<'_>) -> rusqlite::Result<CampaignLease> {
     })
 }
 
-fn lease_row(conn: &rusqlite::Connection, campaign_id: i64) -> CoreResult<Option<CampaignLease>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {LEASE_COLUMNS} FROM campaign_leases WHERE campaign_id = ?1"),
-            [campaign_id],
-            lease_from_row,
-        )
-        .optional()?)
+fn lease_row(conn: &dyn Sql, campaign_id: i64) -> CoreResult<Option<CampaignLease>> {
+    conn.query_opt(
+        &format!("SELECT {LEASE_COLUMNS} FROM campaign_leases WHERE campaign_id = ?1"),
+        params![campaign_id],
+        lease_from_row,
+    )
+}
+
+/// The clock a lease statement judges expiry by, in Unix milliseconds. On SQLite it is the runner's,
+/// bound as the statement's last parameter `?{last}` (which the caller binds on SQLite only). On
+/// PostgreSQL it is the server's `now()`, the start of the transaction: a renewal then counts from after
+/// the runner's `Instant` taken before it, as the runner's send margin assumes.
+fn clock(tx: &dyn Sql, last: usize) -> String {
+    match tx.dialect() {
+        Dialect::Sqlite => format!("?{last}"),
+        Dialect::Postgres => "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)".to_string(),
+    }
 }
 
 /// The fence check, first statement of every runner write: renews the lease and answers whether this
 /// runner still holds it. One conditional UPDATE, so no other transaction can slip between check and
-/// write (SQLite serializes writers; PostgreSQL locks the row until commit).
-fn hold(tx: &Transaction<'_>, fence: &Fence<'_>) -> CoreResult<bool> {
-    let renewed = tx.execute(
-        "UPDATE campaign_leases SET expires_at = MAX(expires_at, ?4)
-         WHERE campaign_id = ?1 AND holder = ?2 AND expires_at > ?3",
-        params![fence.campaign_id, fence.holder, fence.now, fence.expires_at],
-    )?;
+/// write (SQLite serializes writers; PostgreSQL locks the row until commit, and a writer that waited for
+/// it checks the row as the other left it).
+fn hold(tx: &dyn Sql, fence: &Fence<'_>) -> CoreResult<bool> {
+    let now = clock(tx, 4);
+    // The renewal never shortens the lease (scalar MAX, which PostgreSQL spells GREATEST).
+    let sql = format!(
+        "UPDATE campaign_leases
+         SET expires_at = CASE WHEN expires_at > {now} + ?3 THEN expires_at ELSE {now} + ?3 END
+         WHERE campaign_id = ?1 AND holder = ?2 AND expires_at > {now}"
+    );
+    let period = fence.expires_at - fence.now;
+    let renewed = match tx.dialect() {
+        Dialect::Sqlite => tx.execute(
+            &sql,
+            params![fence.campaign_id, fence.holder, period, fence.now],
+        )?,
+        Dialect::Postgres => tx.execute(&sql, params![fence.campaign_id, fence.holder, period])?,
+    };
     Ok(renewed == 1)
 }
 
@@ -52,7 +73,7 @@ impl Store {
     pub(super) fn write_fenced<T>(
         &self,
         fence: &Fence<'_>,
-        write: impl FnOnce(&Transaction<'_>) -> CoreResult<T>,
+        write: impl FnOnce(&dyn Sql) -> CoreResult<T>,
     ) -> Result<T, LeaseError> {
         self.write(|tx| {
             if !hold(tx, fence)? {
@@ -65,13 +86,25 @@ impl Store {
         })
     }
 
-    /// The lease of a campaign if it is live at `now` (who runs it); `None` when no runner does.
+    /// The lease of a campaign if it is live at `now` (who runs it); `None` when no runner does. On
+    /// PostgreSQL "live" is by the server's clock, as the runners judge it there ([`clock`]).
     pub fn campaign_lease(&self, campaign_id: i64, now: i64) -> CoreResult<Option<CampaignLease>> {
-        self.read(|conn| Ok(lease_row(conn, campaign_id)?.filter(|l| l.expires_at > now)))
+        self.read(|conn| {
+            let sql = format!(
+                "SELECT {LEASE_COLUMNS} FROM campaign_leases
+                 WHERE campaign_id = ?1 AND expires_at > {}",
+                clock(conn, 2)
+            );
+            match conn.dialect() {
+                Dialect::Sqlite => conn.query_opt(&sql, params![campaign_id, now], lease_from_row),
+                Dialect::Postgres => conn.query_opt(&sql, params![campaign_id], lease_from_row),
+            }
+        })
     }
 
     /// Takes a campaign's lease for `me` until `now + period`, if nobody holds it or its holder let it
-    /// expire. A takeover from another runner is audited in the same transaction (`actor` names who).
+    /// expire. A takeover from another runner is audited in the same transaction (`actor` names who). On
+    /// PostgreSQL `now` is the server's ([`clock`]).
     pub fn take_campaign_lease(
         &self,
         campaign_id: i64,
@@ -80,39 +113,45 @@ impl Store {
         period: Duration,
         actor: &str,
     ) -> CoreResult<LeaseTake> {
-        let expires_at = now.saturating_add(period.as_millis() as i64);
+        let period = period.as_millis() as i64;
         self.write(|tx| {
-            let name: Option<String> = tx
-                .query_row(
-                    "SELECT name FROM campaigns WHERE id = ?1",
-                    [campaign_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let name: Option<String> = tx.query_opt(
+                "SELECT name FROM campaigns WHERE id = ?1",
+                params![campaign_id],
+                |r| r.get(0),
+            )?;
             let name = name.ok_or_else(|| super::not_found(campaign_id))?;
             let before = lease_row(tx, campaign_id)?;
             // The WHERE of the upsert is what decides; the read above only says who was there.
-            let taken = tx.execute(
-                &format!(
-                    "INSERT INTO campaign_leases (campaign_id, {LEASE_COLUMNS})
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (campaign_id) DO UPDATE SET
-                         holder = excluded.holder, host = excluded.host, pid = excluded.pid,
-                         program = excluded.program, acquired_at = excluded.acquired_at,
-                         expires_at = excluded.expires_at
-                     WHERE campaign_leases.expires_at <= excluded.acquired_at
-                        OR campaign_leases.holder = excluded.holder"
-                ),
-                params![
-                    campaign_id,
-                    me.holder,
-                    me.host,
-                    me.pid,
-                    me.program,
-                    now,
-                    expires_at
-                ],
-            )?;
+            let sql = format!(
+                "INSERT INTO campaign_leases (campaign_id, {LEASE_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, {now}, {now} + ?6)
+                 ON CONFLICT (campaign_id) DO UPDATE SET
+                     holder = excluded.holder, host = excluded.host, pid = excluded.pid,
+                     program = excluded.program, acquired_at = excluded.acquired_at,
+                     expires_at = excluded.expires_at
+                 WHERE campaign_leases.expires_at <= excluded.acquired_at
+                    OR campaign_leases.holder = excluded.holder",
+                now = clock(tx, 7)
+            );
+            let taken = match tx.dialect() {
+                Dialect::Sqlite => tx.execute(
+                    &sql,
+                    params![
+                        campaign_id,
+                        me.holder,
+                        me.host,
+                        me.pid,
+                        me.program,
+                        period,
+                        now
+                    ],
+                )?,
+                Dialect::Postgres => tx.execute(
+                    &sql,
+                    params![campaign_id, me.holder, me.host, me.pid, me.program, period],
+                )?,
+            };
             if taken == 0 {
                 let holder = lease_row(tx, campaign_id)?.ok_or_else(|| {
                     crate::error::ApiError::internal("a campaign lease vanished while being taken")
@@ -167,9 +206,11 @@ mod tests {
     use super::*;
     use crate::campaign::model::CampaignState;
     use crate::model::Cloud;
-    use crate::store::test_store;
+    use crate::store::{test_sqlite_store, test_store};
 
     const PERIOD: Duration = Duration::from_secs(15);
+    /// The tests that set the clock themselves (from `T0`) run on SQLite only: on PostgreSQL the
+    /// server's clock judges expiry. The frozen runner's test runs on both, on the real clock.
     const T0: i64 = 1_000_000;
 
     fn runner(name: &str) -> RunnerIdentity {
@@ -193,11 +234,11 @@ mod tests {
     fn audited(store: &Store, action: &str) -> Vec<String> {
         store
             .read(|conn| {
-                let mut stmt =
-                    conn.prepare("SELECT detail FROM audit_log WHERE action = ?1 ORDER BY id")?;
-                let rows = stmt
-                    .query_map([action], |r| r.get::<_, Option<String>>(0))?
-                    .collect::<Result<Vec<_>, _>>()?;
+                let rows = conn.query_map(
+                    "SELECT detail FROM audit_log WHERE action = ?1 ORDER BY id",
+                    params![action],
+                    |r| r.get::<Option<String>>(0),
+                )?;
                 Ok(rows.into_iter().flatten().collect())
             })
             .unwrap()
@@ -220,7 +261,7 @@ mod tests {
 
     #[test]
     fn a_lease_is_taken_once_refused_while_held_and_taken_over_after_expiry() {
-        let (_dir, store) = test_store();
+        let (_dir, store) = test_sqlite_store();
         let id = running_campaign(&store, &[Some(0), Some(0), Some(0), Some(0)]);
         let (first, second) = (runner("otactl"), runner("OTA Console"));
 
@@ -305,7 +346,7 @@ mod tests {
 
     #[test]
     fn a_holder_that_lost_its_lease_cannot_write_anything() {
-        let (_dir, store) = test_store();
+        let (_dir, store) = test_sqlite_store();
         let id = running_campaign(&store, &[Some(0), Some(0), Some(0), Some(1)]);
         let (paused, other) = (runner("paused"), runner("other"));
         store

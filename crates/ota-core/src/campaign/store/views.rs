@@ -1,8 +1,6 @@
 //! What the campaign dashboard reads: counts, per-wave summaries, failure groups, the progress history
 //! (sampled by the runner) and the page of device rows.
 
-use rusqlite::params;
-
 use super::{counts, in_snapshot, tally};
 use crate::campaign::lease::{Fence, LeaseError};
 use crate::campaign::model::{
@@ -10,6 +8,7 @@ use crate::campaign::model::{
     FailureGroup, ProgressPoint, StateCounts, WaveSummary,
 };
 use crate::campaign::rules::failure_percent;
+use crate::db::{params, Row, Sql, SqlExt};
 use crate::error::{ApiError, CoreResult, ErrorKind};
 use crate::model::now_ms;
 use crate::store::Store;
@@ -44,18 +43,19 @@ impl Store {
 
     /// Failed devices grouped by what went wrong, largest group first. The state index is named: left to
     /// itself, SQLite walks every row of the campaign by its primary key (5 ms at 100 000 devices, with
-    /// none failed).
+    /// none failed). The device ids are joined with the unit separator (bound: no SQL spelling of it is
+    /// common to both engines), which no device id contains.
     pub fn failure_groups(&self, id: i64) -> CoreResult<Vec<FailureGroup>> {
+        const SEPARATOR: &str = "\u{1f}";
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
+            conn.query_map(
                 "SELECT error_code, vendor_code, error_message, MAX(error_hint), COUNT(*),
-                        GROUP_CONCAT(device_id, char(31))
+                        string_agg(device_id, ?2)
                  FROM campaign_devices INDEXED BY campaign_devices_by_state
                  WHERE campaign_id = ?1 AND state = 'failed'
                  GROUP BY error_code, vendor_code, error_message ORDER BY COUNT(*) DESC",
-            )?;
-            let groups = stmt
-                .query_map([id], |r| {
+                params![id, SEPARATOR],
+                |r| {
                     let code: Option<String> = r.get(0)?;
                     let devices: Option<String> = r.get(5)?;
                     Ok(FailureGroup {
@@ -65,20 +65,19 @@ impl Store {
                             .unwrap_or(ErrorKind::Internal),
                         vendor_code: r.get(1)?,
                         message: r
-                            .get::<_, Option<String>>(2)?
+                            .get::<Option<String>>(2)?
                             .unwrap_or_else(|| "Failed.".into()),
                         hint: r.get(3)?,
                         count: r.get(4)?,
                         devices: devices
                             .unwrap_or_default()
-                            .split('\u{1f}')
+                            .split(SEPARATOR)
                             .take(20)
                             .map(str::to_string)
                             .collect(),
                     })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(groups)
+                },
+            )
         })
     }
 
@@ -88,8 +87,10 @@ impl Store {
         self.write_fenced(fence, |tx| {
             let counts = counts(tx, id)?;
             tx.execute(
-                "INSERT OR REPLACE INTO campaign_samples (campaign_id, at, succeeded, failed, in_flight, pending)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO campaign_samples (campaign_id, at, succeeded, failed, in_flight, pending)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (campaign_id, at) DO UPDATE SET succeeded = excluded.succeeded,
+                     failed = excluded.failed, in_flight = excluded.in_flight, pending = excluded.pending",
                 params![
                     id,
                     now_ms(),
@@ -106,12 +107,11 @@ impl Store {
     /// The progress history, thinned to at most `points` evenly spaced samples (the last always kept).
     pub fn campaign_history(&self, id: i64, points: usize) -> CoreResult<Vec<ProgressPoint>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
+            let all = conn.query_map(
                 "SELECT at, succeeded, failed, in_flight, pending FROM campaign_samples
                  WHERE campaign_id = ?1 ORDER BY at",
-            )?;
-            let all = stmt
-                .query_map([id], |r| {
+                params![id],
+                |r| {
                     Ok(ProgressPoint {
                         at: r.get(0)?,
                         succeeded: r.get(1)?,
@@ -119,8 +119,8 @@ impl Store {
                         in_flight: r.get(3)?,
                         pending: r.get(4)?,
                     })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+                },
+            )?;
             if all.len() <= points || points < 2 {
                 return Ok(all);
             }
@@ -193,7 +193,7 @@ enum Waves {
 
 /// How many devices of `states` there are, by wave, from the campaign's tally.
 fn count_in_states(
-    conn: &rusqlite::Connection,
+    conn: &dyn Sql,
     id: i64,
     states: &[CampaignDeviceState],
     waves: Waves,
@@ -204,22 +204,20 @@ fn count_in_states(
         Waves::None => (-1, -1),
         Waves::Only(wave) => (i64::from(wave), i64::from(wave)),
     };
-    let mut count = conn.prepare_cached(
-        "SELECT COALESCE(SUM(n), 0) FROM campaign_tally
-         WHERE campaign_id = ?1 AND state = ?2 AND wave BETWEEN ?3 AND ?4",
-    )?;
     let mut n = 0;
     for state in states {
-        n += count.query_row(params![id, state.as_str(), first, last], |r| {
-            r.get::<_, u32>(0)
-        })?;
+        n += conn.query_value::<u32>(
+            "SELECT COALESCE(SUM(n), 0) FROM campaign_tally
+             WHERE campaign_id = ?1 AND state = ?2 AND wave BETWEEN ?3 AND ?4",
+            params![id, state.as_str(), first, last],
+        )?;
     }
     Ok(n)
 }
 
 /// `limit` devices of `states` after the first `offset`, ordered by wave then device id.
 fn device_page(
-    conn: &rusqlite::Connection,
+    conn: &dyn Sql,
     id: i64,
     states: &[CampaignDeviceState],
     waves: Waves,
@@ -233,6 +231,7 @@ fn device_page(
     };
     // The states are the enum's own names, never the caller's text. CROSS JOIN keeps the page as the
     // outer loop: SQLite 3.46 would otherwise walk every row of the campaign and look each up in the page.
+    // (The join's condition is in WHERE: PostgreSQL takes no ON after CROSS JOIN.)
     let ranges = states
         .iter()
         .map(|state| {
@@ -250,19 +249,16 @@ fn device_page(
                 vendor_code, started_at, finished_at
          FROM ({ranges} ORDER BY wave, device_id LIMIT ?2 OFFSET ?3) AS page
          CROSS JOIN campaign_devices d
-           ON d.campaign_id = ?1 AND d.account_id = page.account_id AND d.device_id = page.device_id
+         WHERE d.campaign_id = ?1 AND d.account_id = page.account_id AND d.device_id = page.device_id
          ORDER BY page.wave, page.device_id"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = match waves {
-        Waves::Only(wave) => stmt.query_map(params![id, limit, offset, wave], device_view)?,
-        Waves::Any | Waves::None => stmt.query_map(params![id, limit, offset], device_view)?,
+    match waves {
+        Waves::Only(wave) => conn.query_map(&sql, params![id, limit, offset, wave], device_view),
+        Waves::Any | Waves::None => conn.query_map(&sql, params![id, limit, offset], device_view),
     }
-    .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
 }
 
-fn device_view(r: &rusqlite::Row<'_>) -> rusqlite::Result<CampaignDeviceView> {
+fn device_view(r: &Row) -> CoreResult<CampaignDeviceView> {
     let code: Option<String> = r.get(12)?;
     let message: Option<String> = r.get(13)?;
     let error = match (code, message) {
@@ -282,7 +278,7 @@ fn device_view(r: &rusqlite::Row<'_>) -> rusqlite::Result<CampaignDeviceView> {
         model: r.get(3)?,
         from_version: r.get(4)?,
         wave: r.get(5)?,
-        state: CampaignDeviceState::parse(&r.get::<_, String>(6)?),
+        state: CampaignDeviceState::parse(&r.get::<String>(6)?),
         attempts: r.get(7)?,
         percent: r.get(8)?,
         remote_state: r.get(9)?,
@@ -314,4 +310,95 @@ fn wave_summaries(
         w.failure_percent = failure_percent(w.counts.succeeded, w.counts.failed);
     }
     waves
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{campaign, device, fence, lease};
+    use crate::error::{ApiError, ErrorKind};
+    use crate::model::Cloud;
+    use crate::store::{test_store, DeviceUpdate};
+
+    #[test]
+    fn failures_are_grouped_by_what_went_wrong_and_samples_are_kept() {
+        let (_dir, store) = test_store();
+        let account = store
+            .upsert_sandbox_account(Cloud::Vicohome, "Sandbox", "http://127.0.0.1:1", None)
+            .unwrap();
+        let devices: Vec<_> = (0..4)
+            .map(|i| device(account.id, &format!("SN{i}")))
+            .collect();
+        let id = campaign(&store, &devices, &[Some(0); 4]);
+        let me = lease(&store, id);
+        assert_eq!(
+            store.claim_devices(&fence(id, &me), 0, 10).unwrap().len(),
+            4
+        );
+        let failed = |device_id: &str, error: ApiError| DeviceUpdate::Failed {
+            account_id: account.id,
+            device_id: device_id.into(),
+            error,
+            retry_at: None,
+        };
+        let battery = || ApiError::new(ErrorKind::Device, "Battery low");
+        store
+            .apply_device_updates(
+                &fence(id, &me),
+                &[
+                    failed("SN0", battery().with_hint("Charge it.")),
+                    failed("SN1", battery()),
+                    failed("SN2", ApiError::new(ErrorKind::Offline, "Gone")),
+                    DeviceUpdate::Succeeded {
+                        account_id: account.id,
+                        device_id: "SN3".into(),
+                    },
+                ],
+                &[],
+            )
+            .unwrap();
+
+        let groups = store.failure_groups(id).unwrap();
+        assert_eq!(groups.len(), 2, "{groups:?}");
+        let mut battery_devices = groups[0].devices.clone();
+        battery_devices.sort();
+        assert_eq!(
+            (
+                groups[0].code,
+                groups[0].message.as_str(),
+                groups[0].hint.as_deref(),
+                groups[0].count,
+                battery_devices
+            ),
+            (
+                ErrorKind::Device,
+                "Battery low",
+                Some("Charge it."),
+                2,
+                vec!["SN0".to_string(), "SN1".to_string()]
+            )
+        );
+        assert_eq!(
+            (groups[1].code, groups[1].devices.clone()),
+            (ErrorKind::Offline, vec!["SN2".to_string()])
+        );
+        let succeeded = store.succeeded_in_wave(id, 0).unwrap();
+        assert_eq!(succeeded.len(), 1);
+        assert_eq!(succeeded[0].device_id, "SN3");
+
+        // One sample per millisecond: a second one in the same millisecond replaces the first.
+        for _ in 0..3 {
+            store.record_campaign_sample(&fence(id, &me)).unwrap();
+        }
+        let history = store.campaign_history(id, 2).unwrap();
+        let last = history.last().expect("sampled");
+        assert!(history.len() <= 2);
+        assert_eq!(
+            (last.succeeded, last.failed, last.in_flight, last.pending),
+            (1, 3, 0, 0)
+        );
+
+        assert_eq!(store.requeue_failed(id).unwrap(), 3);
+        assert_eq!(store.next_due(id, 0).unwrap(), Some(0));
+        assert_eq!(store.lowest_open_wave(id).unwrap(), Some(0));
+    }
 }
