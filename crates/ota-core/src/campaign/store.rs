@@ -395,22 +395,31 @@ impl Store {
         self.write(|tx| put_wave(tx, id, wave))
     }
 
-    /// The runner moves on to `wave` (its lease checked).
-    pub fn move_to_wave(&self, fence: &Fence<'_>, wave: u32) -> Result<(), LeaseError> {
-        self.write_fenced(fence, |tx| put_wave(tx, fence.campaign_id, wave))
+    /// The runner moves on to `wave` (its lease checked), with the audit record of the wave it passed, in
+    /// one transaction.
+    pub fn move_to_wave(
+        &self,
+        fence: &Fence<'_>,
+        wave: u32,
+        audit: &crate::store::AuditRecord<'_>,
+    ) -> Result<(), LeaseError> {
+        self.write_fenced(fence, |tx| {
+            put_wave(tx, fence.campaign_id, wave)?;
+            crate::store::audit::insert_audit(tx, std::slice::from_ref(audit))
+        })
     }
 
-    /// The runner ends its run of a wave as `to` (completed, aborted, paused), with why, its audit record
-    /// and (when pausing) the wave a resume starts from, in one transaction under its lease. Only a campaign
-    /// still running changes: one the user paused or cancelled meanwhile keeps that state, which is
-    /// answered.
+    /// The runner ends its run of a wave as `to` (completed, aborted, paused), with why, its audit records
+    /// (in order) and (when pausing) the wave a resume starts from, in one transaction under its lease.
+    /// Only a campaign still running changes: one the user paused or cancelled meanwhile keeps that state,
+    /// which is answered.
     pub fn end_campaign_run(
         &self,
         fence: &Fence<'_>,
         next_wave: Option<u32>,
         to: CampaignState,
         reason: Option<&str>,
-        audit: &crate::store::AuditRecord<'_>,
+        audit: &[crate::store::AuditRecord<'_>],
     ) -> Result<CampaignState, LeaseError> {
         let id = fence.campaign_id;
         self.write_fenced(fence, |tx| {
@@ -427,7 +436,7 @@ impl Store {
                 put_wave(tx, id, wave)?;
             }
             put_state(tx, id, to, reason)?;
-            crate::store::audit::insert_audit(tx, std::slice::from_ref(audit))?;
+            crate::store::audit::insert_audit(tx, audit)?;
             Ok(to)
         })
     }

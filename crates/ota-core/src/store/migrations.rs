@@ -33,6 +33,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         12,
         include_str!("../../migrations/0012_campaign_templates.sql"),
     ),
+    (13, include_str!("../../migrations/0013_webhooks.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> CoreResult<()> {
