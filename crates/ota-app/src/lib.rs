@@ -21,6 +21,7 @@ mod open;
 pub mod quectel;
 pub mod startup;
 pub mod vicohome;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -292,9 +292,19 @@ impl App {
         }
     }
 
-    /// The window's background work for as long as it runs: the sandbox, then resuming the jobs and
-    /// campaigns that were running when it last stopped, then a fleet refresh every minute.
+    /// The window's background work for as long as it runs: webhook deliveries, the sandbox, then
+    /// resuming the jobs and campaigns that were running when it last stopped, then a fleet refresh every
+    /// minute.
     pub async fn run_in_background(self: Arc<Self>) {
+        let deliveries = self.clone();
+        tokio::spawn(async move {
+            if let Err(err) = deliveries
+                .run_webhook_deliveries(std::future::pending())
+                .await
+            {
+                tracing::error!(error = %err.display_line(), "webhook deliveries could not start");
+            }
+        });
         for notice in self.connect_sandbox().await {
             tracing::warn!("{notice}");
         }

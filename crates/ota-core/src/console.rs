@@ -389,6 +389,17 @@ impl Console {
         })
     }
 
+    /// This database's id, under which its keychain entries are filed (`secrets::account_key`,
+    /// `secrets::webhook_key`).
+    pub fn instance_id(&self) -> &str {
+        &self.instance_id
+    }
+
+    /// The keychain (or the secret store tests give it).
+    pub fn secrets(&self) -> &Arc<dyn SecretStore> {
+        &self.secrets
+    }
+
     /// Where an account's secrets are filed in the keychain.
     pub fn secret_key(&self, account: &Account) -> String {
         crate::secrets::account_key(&self.instance_id, account.id)

@@ -23,6 +23,7 @@ pub mod progress;
 pub mod quectel;
 pub mod secrets;
 pub mod store;
+pub mod webhooks;
 
 pub use console::{Console, DataKind};
 pub use error::{ApiError, CoreError, CoreResult, ErrorKind};

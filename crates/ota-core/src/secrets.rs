@@ -44,6 +44,12 @@ pub fn account_key(instance_id: &str, account_id: i64) -> String {
     format!("{instance_id}/account-{account_id}")
 }
 
+/// The keychain key of a webhook's signing secret (slot [`SecretSlot::Credential`]): this database's id and
+/// the webhook's id, like [`account_key`].
+pub fn webhook_key(instance_id: &str, webhook_id: i64) -> String {
+    format!("{instance_id}/webhook-{webhook_id}")
+}
+
 /// Which secret of an account an entry holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretSlot {

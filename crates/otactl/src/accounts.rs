@@ -45,9 +45,15 @@ pub fn parse_cloud(s: &str) -> Result<Cloud, String> {
 }
 
 fn read_secret() -> Result<Secret, ApiError> {
+    read_secret_prompted("Password / access key / token: ")
+}
+
+/// A secret from standard input (its trailing newline dropped), or typed at `prompt` without echo on a
+/// terminal.
+pub fn read_secret_prompted(prompt: &str) -> Result<Secret, ApiError> {
     let stdin = std::io::stdin();
     let text = if stdin.is_terminal() {
-        rpassword::prompt_password("Password / access key / token: ")
+        rpassword::prompt_password(prompt)
             .map_err(|e| ApiError::validation(format!("cannot read the secret: {e}")))?
     } else {
         let mut text = String::new();

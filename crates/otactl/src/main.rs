@@ -12,6 +12,7 @@ mod onenet;
 mod output;
 mod quectel;
 mod vicohome;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,6 +85,9 @@ enum Command {
     /// The audit log of every change made to a cloud or the library.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Webhooks: campaign events POSTed as signed JSON to your URLs.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
 }
 
 fn main() -> ExitCode {
@@ -131,5 +135,6 @@ async fn run(cli: Cli) -> Result<ExitCode, ota_app::ApiError> {
         Command::Fleet(cmd) => fleet::run(&ctx, cmd).await,
         Command::Campaign(cmd) => campaign::run(&ctx, *cmd).await,
         Command::Audit(cmd) => audit::run(&ctx, cmd).await,
+        Command::Webhooks(cmd) => webhooks::run(&ctx, cmd).await,
     }
 }

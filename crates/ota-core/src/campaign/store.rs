@@ -390,22 +390,31 @@ impl Store {
         self.write(|tx| put_wave(tx, id, wave))
     }
 
-    /// The runner moves on to `wave` (its lease checked).
-    pub fn move_to_wave(&self, fence: &Fence<'_>, wave: u32) -> Result<(), LeaseError> {
-        self.write_fenced(fence, |tx| put_wave(tx, fence.campaign_id, wave))
+    /// The runner moves on to `wave` (its lease checked), with the audit record of the wave it passed, in
+    /// one transaction.
+    pub fn move_to_wave(
+        &self,
+        fence: &Fence<'_>,
+        wave: u32,
+        audit: &crate::store::AuditRecord<'_>,
+    ) -> Result<(), LeaseError> {
+        self.write_fenced(fence, |tx| {
+            put_wave(tx, fence.campaign_id, wave)?;
+            crate::store::audit::insert_audit(tx, std::slice::from_ref(audit))
+        })
     }
 
-    /// The runner ends its run of a wave as `to` (completed, aborted, paused), with why, its audit record
-    /// and (when pausing) the wave a resume starts from, in one transaction under its lease. Only a campaign
-    /// still running changes: one the user paused or cancelled meanwhile keeps that state, which is
-    /// answered.
+    /// The runner ends its run of a wave as `to` (completed, aborted, paused), with why, its audit records
+    /// (in order) and (when pausing) the wave a resume starts from, in one transaction under its lease.
+    /// Only a campaign still running changes: one the user paused or cancelled meanwhile keeps that state,
+    /// which is answered.
     pub fn end_campaign_run(
         &self,
         fence: &Fence<'_>,
         next_wave: Option<u32>,
         to: CampaignState,
         reason: Option<&str>,
-        audit: &crate::store::AuditRecord<'_>,
+        audit: &[crate::store::AuditRecord<'_>],
     ) -> Result<CampaignState, LeaseError> {
         let id = fence.campaign_id;
         self.write_fenced(fence, |tx| {
@@ -422,7 +431,7 @@ impl Store {
                 put_wave(tx, id, wave)?;
             }
             put_state(tx, id, to, reason)?;
-            crate::store::audit::insert_audit(tx, std::slice::from_ref(audit))?;
+            crate::store::audit::insert_audit(tx, audit)?;
             Ok(to)
         })
     }
@@ -947,9 +956,6 @@ mod tests {
             done,
             "kept once set"
         );
-        store.move_to_wave(&fence(id, &me), 1).unwrap();
-        let view = store.campaign_header(id).unwrap();
-        assert_eq!((view.current_wave, view.wave_approved), (1, 1));
         let audit = crate::store::AuditRecord {
             actor: "t",
             action: "campaign.complete",
@@ -958,9 +964,27 @@ mod tests {
             result: "ok",
             detail: None,
         };
+        store
+            .move_to_wave(
+                &fence(id, &me),
+                1,
+                &crate::store::AuditRecord {
+                    action: "campaign.wave_passed",
+                    ..audit.clone()
+                },
+            )
+            .unwrap();
+        let view = store.campaign_header(id).unwrap();
+        assert_eq!((view.current_wave, view.wave_approved), (1, 1));
         let end = |next_wave, to, reason| {
             store
-                .end_campaign_run(&fence(id, &me), next_wave, to, reason, &audit)
+                .end_campaign_run(
+                    &fence(id, &me),
+                    next_wave,
+                    to,
+                    reason,
+                    std::slice::from_ref(&audit),
+                )
                 .unwrap()
         };
         assert_eq!(

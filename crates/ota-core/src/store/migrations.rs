@@ -34,12 +34,18 @@ const MIGRATIONS: &[(u32, &str)] = &[
         12,
         include_str!("../../migrations/0012_campaign_templates.sql"),
     ),
+    (13, include_str!("../../migrations/0013_webhooks.sql")),
 ];
 
 /// The team database's migrations (PostgreSQL), versioned on their own: they start from the schema the
 /// SQLite migrations above add up to. `schema_version` records how many have been applied.
-const POSTGRES_MIGRATIONS: &[(u32, &str)] =
-    &[(1, include_str!("../../migrations/postgres/0001_team.sql"))];
+const POSTGRES_MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_team.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_webhooks.sql"),
+    ),
+];
 
 /// Any fixed number: the key of the advisory lock that serialises migrations across processes.
 const MIGRATION_LOCK: i64 = 0x07a_c0de;

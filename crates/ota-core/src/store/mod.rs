@@ -12,6 +12,7 @@ mod jobs;
 mod manual;
 mod migrations;
 mod plans;
+pub(crate) mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

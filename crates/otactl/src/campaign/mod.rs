@@ -5,7 +5,7 @@
 //! when that runner ends or its lease expires. While the window has the data folder open, they follow a
 //! running campaign but set none running (`ota_app::startup::folder_lock`).
 
-mod print;
+pub(crate) mod print;
 mod spec;
 
 use std::process::ExitCode;

@@ -6,7 +6,7 @@ use ota_app::campaigns::{
 };
 
 /// A moment in local time with its offset: "2026-12-04 22:00:00 +01:00".
-pub(super) fn local_time(ms: i64) -> String {
+pub(crate) fn local_time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| {
             t.with_timezone(&chrono::Local)

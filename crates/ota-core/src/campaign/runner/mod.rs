@@ -446,22 +446,42 @@ fn advance(
         // Continuous: its devices are done, it waits for new ones (`waiting_for_devices`) until closed.
         return Ok(Advanced::To(CampaignState::Running));
     }
+    // The wave passed (and baked, and was let through its gate): audited with the move past it, so
+    // webhooks send `campaign.wave_passed` once per wave, before the next wave's or the completion.
+    let passed_detail = format!(
+        "Wave {} of {} passed: {} succeeded, {} failed ({:.1} %, threshold {} %)",
+        wave + 1,
+        view.wave_count,
+        c.succeeded,
+        c.failed,
+        summary.failure_percent,
+        view.settings.failure_threshold_percent,
+    );
+    let passed = AuditRecord {
+        actor: console.actor(),
+        action: "campaign.wave_passed",
+        cloud: Some(view.cloud),
+        target: Some(&target),
+        result: "ok",
+        detail: Some(&passed_detail),
+    };
     if last {
-        let record = AuditRecord {
-            actor: console.actor(),
-            action: "campaign.complete",
-            cloud: Some(view.cloud),
-            target: Some(&target),
-            result: "ok",
-            detail: None,
-        };
+        let records = [
+            passed.clone(),
+            AuditRecord {
+                action: "campaign.complete",
+                detail: None,
+                ..passed
+            },
+        ];
         let now = lease.write(|fence| {
-            store.end_campaign_run(fence, None, CampaignState::Completed, None, &record)
+            store.end_campaign_run(fence, None, CampaignState::Completed, None, &records)
         })?;
         console.notify(DataKind::Audit);
         return Ok(Advanced::To(now));
     }
-    lease.write(|fence| store.move_to_wave(fence, wave + 1))?;
+    lease.write(|fence| store.move_to_wave(fence, wave + 1, &passed))?;
+    console.notify(DataKind::Audit);
     Ok(Advanced::To(CampaignState::Running))
 }
 
@@ -497,16 +517,28 @@ fn stop_wave(
     let next_wave = (to == CampaignState::Paused).then_some(wave + 1);
     let action = format!("campaign.{}", to.as_str());
     let detail = ApiError::new(ErrorKind::Device, reason.clone()).display_line();
-    let record = AuditRecord {
-        actor: console.actor(),
-        action: &action,
-        cloud: Some(view.cloud),
-        target: Some(&target),
-        result: "error",
-        detail: Some(&detail),
-    };
+    // The failures over the threshold, then what they did to the campaign: two records, one transaction
+    // (webhooks send `campaign.device_failures`, then `campaign.aborted` or `campaign.paused`).
+    let records = [
+        AuditRecord {
+            actor: console.actor(),
+            action: "campaign.wave_failed",
+            cloud: Some(view.cloud),
+            target: Some(&target),
+            result: "error",
+            detail: Some(head),
+        },
+        AuditRecord {
+            actor: console.actor(),
+            action: &action,
+            cloud: Some(view.cloud),
+            target: Some(&target),
+            result: "error",
+            detail: Some(&detail),
+        },
+    ];
     let now = lease
-        .write(|fence| store.end_campaign_run(fence, next_wave, to, Some(&reason), &record))?;
+        .write(|fence| store.end_campaign_run(fence, next_wave, to, Some(&reason), &records))?;
     console.notify(DataKind::Audit);
     Ok(now)
 }

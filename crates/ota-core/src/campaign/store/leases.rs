@@ -387,20 +387,25 @@ mod tests {
             }],
         )));
         assert!(lost(store.record_campaign_sample(&old)));
-        assert!(lost(store.move_to_wave(&old, 1)));
+        let complete = AuditRecord {
+            actor: "t",
+            action: "campaign.complete",
+            cloud: None,
+            target: None,
+            result: "ok",
+            detail: None,
+        };
+        let passed = AuditRecord {
+            action: "campaign.wave_passed",
+            ..complete.clone()
+        };
+        assert!(lost(store.move_to_wave(&old, 1, &passed)));
         assert!(lost(store.end_campaign_run(
             &old,
             None,
             CampaignState::Completed,
             None,
-            &AuditRecord {
-                actor: "t",
-                action: "campaign.complete",
-                cloud: None,
-                target: None,
-                result: "ok",
-                detail: None,
-            },
+            &[complete],
         )));
         assert!(lost(store.renew_campaign_lease(&old)));
         assert!(!store.release_campaign_lease(id, &paused.holder).unwrap());
@@ -412,6 +417,7 @@ mod tests {
         );
         assert!(audited(&store, "campaign.device.start").is_empty());
         assert!(audited(&store, "campaign.complete").is_empty());
+        assert!(audited(&store, "campaign.wave_passed").is_empty());
         assert_eq!(
             store.campaign_lease(id, now).unwrap().unwrap().holder,
             other.holder,
