@@ -199,6 +199,8 @@ impl App {
             Console::new(store, secrets, connector)
                 .with_job_options(JobOptions::scaled(time_scale)),
         );
+        // Team mode: what other desks and runners change shows here too.
+        console.forward_remote_changes();
         let sandbox_only = options.launcher == Launcher::Cli
             && matches!(
                 options.sandbox,

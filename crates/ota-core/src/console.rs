@@ -27,6 +27,29 @@ pub enum DataKind {
     Campaigns,
 }
 
+impl DataKind {
+    /// What a change to `table` (a team database's change notice) may alter on screen; every kind for
+    /// [`crate::store::RECONNECTED`].
+    pub fn of_table(table: &str) -> &'static [DataKind] {
+        match table {
+            "accounts" => &[DataKind::Accounts, DataKind::Devices],
+            "devices" | "device_tags" | "cohorts" => &[DataKind::Devices],
+            "ota_jobs" => &[DataKind::Jobs],
+            "audit_log" | "webhook_deliveries" => &[DataKind::Audit],
+            "firmware" => &[DataKind::Library],
+            "campaigns" | "campaign_devices" | "campaign_leases" => &[DataKind::Campaigns],
+            _ => &[
+                DataKind::Accounts,
+                DataKind::Devices,
+                DataKind::Jobs,
+                DataKind::Audit,
+                DataKind::Library,
+                DataKind::Campaigns,
+            ],
+        }
+    }
+}
+
 /// An account just added, with what signing in to its cloud showed (`None` when not verified).
 #[derive(Debug, Clone)]
 pub struct AddedAccount {
@@ -157,6 +180,25 @@ impl Console {
     pub fn notify(&self, kind: DataKind) {
         // No subscriber is fine (the CLI has none).
         let _ = self.changes.send(kind);
+    }
+
+    /// Team mode: passes on what other desks and runners change, as this process's own notices, until
+    /// the console is dropped. Needs a tokio runtime; does nothing for a desk's own file.
+    pub fn forward_remote_changes(self: &Arc<Self>) {
+        let Some(mut remote) = self.store.remote_changes() else {
+            return;
+        };
+        let console = Arc::downgrade(self);
+        tokio::spawn(async move {
+            while let Some(table) = remote.recv().await {
+                let Some(console) = console.upgrade() else {
+                    break;
+                };
+                for kind in DataKind::of_table(&table) {
+                    console.notify(*kind);
+                }
+            }
+        });
     }
 
     pub fn audit(

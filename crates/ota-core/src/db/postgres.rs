@@ -219,6 +219,66 @@ impl PgPool {
         self.freed.notify_one();
     }
 
+    /// Listens on `channel` on a connection of its own, for as long as the receiver is kept: each
+    /// notice's payload is sent on. A lost connection is made again (every few seconds while the server
+    /// is down), so notices resume when it is back; `on_reconnect` is sent then, since notices sent
+    /// meanwhile are lost and whoever listens should read afresh.
+    pub fn listen(
+        &self,
+        channel: &str,
+        on_reconnect: &str,
+    ) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let config = self.target.config.clone();
+        let shown = self.target.shown.clone();
+        let listen = format!("LISTEN {channel}");
+        let on_reconnect = on_reconnect.to_string();
+        self.io.spawn(async move {
+            let mut first = true;
+            while !tx.is_closed() {
+                match config.connect(NoTls).await {
+                    Ok((client, mut connection)) => {
+                        let (notices_tx, mut notices) =
+                            tokio::sync::mpsc::unbounded_channel::<String>();
+                        let driver = tokio::spawn(async move {
+                            while let Some(message) =
+                                futures::future::poll_fn(|cx| connection.poll_message(cx)).await
+                            {
+                                match message {
+                                    Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                                        if notices_tx.send(n.payload().to_string()).is_err() {
+                                            break;
+                                        }
+                                    }
+                                    Ok(_) => {}
+                                    Err(_) => break,
+                                }
+                            }
+                        });
+                        if client.batch_execute(&listen).await.is_ok() {
+                            if !first {
+                                let _ = tx.send(on_reconnect.clone());
+                            }
+                            first = false;
+                            while let Some(payload) = notices.recv().await {
+                                if tx.send(payload).is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                        driver.abort();
+                        tracing::warn!(database = %shown, "lost the team database's change notices; reconnecting");
+                    }
+                    Err(err) => {
+                        tracing::debug!(database = %shown, error = %err, "cannot listen for change notices yet");
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        });
+        rx
+    }
+
     /// Runs statements that cannot run inside a transaction (`CREATE DATABASE`).
     pub fn execute_outside_transaction(&self, sql: &str) -> CoreResult<()> {
         let conn = self.take()?;

@@ -45,6 +45,10 @@ const POSTGRES_MIGRATIONS: &[(u32, &str)] = &[
         2,
         include_str!("../../migrations/postgres/0002_webhooks.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_change_notices.sql"),
+    ),
 ];
 
 /// Any fixed number: the key of the advisory lock that serialises migrations across processes.
@@ -135,6 +139,27 @@ mod tests {
             MIGRATIONS.windows(2).all(|w| w[0].0 < w[1].0),
             "migrations are in order"
         );
+    }
+
+    #[test]
+    fn every_postgres_migration_file_is_applied_in_order() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+        let files = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql"))
+            })
+            .count();
+        assert_eq!(
+            files,
+            POSTGRES_MIGRATIONS.len(),
+            "a file in {dir:?} is not listed"
+        );
+        assert!(POSTGRES_MIGRATIONS
+            .iter()
+            .enumerate()
+            .all(|(i, (v, _))| *v as usize == i + 1));
     }
 
     #[test]

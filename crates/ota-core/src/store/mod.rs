@@ -30,6 +30,10 @@ pub use jobs::{JobEvent, JobSample, JobState, JobView, NewJob};
 pub use manual::{parse_device_csv, ManualDevice};
 pub use plans::CachedPlan;
 
+/// The notice [`Store::remote_changes`] gives after its connection was lost and made again: anything may
+/// have changed meanwhile.
+pub const RECONNECTED: &str = "*";
+
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
@@ -147,6 +151,15 @@ impl Store {
         match self.backend {
             Backend::Sqlite { .. } => Dialect::Sqlite,
             Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Team mode: what other desks and runners change, as the kinds of data a view shows (batched by the
+    /// caller). `None` for a desk's own file, where this process makes every change itself.
+    pub fn remote_changes(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
+        match &self.backend {
+            Backend::Sqlite { .. } => None,
+            Backend::Postgres(pool) => Some(pool.listen("ota_console", RECONNECTED)),
         }
     }
 
@@ -269,5 +282,45 @@ mod file_mode_tests {
         let wal = data.join("ota-console.sqlite3-wal");
         assert!(wal.exists(), "WAL mode keeps a -wal file while open");
         assert_eq!(mode(&wal), 0o600);
+    }
+}
+
+#[cfg(test)]
+mod change_notice_tests {
+    use super::*;
+
+    /// Team mode: a change made through one connection (another desk, a runner) reaches every listener,
+    /// naming the table; a desk's own file has no such feed (its process makes every change itself).
+    #[tokio::test]
+    async fn another_process_s_change_is_noticed() {
+        let (dir, store) = test_store();
+        let Some(mut notices) = store.remote_changes() else {
+            assert_eq!(store.dialect(), Dialect::Sqlite);
+            return;
+        };
+        let other = open_test_store(dir.path()).unwrap();
+        // The listener connects in the background: write until its first notice arrives.
+        let noticed = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                other
+                    .audit(&AuditRecord {
+                        actor: "runner-2",
+                        action: "campaign.start",
+                        cloud: None,
+                        target: None,
+                        result: "ok",
+                        detail: None,
+                    })
+                    .unwrap();
+                if let Ok(Some(table)) =
+                    tokio::time::timeout(Duration::from_millis(200), notices.recv()).await
+                {
+                    return table;
+                }
+            }
+        })
+        .await
+        .expect("a notice within 10 s");
+        assert_eq!(noticed, "audit_log");
     }
 }
