@@ -72,16 +72,15 @@ fn webhook_not_found(id: i64) -> ApiError {
 }
 
 fn last_delivery(conn: &dyn Sql, id: i64) -> CoreResult<Option<WebhookDelivery>> {
-    Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = ?1
+    conn.query_row(
+        &format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = ?1
              ORDER BY id DESC LIMIT 1"
-            ),
-            params![id],
-            delivery_from_row,
-        )
-        .optional()?)
+        ),
+        params![id],
+        delivery_from_row,
+    )
+    .optional()
 }
 
 impl Store {
@@ -94,13 +93,13 @@ impl Store {
         created_by: &str,
     ) -> CoreResult<Webhook> {
         let id = self.write(|tx| {
-            Ok(tx.query_row(
+            tx.query_row(
                 "INSERT INTO webhooks (url, events, last_audit_id, created_by, created_at)
                  VALUES (?1, ?2, (SELECT COALESCE(MAX(id), 0) FROM audit_log), ?3, ?4)
                  RETURNING id",
                 params![url, events.join(","), created_by, now_ms()],
                 |r| r.get::<i64>(0),
-            )?)
+            )
         })?;
         self.webhook(id)
     }
@@ -144,7 +143,7 @@ impl Store {
                 "DELETE FROM webhook_deliveries WHERE webhook_id = ?1",
                 params![id],
             )?;
-            Ok(tx.execute("DELETE FROM webhooks WHERE id = ?1", params![id])?)
+            tx.execute("DELETE FROM webhooks WHERE id = ?1", params![id])
         })?;
         if deleted == 0 {
             return Err(webhook_not_found(id).into());
@@ -195,13 +194,12 @@ impl Store {
             if taken == 0 {
                 return Ok(None);
             }
-            Ok(tx
-                .query_row(
-                    &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?1"),
-                    params![id],
-                    webhook_from_row,
-                )
-                .optional()?)
+            tx.query_row(
+                &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?1"),
+                params![id],
+                webhook_from_row,
+            )
+            .optional()
         })
     }
 
@@ -269,12 +267,12 @@ impl Store {
         audit_id: i64,
     ) -> CoreResult<(u32, Option<i64>)> {
         self.read(|conn| {
-            Ok(conn.query_row(
+            conn.query_row(
                 "SELECT COUNT(*), MAX(at) FROM webhook_deliveries
                      WHERE webhook_id = ?1 AND audit_id = ?2",
                 params![webhook_id, audit_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
-            )?)
+            )
         })
     }
 
