@@ -7,7 +7,7 @@ use std::process::Command;
 use anyhow::{bail, Result};
 
 use crate::util::{self, repo_root};
-use crate::{keychain, ui};
+use crate::{keychain, postgres, ui};
 
 pub fn e2e_dir() -> PathBuf {
     repo_root().join("tests").join("e2e")
@@ -85,11 +85,15 @@ pub fn run_window_bench(
 }
 
 /// `npm ci` then `npm test` in tests/e2e; on Linux under a virtual display and inside a private keychain.
-pub fn run_tests() -> Result<()> {
+/// The app finds PostgreSQL at `database_url`.
+pub fn run_tests(database_url: Option<&str>) -> Result<()> {
     let dir = e2e_dir();
     ui::clean_install(&dir)?;
     let mut tests = util::npm();
-    tests.arg("test").current_dir(&dir);
+    tests
+        .arg("test")
+        .envs(postgres::database_env(database_url))
+        .current_dir(&dir);
     run_with_window(&mut tests)
 }
 

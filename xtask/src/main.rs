@@ -1,8 +1,9 @@
-//! `cargo xtask run | test | bundle`: one entry point for developers and CI.
+//! `cargo xtask run | test | bench | bundle | postgres`: one entry point for developers and CI.
 
 mod bundle;
 mod e2e;
 mod keychain;
+mod postgres;
 mod system;
 mod ui;
 mod util;
@@ -62,6 +63,9 @@ enum Task {
         #[arg(long)]
         no_appimage: bool,
     },
+    /// Start a throwaway PostgreSQL cluster like the one `cargo xtask test` gives the store tests, print
+    /// OTA_CONSOLE_TEST_DATABASE_URL=… for running tests by hand, and keep it until Ctrl-C or SIGTERM.
+    Postgres,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
             steps.print_summary();
             result
         }
+        Task::Postgres => serve_postgres(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -133,6 +138,19 @@ fn run_app(app_args: &[String]) -> Result<()> {
         .args(app.get_args())
         .current_dir(repo_root());
     util::run(&mut under_xvfb)
+}
+
+fn serve_postgres() -> Result<()> {
+    if cfg!(target_os = "linux") {
+        system::ensure_prerequisites(&[system::POSTGRES_PACKAGE])?;
+    }
+    let cluster = postgres::ThrowawayCluster::start()?;
+    println!("{}={}", postgres::DATABASE_URL_VAR, cluster.url());
+    println!("Ctrl-C stops it and deletes its folder.");
+    // The interrupt handler stops the cluster and ends the process.
+    loop {
+        std::thread::park();
+    }
 }
 
 fn test(skip_e2e: bool, only: Option<Group>) -> Result<()> {
@@ -245,6 +263,16 @@ fn test_steps(steps: &mut Steps, ui: bool, rust: bool, e2e: bool) -> Result<()> 
         steps.run("ui: unit tests", ui::unit_tests)?;
     }
     steps.run("ui: build", || ui::npm_run("build"))?;
+    // For the team-mode store tests; it lives until the steps end.
+    let cluster = if rust || e2e {
+        Some(steps.run(
+            "postgres: throwaway cluster",
+            postgres::ThrowawayCluster::start,
+        )?)
+    } else {
+        None
+    };
+    let database_url = cluster.as_ref().map(postgres::ThrowawayCluster::url);
     if rust {
         steps.run("cargo fmt --check", || {
             util::run(
@@ -274,6 +302,7 @@ fn test_steps(steps: &mut Steps, ui: bool, rust: bool, e2e: bool) -> Result<()> 
             keychain::run_in_session(
                 util::cargo()
                     .args(["test", "--workspace"])
+                    .envs(postgres::database_env(database_url.as_deref()))
                     .current_dir(&root),
             )
         })?;
@@ -282,7 +311,9 @@ fn test_steps(steps: &mut Steps, ui: bool, rust: bool, e2e: bool) -> Result<()> 
     if e2e {
         steps.run("e2e: tauri-driver + WebDriver", e2e::ensure_drivers)?;
         steps.run("e2e: build app + simulator", e2e::build_binaries)?;
-        steps.run("e2e: webdriver tests", e2e::run_tests)?;
+        steps.run("e2e: webdriver tests", || {
+            e2e::run_tests(database_url.as_deref())
+        })?;
         // About a minute: the debug .deb reuses the e2e build; proves the installer's layout and that it starts.
         if cfg!(target_os = "linux") {
             steps.run("e2e: debug .deb (tauri build --debug)", || {

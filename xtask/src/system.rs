@@ -19,14 +19,18 @@ pub const APP_PACKAGES: &[&str] = &[
     "build-essential",
 ];
 
-/// What the headless tests need: a virtual display, the WebKit WebDriver, a session bus and a keyring.
+/// What the headless tests need: a virtual display, the WebKit WebDriver, a session bus, a keyring and
+/// PostgreSQL's server programs (for the throwaway cluster of the team-mode store tests).
 pub const TEST_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
     "webkit2gtk-driver",
     "dbus-x11",
     "gnome-keyring",
+    POSTGRES_PACKAGE,
 ];
+
+pub const POSTGRES_PACKAGE: &str = "postgresql";
 
 /// Makes sure the platform prerequisites are there; on Debian as root it installs the missing packages.
 pub fn ensure_prerequisites(debian_packages: &[&str]) -> Result<()> {
@@ -173,5 +177,30 @@ mod tests {
         }
         let missing = missing_debian_packages(&["dpkg", "xtask-no-such-package"]);
         assert_eq!(missing, vec!["xtask-no-such-package".to_string()]);
+    }
+
+    /// CI installs the packages before xtask runs; its lists must name the same ones.
+    #[test]
+    fn the_ci_package_lists_match() {
+        let mut expected = [APP_PACKAGES, TEST_PACKAGES].concat();
+        expected.sort_unstable();
+        let root = util::repo_root();
+        let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap();
+
+        let ci_run = read(".ci/run");
+        let list = ci_run.split("packages=(").nth(1).unwrap();
+        let mut listed: Vec<&str> = list[..list.find(')').unwrap()].split_whitespace().collect();
+        listed.sort_unstable();
+        assert_eq!(listed, expected, ".ci/run");
+
+        let workflow = read(".github/workflows/build.yml");
+        let list = workflow.split("LINUX_PACKAGES: >-\n").nth(1).unwrap();
+        let mut listed: Vec<&str> = list
+            .lines()
+            .take_while(|line| line.starts_with("    "))
+            .flat_map(str::split_whitespace)
+            .collect();
+        listed.sort_unstable();
+        assert_eq!(listed, expected, ".github/workflows/build.yml");
     }
 }

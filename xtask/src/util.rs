@@ -139,7 +139,7 @@ pub struct Steps {
 }
 
 impl Steps {
-    pub fn run(&mut self, name: &str, step: impl FnOnce() -> Result<()>) -> Result<()> {
+    pub fn run<T>(&mut self, name: &str, step: impl FnOnce() -> Result<T>) -> Result<T> {
         println!("\n==> {name}");
         let started = Instant::now();
         let result = step();
