@@ -307,6 +307,17 @@ fn test_steps(steps: &mut Steps, ui: bool, rust: bool, e2e: bool) -> Result<()> 
             )
         })?;
         steps.run("fault suite summary", || print_fault_suite(&fault_summary))?;
+        // The same store and engine tests again, every store opened on the throwaway PostgreSQL: the
+        // team back end must behave as the desk's SQLite file does.
+        steps.run("cargo test -p ota-core on PostgreSQL (team store)", || {
+            util::run(
+                util::cargo()
+                    .args(["test", "-p", "ota-core"])
+                    .envs(postgres::database_env(database_url.as_deref()))
+                    .env("OTA_CONSOLE_TEST_STORE", "postgres")
+                    .current_dir(&root),
+            )
+        })?;
     }
     if e2e {
         steps.run("e2e: tauri-driver + WebDriver", e2e::ensure_drivers)?;
