@@ -310,7 +310,7 @@ fn test_steps(steps: &mut Steps, ui: bool, rust: bool, e2e: bool) -> Result<()> 
         // The same store and engine tests again, every store opened on the throwaway PostgreSQL: the
         // team back end must behave as the desk's SQLite file does.
         steps.run("cargo test -p ota-core on PostgreSQL (team store)", || {
-            util::run(
+            keychain::run_in_session(
                 util::cargo()
                     .args(["test", "-p", "ota-core"])
                     .envs(postgres::database_env(database_url.as_deref()))
