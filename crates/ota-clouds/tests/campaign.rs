@@ -430,11 +430,15 @@ async fn the_library_stores_bytes_once_and_keeps_packages_campaigns_use() {
     assert_eq!(refused.code, ErrorKind::Conflict);
     // The other entry sharing the bytes can go; the file stays for the first.
     library::delete_firmware(&sb.console, other.entry.id).unwrap();
-    assert!(library::stored_package(&sb.console, &first.entry).exists());
+    assert!(library::stored_package(&sb.console, &first.entry)
+        .unwrap()
+        .exists());
     campaign::cancel(&sb.console, created.id).unwrap();
     campaign::delete(&sb.console, created.id).unwrap();
     library::delete_firmware(&sb.console, first.entry.id).unwrap();
-    assert!(!library::stored_package(&sb.console, &first.entry).exists());
+    assert!(!library::stored_package(&sb.console, &first.entry)
+        .unwrap()
+        .exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

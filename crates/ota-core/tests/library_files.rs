@@ -84,3 +84,39 @@ async fn the_audit_log_names_the_file_not_the_path_it_came_by() {
     let library = files_under(&library::library_dir(h.dir.path()));
     assert_eq!(library, vec![added.entry.sha256.clone()]);
 }
+
+/// Team mode: a package added at one desk reaches another machine's library from the team database,
+/// checked against its SHA-256; a desk's own file keeps the bytes in its library folder.
+#[tokio::test]
+async fn another_machine_gets_a_package_from_the_team_database() {
+    let h = Harness::new(FakeCloud::new([("CAM1", Script::succeeds_after(1))])).await;
+    let source = tempfile::tempdir().unwrap();
+    let bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(source.path().join("cam-3.0.0.bin"), &bytes).unwrap();
+    let added = library::add_firmware(
+        &h.console,
+        &firmware(&source.path().join("cam-3.0.0.bin"), "3.0.0"),
+    )
+    .unwrap();
+    let here = library::stored_package(&h.console, &added.entry).unwrap();
+    assert!(here.starts_with(h.dir.path()));
+    if !h.console.store().is_shared() {
+        return;
+    }
+    // Another machine: its own data folder, the same team database.
+    let other_dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        h.dir.path().join("test-database-url"),
+        other_dir.path().join("test-database-url"),
+    )
+    .unwrap();
+    let other = support::console_over(
+        other_dir.path(),
+        &h.cloud,
+        &h.secrets,
+        support::fast_options(),
+    );
+    let there = library::stored_package(&other, &added.entry).unwrap();
+    assert!(there.starts_with(other_dir.path()), "{there:?}");
+    assert_eq!(std::fs::read(&there).unwrap(), bytes);
+}

@@ -345,6 +345,12 @@ fn add(
             .persist(&blob)
             .map_err(|e| io_error(&blob, e.error))?;
     }
+    if console.store().is_shared() {
+        // Team mode: the bytes go to the shared database too (content-addressed), before the entry that
+        // names them, so no entry is ever without its bytes.
+        let bytes = std::fs::read(&blob).map_err(|e| io_error(&blob, e))?;
+        console.store().put_firmware_blob(&hashed.sha256, &bytes)?;
+    }
     let file_name = file_name_of(source);
     let (entry, created) = console.store().add_firmware(&NewFirmwareEntry {
         sha256: &hashed.sha256,
@@ -383,6 +389,9 @@ pub fn delete_firmware(console: &Console, id: i64) -> Result<FirmwareEntry, ApiE
     );
     let (entry, shared) = result?;
     if !shared {
+        if let Err(err) = console.store().delete_firmware_blob(&entry.sha256) {
+            tracing::warn!(error = %err, "could not delete a package's shared bytes");
+        }
         let blob = blob_path(&console.data_dir(), &entry.sha256);
         if let Err(err) = std::fs::remove_file(&blob) {
             if err.kind() != std::io::ErrorKind::NotFound {
@@ -394,9 +403,40 @@ pub fn delete_firmware(console: &Console, id: i64) -> Result<FirmwareEntry, ApiE
     Ok(entry)
 }
 
-/// Where a library entry's bytes are.
-pub fn stored_package(console: &Console, entry: &FirmwareEntry) -> PathBuf {
-    blob_path(&console.data_dir(), &entry.sha256)
+/// Where a library entry's bytes are on this machine. In team mode a package added on another machine is
+/// fetched from the shared database first, and kept only if its bytes hash to the entry's SHA-256.
+pub fn stored_package(console: &Console, entry: &FirmwareEntry) -> Result<PathBuf, ApiError> {
+    let path = blob_path(&console.data_dir(), &entry.sha256);
+    if path.exists() || !console.store().is_shared() {
+        return Ok(path);
+    }
+    let bytes = console
+        .store()
+        .firmware_blob(&entry.sha256)?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "The bytes of {} {} are not in the team database.",
+                entry.file_name, entry.version
+            ))
+            .with_hint("Add the file to the library again from the desk that has it.")
+        })?;
+    let actual = hex(&Sha256::digest(&bytes));
+    if actual != entry.sha256 {
+        return Err(ApiError::new(
+            ErrorKind::Validation,
+            format!(
+                "The team database's copy of {} {} is damaged (SHA-256 {actual}, expected {}).",
+                entry.file_name, entry.version, entry.sha256
+            ),
+        )
+        .with_hint("Add the file to the library again; the damaged copy was not used."));
+    }
+    let dir = library_dir(&console.data_dir());
+    std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+    let mut temp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| io_error(&dir, e))?;
+    temp.write_all(&bytes).map_err(|e| io_error(&path, e))?;
+    temp.persist(&path).map_err(|e| io_error(&path, e.error))?;
+    Ok(path)
 }
 
 /// Publishes an entry to an account's cloud (sandbox clouds have management endpoints; real clouds whose

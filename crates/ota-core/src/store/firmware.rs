@@ -1,5 +1,5 @@
 use super::Store;
-use crate::db::{params, Row, Sql, SqlExt};
+use crate::db::{params, Dialect, Row, Sql, SqlExt};
 use crate::error::OptionalRow;
 use crate::error::{ApiError, CoreResult, ErrorKind};
 use crate::library::{FirmwareEntry, FirmwarePublication, NewFirmwareEntry};
@@ -133,6 +133,51 @@ impl Store {
                 |r| r.get(0),
             )?;
             Ok((item.clone(), shared > 0))
+        })
+    }
+
+    /// Team mode: keeps a package's bytes in the shared database under their SHA-256, so a runner or
+    /// desk on another machine can fetch and verify them. A desk's own file keeps bytes in the library
+    /// folder only (no-op).
+    pub fn put_firmware_blob(&self, sha256: &str, bytes: &[u8]) -> CoreResult<()> {
+        if self.dialect() == Dialect::Sqlite {
+            return Ok(());
+        }
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO firmware_blobs (sha256, bytes) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![sha256, bytes],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Team mode: a package's bytes from the shared database (`None` for a desk, or when not stored).
+    pub fn firmware_blob(&self, sha256: &str) -> CoreResult<Option<Vec<u8>>> {
+        if self.dialect() == Dialect::Sqlite {
+            return Ok(None);
+        }
+        self.read(|conn| {
+            conn.query_opt(
+                "SELECT bytes FROM firmware_blobs WHERE sha256 = ?1",
+                params![sha256],
+                |r| r.get(0),
+            )
+        })
+    }
+
+    /// Team mode: forgets a package's bytes once no library entry uses them.
+    pub fn delete_firmware_blob(&self, sha256: &str) -> CoreResult<()> {
+        if self.dialect() == Dialect::Sqlite {
+            return Ok(());
+        }
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM firmware_blobs WHERE sha256 = ?1
+                 AND NOT EXISTS (SELECT 1 FROM firmware WHERE sha256 = ?1)",
+                params![sha256],
+            )?;
+            Ok(())
         })
     }
 
