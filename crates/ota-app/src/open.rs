@@ -180,6 +180,24 @@ impl App {
         .await
     }
 
+    /// [`App::open`] on a server: secrets from the Secret Service when it has them, else from the
+    /// operator's credentials folder (`--credentials-dir`, systemd's `$CREDENTIALS_DIRECTORY`).
+    pub async fn open_with_credentials_folder(
+        options: OpenOptions,
+        folder: &std::path::Path,
+    ) -> Result<Arc<App>, ApiError> {
+        let secrets = ota_core::credentials_dir::KeychainThenFolder {
+            keychain: Keychain::default(),
+            folder: ota_core::credentials_dir::CredentialsDir::new(folder)?,
+        };
+        Self::open_with(
+            options,
+            Arc::new(secrets),
+            Arc::new(ota_clouds::CloudConnector::default()),
+        )
+        .await
+    }
+
     /// [`App::open`] over another keychain and other clouds (tests use in-memory ones).
     pub async fn open_with(
         options: OpenOptions,

@@ -6,6 +6,7 @@ pub mod campaign;
 pub mod cloud;
 pub mod cohort;
 pub mod console;
+pub mod credentials_dir;
 pub mod db;
 pub mod error;
 pub mod fleet_versions;

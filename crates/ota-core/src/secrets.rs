@@ -68,7 +68,8 @@ impl SecretSlot {
     }
 }
 
-/// Storage for secrets. The shipped implementation is [`Keychain`]; there is deliberately no file-backed one.
+/// Storage for secrets: the OS keychain ([`Keychain`]); on a server without one, a read-only credentials
+/// folder the operator provisions (`crate::credentials_dir`). Never the database.
 pub trait SecretStore: Send + Sync {
     fn set(&self, key: &str, slot: SecretSlot, secret: &Secret) -> Result<(), CoreError>;
     fn get(&self, key: &str, slot: SecretSlot) -> Result<Option<Secret>, CoreError>;

@@ -20,14 +20,18 @@ impl Context {
         } else {
             SandboxChoice::Off
         };
-        let app = App::open(OpenOptions {
+        let options = OpenOptions {
             data_dir: cli.data_dir.clone(),
             launcher: Launcher::Cli,
             sandbox,
             account: cli.account.clone(),
             database: TeamDatabase::from_url(cli.database.as_deref()),
-        })
-        .await?;
+        };
+        let app = match &cli.credentials_dir {
+            // The Secret Service when there is one, else the operator's credentials folder.
+            Some(dir) => App::open_with_credentials_folder(options, dir).await?,
+            None => App::open(options).await?,
+        };
         for notice in app.connect_sandbox().await {
             eprintln!("warning: {notice}");
         }

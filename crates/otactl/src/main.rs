@@ -47,6 +47,10 @@ pub struct Cli {
         env = "OTA_CONSOLE_DATABASE_URL"
     )]
     database: Option<String>,
+    /// On a server without a Secret Service: the folder of credentials (`account-<id>`, `team-database`;
+    /// mode 0600), read when the keychain has no entry. systemd's LoadCredential= sets it.
+    #[arg(long, global = true, value_name = "DIR", env = "CREDENTIALS_DIRECTORY")]
+    credentials_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
