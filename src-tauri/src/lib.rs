@@ -153,6 +153,7 @@ fn open_app(data_dir: &std::path::Path) -> state::Shared {
         launcher: Launcher::Window,
         sandbox: SandboxChoice::window_from_env(),
         account: None,
+        actor: None,
     };
     match tauri::async_runtime::block_on(App::open(options)) {
         Ok(app) => app,

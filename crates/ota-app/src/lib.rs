@@ -16,9 +16,11 @@ pub mod devices;
 pub mod firmware;
 pub mod fleet;
 pub mod jobs;
+pub mod metrics;
 pub mod onenet;
 mod open;
 pub mod quectel;
+pub mod serve;
 pub mod startup;
 pub mod vicohome;
 

@@ -104,6 +104,9 @@ pub struct OpenOptions {
     pub sandbox: SandboxChoice,
     /// `otactl --account NAME`.
     pub account: Option<String>,
+    /// Who the audit log names for what this process does (`otactl serve --name`); the OS user, or
+    /// `OTA_CONSOLE_USER`, when `None`.
+    pub actor: Option<String>,
 }
 
 /// Whether the sandbox runs, and where, for the window's header.
@@ -137,10 +140,12 @@ impl App {
         };
         let store = Store::open_in(&data_dir)?;
         let (time_scale, warning) = time_scale_for(&options.sandbox).await;
-        let console = Arc::new(
-            Console::new(store, secrets, connector)
-                .with_job_options(JobOptions::scaled(time_scale)),
-        );
+        let mut console = Console::new(store, secrets, connector)
+            .with_job_options(JobOptions::scaled(time_scale));
+        if let Some(actor) = options.actor {
+            console = console.with_actor(actor);
+        }
+        let console = Arc::new(console);
         let sandbox_only = options.launcher == Launcher::Cli
             && matches!(
                 options.sandbox,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ota_app::{ApiError, App, Launcher, OpenOptions, SandboxChoice, SimSettings};
 
-use crate::Cli;
+use crate::{Cli, Command};
 
 pub struct Context {
     pub app: Arc<App>,
@@ -25,6 +25,11 @@ impl Context {
             launcher: Launcher::Cli,
             sandbox,
             account: cli.account.clone(),
+            // A runner's name is the user its work is audited as.
+            actor: match &cli.command {
+                Command::Serve(args) => Some(args.runner_name()),
+                _ => None,
+            },
         })
         .await?;
         for notice in app.connect_sandbox().await {

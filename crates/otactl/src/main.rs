@@ -11,6 +11,7 @@ mod fleet;
 mod onenet;
 mod output;
 mod quectel;
+mod serve;
 mod vicohome;
 
 use std::path::PathBuf;
@@ -75,6 +76,9 @@ enum Command {
     /// The audit log of every change made to a cloud or the library.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Run every running campaign until SIGTERM or SIGINT (several `serve` share them by lease), with
+    /// Prometheus metrics on `--metrics ADDR`.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -122,5 +126,6 @@ async fn run(cli: Cli) -> Result<ExitCode, ota_app::ApiError> {
         Command::Fleet(cmd) => fleet::run(&ctx, cmd).await,
         Command::Campaign(cmd) => campaign::run(&ctx, *cmd).await,
         Command::Audit(cmd) => audit::run(&ctx, cmd).await,
+        Command::Serve(args) => serve::run(&ctx, args).await,
     }
 }

@@ -257,6 +257,7 @@ mod tests {
                 time_scale: 1.0,
             }),
             account: None,
+            actor: None,
         };
         let app = App::open_with(
             options,

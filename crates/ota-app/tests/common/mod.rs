@@ -32,6 +32,7 @@ pub async fn open_app(
         launcher,
         sandbox: SandboxChoice::External { url: sim.url() },
         account: account.map(str::to_string),
+        actor: None,
     })
     .await?;
     let notices = app.connect_sandbox().await;
