@@ -157,6 +157,7 @@ fn open_app(data_dir: &std::path::Path) -> state::Shared {
         database: ota_app::TeamDatabase::from_url(
             std::env::var("OTA_CONSOLE_DATABASE_URL").ok().as_deref(),
         ),
+        actor: None,
     };
     match tauri::async_runtime::block_on(App::open(options)) {
         Ok(app) => app,

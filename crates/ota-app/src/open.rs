@@ -106,6 +106,9 @@ pub struct OpenOptions {
     pub account: Option<String>,
     /// Team mode: a shared PostgreSQL instead of the data folder's SQLite file.
     pub database: Option<TeamDatabase>,
+    /// Who the audit log names for what this process does (`otactl serve --name`); the OS user, or
+    /// `OTA_CONSOLE_USER`, when `None`.
+    pub actor: Option<String>,
 }
 
 /// The team's PostgreSQL: its URL (`postgres://user@host:5432/db`) and the password, kept apart from the
@@ -213,10 +216,12 @@ impl App {
             None => Store::open_in(&data_dir)?,
         };
         let (time_scale, warning) = time_scale_for(&options.sandbox).await;
-        let console = Arc::new(
-            Console::new(store, secrets, connector)
-                .with_job_options(JobOptions::scaled(time_scale)),
-        );
+        let mut console = Console::new(store, secrets, connector)
+            .with_job_options(JobOptions::scaled(time_scale));
+        if let Some(actor) = options.actor {
+            console = console.with_actor(actor);
+        }
+        let console = Arc::new(console);
         // Team mode: what other desks and runners change shows here too.
         console.forward_remote_changes();
         let sandbox_only = options.launcher == Launcher::Cli

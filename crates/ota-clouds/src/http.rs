@@ -167,10 +167,9 @@ impl RawResponse {
 /// left for the caller, who may find a vendor code in the body first.
 pub async fn send(request: reqwest::RequestBuilder, host: &str) -> Result<RawResponse, ApiError> {
     crate::ratelimit::acquire(host).await;
-    let mut response = request
-        .send()
-        .await
-        .map_err(|err| transport_error(&err, host))?;
+    let sent = request.send().await;
+    note_request(host, &sent);
+    let mut response = sent.map_err(|err| transport_error(&err, host))?;
     let status = response.status();
     let retry_after_secs = response
         .headers()
@@ -194,6 +193,14 @@ pub async fn send(request: reqwest::RequestBuilder, host: &str) -> Result<RawRes
         retry_after_secs,
         body,
     })
+}
+
+/// Tells the process's request observer (`ota_core::net::request_done`, metrics) that a request to
+/// `host` was sent and how it ended. Every request of the clients passes here: [`send`], and the two
+/// package downloads (OneNET chunks, Quectel Bluetooth packages).
+pub fn note_request(host: &str, sent: &Result<reqwest::Response, reqwest::Error>) {
+    let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+    ota_core::net::request_done(host, status);
 }
 
 /// `Retry-After` as delta-seconds. (The HTTP-date form is rare for APIs; it is ignored and the retry

@@ -1,6 +1,8 @@
-//! Rules for where the console may send credentials.
+//! Rules for where the console may send credentials, and the hook that watches every request the cloud
+//! clients send.
 
 use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
 
 use crate::error::ApiError;
 use crate::model::Cloud;
@@ -91,6 +93,34 @@ pub fn is_loopback(url: &url::Url) -> bool {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
+    }
+}
+
+/// Watches the HTTP requests the cloud clients send (a host's metrics: `otactl serve --metrics`). The
+/// clients report each request once it has its answer's status, or failed without one.
+pub trait RequestObserver: Send + Sync {
+    /// A request to `host` ("host" or "host:port") ended: `status` is the HTTP status of its answer, `None`
+    /// when none came (connection refused, timeout, TLS).
+    fn request_done(&self, host: &str, status: Option<u16>);
+}
+
+/// One per process, like the request-rate limit the clients share: whatever sends a request — a refresh,
+/// a campaign, a download — is seen.
+static REQUEST_OBSERVER: RwLock<Option<Arc<dyn RequestObserver>>> = RwLock::new(None);
+
+/// Sets (or with `None` removes) the process's request observer.
+pub fn set_request_observer(observer: Option<Arc<dyn RequestObserver>>) {
+    *REQUEST_OBSERVER.write().unwrap_or_else(|p| p.into_inner()) = observer;
+}
+
+/// Called by the cloud clients for every request they sent (see [`RequestObserver::request_done`]).
+pub fn request_done(host: &str, status: Option<u16>) {
+    let observer = REQUEST_OBSERVER
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    if let Some(observer) = observer {
+        observer.request_done(host, status);
     }
 }
 

@@ -933,3 +933,114 @@ async fn a_campaign_requiring_approval_is_refused_to_its_creator_and_runs_once_a
         "{approvals:?}"
     );
 }
+
+/// What a runner told its host (`otactl serve`'s metrics and log).
+#[derive(Default)]
+struct Told(std::sync::Mutex<Vec<String>>);
+
+impl runner::CampaignObserver for Told {
+    fn lease_taken(&self, _: i64, previous: Option<&ota_core::campaign::model::CampaignLease>) {
+        let what = if previous.is_some() {
+            "took over"
+        } else {
+            "lease"
+        };
+        self.0.lock().unwrap().push(what.into());
+    }
+    fn device_started(&self, _: i64, _: ota_core::Cloud) {
+        self.0.lock().unwrap().push("started".into());
+    }
+    fn device_failed(&self, _: i64, _: ota_core::Cloud, kind: ErrorKind) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("failed {}", kind.as_str()));
+    }
+}
+
+/// Told to stop (`otactl serve` on SIGTERM), a runner starts nothing more, leaves the devices still
+/// updating in flight (their reads end at the next wait), releases its lease at once and returns with the
+/// campaign running; the next runner follows those devices and starts only those never started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_runner_starts_nothing_more_and_releases_its_lease_for_the_next() {
+    let devices = ["cam-1", "cam-2", "cam-3", "cam-4"];
+    let f = fleet(devices.map(|d| (d, Script::succeeds_after(40)))).await;
+    let id = f.start(
+        CampaignSettings {
+            concurrency: 2,
+            ..settings()
+        },
+        &devices,
+    );
+    let told = Arc::new(Told::default());
+    let control = runner::RunnerControl {
+        program: Some("otactl serve edge-1".into()),
+        observer: Some(told.clone()),
+        ..runner::RunnerControl::default()
+    };
+    let running = {
+        let (console, control) = (f.h.console.clone(), control.clone());
+        tokio::spawn(async move { runner::run_with(console, id, &control).await })
+    };
+    wait_until("two cameras started and recorded", || {
+        told.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| *e == "started")
+            .count()
+            == 2
+    })
+    .await;
+    let lease = campaign::run_by(&f.h.console, id).unwrap().expect("held");
+    assert_eq!(lease.program, "otactl serve edge-1");
+
+    control.stop.cancel();
+    let stopped = tokio::time::timeout(Duration::from_secs(2), running)
+        .await
+        .expect("stopped promptly")
+        .expect("runner task")
+        .expect("runner");
+    assert_eq!(
+        stopped.state,
+        CampaignState::Running,
+        "left for another runner"
+    );
+    assert_eq!(
+        campaign::run_by(&f.h.console, id).unwrap(),
+        None,
+        "released"
+    );
+    let rows = f.rows(id);
+    let state = |d: &str| rows[d].state.as_str();
+    assert_eq!(
+        devices.map(state),
+        ["running", "running", "pending", "pending"],
+        "the two updating stay in flight, the two waiting were never started"
+    );
+    assert_eq!(f.h.cloud.total_starts(), 2);
+    assert_eq!(*told.0.lock().unwrap(), ["lease", "started", "started"]);
+
+    // The next runner takes the free lease (no takeover), follows the two and starts the other two.
+    let next = Arc::new(Told::default());
+    let control = runner::RunnerControl {
+        observer: Some(next.clone()),
+        ..runner::RunnerControl::default()
+    };
+    let done = tokio::time::timeout(
+        HANG_GUARD,
+        runner::run_with(f.h.restarted(fast_options()), id, &control),
+    )
+    .await
+    .expect("the next runner hung")
+    .expect("runner");
+    assert_eq!(done.state, CampaignState::Completed, "{:?}", done.reason);
+    assert_eq!(done.counts.succeeded, 4);
+    let starts = f.h.cloud.starts_by_device();
+    assert!(starts.values().all(|&n| n == 1), "{starts:?}");
+    assert_eq!(*next.0.lock().unwrap(), ["lease", "started", "started"]);
+    assert!(!f
+        .audit_actions()
+        .iter()
+        .any(|(action, _)| action == "campaign.takeover"));
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ota_app::{ApiError, App, Launcher, OpenOptions, SandboxChoice, SimSettings, TeamDatabase};
 
-use crate::Cli;
+use crate::{Cli, Command};
 
 pub struct Context {
     pub app: Arc<App>,
@@ -26,6 +26,11 @@ impl Context {
             sandbox,
             account: cli.account.clone(),
             database: TeamDatabase::from_url(cli.database.as_deref()),
+            // A runner's name is the user its work is audited as.
+            actor: match &cli.command {
+                Command::Serve(args) => Some(args.runner_name()),
+                _ => None,
+            },
         };
         let app = match &cli.credentials_dir {
             // The Secret Service when there is one, else the operator's credentials folder.

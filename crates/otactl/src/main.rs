@@ -11,6 +11,7 @@ mod fleet;
 mod onenet;
 mod output;
 mod quectel;
+mod serve;
 mod vicohome;
 mod webhooks;
 
@@ -92,6 +93,9 @@ enum Command {
     /// Webhooks: campaign events POSTed as signed JSON to your URLs.
     #[command(subcommand)]
     Webhooks(webhooks::WebhooksCommand),
+    /// Run every running campaign until SIGTERM or SIGINT (several `serve` share them by lease), with
+    /// Prometheus metrics on `--metrics ADDR`.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -140,5 +144,6 @@ async fn run(cli: Cli) -> Result<ExitCode, ota_app::ApiError> {
         Command::Campaign(cmd) => campaign::run(&ctx, *cmd).await,
         Command::Audit(cmd) => audit::run(&ctx, cmd).await,
         Command::Webhooks(cmd) => webhooks::run(&ctx, cmd).await,
+        Command::Serve(args) => serve::run(&ctx, args).await,
     }
 }

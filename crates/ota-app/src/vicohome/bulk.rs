@@ -258,6 +258,7 @@ mod tests {
             }),
             account: None,
             database: None,
+            actor: None,
         };
         let app = App::open_with(
             options,

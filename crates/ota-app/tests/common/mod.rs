@@ -33,6 +33,7 @@ pub async fn open_app(
         sandbox: SandboxChoice::External { url: sim.url() },
         account: account.map(str::to_string),
         database: None,
+        actor: None,
     })
     .await?;
     let notices = app.connect_sandbox().await;

@@ -293,10 +293,11 @@ impl QuectelClient {
     ) -> Result<reqwest::Response, ApiError> {
         crate::ratelimit::acquire(host).await;
         let request = self.http.get(url).timeout(NO_WHOLE_REQUEST_DEADLINE);
-        let response = tokio::time::timeout(idle, request.send())
+        let sent = tokio::time::timeout(idle, request.send())
             .await
-            .map_err(|_| stalled(host, idle))?
-            .map_err(|e| http::transport_error(&e, host))?;
+            .map_err(|_| stalled(host, idle))?;
+        http::note_request(host, &sent);
+        let response = sent.map_err(|e| http::transport_error(&e, host))?;
         match http::status_error(response.status(), None, host) {
             Some(err) => Err(err),
             None => Ok(response),

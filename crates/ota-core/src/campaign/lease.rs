@@ -165,6 +165,8 @@ pub(crate) struct HeldLease {
     me: RunnerIdentity,
     period: Duration,
     local: Mutex<Local>,
+    /// The runner whose expired lease this one replaced when it was taken (a takeover).
+    took_over_from: Option<CampaignLease>,
 }
 
 impl HeldLease {
@@ -188,7 +190,7 @@ impl HeldLease {
         match store.take_campaign_lease(campaign_id, me, now, period, actor)? {
             LeaseTake::HeldBy(held) => Ok(Err(held)),
             LeaseTake::Taken { previous } => {
-                if let Some(previous) = previous {
+                if let Some(previous) = &previous {
                     tracing::warn!(
                         campaign = campaign_id,
                         from = %previous.describe(),
@@ -206,6 +208,7 @@ impl HeldLease {
                         last_renewed: started,
                         lost: false,
                     }),
+                    took_over_from: previous,
                 }))
             }
         }
@@ -213,6 +216,11 @@ impl HeldLease {
 
     pub(crate) fn campaign_id(&self) -> i64 {
         self.campaign_id
+    }
+
+    /// The runner whose expired lease this one took over, if it was a takeover.
+    pub(crate) fn took_over_from(&self) -> Option<&CampaignLease> {
+        self.took_over_from.as_ref()
     }
 
     fn local(&self) -> std::sync::MutexGuard<'_, Local> {
@@ -310,8 +318,9 @@ impl HeldLease {
         })
     }
 
-    /// Gives the lease up (the run ended and nothing is in flight), so another runner need not wait for
-    /// it to expire.
+    /// Gives the lease up (the run ended, or it was stopped and its device tasks have ended), so another
+    /// runner need not wait for it to expire. Fenced by the holder: a lease another runner took meanwhile
+    /// is left alone.
     pub(crate) fn release(&self) {
         if let Err(err) = self
             .store

@@ -348,11 +348,21 @@ pub fn spawn(console: Arc<Console>, id: i64) {
 /// this process already runs it elsewhere. A runner failure is logged and audited. A campaign resumed
 /// while its runner was winding down is run again, so it never stays "running" with no runner.
 pub async fn drive(console: Arc<Console>, id: i64) -> Option<Result<CampaignView, ApiError>> {
+    drive_with(console, id, &runner::RunnerControl::default()).await
+}
+
+/// [`drive`] with a host's controls ([`runner::RunnerControl`]: stop signal, name, observer). Stopped, it
+/// answers the campaign as it stands (still running: another runner goes on with it).
+pub async fn drive_with(
+    console: Arc<Console>,
+    id: i64,
+    control: &runner::RunnerControl,
+) -> Option<Result<CampaignView, ApiError>> {
     if !console.claim_campaign(id) {
         return None;
     }
     loop {
-        match runner::run(console.clone(), id).await {
+        match runner::run_with(console.clone(), id, control).await {
             Err(err) => {
                 tracing::error!(campaign = id, error = %err.display_line(), "campaign runner stopped");
                 console.audit(
@@ -370,7 +380,7 @@ pub async fn drive(console: Arc<Console>, id: i64) -> Option<Result<CampaignView
                 let resumed = console.store().campaign_header(id).is_ok_and(|v| {
                     v.state == CampaignState::Running && view.state != CampaignState::Running
                 });
-                if !resumed || !console.claim_campaign(id) {
+                if !resumed || control.stop.is_cancelled() || !console.claim_campaign(id) {
                     console.notify(DataKind::Campaigns);
                     return Some(Ok(view));
                 }

@@ -1,8 +1,9 @@
 //! `otactl campaign`: create (with a pre-flight check), start / pause / resume / cancel, follow, retry the
 //! failed devices, and read the dashboard. `start`, `resume` and `retry-failed` run the campaign in the
-//! foreground until it ends or pauses; killed, the next `start` continues it where it stopped. While
-//! another process runs the campaign (holds its lease), they follow it and say who runs it, and take it over
-//! when that runner ends or its lease expires. While the window has the data folder open, they follow a
+//! foreground until it ends or pauses (with `--detach` they only set it running, for `otactl serve`);
+//! killed, the next `start` continues it where it stopped. While another process runs the campaign (holds
+//! its lease), they follow it and say who runs it, and take it over when that runner ends or its lease
+//! expires. While the window has the data folder open, they follow a
 //! running campaign but set none running (`ota_app::startup::folder_lock`).
 
 pub(crate) mod print;
@@ -66,6 +67,9 @@ pub enum CampaignCommand {
         /// Print a JSON line per second instead of text.
         #[arg(long)]
         json: bool,
+        /// Only set it running and return: `otactl serve` (or a later `campaign start`) runs it.
+        #[arg(long)]
+        detach: bool,
     },
     /// Nothing new starts; devices already updating are followed.
     Pause { id: i64 },
@@ -74,6 +78,9 @@ pub enum CampaignCommand {
         id: i64,
         #[arg(long)]
         json: bool,
+        /// Only set it running and return: `otactl serve` runs it.
+        #[arg(long)]
+        detach: bool,
     },
     /// Cancel: devices not started yet will not be.
     Cancel { id: i64 },
@@ -92,6 +99,9 @@ pub enum CampaignCommand {
         id: i64,
         #[arg(long)]
         json: bool,
+        /// Only queue them and set it running, and return: `otactl serve` runs it.
+        #[arg(long)]
+        detach: bool,
     },
     /// Counts per state and wave, pace, and failures grouped by reason.
     Status {
@@ -164,6 +174,16 @@ async fn follow(ctx: &Context, id: i64, json: bool) -> Result<ExitCode, ApiError
     })
 }
 
+/// `--detach`: the campaign is running and left to a runner (`otactl serve`); says so and returns.
+fn detached(ctx: &Context, id: i64, json: bool) -> Result<ExitCode, ApiError> {
+    let view = ctx.app.campaign(id)?;
+    print_as(json, &view, |v| {
+        println!("{}", summary_line(v));
+        println!("campaign {id} is running, left to a runner: `otactl serve` (or `otactl campaign start {id}`) runs it");
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn print_end(dashboard: CampaignDashboard, json: bool) -> Result<(), ApiError> {
     if json {
         print_json_line(&dashboard)
@@ -212,7 +232,7 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
                 println!("created {}", summary_line(&view));
             }
         }
-        CampaignCommand::Start { id, json } => match app.start_campaign(id).await? {
+        CampaignCommand::Start { id, json, detach } => match app.start_campaign(id).await? {
             CampaignStart::AlreadyFinished(view) => {
                 // E.g. run again after a kill that came after the end: say where it stands.
                 eprintln!("campaign #{id} is already {}", view.state.as_str());
@@ -223,13 +243,17 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
                     crate::output::partial()
                 });
             }
+            CampaignStart::Running(_) if detach => return detached(ctx, id, json),
             CampaignStart::Running(_) => return follow(ctx, id, json).await,
         },
         CampaignCommand::Pause { id } => {
             println!("{}", summary_line(&app.pause_campaign(id)?));
         }
-        CampaignCommand::Resume { id, json } => {
+        CampaignCommand::Resume { id, json, detach } => {
             app.resume_campaign(id).await?;
+            if detach {
+                return detached(ctx, id, json);
+            }
             return follow(ctx, id, json).await;
         }
         CampaignCommand::Cancel { id } => {
@@ -254,8 +278,11 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
                 summary_line(&view)
             );
         }
-        CampaignCommand::RetryFailed { id, json } => {
+        CampaignCommand::RetryFailed { id, json, detach } => {
             app.retry_failed_devices(id).await?;
+            if detach {
+                return detached(ctx, id, json);
+            }
             return follow(ctx, id, json).await;
         }
         CampaignCommand::Status { id, json } => {

@@ -93,6 +93,7 @@ impl Fetcher<'_> {
             sent = request.send() => sent,
             () = self.pause.wait_paused() => return (0, Some(ChunkEnd::Paused)),
         };
+        http::note_request(&client.host, &sent);
         let mut response = match sent {
             Ok(r) => r,
             Err(e) => {

@@ -1,11 +1,14 @@
 //! The per-device task of a campaign runner: read the device's status, start it only when nothing is
 //! under way (right before the request, checking the runner still holds the lease), then follow it to
 //! the end, reporting to the coordinator as it goes. Requests of every task share one rate limiter.
+//! Told to stop (the runner's stop signal), a task ends at its next wait — a request already sent gets its
+//! answer — and leaves its device in flight for the next runner, which reads its status first.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::campaign::lease::HeldLease;
 use crate::campaign::model::{CampaignDeviceState, CampaignRules};
@@ -75,6 +78,21 @@ pub(super) enum Report {
     },
 }
 
+/// Why a device task ended without the device's outcome being its own success.
+pub(super) enum Halt {
+    /// The runner was told to stop: nothing is recorded, the device stays in flight (`starting` or
+    /// `running`) for the next runner.
+    Stopped,
+    /// The device's attempt failed.
+    Failed(ApiError),
+}
+
+impl From<ApiError> for Halt {
+    fn from(err: ApiError) -> Self {
+        Halt::Failed(err)
+    }
+}
+
 pub(super) struct DeviceCtx {
     pub(super) session: Arc<dyn CloudSession>,
     pub(super) limiter: Arc<RateLimiter>,
@@ -83,6 +101,23 @@ pub(super) struct DeviceCtx {
     pub(super) firmware: Arc<FirmwareEntry>,
     pub(super) lease: Arc<HeldLease>,
     pub(super) rules: CampaignRules,
+    /// The runner's stop signal ([`super::RunnerControl::stop`]).
+    pub(super) stop: CancellationToken,
+}
+
+impl DeviceCtx {
+    /// Waits for `wait`, unless the runner is told to stop first. Only waits are cut short, never a
+    /// request: one already sent gets its answer.
+    async fn unless_stopped<T>(
+        &self,
+        wait: impl std::future::Future<Output = T>,
+    ) -> Result<T, Halt> {
+        tokio::select! {
+            biased;
+            () = self.stop.cancelled() => Err(Halt::Stopped),
+            done = wait => Ok(done),
+        }
+    }
 }
 
 /// Transient errors while reading a status are retried this many times before the device counts as
@@ -94,7 +129,7 @@ const IDLE_READS: u32 = 3;
 /// A read of the cloud about one device (its update's status, its reported version) at the campaign's
 /// request rate, with transient errors retried — after the pause the cloud asked for, else a doubling one —
 /// up to [`OBSERVE_ATTEMPTS`] reads.
-async fn read_with_retries<'a, T, F, Fut>(ctx: &'a DeviceCtx, read: F) -> Result<T, ApiError>
+async fn read_with_retries<'a, T, F, Fut>(ctx: &'a DeviceCtx, read: F) -> Result<T, Halt>
 where
     F: Fn(&'a dyn crate::cloud::FleetUpdates) -> Fut,
     Fut: std::future::Future<Output = Result<T, ApiError>> + 'a,
@@ -106,22 +141,23 @@ where
     let mut wait = ctx.options.poll_interval;
     let mut attempt = 0;
     loop {
-        ctx.limiter.acquire().await;
+        ctx.unless_stopped(ctx.limiter.acquire()).await?;
         match read(updates).await {
             Err(err) if err.code.is_transient() && attempt + 1 < OBSERVE_ATTEMPTS => {
                 attempt += 1;
                 let asked = err
                     .retry_after_secs
                     .map(|s| Duration::from_secs(u64::from(s)));
-                tokio::time::sleep(asked.unwrap_or(wait).min(ctx.options.max_backoff)).await;
+                let pause = asked.unwrap_or(wait).min(ctx.options.max_backoff);
+                ctx.unless_stopped(tokio::time::sleep(pause)).await?;
                 wait = (wait * 2).min(ctx.options.max_backoff);
             }
-            other => return other,
+            other => return Ok(other?),
         }
     }
 }
 
-async fn observe(ctx: &DeviceCtx, target: &UpdateTarget) -> Result<RemoteUpdate, ApiError> {
+async fn observe(ctx: &DeviceCtx, target: &UpdateTarget) -> Result<RemoteUpdate, Halt> {
     read_with_retries(ctx, |updates| updates.observe(target)).await
 }
 
@@ -136,7 +172,7 @@ fn progress(device: &ClaimedDevice, percent: u8, state: &str) -> Report {
 
 /// Takes one device to the end of its update: Ok when it runs the version — with verified success (the
 /// default), only once the cloud reports the target version in the device's details afterwards.
-pub(super) async fn drive(ctx: Arc<DeviceCtx>, device: ClaimedDevice) -> Result<(), ApiError> {
+pub(super) async fn drive(ctx: Arc<DeviceCtx>, device: ClaimedDevice) -> Result<(), Halt> {
     update(&ctx, &device).await?;
     if !ctx.rules.verify_version {
         return Ok(());
@@ -149,7 +185,7 @@ pub(super) async fn drive(ctx: Arc<DeviceCtx>, device: ClaimedDevice) -> Result<
     );
     match reported_version(&ctx, &target).await? {
         Some(version) if version == target.version => Ok(()),
-        reported => Err(rule_failed(
+        reported => Err(Halt::Failed(rule_failed(
             &ctx,
             &device,
             "campaign.device.version_not_confirmed",
@@ -162,7 +198,7 @@ pub(super) async fn drive(ctx: Arc<DeviceCtx>, device: ClaimedDevice) -> Result<
                 ),
             )
             .with_hint("Check the device (it may have rolled back); retry the failed devices."),
-        )),
+        ))),
     }
 }
 
@@ -188,10 +224,12 @@ pub(super) async fn recheck(ctx: &DeviceCtx, device: &ClaimedDevice) -> Option<A
             )
             .with_hint("The device may have rolled back; check it before the next wave."),
         ),
-        Err(err) => {
+        Err(Halt::Failed(err)) => {
             tracing::warn!(device = %device.device_id, error = %err.display_line(), "could not re-check the version after the bake");
             None
         }
+        // The coordinator sees the stop and leaves the re-check to the next runner.
+        Err(Halt::Stopped) => None,
     }
 }
 
@@ -212,15 +250,12 @@ fn rule_failed(
 }
 
 /// The version the device's details report now, with transient errors retried as status reads are.
-async fn reported_version(
-    ctx: &DeviceCtx,
-    target: &UpdateTarget,
-) -> Result<Option<String>, ApiError> {
+async fn reported_version(ctx: &DeviceCtx, target: &UpdateTarget) -> Result<Option<String>, Halt> {
     read_with_retries(ctx, |updates| updates.reported_version(target)).await
 }
 
 /// The update itself: read the status, start once if nothing runs, follow to the end.
-async fn update(ctx: &Arc<DeviceCtx>, device: &ClaimedDevice) -> Result<(), ApiError> {
+async fn update(ctx: &Arc<DeviceCtx>, device: &ClaimedDevice) -> Result<(), Halt> {
     let ctx = ctx.as_ref();
     let updates = ctx
         .session
@@ -253,11 +288,15 @@ async fn update(ctx: &Arc<DeviceCtx>, device: &ClaimedDevice) -> Result<(), ApiE
             let _ = ctx.reports.send(progress(device, percent, &state));
         }
         // Recovering a device whose start was sent: its failure is this attempt's outcome.
-        RemoteUpdate::Failed(err) if recovering => return Err(err),
+        RemoteUpdate::Failed(err) if recovering => return Err(err.into()),
         RemoteUpdate::Idle | RemoteUpdate::Failed(_) => {
-            ctx.limiter.acquire().await;
-            // Checked last, right before the request: a runner that lost the campaign sends nothing.
-            ctx.lease.ready_to_send().await?;
+            ctx.unless_stopped(ctx.limiter.acquire()).await?;
+            // Checked last, right before the request: a runner that lost the campaign sends nothing, and
+            // one told to stop starts nothing more.
+            ctx.unless_stopped(ctx.lease.ready_to_send()).await??;
+            if ctx.stop.is_cancelled() {
+                return Err(Halt::Stopped);
+            }
             let sent = updates.start(&target).await;
             let _ = ctx.reports.send(Report::Started {
                 cloud: ctx.firmware.cloud,
@@ -268,7 +307,7 @@ async fn update(ctx: &Arc<DeviceCtx>, device: &ClaimedDevice) -> Result<(), ApiE
             });
             match sent {
                 Ok(RemoteUpdate::Succeeded) => return Ok(()),
-                Ok(RemoteUpdate::Failed(err)) => return Err(err),
+                Ok(RemoteUpdate::Failed(err)) => return Err(err.into()),
                 Ok(RemoteUpdate::Updating { percent, state }) => {
                     let _ = ctx.reports.send(progress(device, percent, &state));
                 }
@@ -281,9 +320,10 @@ async fn update(ctx: &Arc<DeviceCtx>, device: &ClaimedDevice) -> Result<(), ApiE
                         let _ = ctx.reports.send(progress(device, percent, &state));
                     }
                     Ok(RemoteUpdate::Succeeded) => return Ok(()),
-                    _ => return Err(err),
+                    Err(Halt::Stopped) => return Err(Halt::Stopped),
+                    _ => return Err(err.into()),
                 },
-                Err(err) => return Err(err),
+                Err(err) => return Err(err.into()),
             }
         }
     }
@@ -294,7 +334,7 @@ async fn follow(
     ctx: &DeviceCtx,
     device: &ClaimedDevice,
     target: &UpdateTarget,
-) -> Result<(), ApiError> {
+) -> Result<(), Halt> {
     let deadline = Instant::now() + ctx.options.deadline;
     let mut idle_reads = 0;
     let mut last: Option<(u8, String)> = None;
@@ -304,7 +344,7 @@ async fn follow(
             let limit = rules::format_duration(u64::from(
                 ctx.rules.device_timeout_secs.unwrap_or_default(),
             ));
-            return Err(rule_failed(
+            return Err(Halt::Failed(rule_failed(
                 ctx,
                 device,
                 "campaign.device.timed_out",
@@ -313,28 +353,30 @@ async fn follow(
                     format!("Timed out: still in progress {limit} after its start (the campaign's device timeout)."),
                 )
                 .with_hint("Check the device; retry the failed devices once it is reachable."),
-            ));
+            )));
         }
         if Instant::now() >= deadline {
-            return Err(ApiError::new(
-                ErrorKind::Offline,
-                format!(
-                    "The device did not finish the update within {} minutes.",
-                    ctx.options.deadline.as_secs().div_ceil(60)
+            return Err(Halt::Failed(
+                ApiError::new(
+                    ErrorKind::Offline,
+                    format!(
+                        "The device did not finish the update within {} minutes.",
+                        ctx.options.deadline.as_secs().div_ceil(60)
+                    ),
+                )
+                .with_hint(
+                    "Check that it is powered and online; retry the failed devices afterwards.",
                 ),
-            )
-            .with_hint(
-                "Check that it is powered and online; retry the failed devices afterwards.",
             ));
         }
-        tokio::time::sleep(
+        ctx.unless_stopped(tokio::time::sleep(
             ctx.options.poll_interval.max(MIN_FOLLOW_INTERVAL)
                 + crate::jobs::jitter(ctx.options.jitter),
-        )
-        .await;
+        ))
+        .await?;
         match observe(ctx, target).await? {
             RemoteUpdate::Succeeded => return Ok(()),
-            RemoteUpdate::Failed(err) => return Err(err),
+            RemoteUpdate::Failed(err) => return Err(err.into()),
             RemoteUpdate::Updating { percent, state } => {
                 idle_reads = 0;
                 let now = (percent, state);
@@ -346,12 +388,14 @@ async fn follow(
             RemoteUpdate::Idle => {
                 idle_reads += 1;
                 if idle_reads >= IDLE_READS {
-                    return Err(ApiError::new(
-                        ErrorKind::Retryable,
-                        "The cloud accepted the update but no longer reports it running.",
-                    )
-                    .with_hint(
-                        "Retry the device; its status is read before anything is sent again.",
+                    return Err(Halt::Failed(
+                        ApiError::new(
+                            ErrorKind::Retryable,
+                            "The cloud accepted the update but no longer reports it running.",
+                        )
+                        .with_hint(
+                            "Retry the device; its status is read before anything is sent again.",
+                        ),
                     ));
                 }
             }

@@ -15,9 +15,17 @@
 //! and, when it moved (or every 30 s), lets devices that started matching join the current wave
 //! (`super::continuous`); on its last wave with nothing open it waits for them.
 //!
-//! This module is the coordinator; the device task is in `device`.
+//! Told to stop ([`RunnerControl::stop`], `otactl serve` on SIGTERM), a runner starts nothing more, lets
+//! its device tasks end at their next wait (a request in flight gets its answer, for at most the grace
+//! period), records what they found, releases its lease so another runner takes over at once, and returns
+//! with the campaign still running: devices left in flight are read again by the next runner.
+//!
+//! This module is the coordinator; the device task is in `device`, the controls in `control`, the batched
+//! writes of what the tasks report in `record`.
 
+mod control;
 mod device;
+mod record;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,11 +42,13 @@ use crate::console::{Console, DataKind};
 use crate::error::{ApiError, CoreError, ErrorKind};
 use crate::model::{now_ms, Cloud};
 use crate::store::{AuditRecord, ClaimedDevice, DeviceUpdate};
-use device::{drive, DeviceCtx, Report};
+use device::{drive, DeviceCtx, Halt, Report};
+use record::write_batch;
 
+pub use control::{CampaignObserver, CancellationToken, RunnerControl, STOP_GRACE};
 pub use device::RateLimiter;
 
-type DeviceTasks = JoinSet<(ClaimedDevice, Result<(), ApiError>)>;
+type DeviceTasks = JoinSet<(ClaimedDevice, Result<(), Halt>)>;
 
 /// A continuous campaign resolves its targets again at least this often, fleet changes or not.
 const RESOLVE_EVERY: Duration = Duration::from_secs(30);
@@ -81,23 +91,44 @@ impl From<LeaseError> for Stop {
 /// waits, and takes the campaign over when that runner ends (then it finds nothing left to do) or stops
 /// renewing its lease (killed, frozen); it then first reads the status of every device left in flight.
 pub async fn run(console: Arc<Console>, id: i64) -> Result<CampaignView, ApiError> {
-    let me = RunnerIdentity::new();
+    run_with(console, id, &RunnerControl::default()).await
+}
+
+/// [`run`] with a host's controls: stopped by `control.stop` (the campaign's view as it stands is answered,
+/// the lease released), named `control.program` in its lease rows, observed by `control.observer`.
+pub async fn run_with(
+    console: Arc<Console>,
+    id: i64,
+    control: &RunnerControl,
+) -> Result<CampaignView, ApiError> {
+    let mut me = RunnerIdentity::new();
+    if let Some(program) = &control.program {
+        me.program = program.clone();
+    }
     let period = lease::period();
     let mut following: Option<String> = None;
     loop {
+        if control.stopping() {
+            return Ok(console.store().campaign_view(id)?);
+        }
         match HeldLease::take(console.store(), id, &me, period, console.actor())? {
             Err(holder) => {
                 if following.as_deref() != Some(holder.holder.as_str()) {
                     tracing::info!(campaign = id, runner = %holder.describe(), "the campaign is run by another runner; following");
+                    control.observe(|o| o.following(id, &holder));
                     following = Some(holder.holder);
                 }
-                tokio::time::sleep(lease::follow_every(period)).await;
+                tokio::select! {
+                    () = tokio::time::sleep(lease::follow_every(period)) => {}
+                    () = control.stop.cancelled() => {}
+                }
             }
             Ok(held) => {
                 let held = Arc::new(held);
+                control.observe(|o| o.lease_taken(id, held.took_over_from()));
                 let renewals = held.spawn_renewals();
                 let mut tasks = DeviceTasks::new();
-                let outcome = coordinate(&console, id, &held, &mut tasks).await;
+                let outcome = coordinate(&console, id, &held, &mut tasks, control).await;
                 renewals.abort();
                 // Every device task has stopped before the lease is given up or followed: none sends after.
                 tasks.shutdown().await;
@@ -130,6 +161,7 @@ async fn coordinate(
     id: i64,
     lease: &Arc<HeldLease>,
     tasks: &mut DeviceTasks,
+    control: &RunnerControl,
 ) -> Result<CampaignView, Stop> {
     let store = console.store().clone();
     let view = store.campaign_view(id)?;
@@ -147,6 +179,8 @@ async fn coordinate(
     let mut rechecked: Option<(u32, i64)> = None;
     // Continuous: the fleet generation its targets were last resolved at, and when.
     let mut resolved_at: Option<(i64, Instant)> = None;
+    // Told to stop: until when the device tasks may finish their requests.
+    let mut stop_by: Option<Instant> = None;
 
     let context = |account_id: i64,
                    sessions: &mut HashMap<i64, Arc<dyn CloudSession>>|
@@ -168,6 +202,7 @@ async fn coordinate(
             firmware: firmware.clone(),
             lease: lease.clone(),
             rules: view.rules.clone(),
+            stop: control.stop.clone(),
         }))
     };
     let launch = |device: ClaimedDevice,
@@ -188,17 +223,19 @@ async fn coordinate(
         launch(device, tasks, &mut sessions)?;
     }
 
-    let finished = |device: ClaimedDevice, result: Result<(), ApiError>| match result {
-        Ok(()) => DeviceUpdate::Succeeded {
+    // A device task's end, to record; `None` when it was stopped (the device stays in flight).
+    let finished = |device: ClaimedDevice, result: Result<(), Halt>| match result {
+        Ok(()) => Some(DeviceUpdate::Succeeded {
             account_id: device.account_id,
             device_id: device.device_id,
-        },
-        Err(error) => DeviceUpdate::Failed {
+        }),
+        Err(Halt::Failed(error)) => Some(DeviceUpdate::Failed {
             retry_at: rules::retry_at(&settings.retry, device.attempts, error.code, now_ms()),
             account_id: device.account_id,
             device_id: device.device_id,
             error,
-        },
+        }),
+        Err(Halt::Stopped) => None,
     };
     let mut batch: Vec<DeviceUpdate> = Vec::new();
     // Devices finishing wake the loop at once; rounds closer than this are merged, so a busy campaign
@@ -213,6 +250,15 @@ async fn coordinate(
         }
         last_round = Instant::now();
         lease.renew_if_due()?;
+        let stopping = control.stopping();
+        if stopping && stop_by.is_none() {
+            tracing::info!(
+                campaign = id,
+                in_flight = tasks.len(),
+                "told to stop: nothing new starts; waiting for the requests in flight"
+            );
+            stop_by = Some(Instant::now() + control.grace);
+        }
         // Everything reported since the last round, with the audit records of the starts, in one
         // transaction.
         let mut audits: Vec<(Cloud, String, Result<(), ApiError>, bool)> = Vec::new();
@@ -244,13 +290,14 @@ async fn coordinate(
         while let Some(joined) = tasks.try_join_next() {
             let (device, result) =
                 joined.map_err(|e| ApiError::internal(format!("a device task stopped: {e}")))?;
-            batch.push(finished(device, result));
+            batch.extend(finished(device, result));
         }
         if !batch.is_empty() || !audits.is_empty() || !rule_failures.is_empty() {
             write_batch(
                 console,
                 lease,
-                &firmware.version,
+                control,
+                &firmware,
                 &batch,
                 &audits,
                 &rule_failures,
@@ -278,7 +325,8 @@ async fn coordinate(
             }
         }
         let mut state = view.state;
-        if state == CampaignState::Running {
+        // Stopping: no wave moves and nothing ends here; the next runner goes on from what is recorded.
+        if state == CampaignState::Running && !stopping {
             state = match advance(console, lease, &view, rechecked)? {
                 Advanced::To(state) => state,
                 // The bake ended: every device of the wave that succeeded must still report the
@@ -287,6 +335,9 @@ async fn coordinate(
                     let mut late: Vec<DeviceUpdate> = Vec::new();
                     let mut late_audits: Vec<RuleFailure> = Vec::new();
                     for device in store.succeeded_in_wave(id, wave)? {
+                        if control.stopping() {
+                            break;
+                        }
                         let ctx = context(device.account_id, &mut sessions)?;
                         if let Some(error) = device::recheck(&ctx, &device).await {
                             late_audits.push((
@@ -303,11 +354,15 @@ async fn coordinate(
                             });
                         }
                     }
-                    rechecked = Some((wave, done_at));
-                    if late.is_empty() {
+                    if control.stopping() {
+                        // Cut short: the next runner re-checks the wave.
+                        CampaignState::Running
+                    } else if late.is_empty() {
+                        rechecked = Some((wave, done_at));
                         CampaignState::Running
                     } else {
-                        write_batch(console, lease, &firmware.version, &late, &[], &late_audits)?;
+                        rechecked = Some((wave, done_at));
+                        write_batch(console, lease, control, &firmware, &late, &[], &late_audits)?;
                         dirty = true;
                         let head = format!(
                             "Wave {} of {}: {} device{} no longer reported {} at the end of its {} bake (a late failure)",
@@ -326,6 +381,7 @@ async fn coordinate(
         // The same rule `campaign plan` shows ([`rules::earliest_start`]): the start time and the
         // maintenance window; the bake and the gate held the move to this wave in `advance`.
         let starts_allowed = state == CampaignState::Running
+            && !control.stopping()
             && rules::starts_allowed(&settings, &view.rules, now_ms());
         if starts_allowed {
             let free = settings.concurrency.saturating_sub(tasks.len() as u32);
@@ -345,10 +401,14 @@ async fn coordinate(
         }
 
         let stop = match state {
-            CampaignState::Running => false,
-            // Paused, cancelled, finished: nothing new starts; follow what runs to its end.
+            CampaignState::Running if !stopping => false,
+            // Paused, cancelled, finished, or told to stop: nothing new starts; follow what runs to its
+            // end (when stopping, each device task ends at its next wait).
             _ => tasks.is_empty() && reports_rx.is_empty(),
         };
+        // Stopping and the grace is over: what still runs is dropped with the tasks; its devices stay in
+        // flight for the next runner.
+        let stop = stop || stop_by.is_some_and(|by| Instant::now() >= by);
         if stop {
             lease.write(|fence| store.record_campaign_sample(fence))?;
             console.notify(DataKind::Campaigns);
@@ -360,9 +420,10 @@ async fn coordinate(
                 // Written with the next round's batch, after the reports this task sent before it ended.
                 let (device, result) = joined
                     .map_err(|e| ApiError::internal(format!("a device task stopped: {e}")))?;
-                batch.push(finished(device, result));
+                batch.extend(finished(device, result));
             }
             _ = tokio::time::sleep(tick) => {}
+            () = control.stop.cancelled(), if !stopping => {}
         }
     }
 }
@@ -541,72 +602,4 @@ fn stop_wave(
         .write(|fence| store.end_campaign_run(fence, next_wave, to, Some(&reason), &records))?;
     console.notify(DataKind::Audit);
     Ok(now)
-}
-
-fn write_batch(
-    console: &Console,
-    lease: &HeldLease,
-    version: &str,
-    updates: &[DeviceUpdate],
-    starts: &[(Cloud, String, Result<(), ApiError>, bool)],
-    rule_failures: &[RuleFailure],
-) -> Result<(), LeaseError> {
-    let id = lease.campaign_id();
-    let targets: Vec<String> = starts
-        .iter()
-        .map(|(_, device, _, _)| format!("campaign #{id}: {device} → {version}"))
-        .collect();
-    let details: Vec<Option<String>> = starts
-        .iter()
-        .map(|(_, _, result, recovered)| {
-            let error = result.as_ref().err().map(ApiError::display_line);
-            match (recovered, error) {
-                (true, Some(e)) => Some(format!("found after a restart: {e}")),
-                (true, None) => Some("found after a restart".to_string()),
-                (false, e) => e,
-            }
-        })
-        .collect();
-    let rule_targets: Vec<String> = rule_failures
-        .iter()
-        .map(|(_, device, _, _)| format!("campaign #{id}: {device} → {version}"))
-        .collect();
-    let rule_details: Vec<String> = rule_failures
-        .iter()
-        .map(|(_, _, _, error)| error.display_line())
-        .collect();
-    let records: Vec<AuditRecord<'_>> = starts
-        .iter()
-        .zip(targets.iter().zip(&details))
-        .map(|((cloud, _, result, _), (target, detail))| AuditRecord {
-            actor: console.actor(),
-            action: "campaign.device.start",
-            cloud: Some(*cloud),
-            target: Some(target),
-            result: if result.is_ok() { "ok" } else { "error" },
-            detail: detail.as_deref(),
-        })
-        .chain(
-            rule_failures
-                .iter()
-                .zip(rule_targets.iter().zip(&rule_details))
-                .map(|((cloud, _, action, _), (target, detail))| AuditRecord {
-                    actor: console.actor(),
-                    action,
-                    cloud: Some(*cloud),
-                    target: Some(target),
-                    result: "error",
-                    detail: Some(detail),
-                }),
-        )
-        .collect();
-    lease.write(|fence| {
-        console
-            .store()
-            .apply_device_updates(fence, updates, &records)
-    })?;
-    if !records.is_empty() {
-        console.notify(DataKind::Audit);
-    }
-    Ok(())
 }
