@@ -61,6 +61,11 @@ pub struct Scope {
 }
 
 impl App {
+    /// Team mode: the data is a PostgreSQL shared with other desks and `otactl serve` runners.
+    pub fn is_team_mode(&self) -> bool {
+        self.console.store().is_shared()
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }

@@ -67,9 +67,13 @@ pub enum CampaignCommand {
         /// Print a JSON line per second instead of text.
         #[arg(long)]
         json: bool,
-        /// Only set it running and return: `otactl serve` (or a later `campaign start`) runs it.
-        #[arg(long)]
+        /// Only set it running and return: `otactl serve` (or a later `campaign start`) runs it. The
+        /// default in team mode (`--database`).
+        #[arg(long, conflicts_with = "here")]
         detach: bool,
+        /// Team mode: run it in this process (as on a desk) instead of leaving it to the runners.
+        #[arg(long)]
+        here: bool,
     },
     /// Nothing new starts; devices already updating are followed.
     Pause { id: i64 },
@@ -78,9 +82,12 @@ pub enum CampaignCommand {
         id: i64,
         #[arg(long)]
         json: bool,
-        /// Only set it running and return: `otactl serve` runs it.
-        #[arg(long)]
+        /// Only set it running and return: `otactl serve` runs it. The default in team mode.
+        #[arg(long, conflicts_with = "here")]
         detach: bool,
+        /// Team mode: run it in this process instead of leaving it to the runners.
+        #[arg(long)]
+        here: bool,
     },
     /// Cancel: devices not started yet will not be.
     Cancel { id: i64 },
@@ -99,9 +106,13 @@ pub enum CampaignCommand {
         id: i64,
         #[arg(long)]
         json: bool,
-        /// Only queue them and set it running, and return: `otactl serve` runs it.
-        #[arg(long)]
+        /// Only queue them and set it running, and return: `otactl serve` runs it. The default in team
+        /// mode.
+        #[arg(long, conflicts_with = "here")]
         detach: bool,
+        /// Team mode: run it in this process instead of leaving it to the runners.
+        #[arg(long)]
+        here: bool,
     },
     /// Counts per state and wave, pace, and failures grouped by reason.
     Status {
@@ -174,6 +185,11 @@ async fn follow(ctx: &Context, id: i64, json: bool) -> Result<ExitCode, ApiError
     })
 }
 
+/// Whether a started campaign is left to the runners: `--detach`, or team mode unless `--here`.
+fn leave_to_runners(ctx: &Context, detach: bool, here: bool) -> bool {
+    detach || (ctx.app.is_team_mode() && !here)
+}
+
 /// `--detach`: the campaign is running and left to a runner (`otactl serve`); says so and returns.
 fn detached(ctx: &Context, id: i64, json: bool) -> Result<ExitCode, ApiError> {
     let view = ctx.app.campaign(id)?;
@@ -232,7 +248,12 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
                 println!("created {}", summary_line(&view));
             }
         }
-        CampaignCommand::Start { id, json, detach } => match app.start_campaign(id).await? {
+        CampaignCommand::Start {
+            id,
+            json,
+            detach,
+            here,
+        } => match app.start_campaign(id).await? {
             CampaignStart::AlreadyFinished(view) => {
                 // E.g. run again after a kill that came after the end: say where it stands.
                 eprintln!("campaign #{id} is already {}", view.state.as_str());
@@ -243,13 +264,21 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
                     crate::output::partial()
                 });
             }
-            CampaignStart::Running(_) if detach => return detached(ctx, id, json),
+            CampaignStart::Running(_) if leave_to_runners(ctx, detach, here) => {
+                return detached(ctx, id, json)
+            }
             CampaignStart::Running(_) => return follow(ctx, id, json).await,
         },
         CampaignCommand::Pause { id } => {
             println!("{}", summary_line(&app.pause_campaign(id)?));
         }
-        CampaignCommand::Resume { id, json, detach } => {
+        CampaignCommand::Resume {
+            id,
+            json,
+            detach,
+            here,
+        } => {
+            let detach = leave_to_runners(ctx, detach, here);
             app.resume_campaign(id).await?;
             if detach {
                 return detached(ctx, id, json);
@@ -278,7 +307,13 @@ pub async fn run(ctx: &Context, cmd: CampaignCommand) -> Result<ExitCode, ApiErr
                 summary_line(&view)
             );
         }
-        CampaignCommand::RetryFailed { id, json, detach } => {
+        CampaignCommand::RetryFailed {
+            id,
+            json,
+            detach,
+            here,
+        } => {
+            let detach = leave_to_runners(ctx, detach, here);
             app.retry_failed_devices(id).await?;
             if detach {
                 return detached(ctx, id, json);
