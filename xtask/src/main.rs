@@ -146,6 +146,7 @@ fn serve_postgres() -> Result<()> {
     }
     let cluster = postgres::ThrowawayCluster::start()?;
     println!("{}={}", postgres::DATABASE_URL_VAR, cluster.url());
+    println!("{}=\"{}\"", postgres::CONTROL_VAR, cluster.control());
     println!("Ctrl-C stops it and deletes its folder.");
     // The interrupt handler stops the cluster and ends the process.
     loop {
@@ -273,6 +274,9 @@ fn test_steps(steps: &mut Steps, ui: bool, rust: bool, e2e: bool) -> Result<()> 
         None
     };
     let database_url = cluster.as_ref().map(postgres::ThrowawayCluster::url);
+    let database_control = cluster
+        .as_ref()
+        .map(|c| (postgres::CONTROL_VAR, c.control().to_string()));
     if rust {
         steps.run("cargo fmt --check", || {
             util::run(
@@ -303,6 +307,7 @@ fn test_steps(steps: &mut Steps, ui: bool, rust: bool, e2e: bool) -> Result<()> 
                 util::cargo()
                     .args(["test", "--workspace"])
                     .envs(postgres::database_env(database_url.as_deref()))
+                    .envs(database_control.clone())
                     .current_dir(&root),
             )
         })?;

@@ -14,6 +14,10 @@ use crate::util::{self, output_of, TempDir};
 /// Where the store tests look for the server.
 pub const DATABASE_URL_VAR: &str = "OTA_CONSOLE_TEST_DATABASE_URL";
 
+/// A shell command prefix that runs the cluster's `pg_ctl` on its data folder (as its owner): the outage test
+/// stops the server with `$CTL -m fast -w stop` and brings it back with `$CTL -w restart`.
+pub const CONTROL_VAR: &str = "OTA_CONSOLE_TEST_POSTGRES_CTL";
+
 /// The environment that points the store tests at `database_url`, if any.
 pub fn database_env(database_url: Option<&str>) -> Option<(&'static str, &str)> {
     database_url.map(|url| (DATABASE_URL_VAR, url))
@@ -30,6 +34,7 @@ const START_ATTEMPTS: usize = 3;
 pub struct ThrowawayCluster {
     folder: PathBuf,
     port: u16,
+    control: String,
 }
 
 impl ThrowawayCluster {
@@ -38,11 +43,12 @@ impl ThrowawayCluster {
         let started = Instant::now();
         let server = Server::find()?;
         let folder = TempDir::new("xtask-postgres")?;
+        let layout = Layout::new(folder.path());
         let mut cluster = Self {
             folder: folder.path().to_path_buf(),
             port: 0,
+            control: server.control_command(&layout),
         };
-        let layout = Layout::new(folder.path());
         std::fs::create_dir(&layout.socket_dir)?;
         if let Some(user) = server.user {
             run_quiet(
@@ -101,6 +107,11 @@ impl ThrowawayCluster {
 
     pub fn url(&self) -> String {
         format!("postgres://{ROLE}@127.0.0.1:{}/{DATABASE}", self.port)
+    }
+
+    /// What [`CONTROL_VAR`] holds for this cluster.
+    pub fn control(&self) -> &str {
+        &self.control
     }
 }
 
@@ -198,6 +209,22 @@ impl Server {
         };
         command.current_dir(&layout.folder);
         command
+    }
+
+    /// `pg_ctl` on this cluster as one shell command prefix (paths single-quoted: temp folders hold no quote).
+    fn control_command(&self, layout: &Layout) -> String {
+        let quote = |p: &Path| format!("'{}'", p.display());
+        let owner = match self.user {
+            Some(user) => format!("runuser -u {user} -- "),
+            None => String::new(),
+        };
+        format!(
+            "cd {} && {owner}{} -D {} -l {}",
+            quote(&layout.folder),
+            quote(&self.program("pg_ctl")),
+            quote(&layout.data),
+            quote(&layout.log)
+        )
     }
 
     fn client(&self, name: &str) -> Command {

@@ -154,7 +154,8 @@ impl TeamDatabase {
             None => secrets
                 .get(&self.keychain_key(), ota_core::SecretSlot::Credential)
                 .unwrap_or_else(|err| {
-                    tracing::warn!(error = %err, "no team database password from the keychain");
+                    // No keychain on this machine: the URL (or trust/peer authentication) may do.
+                    tracing::debug!(error = %err, "no team database password from the keychain");
                     None
                 }),
         };

@@ -85,6 +85,11 @@ pub enum ServeEvent {
     Failed { campaign: i64, error: ApiError },
     /// Told to stop: the drivers still at work are stopping.
     Stopping { campaigns: usize },
+    /// Team mode: the team database cannot be reached. Nothing starts here until it is back; campaigns
+    /// are picked up again then (devices left in flight are read before anything is sent).
+    DatabaseDown { error: ApiError },
+    /// The team database answers again.
+    DatabaseBack,
 }
 
 /// What a serve did, when it returns.
@@ -167,6 +172,7 @@ impl App {
         let mut drivers = Drivers::new();
         let mut driving: HashSet<i64> = HashSet::new();
         let mut failed_at: HashMap<i64, Instant> = HashMap::new();
+        let mut database_down = false;
         let mut scan = tokio::time::interval(options.scan_every);
         scan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(stop);
@@ -175,7 +181,21 @@ impl App {
                 () = &mut stop => break,
                 _ = scan.tick() => {
                     failed_at.retain(|_, at| at.elapsed() < AFTER_FAILURE);
-                    let ids = self.console.store().running_campaigns()?;
+                    let ids = match self.console.store().running_campaigns() {
+                        Ok(ids) => {
+                            if std::mem::take(&mut database_down) {
+                                report(ServeEvent::DatabaseBack);
+                            }
+                            ids
+                        }
+                        Err(err) if self.database_unreachable() => {
+                            if !std::mem::replace(&mut database_down, true) {
+                                report(ServeEvent::DatabaseDown { error: err.into() });
+                            }
+                            continue;
+                        }
+                        Err(err) => return Err(err.into()),
+                    };
                     for id in ids {
                         if driving.contains(&id) || failed_at.contains_key(&id) {
                             continue;
@@ -204,6 +224,13 @@ impl App {
                         Some(Ok(view)) => report(ServeEvent::Ended {
                             campaign: Box::new(view),
                         }),
+                        // The database went away under the runner: it is picked up as soon as the
+                        // database is back, not after the failure pause.
+                        Some(Err(error)) if self.database_unreachable() => {
+                            if !std::mem::replace(&mut database_down, true) {
+                                report(ServeEvent::DatabaseDown { error });
+                            }
+                        }
                         Some(Err(error)) => {
                             failed_at.insert(id, Instant::now());
                             report(ServeEvent::Failed { campaign: id, error });
@@ -250,6 +277,14 @@ impl App {
             ota_core::net::set_request_observer(None);
         }
         Ok(summary)
+    }
+}
+
+impl App {
+    /// Team mode: the shared database does not answer now (a desk's own file always does).
+    fn database_unreachable(&self) -> bool {
+        let store = self.console.store();
+        store.is_shared() && store.ping().is_err()
     }
 }
 
@@ -303,6 +338,13 @@ impl ServeEvent {
                 "campaign {campaign}: its runner failed: {}; picked up again later",
                 error.display_line()
             ),
+            ServeEvent::DatabaseDown { error } => format!(
+                "team database unreachable: {}; campaigns pause here and resume when it is back",
+                error.display_line()
+            ),
+            ServeEvent::DatabaseBack => {
+                "team database reachable again; resuming the running campaigns".to_string()
+            }
             ServeEvent::Stopping { campaigns } => format!(
                 "stopping: {campaigns} campaign driver(s) finish their requests in flight and release their leases"
             ),

@@ -156,6 +156,7 @@ impl PgPool {
             freed: Condvar::new(),
         });
         let first = pool.open_connection()?;
+        pool.idle.lock().unwrap_or_else(|p| p.into_inner()).open = 1;
         pool.give_back(first);
         Ok(pool)
     }
@@ -194,14 +195,14 @@ impl PgPool {
                 if !conn.client.is_closed() {
                     return Ok(conn);
                 }
-                state.open -= 1;
+                state.open = state.open.saturating_sub(1);
             }
             if state.open < MAX_CONNECTIONS {
                 state.open += 1;
                 drop(state);
                 return self.open_connection().inspect_err(|_| {
                     let mut state = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-                    state.open -= 1;
+                    state.open = state.open.saturating_sub(1);
                 });
             }
             state = self.freed.wait(state).unwrap_or_else(|p| p.into_inner());
@@ -211,7 +212,7 @@ impl PgPool {
     fn give_back(&self, conn: PgConn) {
         let mut state = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         if conn.client.is_closed() {
-            state.open -= 1;
+            state.open = state.open.saturating_sub(1);
         } else {
             state.idle.push(conn);
         }

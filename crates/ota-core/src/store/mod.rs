@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use crate::db::{Dialect, PgPool, PgTarget, Sql, SqliteSql};
+use crate::db::{Dialect, PgPool, PgTarget, Sql, SqlExt, SqliteSql};
 use crate::error::{CoreError, CoreResult};
 
 pub use crate::campaign::store::{ClaimedDevice, DeviceUpdate, NewCampaignDevice, NewCampaignRow};
@@ -144,6 +144,12 @@ impl Store {
             Backend::Sqlite { path, .. } => path.display().to_string(),
             Backend::Postgres(pool) => pool.target().shown().to_string(),
         }
+    }
+
+    /// Answers when the database does (a cheap read).
+    pub fn ping(&self) -> CoreResult<()> {
+        self.read(|conn| conn.query_value::<i64>("SELECT 1", crate::db::params![]))
+            .map(drop)
     }
 
     /// Which SQL engine holds the data.
