@@ -227,7 +227,8 @@ impl App {
                         // The database went away under the runner: it is picked up as soon as the
                         // database is back, not after the failure pause.
                         Some(Err(error)) if self.database_unreachable() => {
-                            if !std::mem::replace(&mut database_down, true) {
+                            let already_said = std::mem::replace(&mut database_down, true);
+                            if !already_said {
                                 report(ServeEvent::DatabaseDown { error });
                             }
                         }
