@@ -197,9 +197,10 @@ impl App {
         }
     }
 
-    /// The window runs a campaign in the background; `otactl` runs it with [`App::run_campaign`].
+    /// The window runs a campaign in the background; `otactl` runs it with [`App::run_campaign`]. In team
+    /// mode neither does: the team's `otactl serve` runners run it (`otactl campaign start --here` still can).
     fn drive_in_background(&self, id: i64) {
-        if self.launcher == Launcher::Window {
+        if self.launcher == Launcher::Window && !self.is_team_mode() {
             campaign::spawn(self.console.clone(), id);
         }
     }

@@ -339,10 +339,19 @@ impl App {
             Ok(n) => tracing::info!(jobs = n, "resumed watching unfinished jobs"),
             Err(err) => tracing::error!(error = %err.display_line(), "could not resume jobs"),
         }
-        match ota_core::campaign::resume_running(&self.console) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(campaigns = n, "resumed running campaigns"),
-            Err(err) => tracing::error!(error = %err.display_line(), "could not resume campaigns"),
+        // Team mode: the team's `otactl serve` runners run the campaigns; a desk shows them.
+        if self.is_team_mode() {
+            tracing::info!(
+                "team mode: running campaigns are left to the team's runners (otactl serve)"
+            );
+        } else {
+            match ota_core::campaign::resume_running(&self.console) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(campaigns = n, "resumed running campaigns"),
+                Err(err) => {
+                    tracing::error!(error = %err.display_line(), "could not resume campaigns")
+                }
+            }
         }
         // With a cached fleet, the window's first refresh comes from the page once that list has painted
         // (`useAutoRefresh`): listing the clouds here at once would compete with the first page for the

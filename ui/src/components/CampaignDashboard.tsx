@@ -154,6 +154,10 @@ export function CampaignDashboard({ id, onBack }: { id: number; onBack: () => vo
             until: formatTime(data.runBy.expiresAt),
           })}
         </p>
+      ) : c.state === "running" ? (
+        <p className="muted" aria-label={t("dashboard.runByLabel")}>
+          {t("dashboard.noRunner")}
+        </p>
       ) : null}
       {c.settings.startAt !== undefined && c.settings.startAt > now && !isFinished(c.state) ? (
         <p className="muted">{t("dashboard.startsAt", { time: formatDateTime(c.settings.startAt) })}</p>

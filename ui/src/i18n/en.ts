@@ -578,6 +578,7 @@ export const en = {
   "dashboard.state": "Campaign state",
   "dashboard.runByLabel": "Who runs this campaign",
   "dashboard.runBy": "Run by {program} pid {pid} on {host} (lease until {until})",
+  "dashboard.noRunner": "No runner holds this campaign right now: in team mode, `otactl serve` on a machine of the team runs it.",
   "dashboard.firmware": "{file} {version} · {cloud}",
   "dashboard.start": "Start campaign",
   "dashboard.pause": "Pause",
