@@ -168,6 +168,13 @@ impl Store {
         matches!(self.backend, Backend::Postgres(_))
     }
 
+    /// A cheap read through the store (`SELECT 1`): answers whether the data can be reached now (the
+    /// team database over the network; the desk's own file).
+    pub fn ping(&self) -> CoreResult<()> {
+        use crate::db::SqlExt;
+        self.read(|sql| sql.query_value::<i64>("SELECT 1", &[]).map(|_| ()))
+    }
+
     /// Runs `f` inside one transaction: all of its writes land, or none do.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&dyn Sql) -> CoreResult<T>) -> CoreResult<T> {
         match &self.backend {
@@ -322,5 +329,16 @@ mod change_notice_tests {
         .await
         .expect("a notice within 10 s");
         assert_eq!(noticed, "audit_log");
+    }
+}
+
+#[cfg(test)]
+mod ping_tests {
+    use super::*;
+
+    #[test]
+    fn a_reachable_store_answers_a_ping() {
+        let (_dir, store) = test_store();
+        store.ping().expect("the store answers SELECT 1");
     }
 }
