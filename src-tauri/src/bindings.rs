@@ -109,6 +109,13 @@ mod tests {
             ota_app::cohorts::CohortDefinition,
             ota_app::cohorts::NewCohort,
             ota_app::cohorts::CohortDetail,
+            ota_app::team::DatabaseMode,
+            ota_app::team::TeamDatabaseSource,
+            ota_app::team::TeamDatabaseStatus,
+            ota_app::webhooks::Webhook,
+            ota_app::webhooks::NewWebhook,
+            ota_app::webhooks::WebhookDelivery,
+            ota_app::webhooks::DeliveryOutcome,
         );
     }
 

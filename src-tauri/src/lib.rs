@@ -16,6 +16,7 @@ mod progress;
 mod quectel_commands;
 #[cfg(test)]
 mod security_tests;
+mod settings_commands;
 mod state;
 mod vicohome_commands;
 mod window_state;
@@ -136,6 +137,14 @@ pub fn run() {
             cohort_commands::delete_cohort,
             campaign_commands::list_audit,
             file_commands::export_audit,
+            settings_commands::team_database_status,
+            settings_commands::save_team_database,
+            settings_commands::clear_team_database,
+            settings_commands::restart_app,
+            settings_commands::list_webhooks,
+            settings_commands::add_webhook,
+            settings_commands::remove_webhook,
+            settings_commands::webhook_deliveries,
         ])
         .run(context);
     if let Err(err) = result {
@@ -146,17 +155,16 @@ pub fn run() {
 }
 
 /// The use-case layer over the folder's store; the app cannot run without it, so a failure ends the
-/// process.
+/// process. Team mode: `OTA_CONSOLE_DATABASE_URL`, else the team database saved in Settings; one that
+/// cannot be opened leaves the window on this desk's own file, saying why (Settings and a start-up notice).
 fn open_app(data_dir: &std::path::Path) -> state::Shared {
     let options = OpenOptions {
         data_dir: Some(data_dir.to_path_buf()),
         launcher: Launcher::Window,
         sandbox: SandboxChoice::window_from_env(),
         account: None,
-        // Team mode: the shared PostgreSQL named by OTA_CONSOLE_DATABASE_URL (as for otactl).
-        database: ota_app::TeamDatabase::from_url(
-            std::env::var("OTA_CONSOLE_DATABASE_URL").ok().as_deref(),
-        ),
+        // Team mode: OTA_CONSOLE_DATABASE_URL (as for otactl), else the URL saved in Settings.
+        database: ota_app::TeamDatabase::for_window(data_dir),
         actor: None,
     };
     match tauri::async_runtime::block_on(App::open(options)) {

@@ -19,6 +19,10 @@ import type { CampaignView } from "./bindings/CampaignView";
 import type { Cohort } from "./bindings/Cohort";
 import type { FleetVersions } from "./bindings/FleetVersions";
 import type { NewCohort } from "./bindings/NewCohort";
+import type { NewWebhook } from "./bindings/NewWebhook";
+import type { TeamDatabaseStatus } from "./bindings/TeamDatabaseStatus";
+import type { Webhook } from "./bindings/Webhook";
+import type { WebhookDelivery } from "./bindings/WebhookDelivery";
 import type { TagCount } from "./bindings/TagCount";
 import type { FirmwareAdded } from "./bindings/FirmwareAdded";
 import type { FirmwareEntry } from "./bindings/FirmwareEntry";
@@ -381,4 +385,49 @@ export function listAudit(query: AuditQuery): Promise<AuditEntry[]> {
 /** Rust asks where to save (a save dialog) and writes the matching entries there; null when cancelled. */
 export function exportAudit(query: AuditQuery, format: AuditFormat): Promise<AuditExported | null> {
   return call("export_audit", { query, format });
+}
+
+// Team database.
+
+/** Which data this window works on, whether it answers now, and what the next start will open. */
+export function teamDatabaseStatus(): Promise<TeamDatabaseStatus> {
+  return call("team_database_status");
+}
+
+/**
+ * Connects to the team database first (a wrong URL or password is refused and nothing is kept), then keeps
+ * the URL in the data folder and the password in the OS keychain. Used from the next start.
+ */
+export function saveTeamDatabase(url: string, password: string): Promise<TeamDatabaseStatus> {
+  return call("save_team_database", { url, password });
+}
+
+/** Back to this desk's own data from the next start (the saved URL and its keychain entry are deleted). */
+export function clearTeamDatabase(): Promise<TeamDatabaseStatus> {
+  return call("clear_team_database");
+}
+
+/** Closes the window and starts the app again (the database is chosen at start). */
+export function restartApp(): Promise<void> {
+  return call("restart_app");
+}
+
+// Webhooks.
+
+export function listWebhooks(): Promise<Webhook[]> {
+  return call("list_webhooks");
+}
+
+/** The signing secret goes straight to the OS keychain on the Rust side. */
+export function addWebhook(webhook: NewWebhook, secret: string): Promise<Webhook> {
+  return call("add_webhook", { webhook, secret });
+}
+
+export function removeWebhook(id: number): Promise<Webhook> {
+  return call("remove_webhook", { id });
+}
+
+/** Delivery attempts, newest first, of one webhook; at most `limit`. */
+export function webhookDeliveries(webhookId: number, limit: number): Promise<WebhookDelivery[]> {
+  return call("webhook_deliveries", { webhookId, limit });
 }

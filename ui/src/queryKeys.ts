@@ -24,6 +24,10 @@ export const queryKeys = {
   jobList: (limit: number) => ["jobs", "list", limit] as const,
   jobEvents: (jobId: number) => ["jobs", "events", jobId] as const,
   audit: ["audit"] as const,
+  teamDatabase: ["teamDatabase"] as const,
+  webhooks: ["webhooks"] as const,
+  webhookList: ["webhooks", "list"] as const,
+  webhookDeliveries: (webhookId: number) => ["webhooks", "deliveries", webhookId] as const,
   auditList: (query: string) => ["audit", "list", query] as const,
   library: ["library"] as const,
   campaigns: ["campaigns"] as const,
@@ -49,7 +53,8 @@ export function keysForKind(kind: DataKind): ReadonlyArray<readonly string[]> {
     case "jobs":
       return [queryKeys.jobs, queryKeys.fleetVersions];
     case "audit":
-      return [queryKeys.audit];
+      // Webhook changes and delivery attempts are audit-kind notices (in team mode, other desks' too).
+      return [queryKeys.audit, queryKeys.webhooks];
     case "library":
       return [queryKeys.library];
     case "campaigns":

@@ -22,6 +22,7 @@ mod open;
 pub mod quectel;
 pub mod serve;
 pub mod startup;
+pub mod team;
 pub mod vicohome;
 pub mod webhooks;
 
@@ -49,6 +50,8 @@ pub struct App {
     downloads: onenet::Downloads,
     /// What start-up has to tell the user, said by [`App::connect_sandbox`].
     start_warnings: Mutex<Vec<String>>,
+    /// Which team database start-up was told to open, and why it is not in use when it is not.
+    team: team::TeamStart,
 }
 
 /// Which accounts a command acts on.

@@ -9,6 +9,7 @@ use ota_core::cloud::Connector;
 use ota_core::jobs::JobOptions;
 use ota_core::{Console, Keychain, SecretStore, Store};
 
+use crate::team::TeamStart;
 use crate::{ApiError, App, ErrorKind, Scope};
 
 /// Who runs the app: it decides whether new work may begin while a window has the folder open.
@@ -117,6 +118,10 @@ pub struct OpenOptions {
 pub struct TeamDatabase {
     pub url: String,
     pub password: Option<ota_core::Secret>,
+    /// Where it was named, for Settings (the window's choice, [`TeamDatabase::for_window`]).
+    pub(crate) source: Option<crate::team::TeamDatabaseSource>,
+    /// The window: when it cannot be opened, open the desk's own file and say why, rather than not start.
+    pub(crate) fall_back_to_desk: bool,
 }
 
 impl std::fmt::Debug for TeamDatabase {
@@ -136,6 +141,8 @@ impl TeamDatabase {
             .map(|url| Self {
                 url: url.to_string(),
                 password: None,
+                source: None,
+                fall_back_to_desk: false,
             })
     }
 
@@ -212,11 +219,34 @@ impl App {
             Some(dir) => dir,
             None => ota_core::paths::data_dir()?,
         };
-        let store = match &options.database {
-            Some(team) => team.open(&data_dir, secrets.as_ref())?,
-            None => Store::open_in(&data_dir)?,
+        let mut warnings = Vec::new();
+        let (store, team) = match &options.database {
+            Some(database) => match database.open(&data_dir, secrets.as_ref()) {
+                Ok(store) => (
+                    store,
+                    TeamStart {
+                        source: database.source,
+                        fallback: None,
+                    },
+                ),
+                Err(err) if database.fall_back_to_desk => {
+                    tracing::error!(error = %err.display_line(), "cannot open the team database; using this desk's own file");
+                    let notice = crate::team::fallback_notice(&err);
+                    warnings.push(notice.message.clone());
+                    (
+                        Store::open_in(&data_dir)?,
+                        TeamStart {
+                            source: database.source,
+                            fallback: Some(notice),
+                        },
+                    )
+                }
+                Err(err) => return Err(err),
+            },
+            None => (Store::open_in(&data_dir)?, TeamStart::default()),
         };
         let (time_scale, warning) = time_scale_for(&options.sandbox).await;
+        warnings.extend(warning);
         let mut console = Console::new(store, secrets, connector)
             .with_job_options(JobOptions::scaled(time_scale));
         if let Some(actor) = options.actor {
@@ -244,7 +274,8 @@ impl App {
             sim: Mutex::default(),
             ready,
             downloads: Default::default(),
-            start_warnings: Mutex::new(warning.into_iter().collect()),
+            start_warnings: Mutex::new(warnings),
+            team,
         }))
     }
 

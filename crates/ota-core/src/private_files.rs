@@ -26,6 +26,35 @@ pub fn open_private_append(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Writes `contents` to `path` private to its owner, whole or not at all: into a private sibling first,
+/// then renamed over `path`.
+pub fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let _ = std::fs::remove_file(&partial);
+    let result = (|| {
+        let mut options = OpenOptions::new();
+        options.create_new(true).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&partial)?;
+        restrict(&partial, 0o600)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&partial, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
+}
+
 /// Makes an existing file private to its owner; a missing one is fine (SQLite's -wal / -shm come and go).
 pub fn restrict_file_if_present(path: &Path) -> io::Result<()> {
     match restrict(path, 0o600) {
@@ -67,5 +96,11 @@ mod tests {
         drop(open_private_append(&file).unwrap());
         assert_eq!(mode(&file), 0o600);
         assert!(restrict_file_if_present(&dir.join("missing")).is_ok());
+        let written = dir.join("settings.json");
+        write_private(&written, b"{}").unwrap();
+        write_private(&written, b"{\"a\":1}").unwrap();
+        assert_eq!(mode(&written), 0o600);
+        assert_eq!(std::fs::read_to_string(&written).unwrap(), "{\"a\":1}");
+        assert!(!dir.join("settings.json.partial").exists());
     }
 }

@@ -1,5 +1,6 @@
 import type { ApiError } from "../bindings/ApiError";
 import { useAppInfo } from "../hooks/useServerState";
+import { fellBackToDesk, useTeamDatabaseStatus } from "../hooks/useTeamDatabase";
 import { t } from "../i18n";
 import { FreshnessStatus } from "./FreshnessStatus";
 import { RefreshButton } from "./RefreshButton";
@@ -12,12 +13,24 @@ interface Props {
 
 export function Header({ refreshing, refreshError, onRefresh }: Props) {
   const info = useAppInfo();
+  const team = useTeamDatabaseStatus();
+  const teamFallback = team.data && fellBackToDesk(team.data) ? team.data.error : null;
   return (
     <header className="app-header">
       <h1 className="app-title">{t("app.title")}</h1>
       {info.data?.sandbox ? (
         <span className="sandbox-badge" title={t("app.sandboxTitle")}>
           {t("app.sandbox")}
+        </span>
+      ) : null}
+      {teamFallback ? (
+        <span
+          className="team-fallback"
+          role="alert"
+          aria-label={t("team.fallbackBannerLabel")}
+          title={[teamFallback.message, teamFallback.hint].filter(Boolean).join(" ")}
+        >
+          {t("team.fallbackBanner")}
         </span>
       ) : null}
       <div className="header-spacer" />

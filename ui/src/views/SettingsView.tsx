@@ -1,7 +1,10 @@
 import { AccountsTable } from "../components/AccountsTable";
 import { AddAccountForm } from "../components/AddAccountForm";
 import { AppInfoPanel } from "../components/AppInfoPanel";
+import { AddWebhookForm } from "../components/AddWebhookForm";
 import { ImportDevicesForm } from "../components/ImportDevicesForm";
+import { TeamDatabasePanel } from "../components/TeamDatabasePanel";
+import { WebhooksTable } from "../components/WebhooksTable";
 import { t } from "../i18n";
 
 export function SettingsView() {
@@ -19,6 +22,17 @@ export function SettingsView() {
       <section className="card" aria-labelledby="settings-import">
         <h3 id="settings-import">{t("import.title")}</h3>
         <ImportDevicesForm />
+      </section>
+      <section className="card" aria-labelledby="settings-team">
+        <h3 id="settings-team">{t("team.title")}</h3>
+        <TeamDatabasePanel />
+      </section>
+      <section className="card" aria-labelledby="settings-webhooks">
+        <h3 id="settings-webhooks">{t("webhooks.title")}</h3>
+        <p className="muted">{t("webhooks.note")}</p>
+        <WebhooksTable />
+        <h4 className="subsection-title">{t("webhooks.addTitle")}</h4>
+        <AddWebhookForm />
       </section>
       <section className="card" aria-labelledby="settings-about">
         <h3 id="settings-about">{t("settings.about")}</h3>

@@ -549,8 +549,13 @@ fn pg_error(target: &PgTarget, err: tokio_postgres::Error) -> CoreError {
             .source()
             .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some())
         || err.to_string().contains("timeout");
+    // "error connecting to server" alone does not say why: add the cause (refused, no such host, timeout).
+    let message = match err.source() {
+        Some(cause) => format!("{err}: {cause} ({})", target.shown()),
+        None => format!("{err} ({})", target.shown()),
+    };
     CoreError::TeamDatabase {
-        message: format!("{} ({})", err, target.shown()),
+        message,
         unreachable,
     }
 }

@@ -146,7 +146,8 @@ impl Store {
         }
     }
 
-    /// Answers when the database does (a cheap read).
+    /// A cheap read through the store (`SELECT 1`): answers whether the data can be reached now (the
+    /// team database over the network; the desk's own file).
     pub fn ping(&self) -> CoreResult<()> {
         self.read(|conn| conn.query_value::<i64>("SELECT 1", crate::db::params![]))
             .map(drop)
@@ -328,5 +329,16 @@ mod change_notice_tests {
         .await
         .expect("a notice within 10 s");
         assert_eq!(noticed, "audit_log");
+    }
+}
+
+#[cfg(test)]
+mod ping_tests {
+    use super::*;
+
+    #[test]
+    fn a_reachable_store_answers_a_ping() {
+        let (_dir, store) = test_store();
+        store.ping().expect("the store answers SELECT 1");
     }
 }
