@@ -72,7 +72,7 @@ fn what(runners: usize, cameras: u64) -> String {
     let runners = match runners {
         1 => "1 `otactl serve` runner".to_string(),
         n => format!(
-            "{n} `otactl serve` runners (1 coordinates, {} follow)",
+            "{n} `otactl serve` runners (1 coordinating, {} following)",
             n - 1
         ),
     };
