@@ -168,7 +168,8 @@ fn test(skip_e2e: bool, only: Option<Group>) -> Result<()> {
 
 /// `cargo xtask bench`: the release build of `ota-bench`, run from the repository root. On Linux the window
 /// is measured first, in the release app `cargo xtask bundle` makes (the same `tauri build` of the .deb, no
-/// smoke test), so the figures and the installer's size are of what ships.
+/// smoke test), so the figures and the installer's size are of what ships. The team figures run release
+/// `otactl serve` processes over a throwaway PostgreSQL cluster started for the run.
 fn bench(quick: bool) -> Result<()> {
     let root = repo_root();
     let release = bundle::target_dir().join("release");
@@ -193,10 +194,19 @@ fn bench(quick: bool) -> Result<()> {
             steps.run("tauri build (release): deb", || bundle::tauri_build(false))?;
             steps.run("e2e: tauri-driver + WebDriver", e2e::ensure_drivers)?;
         }
-        steps.run("build ota-bench + simulator (release)", || {
+        steps.run("build ota-bench + simulator + otactl (release)", || {
             util::run(
                 util::cargo()
-                    .args(["build", "--release", "-p", "ota-bench", "-p", "ota-sim"])
+                    .args([
+                        "build",
+                        "--release",
+                        "-p",
+                        "ota-bench",
+                        "-p",
+                        "ota-sim",
+                        "-p",
+                        "otactl",
+                    ])
                     .current_dir(&root),
             )
         })?;
@@ -213,10 +223,17 @@ fn bench(quick: bool) -> Result<()> {
                 )
                 .err();
         }
+        // The team figures: `otactl serve` runners over one PostgreSQL; it lives until the benchmarks end.
+        let cluster = steps.run(
+            "postgres: throwaway cluster",
+            postgres::ThrowawayCluster::start,
+        )?;
+        let database_url = cluster.url();
         steps.run("benchmarks", || {
             let mut command = std::process::Command::new(release.join("ota-bench"));
             command
                 .args(["--out", "bench/RESULTS.md"])
+                .envs(postgres::database_env(Some(&database_url)))
                 .arg("--window")
                 .arg(&window_json)
                 .current_dir(&root);

@@ -26,7 +26,7 @@ use crate::probe::{self, Latencies, Probe, Query};
 use crate::report::{Report, Row};
 use crate::sys;
 
-const TIME_SCALE: f64 = 2_000.0;
+pub(crate) const TIME_SCALE: f64 = 2_000.0;
 
 /// One campaign run: how many cameras, how many at once, and the request-rate cap.
 struct Scale {
@@ -60,14 +60,18 @@ const MEMORY_TARGET_MB: f64 = 300.0;
 const DASHBOARD_TARGET_MS: f64 = 50.0;
 const CPU_TARGET_MS: f64 = 0.5;
 
-/// `ota-bench --serve-sim DEVICES`: serves a simulator and prints its URL (for the campaign bench).
-pub async fn serve_sim(devices: usize) -> anyhow::Result<()> {
+/// `ota-bench --serve-sim DEVICES [SLOW_MS]`: serves a simulator and prints its URL (for the campaign
+/// benches). `slow_delay` is how late its `slow` fault makes an answer; switched on for every device
+/// (`slow:*`), it makes every cloud request that late (the team bench's per-request latency).
+pub async fn serve_sim(devices: usize, slow_delay: Option<Duration>) -> anyhow::Result<()> {
+    let defaults = ota_sim::SimConfig::default();
     let sim = ota_sim::spawn(
         ota_sim::SimConfig {
             devices,
             seed: 5,
             time_scale: TIME_SCALE,
-            ..Default::default()
+            slow_delay: slow_delay.unwrap_or(defaults.slow_delay),
+            ..defaults
         },
         "127.0.0.1:0".parse()?,
     )
@@ -85,7 +89,7 @@ pub async fn serve_sim(devices: usize) -> anyhow::Result<()> {
 pub async fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
     let scale = if quick { QUICK } else { FULL };
     let set_up_started = Instant::now();
-    let sim = SimProcess::spawn(fleet_size(scale.devices)).await?;
+    let sim = SimProcess::spawn(fleet_size(scale.devices), None).await?;
     let data = tempfile::tempdir()?;
     let id = set_up(&scale, data.path(), &sim.url).await?;
     let http = reqwest::Client::new();
@@ -200,21 +204,27 @@ fn latency_row(report: &mut Report, what: &str, figures: &Value) {
 /// of those are online and charged (a margin for small fleets, where chance weighs more). Not many more:
 /// Vicohome lists every camera of an account in one answer, and the client reads answers up to 32 MiB
 /// (~139 000 cameras).
-fn fleet_size(cameras: usize) -> usize {
+pub(crate) fn fleet_size(cameras: usize) -> usize {
     cameras * 33 / 10 + 2_000
 }
 
 /// The simulator in a child process, closed when dropped.
-struct SimProcess {
+pub(crate) struct SimProcess {
     child: tokio::process::Child,
-    url: String,
+    pub url: String,
 }
 
 impl SimProcess {
-    async fn spawn(devices: usize) -> anyhow::Result<Self> {
+    /// A simulator of `devices` on the campaign bench's clock; `slow_delay`: how late its `slow` fault
+    /// makes an answer (default 3 s).
+    pub async fn spawn(devices: usize, slow_delay: Option<Duration>) -> anyhow::Result<Self> {
         let exe = std::env::current_exe()?;
+        let mut args = vec!["--serve-sim".to_string(), devices.to_string()];
+        if let Some(delay) = slow_delay {
+            args.push(delay.as_millis().to_string());
+        }
         let mut child = tokio::process::Command::new(exe)
-            .args(["--serve-sim", &devices.to_string()])
+            .args(&args)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)
@@ -234,7 +244,7 @@ impl SimProcess {
 
     /// The sequence number of the last call the simulator served (it keeps counting when its log,
     /// which holds the last 100 000 calls, drops old ones).
-    async fn last_call(&self, http: &reqwest::Client) -> anyhow::Result<u64> {
+    pub async fn last_call(&self, http: &reqwest::Client) -> anyhow::Result<u64> {
         let log = http
             .get(format!("{}/_sim/log", self.url))
             .send()
@@ -245,7 +255,7 @@ impl SimProcess {
         Ok(last_seq(&log))
     }
 
-    async fn close(mut self) {
+    pub async fn close(mut self) {
         drop(self.child.stdin.take());
         let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
     }

@@ -9,6 +9,7 @@ mod fill;
 mod probe;
 mod report;
 mod sys;
+mod team;
 mod window;
 
 use std::path::PathBuf;
@@ -23,7 +24,11 @@ async fn main() -> anyhow::Result<()> {
             .nth(2)
             .and_then(|n| n.parse().ok())
             .unwrap_or(25_000);
-        return campaign::serve_sim(devices).await;
+        let slow_delay = std::env::args()
+            .nth(3)
+            .and_then(|ms| ms.parse().ok())
+            .map(std::time::Duration::from_millis);
+        return campaign::serve_sim(devices, slow_delay).await;
     }
     // Hidden: a data folder whose cache holds N devices, for the window bench (tests/e2e/bench/window.mjs).
     if std::env::args().nth(1).as_deref() == Some("--fill-cache") {
@@ -42,7 +47,7 @@ async fn main() -> anyhow::Result<()> {
         match arg.as_str() {
             "--out" => out = PathBuf::from(args.next().unwrap_or_default()),
             "--quick" => quick = true,
-            // For profiling one part: `--only cache` or `--only download`.
+            // For profiling one part: `--only campaign`, `team`, `cache`, `download` or `window`.
             "--only" => only = args.next(),
             // The window figures `cargo xtask bench` measured over WebDriver just before (JSON).
             "--window" => window = args.next().map(PathBuf::from),
@@ -57,6 +62,9 @@ async fn main() -> anyhow::Result<()> {
     // would otherwise set.
     if wants("campaign") {
         campaign::run(&mut report, quick).await?;
+    }
+    if wants("team") {
+        team::run(&mut report, quick).await?;
     }
     if wants("cache") {
         cache::run(&mut report, quick).await?;
