@@ -167,6 +167,16 @@ impl App {
             metrics.watch_cloud_requests();
         }
         report(ServeEvent::Serving { program });
+        // Webhooks go out from the runners too (campaigns run here, not in a window): each webhook is
+        // held by one dispatcher at a time, so several runners never send an event twice.
+        let webhooks = {
+            let (app, stop) = (self.clone(), control.stop.clone());
+            tokio::spawn(async move {
+                if let Err(err) = app.run_webhook_deliveries(stop.cancelled()).await {
+                    tracing::error!(error = %err.display_line(), "webhook deliveries could not start");
+                }
+            })
+        };
 
         let mut summary = ServeSummary::default();
         let mut drivers = Drivers::new();
@@ -273,6 +283,13 @@ impl App {
                 Ok((_, None)) => {}
                 Err(e) => tracing::warn!(error = %e, "a campaign driver stopped"),
             }
+        }
+        // The stop above ends the deliveries too; a delivery in flight gets its answer (or its timeout).
+        if tokio::time::timeout(Duration::from_secs(15), webhooks)
+            .await
+            .is_err()
+        {
+            tracing::warn!("webhook deliveries did not stop in time");
         }
         if options.metrics.is_some() {
             ota_core::net::set_request_observer(None);

@@ -531,3 +531,45 @@ pub fn remove_account(data: &Path, name: &str) {
     let removed = otactl(data, &["accounts", "remove", name], None);
     assert!(removed.status.success(), "{}", stderr(&removed));
 }
+
+/// What a webhook receiver got: (event header, delivery header, body, signature verified).
+pub type Received =
+    std::sync::Arc<std::sync::Mutex<Vec<(String, String, serde_json::Value, bool)>>>;
+
+pub async fn receive(
+    axum::extract::State((secret, received)): axum::extract::State<(String, Received)>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::http::StatusCode {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let signed = ota_core::webhooks::verify(
+        secret.as_bytes(),
+        &body,
+        &header(ota_core::webhooks::SIGNATURE_HEADER),
+    );
+    received.lock().unwrap().push((
+        header(ota_core::webhooks::EVENT_HEADER),
+        header(ota_core::webhooks::DELIVERY_HEADER),
+        serde_json::from_slice(&body).unwrap_or_default(),
+        signed,
+    ));
+    axum::http::StatusCode::NO_CONTENT
+}
+
+/// A receiver on 127.0.0.1 checking signatures with `secret`: its URL and what it got.
+pub async fn receiver(secret: &str) -> (String, Received) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/ota-events", listener.local_addr().unwrap());
+    let received = Received::default();
+    let app = axum::Router::new()
+        .route("/ota-events", axum::routing::post(receive))
+        .with_state((secret.to_string(), received.clone()));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}

@@ -81,6 +81,24 @@ async fn three_runners_share_a_5000_camera_campaign_and_survive_one_killed() {
     let (id, eligible) = (campaign.id.as_str(), campaign.eligible);
     assert!(eligible >= CAMERAS, "a 5 000-camera campaign: {eligible}");
 
+    // A webhook added at the desk: the runners deliver its events (one dispatcher at a time per webhook).
+    let secret = format!("team-hook-{}", std::process::id());
+    let (hook_url, received) = receiver(&secret).await;
+    let added = otactl_with_env(
+        desk,
+        &[
+            "webhooks",
+            "add",
+            &hook_url,
+            "--events",
+            "campaign.*",
+            "--json",
+        ],
+        Some(&format!("{secret}\n")),
+        &env,
+    );
+    assert!(added.status.success(), "{}", stderr(&added));
+
     // Team mode: `campaign start` sets it running and returns; nothing is sent from this desk.
     let started = json_of(&otactl_ok(
         desk,
@@ -160,6 +178,32 @@ async fn three_runners_share_a_5000_camera_campaign_and_survive_one_killed() {
     assert!(
         took_ms <= (LEASE_MS + LEASE_MS / 10 + 250) as i64,
         "taken over {took_ms} ms after the kill (lease {LEASE_MS} ms)"
+    );
+
+    // Every campaign event reached the webhook once, in order, signed — sent by whichever runner held it.
+    let expected = [
+        "campaign.started",
+        "campaign.wave_passed",
+        "campaign.wave_passed",
+        "campaign.wave_passed",
+        "campaign.completed",
+    ];
+    until(
+        Duration::from_secs(30),
+        "the webhook got campaign.completed",
+        || received.lock().unwrap().len() >= expected.len(),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got = received.lock().unwrap().clone();
+    assert_eq!(
+        got.iter().map(|(e, ..)| e.as_str()).collect::<Vec<_>>(),
+        expected,
+        "each event once, in order"
+    );
+    assert!(
+        got.iter().all(|(.., signed)| *signed),
+        "every delivery signed with the secret"
     );
 
     for mut runner in runners {

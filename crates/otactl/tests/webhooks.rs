@@ -7,51 +7,8 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
 use common::*;
-use ota_core::webhooks::{verify, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER};
 use ota_core::SecretStore;
-
-/// (event header, delivery header, body, signature verified).
-type Received = Arc<Mutex<Vec<(String, String, serde_json::Value, bool)>>>;
-
-async fn receive(
-    State((secret, received)): State<(String, Received)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    let signed = verify(secret.as_bytes(), &body, &header(SIGNATURE_HEADER));
-    received.lock().unwrap().push((
-        header(EVENT_HEADER),
-        header(DELIVERY_HEADER),
-        serde_json::from_slice(&body).unwrap_or_default(),
-        signed,
-    ));
-    StatusCode::NO_CONTENT
-}
-
-/// A receiver on 127.0.0.1 checking signatures with `secret`: its URL and what it got.
-async fn receiver(secret: &str) -> (String, Received) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/ota-events", listener.local_addr().unwrap());
-    let received = Received::default();
-    let app = axum::Router::new()
-        .route("/ota-events", axum::routing::post(receive))
-        .with_state((secret.to_string(), received.clone()));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, received)
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn campaign_events_reach_a_webhook_added_with_otactl_signed_and_in_order() {
