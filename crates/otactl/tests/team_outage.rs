@@ -11,7 +11,6 @@
 mod common;
 mod serving;
 
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -133,38 +132,8 @@ async fn runners_pause_while_postgresql_is_down_and_resume_without_starting_twic
             })
             .await;
     }
-    let began = Instant::now();
-    loop {
-        let dashboard = status(desk, &url, &env, id);
-        match dashboard["campaign"]["state"].as_str() {
-            Some("completed") => break,
-            Some("running") => {}
-            other => panic!("the campaign ended {other:?}: {dashboard}"),
-        }
-        assert!(
-            began.elapsed() < Duration::from_secs(240),
-            "not completed after the outage: {dashboard}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    let starts = vicohome_starts(&url).await;
-    assert_eq!(starts.len() as u64, eligible, "every camera started");
-    assert!(
-        starts.values().all(|&n| n == 1),
-        "started twice: {:?}",
-        started_twice(&starts)
-    );
-    let audit_starts = audited(desk, &url, &env, "campaign.device.start");
-    let targets: BTreeSet<&str> = audit_starts
-        .iter()
-        .filter_map(|e| e["target"].as_str())
-        .collect();
-    assert_eq!(
-        audit_starts.len() as u64,
-        eligible,
-        "one audited start per camera"
-    );
-    assert_eq!(targets.len() as u64, eligible);
+    until_completed_within(Duration::from_secs(240), desk, &url, &env, id).await;
+    assert_each_started_and_audited_once(desk, &url, &env, eligible).await;
     eprintln!(
         "{eligible} cameras: {paused_at} started when PostgreSQL stopped for {OUTAGE:?}; completed {:?} after it came back",
         back.elapsed()

@@ -150,6 +150,17 @@ pub fn status(data: &Path, url: &str, env: &[(&str, &str)], id: &str) -> serde_j
 }
 
 pub async fn until_completed(data: &Path, url: &str, env: &[(&str, &str)], id: &str) {
+    until_completed_within(Duration::from_secs(90), data, url, env, id).await;
+}
+
+/// Waits for the campaign to complete (any other end fails), reading its status as a desk does.
+pub async fn until_completed_within(
+    limit: Duration,
+    data: &Path,
+    url: &str,
+    env: &[(&str, &str)],
+    id: &str,
+) {
     let began = Instant::now();
     loop {
         let dashboard = status(data, url, env, id);
@@ -158,12 +169,41 @@ pub async fn until_completed(data: &Path, url: &str, env: &[(&str, &str)], id: &
             Some("running") => {}
             other => panic!("the campaign ended {other:?}: {dashboard}"),
         }
-        assert!(
-            began.elapsed() < Duration::from_secs(90),
-            "not completed: {dashboard}"
-        );
+        assert!(began.elapsed() < limit, "not completed: {dashboard}");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// Every one of the campaign's `eligible` cameras was started exactly once (the simulator's record), and
+/// the audit log has one start for each.
+pub async fn assert_each_started_and_audited_once(
+    data: &Path,
+    url: &str,
+    env: &[(&str, &str)],
+    eligible: u64,
+) {
+    let starts = vicohome_starts(url).await;
+    assert_eq!(
+        starts.len() as u64,
+        eligible,
+        "every eligible camera started"
+    );
+    assert!(
+        starts.values().all(|&n| n == 1),
+        "started twice: {:?}",
+        started_twice(&starts)
+    );
+    let audit_starts = audited(data, url, env, "campaign.device.start");
+    let targets: std::collections::BTreeSet<&str> = audit_starts
+        .iter()
+        .filter_map(|e| e["target"].as_str())
+        .collect();
+    assert_eq!(
+        audit_starts.len() as u64,
+        eligible,
+        "one audited start per camera"
+    );
+    assert_eq!(targets.len() as u64, eligible, "no camera audited twice");
 }
 
 /// Sets the campaign running without running it here.
