@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::Store;
-use crate::db::{params, Sql, SqlExt};
+use crate::db::{params, Row, Sql, SqlExt};
 use crate::error::CoreResult;
 use crate::model::{now_ms, Cloud};
 
@@ -92,6 +92,35 @@ pub(crate) fn insert_audit(tx: &dyn Sql, records: &[AuditRecord<'_>]) -> CoreRes
     Ok(())
 }
 
+/// An `audit_log` row read as `SELECT id, at, actor, action, cloud, target, result, detail`.
+fn entry_from_row(row: &Row) -> CoreResult<AuditEntry> {
+    let cloud: Option<String> = row.get(4)?;
+    Ok(AuditEntry {
+        id: row.get(0)?,
+        at: row.get(1)?,
+        actor: row.get(2)?,
+        action: row.get(3)?,
+        cloud: cloud.as_deref().and_then(Cloud::parse),
+        target: row.get(5)?,
+        result: row.get(6)?,
+        detail: row.get(7)?,
+    })
+}
+
+impl Store {
+    /// Up to `limit` entries after `after_id`, oldest first: what a webhook's dispatcher reads.
+    pub(crate) fn audit_after(&self, after_id: i64, limit: u32) -> CoreResult<Vec<AuditEntry>> {
+        self.read(|conn| {
+            conn.query_map(
+                "SELECT id, at, actor, action, cloud, target, result, detail FROM audit_log
+                 WHERE id > ?1 ORDER BY id LIMIT ?2",
+                params![after_id, i64::from(limit.max(1))],
+                entry_from_row,
+            )
+        })
+    }
+}
+
 fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -139,19 +168,7 @@ impl Store {
                     query.until,
                     limit
                 ],
-                |row| {
-                    let cloud: Option<String> = row.get(4)?;
-                    Ok(AuditEntry {
-                        id: row.get(0)?,
-                        at: row.get(1)?,
-                        actor: row.get(2)?,
-                        action: row.get(3)?,
-                        cloud: cloud.as_deref().and_then(Cloud::parse),
-                        target: row.get(5)?,
-                        result: row.get(6)?,
-                        detail: row.get(7)?,
-                    })
-                },
+                entry_from_row,
             )
         })
     }

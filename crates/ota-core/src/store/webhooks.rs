@@ -3,11 +3,10 @@
 //! feature is here, in SQL PostgreSQL runs too (no SQLite functions, `RETURNING` for new ids,
 //! `ON CONFLICT`, the optional filter chosen in Rust rather than `?1 IS NULL`).
 
-use super::audit::AuditEntry;
 use super::Store;
 use crate::db::{params, Row, Sql, SqlExt};
 use crate::error::{ApiError, CoreError, CoreResult, OptionalRow};
-use crate::model::{now_ms, Cloud};
+use crate::model::now_ms;
 use crate::webhooks::{DeliveryOutcome, Webhook, WebhookDelivery};
 
 const WEBHOOK_COLUMNS: &str = "id, url, events, last_audit_id, created_by, created_at";
@@ -273,31 +272,6 @@ impl Store {
                 params![webhook_id, audit_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
-        })
-    }
-
-    /// Up to `limit` audit entries after `after_id`, oldest first: what a webhook's dispatcher reads.
-    pub(crate) fn audit_after(&self, after_id: i64, limit: u32) -> CoreResult<Vec<AuditEntry>> {
-        self.read(|conn| {
-            let rows = conn.query_map(
-                "SELECT id, at, actor, action, cloud, target, result, detail FROM audit_log
-                 WHERE id > ?1 ORDER BY id LIMIT ?2",
-                params![after_id, i64::from(limit.max(1))],
-                |row| {
-                    let cloud: Option<String> = row.get(4)?;
-                    Ok(AuditEntry {
-                        id: row.get(0)?,
-                        at: row.get(1)?,
-                        actor: row.get(2)?,
-                        action: row.get(3)?,
-                        cloud: cloud.as_deref().and_then(Cloud::parse),
-                        target: row.get(5)?,
-                        result: row.get(6)?,
-                        detail: row.get(7)?,
-                    })
-                },
-            )?;
-            Ok(rows)
         })
     }
 }
