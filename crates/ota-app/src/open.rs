@@ -253,8 +253,11 @@ impl App {
             console = console.with_actor(actor);
         }
         let console = Arc::new(console);
-        // Team mode: what other desks and runners change shows here too.
-        console.forward_remote_changes();
+        // Team mode: what other desks and runners change shows in the window too. A CLI command shows
+        // nothing live, so it opens no listening connection.
+        if options.launcher == Launcher::Window {
+            console.forward_remote_changes();
+        }
         let sandbox_only = options.launcher == Launcher::Cli
             && matches!(
                 options.sandbox,
